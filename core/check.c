@@ -1,0 +1,324 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * Checks of the formats operators type: host names, addresses, paths,
+ * versions.  Each answers 1 for valid, 0 otherwise, and never allocates.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+/* One DNS label: letters, digits, hyphens inside, at most 63. */
+static int
+valid_label(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > 63 || s[0] == '-' || s[len - 1] == '-')
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return 0;
+	}
+	return 1;
+}
+
+int
+valid_hostname(const char *s)
+{
+	const char	*dot;
+	size_t		 total = strlen(s);
+
+	if (total == 0 || total > 253)
+		return 0;
+	for (;;) {
+		dot = strchr(s, '.');
+		if (!valid_label(s, dot ? (size_t)(dot - s) : strlen(s)))
+			return 0;
+		if (dot == NULL)
+			return 1;
+		s = dot + 1;
+	}
+}
+
+/* A fully qualified name: a host name with at least one dot, not all digits. */
+int
+valid_fqdn(const char *s)
+{
+	const char	*last;
+
+	if (!valid_hostname(s) || strchr(s, '.') == NULL)
+		return 0;
+	last = strrchr(s, '.') + 1;
+	for (; *last != '\0'; last++) {
+		if (isalpha((unsigned char)*last))
+			return 1;
+	}
+	return 0;	/* 10.0.0.1 is an address, not a name */
+}
+
+int
+valid_ipv4(const char *s)
+{
+	struct in_addr	 a;
+
+	return inet_pton(AF_INET, s, &a) == 1;
+}
+
+/* Where a machine is reached: an IPv4 or IPv6 address or a host name. */
+int
+valid_address(const char *s)
+{
+	struct in6_addr	 a6;
+
+	if (valid_ipv4(s) || inet_pton(AF_INET6, s, &a6) == 1)
+		return 1;
+	/* Digits and dots that are not an address are a mistyped one. */
+	if (strspn(s, "0123456789.") == strlen(s))
+		return 0;
+	return valid_hostname(s);
+}
+
+int
+valid_cidr(const char *s)
+{
+	char		 addr[64];
+	const char	*slash, *errstr;
+	size_t		 len;
+	long long	 bits;
+	struct in6_addr	 a6;
+	int		 v6;
+
+	if ((slash = strchr(s, '/')) == NULL)
+		return 0;
+	len = slash - s;
+	if (len == 0 || len >= sizeof addr)
+		return 0;
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	v6 = strchr(addr, ':') != NULL;
+	if (v6 ? inet_pton(AF_INET6, addr, &a6) != 1 : !valid_ipv4(addr))
+		return 0;
+	bits = strtonum_checked(slash + 1, 0, v6 ? 128 : 32, &errstr);
+	return errstr == NULL && bits >= 0;
+}
+
+/* Deliberately simple: local@domain with a dotted domain, no spaces. */
+int
+valid_email(const char *s)
+{
+	const char	*at = strchr(s, '@');
+	size_t		 i;
+
+	if (at == NULL || at == s || strchr(at + 1, '@') != NULL)
+		return 0;
+	for (i = 0; s + i < at; i++) {
+		if (isspace((unsigned char)s[i]) || iscntrl((unsigned char)s[i]))
+			return 0;
+	}
+	return valid_fqdn(at + 1);
+}
+
+/* An absolute path with no empty, "." or ".." component and no controls. */
+int
+valid_abs_path(const char *s)
+{
+	const char	*p;
+
+	if (s[0] != '/' || strlen(s) > 4096)
+		return 0;
+	for (p = s; *p != '\0'; p++) {
+		if (iscntrl((unsigned char)*p))
+			return 0;
+	}
+	if (strstr(s, "//") != NULL || strstr(s, "/./") != NULL ||
+	    strstr(s, "/../") != NULL)
+		return 0;
+	p = strrchr(s, '/');
+	if (strcmp(p, "/.") == 0 || strcmp(p, "/..") == 0)
+		return 0;
+	return 1;
+}
+
+/*
+ * Names of machines, instances, databases: they become Unix user names,
+ * container names, database names and URL paths, so keep them to what
+ * all of those accept.
+ */
+int
+valid_name(const char *s)
+{
+	size_t	i, len = strlen(s);
+
+	if (len == 0 || len > 24 || !islower((unsigned char)s[0]))
+		return 0;
+	for (i = 1; i < len; i++) {
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) &&
+		    s[i] != '-' && s[i] != '_')
+			return 0;
+	}
+	return s[len - 1] != '-';
+}
+
+/* "/" or "/name": where an instance lives under the fqdn. */
+int
+valid_base_path(const char *s)
+{
+	if (strcmp(s, "/") == 0)
+		return 1;
+	return s[0] == '/' && valid_name(s + 1);
+}
+
+/* 2.MINOR or 2.MINOR.PATCH[.HOTFIX], as DHIS2 names its releases. */
+int
+valid_dhis2_version(const char *s)
+{
+	const char	*p = s;
+	int		 parts = 0;
+
+	for (;;) {
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+		parts++;
+		if (*p == '\0')
+			break;
+		if (*p++ != '.')
+			return 0;
+	}
+	if (parts < 2 || parts > 4 || strncmp(s, "2.", 2) != 0)
+		return 0;
+	return atoi(s + 2) >= 35;	/* older releases are out of support */
+}
+
+int
+valid_sha256_hex(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < 64; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	}
+	return s[64] == '\0';
+}
+
+int
+valid_url(const char *s)
+{
+	const char	*host;
+	size_t		 i;
+
+	if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else
+		return 0;
+	if (*host == '\0' || *host == '/')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (isspace((unsigned char)s[i]) || iscntrl((unsigned char)s[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* Reads a number in lo..hi at *p; advances *p.  0 when there is none. */
+static int
+cron_number(const char **p, const char *end, int lo, int hi)
+{
+	int	n = 0, digits = 0;
+
+	while (*p < end && isdigit((unsigned char)**p) && digits < 4) {
+		n = n * 10 + (**p - '0');
+		(*p)++;
+		digits++;
+	}
+	return digits > 0 && n >= lo && n <= hi;
+}
+
+/*
+ * One cron field: a list of items, each "*", "N" or "N-M", optionally
+ * followed by "/STEP", every number within lo..hi.
+ */
+static int
+valid_cron_field(const char *f, size_t len, int lo, int hi)
+{
+	const char	*p = f, *end = f + len;
+
+	for (;;) {
+		if (p < end && *p == '*')
+			p++;
+		else {
+			if (!cron_number(&p, end, lo, hi))
+				return 0;
+			if (p < end && *p == '-') {
+				p++;
+				if (!cron_number(&p, end, lo, hi))
+					return 0;
+			}
+		}
+		if (p < end && *p == '/') {
+			p++;
+			if (!cron_number(&p, end, 1, hi))
+				return 0;
+		}
+		if (p == end)
+			return 1;
+		if (*p++ != ',')
+			return 0;
+	}
+}
+
+/* A five-field cron expression, or one of @daily, @weekly, @hourly. */
+int
+valid_cron(const char *s)
+{
+	static const int lo[5] = { 0, 0, 1, 1, 0 };
+	static const int hi[5] = { 59, 23, 31, 12, 7 };
+	const char	*p = s, *end;
+	int		 field = 0;
+
+	if (strcmp(s, "@daily") == 0 || strcmp(s, "@weekly") == 0 ||
+	    strcmp(s, "@hourly") == 0)
+		return 1;
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		end = p + strcspn(p, " ");
+		if (field >= 5 || !valid_cron_field(p, end - p, lo[field],
+		    hi[field]))
+			return 0;
+		field++;
+		p = end;
+	}
+	return field == 5;
+}
+
+/* Area/City as in the tz database, or UTC. */
+int
+valid_timezone(const char *s)
+{
+	size_t	i, len = strlen(s);
+
+	if (strcmp(s, "UTC") == 0 || strcmp(s, "Etc/UTC") == 0)
+		return 1;
+	if (len == 0 || len > 64 || strchr(s, '/') == NULL || s[0] == '/' ||
+	    s[len - 1] == '/' || strstr(s, "..") != NULL)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)s[i]) && strchr("/_-+", s[i]) == NULL)
+			return 0;
+	}
+	return 1;
+}

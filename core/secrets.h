@@ -1,0 +1,74 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * Secrets: database passwords, encryption.password, Redis password, tokens.
+ * They never live in the profile.  They live in a secrets file (YAML, one
+ * flat mapping "name: value", mode 0600, refused when group or others can
+ * read it) whose values may also be "env:NAME" or "file:PATH" references.
+ *
+ * Names (see profile_required_secrets()):
+ *   INSTANCE.db_password          PostgreSQL role password of an instance
+ *   INSTANCE.encryption_password  dhis.conf encryption.password (>= 24 chars)
+ *   redis.password                when clustering with Redis
+ *   replication.password          when the database has read replicas
+ *   monitoring.password           the metrics user Prometheus scrapes with
+ *   alerting.telegram_token       when alerting by Telegram
+ *   alerting.slack_webhook        when alerting by Slack
+ *   alerting.smtp_password        when mail goes through an authenticating relay
+ */
+#ifndef SECRETS_H
+#define SECRETS_H
+
+#include <stddef.h>
+
+struct profile;
+struct diag;
+
+#define SECRET_MIN_ENCRYPTION	24	/* dhis.conf encryption.password */
+#define SECRET_GENERATED_LEN	32
+
+struct secret {
+	char	*name;
+	char	*value;		/* resolved: never an env:/file: reference */
+	int	 line;
+	int	 col;
+};
+
+struct secrets {
+	char		*path;
+	struct secret	*v;
+	size_t		 n;
+};
+
+void	 secrets_init(struct secrets *);
+/* Wipes every value before freeing it. */
+void	 secrets_free(struct secrets *);
+/*
+ * Load and resolve a secrets file.  Refuses a file that group or others
+ * can read.  A missing file is ENOENT (returns -1, no diagnostic) so that
+ * callers can decide whether that is an error.
+ */
+int	 secrets_load(struct secrets *, const char *, struct diag *);
+const char *secrets_get(const struct secrets *, const char *);
+/* Names the profile needs, in a stable order; the caller frees them. */
+size_t	 profile_required_secrets(const struct profile *, char ***);
+/* The secrets file of a profile: its secrets_file, or PROFILE.secrets.yaml. */
+char	*profile_secrets_path(const struct profile *);
+/* Report a missing or too-weak secret in diag; 0 when all are there. */
+int	 secrets_check(const struct profile *, const struct secrets *,
+	    struct diag *);
+/*
+ * Fill in the missing secrets with random ones from getrandom() and write
+ * the file back with mode 0600.  *added says how many were generated.
+ */
+int	 secrets_generate(const struct profile *, const char *, int *,
+	    struct diag *);
+/* A random password of len characters from [A-Za-z0-9]. */
+char	*secret_random(size_t);
+/*
+ * Every secret value, for redaction: logs and events replace any of them
+ * with "********".  The array is owned by the secrets.
+ */
+size_t	 secrets_values(const struct secrets *, const char ***);
+
+#endif

@@ -1,0 +1,1 @@
+# fuzz/: fuzz targets, built by make fuzz (clang, libFuzzer).

@@ -1,0 +1,1 @@
+# steps/: one file per step module (engine issue).

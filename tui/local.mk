@@ -1,0 +1,2 @@
+# tui/: frontends.
+libdhis2setup_a_SOURCES += tui/wizard.c
