@@ -1,0 +1,1 @@
+# core/engine.mk: fragment of Makefile.am

@@ -1,0 +1,1 @@
+# core/war.mk: fragment of Makefile.am

@@ -1,0 +1,1 @@
+# tests/tui/local.mk: fragment of Makefile.am
