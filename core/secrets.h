@@ -38,6 +38,7 @@ struct secrets {
 	char		*path;
 	struct secret	*v;
 	size_t		 n;
+	const char	**vals;		/* secrets_values() */
 };
 
 void	 secrets_init(struct secrets *);

@@ -181,6 +181,12 @@ struct profile {
 	struct alerting	 alerting;
 	struct encryption encryption;
 	struct backups	 backups;
+
+	/* Where some keys stood, for cross-field messages. */
+	struct pos	 pos_fqdn;
+	struct pos	 pos_isolation;
+	struct pos	 pos_redis;
+	struct pos	 pos_secrets;
 };
 
 /* A list of diagnostics, each "file:line:col: message". */
@@ -216,8 +222,13 @@ int	 profile_load_file(struct profile *, const char *, struct diag *);
 int	 profile_load_buffer(struct profile *, const char *, const char *,
 	    size_t, struct diag *);
 
-/* profile_check.c: cross-field rules; 0 when the profile is coherent. */
-int	 profile_check(const struct profile *, struct diag *);
+/*
+ * profile_check.c: cross-field rules; 0 when the profile is coherent.
+ * Warnings (a lab-only choice, no off-host backup) go to the second list
+ * and do not make a profile invalid; it may be NULL.
+ */
+int	 profile_check(const struct profile *, struct diag *, struct diag *);
+int	 fqdn_is_public(const char *);
 
 /* profile_save.c */
 int	 profile_save_file(const struct profile *, const char *, char **);

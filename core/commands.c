@@ -1,0 +1,142 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * validate and secrets: the commands that read a profile and touch no
+ * machine.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "commands.h"
+#include "profile.h"
+#include "secrets.h"
+
+/*
+ * The secrets step of loading.  When the profile names its secrets file,
+ * or when the caller needs secrets (apply), the file must exist and hold
+ * every secret; otherwise a missing default file is only a note.
+ */
+static int
+load_secrets_checked(struct profile *p, struct secrets *s, int require,
+    struct diag *err)
+{
+	struct secrets	 local;
+	char		*path = profile_secrets_path(p);
+	struct pos	 at = p->pos_secrets;
+	int		 rc = 0, must = require || p->secrets_file != NULL;
+
+	if (s == NULL) {
+		secrets_init(&local);
+		s = &local;
+	}
+	if (secrets_load(s, path, err) == -1) {
+		if (errno != ENOENT)
+			rc = -1;
+		else if (must) {
+			diag_add(err, p->path, at, "secrets file %s does not "
+			    "exist: run dhis2-setup secrets generate %s", path,
+			    p->path);
+			rc = -1;
+		} else if (!global_opts.quiet)
+			fprintf(stderr, "%s: note: no secrets file yet (%s); "
+			    "'dhis2-setup secrets generate' creates it\n",
+			    p->path, path);
+	} else if (secrets_check(p, s, err) == -1)
+		rc = -1;
+	if (s == &local)
+		secrets_free(&local);
+	free(path);
+	return rc;
+}
+
+int
+load_profile_checked(const char *path, struct profile *p, struct secrets *s,
+    int require_secrets)
+{
+	struct diag	 err, warn;
+	int		 rc = EXIT_OK;
+
+	diag_init(&err);
+	diag_init(&warn);
+	if (profile_load_file(p, path, &err) == -1 ||
+	    profile_check(p, &err, &warn) == -1 ||
+	    load_secrets_checked(p, s, require_secrets, &err) == -1)
+		rc = EXIT_USAGE;
+	diag_print(&err, stderr);
+	if (!global_opts.quiet)
+		diag_print(&warn, stderr);
+	diag_free(&err);
+	diag_free(&warn);
+	return rc;
+}
+
+int
+cmd_validate(int argc, char **argv)
+{
+	struct profile	 p;
+	int		 rc, i, bad = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: dhis2-setup validate PROFILE...\n");
+		return EXIT_USAGE;
+	}
+	for (i = 1; i < argc; i++) {
+		rc = load_profile_checked(argv[i], &p, NULL, 0);
+		if (rc == EXIT_OK && !global_opts.quiet)
+			printf("%s: valid (%s, %s, %zu instance%s)\n", argv[i],
+			    hosting_name(p.hosting), isolation_name(p.isolation),
+			    p.ninstances, p.ninstances == 1 ? "" : "s");
+		profile_free(&p);
+		bad += rc != EXIT_OK;
+	}
+	return bad ? EXIT_USAGE : EXIT_OK;
+}
+
+static int
+secrets_generate_cmd(const char *profile_path)
+{
+	struct profile	 p;
+	struct diag	 err;
+	char		*path;
+	int		 added, rc;
+
+	/* The profile must be valid; its secrets need not exist yet. */
+	diag_init(&err);
+	if (profile_load_file(&p, profile_path, &err) == -1 ||
+	    profile_check(&p, &err, NULL) == -1) {
+		diag_print(&err, stderr);
+		diag_free(&err);
+		profile_free(&p);
+		return EXIT_USAGE;
+	}
+	path = profile_secrets_path(&p);
+	rc = secrets_generate(&p, path, &added, &err);
+	diag_print(&err, stderr);
+	if (rc == 0 && !global_opts.quiet) {
+		printf("%s: %d secret%s generated, file mode 0600\n", path,
+		    added, added == 1 ? "" : "s");
+		if (added > 0)
+			printf("Back this file up somewhere safe and offline: "
+			    "encryption_password can never be changed without "
+			    "losing the data DHIS2 encrypted with it.\n");
+	}
+	free(path);
+	diag_free(&err);
+	profile_free(&p);
+	return rc == 0 ? EXIT_OK : EXIT_USAGE;
+}
+
+int
+cmd_secrets(int argc, char **argv)
+{
+	if (argc != 3 || strcmp(argv[1], "generate") != 0) {
+		fprintf(stderr, "usage: dhis2-setup secrets generate PROFILE\n");
+		return EXIT_USAGE;
+	}
+	return secrets_generate_cmd(argv[2]);
+}
