@@ -81,6 +81,8 @@ check_tls(struct checker *c)
 	const struct profile	*p = c->p;
 	const struct tls	*t = &p->tls;
 
+	if (p->hosting == HOSTING_SAAS)
+		return;
 	switch (t->mode) {
 	case TLS_LETSENCRYPT:
 		if (t->email == NULL)

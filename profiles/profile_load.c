@@ -514,7 +514,7 @@ load_war(struct loader *l, const struct ynode *n, struct instance *in)
 		    "an absolute path", &in->war_file) != 0;
 		in->war_source = WAR_FILE;
 	}
-	if (in->war_url == NULL && in->war_file == NULL) {
+	if (ytree_get(n, "url") == NULL && ytree_get(n, "file") == NULL) {
 		ERR(l, n, "war needs url (with sha256) or file");
 		bad++;
 	}
@@ -564,7 +564,7 @@ load_instance(struct loader *l, const struct ynode *n, struct instance *in)
 		    &in->version) != 0;
 	if ((v = ytree_get(n, "war")) != NULL)
 		bad += load_war(l, v, in) != 0;
-	if (in->version == NULL) {
+	if (ytree_get(n, "version") == NULL) {
 		ERR(l, n, "instance '%s' needs a version (it decides Java and "
 		    "Tomcat, even with a war)", in->name ? in->name : "?");
 		bad++;

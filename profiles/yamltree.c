@@ -18,6 +18,8 @@
 
 struct builder {
 	yaml_parser_t	 parser;
+	const char	*buf;
+	size_t		 len;
 	const char	*file;
 	struct diag	*diag;
 	int		 depth;
@@ -82,6 +84,23 @@ ytree_get(const struct ynode *map, const char *key)
 	return NULL;
 }
 
+/* Line and column (1-based, in bytes) of a byte offset. */
+static void
+offset_position(const char *buf, size_t len, size_t off, struct pos *p)
+{
+	size_t	i;
+
+	p->line = 1;
+	p->col = 1;
+	for (i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			p->line++;
+			p->col = 1;
+		} else
+			p->col++;
+	}
+}
+
 static void
 parser_error(struct builder *b)
 {
@@ -92,10 +111,9 @@ parser_error(struct builder *b)
 	p.line = b->parser.problem_mark.line + 1;
 	p.col = b->parser.problem_mark.column + 1;
 	if (b->parser.error == YAML_READER_ERROR) {
-		/* The reader reports a byte offset, not a line. */
-		p.line = 0;
-		p.col = 0;
-		diag_add(b->diag, b->file, p, "not a text file: %s at byte %zu",
+		/* The reader reports a byte offset: turn it into a position. */
+		offset_position(b->buf, b->len, b->parser.problem_offset, &p);
+		diag_add(b->diag, b->file, p, "not a text file: %s (byte %zu)",
 		    what, b->parser.problem_offset);
 		return;
 	}
@@ -257,6 +275,8 @@ ytree_parse(const char *file, const char *buf, size_t len, struct diag *diag)
 	memset(&b, 0, sizeof b);
 	b.file = file;
 	b.diag = diag;
+	b.buf = buf;
+	b.len = len;
 	if (!yaml_parser_initialize(&b.parser))
 		fatalx("out of memory initialising the YAML parser");
 	yaml_parser_set_input_string(&b.parser, (const unsigned char *)buf,

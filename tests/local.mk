@@ -1,1 +1,11 @@
-# tests/: unit tests and data-driven profile cases.
+# tests/: unit tests (cmocka, TAP) and data-driven profile cases.
+TESTS += tests/profiles/cases.sh
+EXTRA_DIST += tests/profiles
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_check tests/unit/test_profile
+TESTS += tests/unit/test_check tests/unit/test_profile
+tests_unit_test_check_SOURCES = tests/unit/test_check.c
+tests_unit_test_check_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_profile_SOURCES = tests/unit/test_profile.c
+tests_unit_test_profile_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+endif
