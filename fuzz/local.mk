@@ -4,18 +4,18 @@
 # part of `make check`: fuzzing is open-ended.
 FUZZ_SECONDS = 60
 FUZZ_CC = clang
-FUZZ_SOURCES = $(srcdir)/fuzz/fuzz_profile.c $(srcdir)/core/util.c \
+FUZZ_SRCS = $(srcdir)/fuzz/fuzz_profile.c $(srcdir)/core/util.c \
 	$(srcdir)/core/check.c $(srcdir)/profiles/diag.c \
 	$(srcdir)/profiles/profile.c $(srcdir)/profiles/yamltree.c \
 	$(srcdir)/profiles/profile_load.c $(srcdir)/profiles/profile_check.c \
 	$(srcdir)/profiles/profile_save.c
-EXTRA_DIST += $(FUZZ_SOURCES)
+EXTRA_DIST += $(FUZZ_SRCS)
 
-fuzz/fuzz_profile: $(FUZZ_SOURCES)
+fuzz/fuzz_profile: $(FUZZ_SRCS)
 	@mkdir -p fuzz
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -I. -I$(srcdir)/core -I$(srcdir)/profiles $(YAML_CFLAGS) \
-	    -o $@ $(FUZZ_SOURCES) $(YAML_LIBS)
+	    -o $@ $(FUZZ_SRCS) $(YAML_LIBS)
 
 fuzz: fuzz/fuzz_profile
 	@mkdir -p fuzz/corpus

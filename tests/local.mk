@@ -2,10 +2,13 @@
 TESTS += tests/profiles/cases.sh
 EXTRA_DIST += tests/profiles
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_check tests/unit/test_profile
-TESTS += tests/unit/test_check tests/unit/test_profile
+check_PROGRAMS += tests/unit/test_check tests/unit/test_profile \
+	tests/unit/test_tuning
+TESTS += tests/unit/test_check tests/unit/test_profile tests/unit/test_tuning
 tests_unit_test_check_SOURCES = tests/unit/test_check.c
 tests_unit_test_check_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_profile_SOURCES = tests/unit/test_profile.c
 tests_unit_test_profile_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_tuning_SOURCES = tests/unit/test_tuning.c
+tests_unit_test_tuning_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 endif

@@ -1,0 +1,120 @@
+/*
+ * Unit tests of memory sizing (core/tuning.c) against the DHIS2 docs'
+ * 8 GB example and the bounds in docs/tuning.md.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core.h"
+#include "profile.h"
+#include "tuning.h"
+
+static void
+test_docs_example(void **state)
+{
+	struct pg_settings	s;
+
+	/* The docs' 8 GB database server. */
+	pg_settings_derive(8192, NULL, &s);
+	assert_int_equal(s.shared_buffers_mb, 2048);
+	assert_int_equal(s.work_mem_mb, 24);
+	assert_int_equal(s.maintenance_work_mem_mb, 1024);
+	assert_int_equal(s.effective_cache_size_mb, 6144);
+	assert_int_equal(s.max_connections, 200);
+}
+
+static void
+test_bounds(void **state)
+{
+	struct pg_settings	s;
+
+	pg_settings_derive(1024, NULL, &s);
+	assert_int_equal(s.shared_buffers_mb, 256);
+	assert_int_equal(s.work_mem_mb, 4);
+	assert_int_equal(s.maintenance_work_mem_mb, 128);
+	pg_settings_derive(512 * 1024, NULL, &s);
+	assert_int_equal(s.shared_buffers_mb, 32768);
+	assert_int_equal(s.work_mem_mb, 64);
+	assert_int_equal(s.maintenance_work_mem_mb, 2048);
+	assert_true(s.effective_cache_size_mb > s.shared_buffers_mb);
+}
+
+static void
+test_explicit_values_win(void **state)
+{
+	struct db_tuning	t;
+	struct pg_settings	s;
+
+	memset(&t, 0, sizeof t);
+	t.shared_buffers_mb = 3072;
+	t.max_connections = 300;
+	pg_settings_derive(8192, &t, &s);
+	assert_int_equal(s.shared_buffers_mb, 3072);
+	assert_int_equal(s.max_connections, 300);
+	assert_int_equal(s.work_mem_mb, 24);	/* still derived */
+}
+
+static void
+test_conf_text(void **state)
+{
+	struct pg_settings	 s;
+	char			*conf;
+
+	pg_settings_derive(16384, NULL, &s);
+	conf = pg_settings_conf(&s);
+	assert_non_null(strstr(conf, "shared_buffers = 4096MB\n"));
+	assert_non_null(strstr(conf, "jit = off\n"));
+	assert_non_null(strstr(conf, "max_locks_per_transaction = 128\n"));
+	assert_non_null(strstr(conf, "password_encryption = scram-sha-256\n"));
+	free(conf);
+}
+
+static void
+test_memory_split(void **state)
+{
+	long long	db, app;
+
+	memory_split(16384, 1, 1, &db, &app);
+	assert_int_equal(db + app, 16384 - 1024);
+	assert_int_equal(db, (16384 - 1024) * 45 / 100);
+	memory_split(16384, 1, 5, &db, &app);
+	assert_int_equal(db, (16384 - 1024) * 35 / 100);
+	memory_split(16384, 0, 1, &db, &app);
+	assert_int_equal(db, 16384 - 1024);
+	assert_int_equal(app, 16384 - 1024);
+	memory_split(512, 1, 0, &db, &app);	/* tiny: never negative */
+	assert_true(db > 0 && app > 0);
+}
+
+static void
+test_heap(void **state)
+{
+	assert_int_equal(tomcat_heap_mb(8192, 1), 6144);
+	assert_int_equal(tomcat_heap_mb(8192, 2), 3072);
+	assert_int_equal(tomcat_heap_mb(1000, 4), 1024);	/* floor */
+	assert_int_equal(tomcat_heap_mb(256 * 1024, 1), 31 * 1024);
+	assert_int_equal(tomcat_heap_mb(8192, 0), 6144);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_docs_example),
+		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_explicit_values_win),
+		cmocka_unit_test(test_conf_text),
+		cmocka_unit_test(test_memory_split),
+		cmocka_unit_test(test_heap),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
