@@ -12,3 +12,9 @@ tests_unit_test_profile_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_tuning_SOURCES = tests/unit/test_tuning.c
 tests_unit_test_tuning_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_template
+TESTS += tests/unit/test_template
+tests_unit_test_template_SOURCES = tests/unit/test_template.c
+tests_unit_test_template_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+endif
