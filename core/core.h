@@ -23,7 +23,15 @@
 #define EXIT_NOT_BUILT	5	/* the feature asked for is not built yet */
 #define EXIT_INTERNAL	70	/* a bug or an out-of-resources condition */
 
+/* A growable, always NUL-terminated byte buffer. */
+struct strbuf {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+};
+
 /* util.c */
+void	 strbuf_add(struct strbuf *, const void *, size_t);
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);

@@ -381,14 +381,19 @@ write_secrets(const char *path, char **names, char **values, size_t n)
 {
 	yaml_emitter_t	 em;
 	yaml_event_t	 ev;
-	unsigned char	*buf;
-	size_t		 cap = 64 * 1024, written = 0, i;
+	struct strbuf	 out;
+	size_t		 i;
 	int		 ok = 1, rc;
 
-	buf = xmalloc(cap);
+	/* Room for any sane file up front, so that no realloc leaves a
+	 * copy of a secret behind in freed memory. */
+	out.cap = SECRETS_MAX_BYTES;
+	out.len = 0;
+	out.buf = xmalloc(out.cap);
+
 	if (!yaml_emitter_initialize(&em))
 		fatalx("out of memory initialising the YAML emitter");
-	yaml_emitter_set_output_string(&em, buf, cap, &written);
+	yaml_emitter_set_output(&em, yaml_strbuf_writer, &out);
 	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
 	ok &= yaml_emitter_emit(&em, &ev);
 	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
@@ -413,9 +418,9 @@ write_secrets(const char *path, char **names, char **values, size_t n)
 	yaml_stream_end_event_initialize(&ev);
 	ok &= yaml_emitter_emit(&em, &ev);
 	yaml_emitter_delete(&em);
-	rc = ok ? write_file_atomic(path, buf, written, 0600) : -1;
-	secure_wipe(buf, cap);
-	free(buf);
+	rc = ok ? write_file_atomic(path, out.buf, out.len, 0600) : -1;
+	secure_wipe(out.buf, out.cap);
+	free(out.buf);
 	return rc;
 }
 

@@ -89,23 +89,14 @@ tvars_get(const struct tvars *v, const char *name)
 struct render {
 	const struct tvars	*vars;
 	const char		*start;
-	char			*out;
-	size_t			 len;
-	size_t			 cap;
+	struct strbuf		 out;
 	char			*err;
 };
 
 static void
 put(struct render *r, const char *s, size_t n)
 {
-	if (r->len + n + 1 > r->cap) {
-		while (r->len + n + 1 > r->cap)
-			r->cap = r->cap ? r->cap * 2 : 1024;
-		r->out = xreallocarray(r->out, r->cap, 1);
-	}
-	memcpy(r->out + r->len, s, n);
-	r->len += n;
-	r->out[r->len] = '\0';
+	strbuf_add(&r->out, s, n);
 }
 
 static int
@@ -225,11 +216,11 @@ template_render(const char *text, const struct tvars *vars, char **errp)
 	render_span(&r, text, text + strlen(text), 1, NULL, 0);
 	if (r.err != NULL) {
 		*errp = r.err;
-		free(r.out);
+		free(r.out.buf);
 		return NULL;
 	}
 	*errp = NULL;
-	return r.out;
+	return r.out.buf;
 }
 
 const char *

@@ -20,6 +20,22 @@
 
 #include "core.h"
 
+void
+strbuf_add(struct strbuf *sb, const void *data, size_t n)
+{
+	if (sb->len + n + 1 > sb->cap) {
+		if (sb->cap == 0)
+			sb->cap = 1024;
+		while (sb->len + n + 1 > sb->cap)
+			sb->cap *= 2;
+		sb->buf = xreallocarray(sb->buf, sb->cap, 1);
+	}
+	if (n > 0)
+		memcpy(sb->buf + sb->len, data, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+}
+
 void *
 xmalloc(size_t n)
 {

@@ -231,6 +231,7 @@ int	 profile_check(const struct profile *, struct diag *, struct diag *);
 int	 fqdn_is_public(const char *);
 
 /* profile_save.c */
+int	 yaml_strbuf_writer(void *, unsigned char *, size_t);
 int	 profile_save_file(const struct profile *, const char *, char **);
 char	*profile_save_buffer(const struct profile *, size_t *);
 

@@ -17,31 +17,17 @@
 #include "core.h"
 #include "profile.h"
 
-struct out {
-	char	*buf;
-	size_t	 len;
-	size_t	 cap;
-};
-
 struct saver {
 	yaml_emitter_t	 em;
-	struct out	 out;
+	struct strbuf	 out;
 	int		 failed;
 };
 
-static int
-write_handler(void *data, unsigned char *bytes, size_t size)
+/* libyaml's output callback; also used by secrets.c. */
+int
+yaml_strbuf_writer(void *data, unsigned char *bytes, size_t size)
 {
-	struct out	*o = data;
-
-	if (o->len + size + 1 > o->cap) {
-		while (o->len + size + 1 > o->cap)
-			o->cap = o->cap ? o->cap * 2 : 4096;
-		o->buf = xreallocarray(o->buf, o->cap, 1);
-	}
-	memcpy(o->buf + o->len, bytes, size);
-	o->len += size;
-	o->buf[o->len] = '\0';
+	strbuf_add(data, bytes, size);
 	return 1;
 }
 
@@ -348,7 +334,7 @@ profile_save_buffer(const struct profile *p, size_t *lenp)
 	memset(&s, 0, sizeof s);
 	if (!yaml_emitter_initialize(&s.em))
 		fatalx("out of memory initialising the YAML emitter");
-	yaml_emitter_set_output(&s.em, write_handler, &s.out);
+	yaml_emitter_set_output(&s.em, yaml_strbuf_writer, &s.out);
 	yaml_emitter_set_unicode(&s.em, 1);
 	yaml_emitter_set_width(&s.em, 78);
 	yaml_emitter_set_indent(&s.em, 2);
