@@ -18,3 +18,9 @@ TESTS += tests/unit/test_template
 tests_unit_test_template_SOURCES = tests/unit/test_template.c
 tests_unit_test_template_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_scram
+TESTS += tests/unit/test_scram
+tests_unit_test_scram_SOURCES = tests/unit/test_scram.c
+tests_unit_test_scram_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+endif
