@@ -1,5 +1,5 @@
 # tests/: unit tests (cmocka, TAP) and data-driven profile cases.
-TESTS += tests/profiles/cases.sh
+TESTS += tests/profiles/cases.sh tests/cli.sh
 EXTRA_DIST += tests/profiles
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_check tests/unit/test_profile \

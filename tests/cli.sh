@@ -1,0 +1,39 @@
+#!/bin/sh
+# The command line as an operator meets it: usage, exit codes, validate
+# and secrets generate through the real binary.  TAP.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+bin="$top_builddir/dhis2-setup"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+n=0
+echo "1..17"
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+expect_rc() { want=$1; shift; what=$1; shift; "$@" >"$work/out" 2>"$work/err" </dev/null; rc=$?
+	[ $rc -eq "$want" ]; ok $? "$what (exit $rc, want $want)"; }
+
+expect_rc 0 "--help" "$bin" --help
+grep -q "^exit codes:" "$work/out"; ok $? "--help lists the exit codes"
+expect_rc 0 "--version" "$bin" --version
+grep -q "^dhis2-setup [0-9]" "$work/out"; ok $? "--version prints the version"
+expect_rc 2 "unknown command" "$bin" frobnicate
+expect_rc 2 "unknown option" "$bin" --frobnicate
+expect_rc 2 "no command and no terminal" "$bin"
+expect_rc 2 "validate without a profile" "$bin" validate
+expect_rc 2 "validate a missing file" "$bin" validate "$work/none.yaml"
+
+cp "$top_srcdir/profiles/examples/single-server.yaml" "$work/site.yaml"
+expect_rc 0 "secrets generate" "$bin" secrets generate "$work/site.yaml"
+[ "$(stat -c %a "$work/site.secrets.yaml")" = 600 ]; ok $? "secrets file is mode 0600"
+# What was generated must appear nowhere the operator's terminal shows.
+pw=$(sed -n 's/^hmis.encryption_password: "\(.*\)"$/\1/p' "$work/site.secrets.yaml")
+[ ${#pw} -ge 24 ] && ! grep -qF "$pw" "$work/out" "$work/err" "$work/site.yaml"
+ok $? "generated secrets are not printed and not in the profile"
+expect_rc 0 "validate with its secrets" "$bin" validate "$work/site.yaml"
+sum=$(sha256sum < "$work/site.secrets.yaml")
+expect_rc 0 "secrets generate again" "$bin" secrets generate "$work/site.yaml"
+[ "$(sha256sum < "$work/site.secrets.yaml")" = "$sum" ]; ok $? "a second generate keeps every secret"
+chmod 644 "$work/site.secrets.yaml"
+expect_rc 2 "validate refuses a readable secrets file" "$bin" validate "$work/site.yaml"
+expect_rc 2 "generate refuses a readable secrets file" "$bin" secrets generate "$work/site.yaml"
