@@ -1,39 +1,291 @@
 /*
  * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
  *
- * plan, apply, status: placeholder until the engine lands.  They say so
- * honestly and exit EXIT_NOT_BUILT.
+ * plan, apply, status: the commands that reach machines.
+ *
+ * plan is check on every step (read-only on the machines; the only local
+ * write it may make is a new known_hosts entry when asked to accept it).
+ * apply checks, applies what differs and verifies, with a transcript log
+ * and the journal; SIGHUP is ignored so a dropped SSH session does not
+ * stop it half-way.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "core.h"
 #include "commands.h"
+#include "engine.h"
+#include "events.h"
+#include "journal.h"
+#include "log.h"
+#include "planner.h"
+#include "profile.h"
+#include "secrets.h"
+#include "step.h"
+#include "transport.h"
+
+struct run_opts {
+	int		 json;
+	int		 explain;
+	int		 jobs;
+	int		 events_fd;
+	int		 accept_new;
+	int		 dry_run;
+	const char	*profile;
+};
 
 static int
-not_built(const char *what)
+parse_int_arg(const char *opt, const char *v, int min, int max, int *out)
 {
-	fprintf(stderr, "dhis2-setup: '%s' is not built yet (the engine is "
-	    "the next piece of work); 'validate' checks a profile today\n",
-	    what);
-	return EXIT_NOT_BUILT;
+	const char	*errstr;
+	long long	 n;
+
+	if (v == NULL) {
+		fprintf(stderr, "dhis2-setup: %s needs a number\n", opt);
+		return -1;
+	}
+	n = strtonum_checked(v, min, max, &errstr);
+	if (errstr != NULL) {
+		fprintf(stderr, "dhis2-setup: %s %s: %s\n", opt, v, errstr);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+static int
+parse_run_opts(int argc, char **argv, struct run_opts *o, int is_plan)
+{
+	int	i;
+
+	memset(o, 0, sizeof *o);
+	o->events_fd = -1;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--json") == 0 && is_plan)
+			o->json = 1;
+		else if (strcmp(a, "--explain") == 0 && is_plan)
+			o->explain = 1;
+		else if (strcmp(a, "--dry-run") == 0 && !is_plan)
+			o->dry_run = 1;
+		else if (strcmp(a, "--accept-new-host-keys") == 0)
+			o->accept_new = 1;
+		else if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0) {
+			if (parse_int_arg(a, argv[++i < argc ? i : argc - 1] ==
+			    a ? NULL : argv[i], 1, 64, &o->jobs) == -1)
+				return -1;
+		} else if (strcmp(a, "--events-fd") == 0 && !is_plan) {
+			if (parse_int_arg(a, i + 1 < argc ? argv[++i] : NULL,
+			    0, 1 << 20, &o->events_fd) == -1)
+				return -1;
+			if (fcntl(o->events_fd, F_GETFD) == -1) {
+				fprintf(stderr, "dhis2-setup: --events-fd %d: "
+				    "%s\n", o->events_fd, strerror(errno));
+				return -1;
+			}
+		} else if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "dhis2-setup: unknown option %s\n", a);
+			return -1;
+		} else if (o->profile == NULL)
+			o->profile = a;
+		else {
+			fprintf(stderr, "dhis2-setup: one profile at a time\n");
+			return -1;
+		}
+	}
+	if (o->profile == NULL) {
+		fprintf(stderr, "usage: dhis2-setup %s\n", is_plan ?
+		    "plan [--json] [--explain] [--accept-new-host-keys] "
+		    "PROFILE" : "apply [--jobs N] [--events-fd N] "
+		    "[--accept-new-host-keys] [--dry-run] PROFILE");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+print_explain(const struct plan *pl, FILE *f)
+{
+	size_t	i, k, d;
+
+	for (i = 0; i < pl->nmachines; i++) {
+		fprintf(f, "machine %s (%s)\n", pl->machines[i].name,
+		    pl->machines[i].kind == PLAN_LOCAL ? "this machine" :
+		    pl->machines[i].kind == PLAN_SSH ? "over SSH" :
+		    "LXC container");
+		for (k = 0; k < pl->nsteps; k++) {
+			if (pl->steps[k].machine != i)
+				continue;
+			fprintf(f, "  %-12s %s", pl->steps[k].step->name,
+			    pl->steps[k].step->summary);
+			for (d = 0; d < pl->steps[k].ndeps; d++)
+				fprintf(f, "%s%s", d == 0 ? " (after " : ", ",
+				    pl->steps[pl->steps[k].deps[d]].step->name);
+			fprintf(f, "%s\n", pl->steps[k].ndeps ? ")" : "");
+		}
+	}
+}
+
+static void
+emit_run(enum event_type type, const char *text, int total,
+    const struct engine_summary *sum, int dry_run)
+{
+	struct event	ev = { .type = type };
+	int		i;
+
+	ev.text = text;
+	ev.total = total;
+	ev.dry_run = dry_run;
+	if (sum != NULL) {
+		for (i = 0; i < RESULT_COUNT; i++)
+			ev.counts[i] = sum->counts[i];
+	}
+	events_emit(&ev);
+}
+
+static void
+print_unreachable(const struct plan *pl)
+{
+	size_t	i;
+
+	for (i = 0; i < pl->nmachines; i++) {
+		if (pl->machines[i].error != NULL)
+			fprintf(stderr, "dhis2-setup: %s: %s\n",
+			    pl->machines[i].name, pl->machines[i].error);
+	}
+}
+
+/*
+ * plan and apply share everything but the journal, the log and whether
+ * apply runs.
+ */
+static int
+run(struct run_opts *o, int is_plan)
+{
+	struct profile		 p;
+	struct secrets		 s;
+	struct plan		 pl;
+	struct journal		 j;
+	struct engine_opts	 eo;
+	struct engine_summary	 sum;
+	const char		**vals;
+	char			*err = NULL, *logpath = NULL, *name, *text;
+	size_t			 nvals;
+	int			 rc, collect = -1, dry = is_plan || o->dry_run;
+
+	memset(&j, 0, sizeof j);
+	j.lockfd = -1;
+	j.sub = -1;
+	secrets_init(&s);
+	if ((rc = load_profile_checked(o->profile, &p, &s, !dry)) !=
+	    EXIT_OK) {
+		profile_free(&p);
+		secrets_free(&s);
+		return rc;
+	}
+	nvals = secrets_values(&s, &vals);
+	events_set_redact(vals, nvals);
+	if (plan_build(&pl, &p, &err) == -1) {
+		fprintf(stderr, "dhis2-setup: %s: %s\n", o->profile, err);
+		free(err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (o->explain)
+		print_explain(&pl, stdout);
+	if (!dry) {
+		if ((rc = journal_open(&j, o->profile, &err)) != 0) {
+			fprintf(stderr, "dhis2-setup: %s\n", err);
+			free(err);
+			rc = rc == EXIT_LOCKED ? EXIT_LOCKED : EXIT_INTERNAL;
+			goto out;
+		}
+		name = journal_name(o->profile);
+		if (log_open(name, &logpath, &err) == -1) {
+			fprintf(stderr, "dhis2-setup: %s\n", err);
+			free(err);
+			free(name);
+			rc = EXIT_INTERNAL;
+			goto out;
+		}
+		free(name);
+		/* A dropped terminal must not stop a half-done apply. */
+		signal(SIGHUP, SIG_IGN);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (!o->json && !global_opts.quiet)
+		events_plain_subscribe(stdout, global_opts.verbose +
+		    (is_plan ? 0 : 0));
+	if (o->events_fd != -1)
+		events_json_subscribe(o->events_fd);
+	collect = plan_collect_changes(&pl);
+	if (j.previous != NULL)
+		log_printf("the previous run stopped before it finished; "
+		    "every step is checked again and only what is missing "
+		    "is done");
+	plan_connect(&pl, &p, o->accept_new);
+	emit_run(EV_RUN_START, o->profile, (int)pl.nsteps, NULL, dry);
+	memset(&eo, 0, sizeof eo);
+	eo.jobs = o->jobs;
+	eo.dry_run = dry;
+	engine_run(&pl, &p, &s, &eo, &sum);
+	text = engine_summary_text(&sum, dry);
+	emit_run(EV_RUN_END, text, (int)pl.nsteps, &sum, dry);
+	if (!dry)
+		journal_finish(&j, text);
+	free(text);
+	print_unreachable(&pl);
+	if (o->json)
+		plan_print_json(&pl, &p, stdout, 1);
+	if (logpath != NULL && !global_opts.quiet)
+		fprintf(o->json ? stderr : stdout, "log: %s\n", logpath);
+	rc = engine_exit_code(&sum);
+out:
+	events_unsubscribe(collect);
+	log_close();
+	journal_close(&j);
+	events_reset();
+	plan_free(&pl);
+	free(logpath);
+	profile_free(&p);
+	secrets_free(&s);
+	return rc;
 }
 
 int
 cmd_plan(int argc, char **argv)
 {
-	return not_built("plan");
+	struct run_opts	o;
+
+	if (parse_run_opts(argc, argv, &o, 1) == -1)
+		return EXIT_USAGE;
+	return run(&o, 1);
 }
 
 int
 cmd_apply(int argc, char **argv)
 {
-	return not_built("apply");
+	struct run_opts	o;
+
+	if (parse_run_opts(argc, argv, &o, 0) == -1)
+		return EXIT_USAGE;
+	return run(&o, 0);
 }
 
 int
 cmd_status(int argc, char **argv)
 {
-	return not_built("status");
+	if (argc != 2) {
+		fprintf(stderr, "usage: dhis2-setup status PROFILE\n");
+		return EXIT_USAGE;
+	}
+	return journal_status(argv[1], stdout);
 }

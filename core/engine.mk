@@ -1,1 +1,6 @@
-# core/engine.mk: fragment of Makefile.am
+# core/engine.mk: the engine, its transports, events, log and journal.
+libdhis2setup_a_SOURCES += core/transport.h core/transport.c \
+	core/transport_local.c core/transport_ssh.c core/transport_lxc.c \
+	core/facts.c core/events.h core/events.c core/log.h core/log.c \
+	core/journal.h core/journal.c core/planner.h core/planner.c \
+	core/engine.h core/engine.c

@@ -1,0 +1,282 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * Journal, lock and status of a profile's runs.
+ */
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "events.h"
+#include "journal.h"
+
+const char *
+state_dir(void)
+{
+	const char	*d = getenv("DHIS2_SETUP_STATEDIR");
+
+	return d != NULL && *d != '\0' ? d : STATE_DIR_DEFAULT;
+}
+
+/* The profile's file name without .yaml, safe as a folder name. */
+char *
+journal_name(const char *profile_path)
+{
+	const char	*b = strrchr(profile_path, '/');
+	char		*n, *p;
+	size_t		 len;
+
+	b = b != NULL ? b + 1 : profile_path;
+	n = xstrdup(*b != '\0' ? b : "profile");
+	len = strlen(n);
+	if (len > 5 && strcmp(n + len - 5, ".yaml") == 0)
+		n[len - 5] = '\0';
+	else if (len > 4 && strcmp(n + len - 4, ".yml") == 0)
+		n[len - 4] = '\0';
+	for (p = n; *p != '\0'; p++) {
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '-' && *p != '_' &&
+		    *p != '.')
+			*p = '_';
+	}
+	if (n[0] == '.')
+		n[0] = '_';
+	return n;
+}
+
+static int
+mkdirs(const char *dir)
+{
+	char	*parent;
+	int	 rc;
+
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	parent = path_dirname(dir);
+	rc = strcmp(parent, dir) != 0 ? mkdirs(parent) : -1;
+	free(parent);
+	return rc == 0 && (mkdir(dir, 0700) == 0 || errno == EEXIST) ? 0 : -1;
+}
+
+static void
+now_iso(char *buf, size_t len)
+{
+	time_t		now = time(NULL);
+	struct tm	tm;
+
+	gmtime_r(&now, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+journal_write_status(struct journal *j, const char *state)
+{
+	char	*path, *s;
+
+	xasprintf(&s, "state %s\npid %ld\nprofile %s\nstarted %s\n"
+	    "progress %d/%d\ncurrent %s\ncounts ok=%d changed=%d skipped=%d "
+	    "failed=%d\n", state, (long)getpid(), j->profile, j->started,
+	    j->done, j->total, j->current != NULL ? j->current : "-",
+	    j->counts[RESULT_OK], j->counts[RESULT_CHANGED],
+	    j->counts[RESULT_SKIPPED], j->counts[RESULT_FAILED]);
+	path = path_join(j->dir, "status");
+	write_file_atomic(path, s, strlen(s), 0600);
+	free(path);
+	free(s);
+}
+
+static void
+journal_append(struct journal *j, const char *line)
+{
+	char	*path, ts[32];
+	FILE	*f;
+	int	 fd;
+
+	path = path_join(j->dir, "journal");
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (fd == -1 || (f = fdopen(fd, "a")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	now_iso(ts, sizeof ts);
+	fprintf(f, "%s %ld %s\n", ts, (long)getpid(), line);
+	fclose(f);
+}
+
+static void
+journal_event(const struct event *ev, void *arg)
+{
+	struct journal	*j = arg;
+	char		*line;
+
+	switch (ev->type) {
+	case EV_RUN_START:
+		j->total = ev->total;
+		journal_write_status(j, "running");
+		break;
+	case EV_STEP_START:
+		free(j->current);
+		xasprintf(&j->current, "%s %s", ev->machine, ev->step);
+		journal_write_status(j, "running");
+		break;
+	case EV_STEP_RESULT:
+		if ((unsigned)ev->result < RESULT_COUNT)
+			j->counts[ev->result]++;
+		j->done++;
+		xasprintf(&line, "%s %s %s", ev->machine, ev->step,
+		    result_name(ev->result));
+		journal_append(j, line);
+		free(line);
+		journal_write_status(j, "running");
+		break;
+	default:
+		break;
+	}
+}
+
+static char *
+read_status(const char *dir)
+{
+	char	*path, *buf = NULL;
+	size_t	 len;
+
+	path = path_join(dir, "status");
+	if (read_file_limited(path, 64 * 1024, &buf, &len) == -1)
+		buf = NULL;
+	free(path);
+	return buf;
+}
+
+int
+journal_open(struct journal *j, const char *profile_path, char **err)
+{
+	char	*name, *lock, ts[32];
+
+	memset(j, 0, sizeof *j);
+	j->lockfd = -1;
+	j->sub = -1;
+	name = journal_name(profile_path);
+	j->dir = path_join(state_dir(), name);
+	free(name);
+	if (mkdirs(j->dir) == -1) {
+		xasprintf(err, "cannot create %s: %s", j->dir,
+		    strerror(errno));
+		return -1;
+	}
+	lock = path_join(j->dir, "lock");
+	j->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(lock);
+	if (j->lockfd == -1) {
+		xasprintf(err, "cannot open the lock in %s: %s", j->dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (flock(j->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		xasprintf(err, "another run of this profile is under way "
+		    "(see 'dhis2-setup status %s')", profile_path);
+		close(j->lockfd);
+		j->lockfd = -1;
+		return EXIT_LOCKED;
+	}
+	j->previous = read_status(j->dir);
+	if (j->previous != NULL &&
+	    strncmp(j->previous, "state running\n", 14) != 0) {
+		free(j->previous);
+		j->previous = NULL;
+	}
+	now_iso(ts, sizeof ts);
+	j->started = xstrdup(ts);
+	j->profile = xstrdup(profile_path);
+	xasprintf(&lock, "start %s", profile_path);
+	journal_append(j, lock);
+	free(lock);
+	j->sub = events_subscribe(journal_event, j);
+	return 0;
+}
+
+void
+journal_finish(struct journal *j, const char *summary)
+{
+	char	*line;
+
+	if (j->lockfd == -1)
+		return;
+	events_unsubscribe(j->sub);
+	j->sub = -1;
+	free(j->current);
+	j->current = NULL;
+	journal_write_status(j, "finished");
+	xasprintf(&line, "end %s", summary);
+	journal_append(j, line);
+	free(line);
+}
+
+void
+journal_close(struct journal *j)
+{
+	if (j->sub != -1)
+		events_unsubscribe(j->sub);
+	if (j->lockfd != -1)
+		close(j->lockfd);
+	free(j->dir);
+	free(j->current);
+	free(j->started);
+	free(j->profile);
+	free(j->previous);
+	memset(j, 0, sizeof *j);
+	j->lockfd = -1;
+	j->sub = -1;
+}
+
+int
+journal_status(const char *profile_path, FILE *f)
+{
+	char	*name, *dir, *st, *lock;
+	int	 fd, running = 0;
+
+	name = journal_name(profile_path);
+	dir = path_join(state_dir(), name);
+	free(name);
+	st = read_status(dir);
+	if (st == NULL) {
+		fprintf(f, "%s: never applied (no state in %s)\n",
+		    profile_path, dir);
+		free(dir);
+		return EXIT_OK;
+	}
+	lock = path_join(dir, "lock");
+	if ((fd = open(lock, O_RDWR | O_CLOEXEC)) != -1) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == -1 &&
+		    errno == EWOULDBLOCK)
+			running = 1;
+		close(fd);
+	}
+	free(lock);
+	if (running)
+		fprintf(f, "%s: a run is under way\n", profile_path);
+	else if (strncmp(st, "state running\n", 14) == 0)
+		fprintf(f, "%s: the last run was interrupted; run 'dhis2-setup "
+		    "apply %s' again to finish it\n", profile_path,
+		    profile_path);
+	else
+		fprintf(f, "%s: the last run finished\n", profile_path);
+	fputs(st, f);
+	fprintf(f, "journal %s/journal\n", dir);
+	free(st);
+	free(dir);
+	return EXIT_OK;
+}

@@ -1,0 +1,42 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * The journal: per profile, under /var/lib/dhis2-setup/NAME (or
+ * $DHIS2_SETUP_STATEDIR/NAME).  A lock file says a run is under way (a
+ * second one gets EXIT_LOCKED; the kernel drops the lock of a killed run),
+ * a status file says where it is, and a journal file keeps every step
+ * result of every run.  Resuming needs no replay: steps are idempotent and
+ * check first, so a re-run does only what is missing; the journal tells
+ * the operator where the last run stopped.
+ */
+#ifndef JOURNAL_H
+#define JOURNAL_H
+
+#include "events.h"
+
+#define STATE_DIR_DEFAULT	"/var/lib/dhis2-setup"
+
+struct journal {
+	char	*dir;
+	int	 lockfd;
+	int	 sub;
+	int	 done;
+	int	 total;
+	char	*current;	/* "machine step" */
+	char	*started;
+	char	*profile;
+	char	*previous;	/* status of an interrupted run, or NULL */
+	int	 counts[RESULT_COUNT];
+};
+
+/* journal.c */
+const char *state_dir(void);
+char	*journal_name(const char *);
+/* 0, EXIT_LOCKED when another run holds it, -1 with *err. */
+int	 journal_open(struct journal *, const char *, char **);
+void	 journal_finish(struct journal *, const char *);
+void	 journal_close(struct journal *);
+/* Print where the profile's last or current run is; an exit code. */
+int	 journal_status(const char *, FILE *);
+
+#endif

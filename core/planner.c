@@ -1,0 +1,358 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * From a profile to step instances on machines.
+ *
+ * single-host: the only machine is this one (local transport) unless
+ *   machines: lists one, reached over SSH.
+ * machines: every machine over SSH, steps chosen by its roles.
+ * lxc: the host, as for single-host; its containers get their steps once
+ *   the container steps exist (they will use the LXC transport through
+ *   the host's).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "core.h"
+#include "events.h"
+#include "planner.h"
+#include "profile.h"
+#include "step.h"
+#include "transport.h"
+
+static unsigned
+all_roles(const struct profile *p)
+{
+	unsigned	r;
+
+	r = ROLE_BIT(ROLE_PROXY) | ROLE_BIT(ROLE_APP) |
+	    ROLE_BIT(ROLE_DATABASE);
+	if (p->redis)
+		r |= ROLE_BIT(ROLE_REDIS);
+	if (p->monitoring != MONITORING_NONE)
+		r |= ROLE_BIT(ROLE_MONITOR);
+	if (p->backups.enabled)
+		r |= ROLE_BIT(ROLE_BACKUP);
+	if (p->database.replicas > 0)
+		r |= ROLE_BIT(ROLE_REPLICA);
+	return r;
+}
+
+static struct plan_machine *
+plan_add_machine(struct plan *pl, const char *name, enum plan_transport kind,
+    const struct machine *m, unsigned roles)
+{
+	struct plan_machine	*pm;
+
+	pl->machines = xreallocarray(pl->machines, pl->nmachines + 1,
+	    sizeof *pl->machines);
+	pm = &pl->machines[pl->nmachines++];
+	memset(pm, 0, sizeof *pm);
+	pm->name = xstrdup(name);
+	pm->kind = kind;
+	pm->m = m;
+	pm->roles = roles;
+	return pm;
+}
+
+static int
+plan_find(const struct plan *pl, size_t machine, const char *step,
+    size_t *idx)
+{
+	size_t	i;
+
+	for (i = 0; i < pl->nsteps; i++) {
+		if (pl->steps[i].machine == machine &&
+		    strcmp(pl->steps[i].step->name, step) == 0) {
+			*idx = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void
+plan_add_steps(struct plan *pl, size_t mi)
+{
+	const struct step	*s;
+	struct plan_step	*ps;
+	size_t			 i, k, dep;
+
+	for (i = 0; i < steps_count; i++) {
+		s = steps_all[i];
+		if (s->roles != 0 && (s->roles & pl->machines[mi].roles) == 0)
+			continue;
+		pl->steps = xreallocarray(pl->steps, pl->nsteps + 1,
+		    sizeof *pl->steps);
+		ps = &pl->steps[pl->nsteps];
+		memset(ps, 0, sizeof *ps);
+		ps->step = s;
+		ps->machine = mi;
+		for (k = 0; s->after != NULL && s->after[k] != NULL; k++) {
+			if (plan_find(pl, mi, s->after[k], &dep) == -1)
+				continue;
+			ps->deps = xreallocarray(ps->deps, ps->ndeps + 1,
+			    sizeof *ps->deps);
+			ps->deps[ps->ndeps++] = dep;
+		}
+		pl->nsteps++;
+	}
+}
+
+int
+plan_build(struct plan *pl, const struct profile *p, char **err)
+{
+	size_t	i;
+
+	memset(pl, 0, sizeof *pl);
+	switch (p->isolation) {
+	case ISOLATION_SINGLE_HOST:
+	case ISOLATION_LXC:
+		if (p->nmachines > 0)
+			plan_add_machine(pl, p->machines[0].name, PLAN_SSH,
+			    &p->machines[0], all_roles(p));
+		else
+			plan_add_machine(pl, "local", PLAN_LOCAL, NULL,
+			    all_roles(p));
+		break;
+	case ISOLATION_MACHINES:
+		for (i = 0; i < p->nmachines; i++)
+			plan_add_machine(pl, p->machines[i].name, PLAN_SSH,
+			    &p->machines[i], p->machines[i].roles);
+		break;
+	}
+	if (pl->nmachines == 0) {
+		xasprintf(err, "the profile names no machine to run on");
+		return -1;
+	}
+	for (i = 0; i < pl->nmachines; i++)
+		plan_add_steps(pl, i);
+	return 0;
+}
+
+void
+plan_free(struct plan *pl)
+{
+	size_t	i, k;
+
+	for (i = 0; i < pl->nmachines; i++) {
+		transport_free(pl->machines[i].t);
+		free(pl->machines[i].name);
+		free(pl->machines[i].lxc_name);
+		free(pl->machines[i].error);
+	}
+	for (i = 0; i < pl->nsteps; i++) {
+		free(pl->steps[i].deps);
+		free(pl->steps[i].msg);
+		for (k = 0; k < pl->steps[i].nitems; k++)
+			free(pl->steps[i].items[k]);
+		free(pl->steps[i].items);
+		for (k = 0; k < pl->steps[i].nnotes; k++)
+			free(pl->steps[i].notes[k]);
+		free(pl->steps[i].notes);
+	}
+	free(pl->machines);
+	free(pl->steps);
+	memset(pl, 0, sizeof *pl);
+}
+
+static char *
+expand_home(const char *path)
+{
+	const char	*home = getenv("HOME");
+	char		*out;
+
+	if (path == NULL)
+		return NULL;
+	if (strncmp(path, "~/", 2) == 0 && home != NULL) {
+		xasprintf(&out, "%s/%s", home, path + 2);
+		return out;
+	}
+	return xstrdup(path);
+}
+
+/* known_hosts: relative to the profile's folder, like secrets_file. */
+static char *
+known_hosts_path(const struct profile *p)
+{
+	char	*dir, *out;
+
+	if (p->known_hosts == NULL)
+		return NULL;
+	if (p->known_hosts[0] == '/' || p->known_hosts[0] == '~' ||
+	    p->path == NULL)
+		return expand_home(p->known_hosts);
+	dir = path_dirname(p->path);
+	out = path_join(dir, p->known_hosts);
+	free(dir);
+	return out;
+}
+
+/* Make (not open) the transport of every machine. */
+int
+plan_connect(struct plan *pl, const struct profile *p, int accept_new)
+{
+	struct plan_machine	*pm;
+	struct ssh_target	 st;
+	char			*key, *kh;
+	size_t			 i;
+
+	kh = known_hosts_path(p);
+	for (i = 0; i < pl->nmachines; i++) {
+		pm = &pl->machines[i];
+		switch (pm->kind) {
+		case PLAN_LOCAL:
+			pm->t = transport_local_new(pm->name);
+			break;
+		case PLAN_SSH:
+			memset(&st, 0, sizeof st);
+			key = expand_home(pm->m->ssh_key);
+			st.host = pm->m->address;
+			st.port = pm->m->ssh_port > 0 ? pm->m->ssh_port : 22;
+			st.user = pm->m->ssh_user != NULL ? pm->m->ssh_user :
+			    "root";
+			st.key = key;
+			st.known_hosts = kh;
+			st.accept_new = accept_new;
+			pm->t = transport_ssh_new(pm->name, &st);
+			free(key);
+			break;
+		case PLAN_LXC:
+			pm->t = transport_lxc_new(pm->name, pm->lxc_name,
+			    pl->machines[pm->parent].t);
+			break;
+		}
+	}
+	free(kh);
+	return 0;
+}
+
+static void
+collect_event(const struct event *ev, void *arg)
+{
+	struct plan		*pl = arg;
+	struct plan_step	*ps;
+	size_t			 i;
+
+	if ((ev->type != EV_CHANGE && ev->type != EV_NOTE) ||
+	    ev->machine == NULL || ev->step == NULL)
+		return;
+	for (i = 0; i < pl->nsteps; i++) {
+		ps = &pl->steps[i];
+		if (strcmp(pl->machines[ps->machine].name, ev->machine) != 0 ||
+		    strcmp(ps->step->name, ev->step) != 0)
+			continue;
+		if (ev->type == EV_NOTE) {
+			ps->notes = xreallocarray(ps->notes, ps->nnotes + 1,
+			    sizeof *ps->notes);
+			ps->notes[ps->nnotes++] = xstrdup(ev->text);
+			return;
+		}
+		ps->items = xreallocarray(ps->items, ps->nitems + 1,
+		    sizeof *ps->items);
+		ps->items[ps->nitems++] = xstrdup(ev->text);
+		return;
+	}
+}
+
+/* Keep what each step would change, for plan --json. */
+int
+plan_collect_changes(struct plan *pl)
+{
+	return events_subscribe(collect_event, pl);
+}
+
+static const char *
+transport_kind_name(enum plan_transport k)
+{
+	switch (k) {
+	case PLAN_LOCAL:
+		return "local";
+	case PLAN_SSH:
+		return "ssh";
+	case PLAN_LXC:
+		return "lxc";
+	}
+	return "?";
+}
+
+void
+plan_print_json(const struct plan *pl, const struct profile *p, FILE *f,
+    int checked)
+{
+	struct json_object	*o, *ms, *m, *ss, *s, *a;
+	const struct plan_step	*ps;
+	size_t			 i, k, d;
+	int			 r;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "profile",
+	    json_object_new_string(p->path != NULL ? p->path : ""));
+	ms = json_object_new_array();
+	for (i = 0; i < pl->nmachines; i++) {
+		m = json_object_new_object();
+		json_object_object_add(m, "name",
+		    json_object_new_string(pl->machines[i].name));
+		json_object_object_add(m, "transport", json_object_new_string(
+		    transport_kind_name(pl->machines[i].kind)));
+		a = json_object_new_array();
+		for (r = 0; r < ROLE_COUNT; r++) {
+			if (pl->machines[i].roles & ROLE_BIT(r))
+				json_object_array_add(a,
+				    json_object_new_string(role_name(r)));
+		}
+		json_object_object_add(m, "roles", a);
+		if (pl->machines[i].error != NULL)
+			json_object_object_add(m, "error",
+			    json_object_new_string(pl->machines[i].error));
+		ss = json_object_new_array();
+		for (k = 0; k < pl->nsteps; k++) {
+			ps = &pl->steps[k];
+			if (ps->machine != i)
+				continue;
+			s = json_object_new_object();
+			json_object_object_add(s, "step",
+			    json_object_new_string(ps->step->name));
+			json_object_object_add(s, "summary",
+			    json_object_new_string(ps->step->summary));
+			a = json_object_new_array();
+			for (d = 0; d < ps->ndeps; d++)
+				json_object_array_add(a, json_object_new_string(
+				    pl->steps[ps->deps[d]].step->name));
+			json_object_object_add(s, "after", a);
+			if (checked) {
+				json_object_object_add(s, "result",
+				    json_object_new_string(ps->result ==
+				    RESULT_CHANGED ? "would-change" :
+				    result_name(ps->result)));
+				if (ps->msg != NULL)
+					json_object_object_add(s, "message",
+					    json_object_new_string(ps->msg));
+				a = json_object_new_array();
+				for (d = 0; d < ps->nitems; d++)
+					json_object_array_add(a,
+					    json_object_new_string(
+					    ps->items[d]));
+				json_object_object_add(s, "changes", a);
+				a = json_object_new_array();
+				for (d = 0; d < ps->nnotes; d++)
+					json_object_array_add(a,
+					    json_object_new_string(
+					    ps->notes[d]));
+				json_object_object_add(s, "notes", a);
+			}
+			json_object_array_add(ss, s);
+		}
+		json_object_object_add(m, "steps", ss);
+		json_object_array_add(ms, m);
+	}
+	json_object_object_add(o, "machines", ms);
+	fprintf(f, "%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}

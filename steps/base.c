@@ -1,0 +1,346 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * base: what every machine gets before any role: base packages, the
+ * profile's timezone, unattended security upgrades, a service user for
+ * DHIS2's tools, and kernel and limit settings for Tomcat and PostgreSQL.
+ *
+ * The whole state is read with one probe (files as sha256 sums) so that a
+ * converged re-run costs one round trip.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "core.h"
+#include "profile.h"
+#include "step.h"
+#include "transport.h"
+
+#define BASE_USER	"dhis"		/* owns backups and DHIS2 tools */
+#define BASE_HOME	"/opt/dhis2"
+
+static const char *const base_packages[] = {
+	"ca-certificates", "curl", "gnupg", "tzdata", "iproute2", "procps",
+	"unattended-upgrades", "acl", NULL
+};
+
+struct base_file {
+	const char	*path;
+	const char	*content;
+	const char	*reload[4];	/* run after writing; may fail in LXC */
+};
+
+/*
+ * Debian's and Ubuntu's 50unattended-upgrades already limit themselves to
+ * the security archive; this file only switches the daily run on.
+ */
+static const struct base_file base_files[] = {
+	{ "/etc/apt/apt.conf.d/20auto-upgrades",
+	  "// dhis2-setup: install security updates every day.\n"
+	  "APT::Periodic::Update-Package-Lists \"1\";\n"
+	  "APT::Periodic::Unattended-Upgrade \"1\";\n", { NULL } },
+	/*
+	 * Low swappiness keeps the JVM heap and PostgreSQL's buffers in
+	 * RAM; a longer listen queue absorbs bursts of analytics requests.
+	 */
+	{ "/etc/sysctl.d/90-dhis2.conf",
+	  "# dhis2-setup: DHIS2 (Tomcat) and PostgreSQL.\n"
+	  "vm.swappiness = 10\n"
+	  "net.core.somaxconn = 1024\n",
+	  { "sysctl", "-p", "/etc/sysctl.d/90-dhis2.conf", NULL } },
+	/* Tomcat and PostgreSQL keep many files and sockets open. */
+	{ "/etc/security/limits.d/90-dhis2.conf",
+	  "# dhis2-setup: open files for DHIS2's service user.\n"
+	  BASE_USER " soft nofile 65536\n"
+	  BASE_USER " hard nofile 65536\n", { NULL } },
+};
+#define NBASE_FILES (sizeof base_files / sizeof base_files[0])
+
+static const char probe_script[] =
+    "u=$1 n=$2\n"
+    "shift 2\n"
+    "while [ \"$n\" -gt 0 ]; do\n"
+    "  if [ -f \"$1\" ]; then\n"
+    "    echo \"sum=$(sha256sum < \"$1\" | cut -d' ' -f1) $1\"\n"
+    "  else echo \"sum=none $1\"; fi\n"
+    "  shift; n=$((n - 1))\n"
+    "done\n"
+    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' \"$@\" "
+    "2>/dev/null\n"
+    "echo \"tz=$(cat /etc/timezone 2>/dev/null)\"\n"
+    "echo \"localtime=$(readlink /etc/localtime 2>/dev/null)\"\n"
+    "if getent passwd \"$u\" >/dev/null; then echo user=1; "
+    "else echo user=0; fi\n"
+    "echo \"audit=$(dpkg --audit 2>/dev/null | head -c 200 | tr '\\n' ' ')\"\n";
+
+struct base_state {
+	char	*missing[16];		/* packages not installed */
+	int	 nmissing;
+	int	 file_differs[NBASE_FILES];
+	int	 tz_differs;
+	int	 user_missing;
+	int	 dpkg_broken;
+};
+
+static void
+sha256_hex(const char *s, char out[65])
+{
+	unsigned char	md[32];
+	unsigned int	len = sizeof md;
+	int		i;
+
+	EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL);
+	for (i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static int
+probe_has(const char *probe, const char *line)
+{
+	size_t		 len = strlen(line);
+	const char	*p = probe;
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == probe || p[-1] == '\n') &&
+		    (p[len] == '\n' || p[len] == '\0'))
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+static const char *
+base_timezone(struct step_ctx *ctx)
+{
+	return ctx->profile->timezone;
+}
+
+static void
+base_state_free(struct base_state *st)
+{
+	int	i;
+
+	for (i = 0; i < st->nmissing; i++)
+		free(st->missing[i]);
+}
+
+static int
+base_probe(struct step_ctx *ctx, struct base_state *st)
+{
+	char		*argv[64], *probe, *line, hex[65], nfiles[8];
+	const char	*tz = base_timezone(ctx);
+	size_t		 i, k = 0;
+	int		 rc;
+
+	memset(st, 0, sizeof *st);
+	snprintf(nfiles, sizeof nfiles, "%zu", NBASE_FILES);
+	argv[k++] = "sh";
+	argv[k++] = "-c";
+	argv[k++] = (char *)probe_script;
+	argv[k++] = "sh";
+	argv[k++] = BASE_USER;
+	argv[k++] = nfiles;
+	for (i = 0; i < NBASE_FILES; i++)
+		argv[k++] = (char *)base_files[i].path;
+	for (i = 0; base_packages[i] != NULL; i++)
+		argv[k++] = (char *)base_packages[i];
+	argv[k] = NULL;
+	if ((rc = step_capture(ctx, argv, &probe)) != 0) {
+		free(probe);
+		return -1;
+	}
+	for (i = 0; base_packages[i] != NULL; i++) {
+		xasprintf(&line, "pkg=%s ii ", base_packages[i]);
+		if (!probe_has(probe, line) && st->nmissing < 16)
+			st->missing[st->nmissing++] =
+			    xstrdup(base_packages[i]);
+		free(line);
+	}
+	for (i = 0; i < NBASE_FILES; i++) {
+		sha256_hex(base_files[i].content, hex);
+		xasprintf(&line, "sum=%s %s", hex, base_files[i].path);
+		st->file_differs[i] = !probe_has(probe, line);
+		free(line);
+	}
+	if (tz != NULL) {
+		xasprintf(&line, "tz=%s", tz);
+		st->tz_differs = !probe_has(probe, line);
+		free(line);
+		xasprintf(&line, "localtime=/usr/share/zoneinfo/%s", tz);
+		st->tz_differs |= !probe_has(probe, line);
+		free(line);
+	}
+	st->user_missing = !probe_has(probe, "user=1");
+	st->dpkg_broken = !probe_has(probe, "audit=");
+	free(probe);
+	return 0;
+}
+
+static enum result
+base_check(struct step_ctx *ctx)
+{
+	struct base_state	 st;
+	size_t			 i;
+	int			 n;
+
+	if (base_probe(ctx, &st) == -1)
+		return step_fail(ctx, "cannot read the state of %s",
+		    ctx->machine);
+	if (st.dpkg_broken)
+		step_would(ctx, "finish an interrupted package installation "
+		    "(dpkg --configure -a)");
+	for (n = 0; n < st.nmissing; n++)
+		step_would(ctx, "install package %s", st.missing[n]);
+	for (i = 0; i < NBASE_FILES; i++) {
+		if (st.file_differs[i])
+			step_file_differs(ctx, base_files[i].path,
+			    base_files[i].content,
+			    strlen(base_files[i].content), 0644, 1);
+	}
+	if (st.tz_differs)
+		step_would(ctx, "set the timezone to %s",
+		    base_timezone(ctx));
+	if (st.user_missing)
+		step_would(ctx, "create the system user %s (home %s)",
+		    BASE_USER, BASE_HOME);
+	base_state_free(&st);
+	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
+}
+
+static enum result
+base_packages_apply(struct step_ctx *ctx, struct base_state *st)
+{
+	char	*argv[40];
+	int	 k = 0, i;
+
+	if (st->dpkg_broken && step_run(ctx, (char *[]){ "env",
+	    "DEBIAN_FRONTEND=noninteractive", "dpkg", "--configure", "-a",
+	    NULL }, NULL, 0) != 0)
+		return step_fail(ctx, "dpkg --configure -a failed: see the "
+		    "log, then run again");
+	if (st->nmissing == 0)
+		return RESULT_CHANGED;
+	if (step_run(ctx, (char *[]){ "apt-get", "-q",
+	    "-o", "DPkg::Lock::Timeout=300", "update", NULL }, NULL, 0) != 0)
+		return step_fail(ctx, "apt-get update failed: check the "
+		    "machine's sources and its access to the archive");
+	argv[k++] = "env";
+	argv[k++] = "DEBIAN_FRONTEND=noninteractive";
+	argv[k++] = "apt-get";
+	argv[k++] = "-q";
+	argv[k++] = "-y";
+	argv[k++] = "--no-install-recommends";
+	argv[k++] = "-o";
+	argv[k++] = "DPkg::Lock::Timeout=300";
+	argv[k++] = "-o";
+	argv[k++] = "Dpkg::Options::=--force-confold";
+	argv[k++] = "install";
+	for (i = 0; i < st->nmissing; i++)
+		argv[k++] = st->missing[i];
+	argv[k] = NULL;
+	if (step_run(ctx, argv, NULL, 0) != 0)
+		return step_fail(ctx, "installing packages failed: see the "
+		    "log, then run again");
+	return RESULT_CHANGED;
+}
+
+static enum result
+base_apply(struct step_ctx *ctx)
+{
+	struct base_state	 st;
+	const char		*tz = base_timezone(ctx);
+	char			*zone, *line;
+	enum result		 r;
+	size_t			 i;
+
+	if (base_probe(ctx, &st) == -1)
+		return step_fail(ctx, "cannot read the state of %s",
+		    ctx->machine);
+	r = base_packages_apply(ctx, &st);
+	base_state_free(&st);
+	if (r == RESULT_FAILED)
+		return r;
+	if (st.user_missing && step_run(ctx, (char *[]){ "useradd",
+	    "--system", "--user-group", "--home-dir", BASE_HOME,
+	    "--create-home", "--shell", "/usr/sbin/nologin", BASE_USER,
+	    NULL }, NULL, 0) != 0)
+		return step_fail(ctx, "cannot create the user %s", BASE_USER);
+	for (i = 0; i < NBASE_FILES; i++) {
+		if (!st.file_differs[i])
+			continue;
+		if (step_put(ctx, base_files[i].path, base_files[i].content,
+		    strlen(base_files[i].content), 0644, NULL, NULL) == -1)
+			return RESULT_FAILED;
+		/*
+		 * A container cannot change most kernel settings: its
+		 * host's apply.  Say so rather than fail.
+		 */
+		if (base_files[i].reload[0] != NULL &&
+		    step_run(ctx, (char **)base_files[i].reload, NULL, 0) != 0)
+			step_note(ctx, "%s written but not applied (in a "
+			    "container the host's kernel settings apply)",
+			    base_files[i].path);
+	}
+	if (st.tz_differs) {
+		xasprintf(&zone, "/usr/share/zoneinfo/%s", tz);
+		xasprintf(&line, "%s\n", tz);
+		if (step_run(ctx, (char *[]){ "test", "-f", zone, NULL },
+		    NULL, 0) != 0) {
+			free(line);
+			r = step_fail(ctx, "no timezone %s on %s", tz,
+			    ctx->machine);
+			free(zone);
+			return r;
+		}
+		if (step_run(ctx, (char *[]){ "ln", "-sfn", zone,
+		    "/etc/localtime", NULL }, NULL, 0) != 0 ||
+		    step_put(ctx, "/etc/timezone", line, strlen(line), 0644,
+		    NULL, NULL) == -1) {
+			free(line);
+			free(zone);
+			return step_fail(ctx, "cannot set the timezone %s", tz);
+		}
+		free(line);
+		free(zone);
+	}
+	return RESULT_CHANGED;
+}
+
+/* Everything check looks at must now be as wanted. */
+static enum result
+base_verify(struct step_ctx *ctx)
+{
+	struct base_state	 st;
+	int			 bad;
+	size_t			 i;
+
+	if (base_probe(ctx, &st) == -1)
+		return step_fail(ctx, "cannot read the state of %s",
+		    ctx->machine);
+	bad = st.nmissing + st.tz_differs + st.user_missing + st.dpkg_broken;
+	for (i = 0; i < NBASE_FILES; i++)
+		bad += st.file_differs[i];
+	base_state_free(&st);
+	if (bad > 0)
+		return step_fail(ctx, "%d setting%s still not as wanted after "
+		    "apply: see the log", bad, bad == 1 ? "" : "s");
+	return RESULT_CHANGED;
+}
+
+static const char *const base_after[] = { "preflight", NULL };
+
+const struct step step_base = {
+	.name = "base",
+	.roles = 0,
+	.summary = "Base packages, timezone, security upgrades, service user, "
+	    "sysctl and limits",
+	.after = base_after,
+	.check = base_check,
+	.apply = base_apply,
+	.verify = base_verify,
+};

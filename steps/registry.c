@@ -1,0 +1,31 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * Every step module, in the order the planner lays them out on a machine.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "step.h"
+
+extern const struct step step_preflight;
+extern const struct step step_base;
+
+const struct step *const steps_all[] = {
+	&step_preflight,
+	&step_base,
+};
+const size_t steps_count = sizeof steps_all / sizeof steps_all[0];
+
+const struct step *
+step_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < steps_count; i++) {
+		if (strcmp(steps_all[i]->name, name) == 0)
+			return steps_all[i];
+	}
+	return NULL;
+}

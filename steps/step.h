@@ -1,0 +1,79 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * The step contract.  A step module is one file with one const struct
+ * step, collected in registry.c (as tmux collects cmd_entry tables).
+ *
+ *  check   read-only.  Returns RESULT_OK when the machine is already as
+ *          wanted, RESULT_CHANGED when something would change (each thing
+ *          reported with step_would(): packages, files with their diff,
+ *          services, commands), RESULT_SKIPPED when it does not apply, or
+ *          RESULT_FAILED with a message the operator can act on.  plan and
+ *          --dry-run are check on every step.
+ *  apply   makes it so; idempotent, so a run killed half-way is repaired
+ *          by running again.  Called only after check said CHANGED.
+ *  verify  proves it works after apply; NULL when check already does.
+ *
+ * Steps never build a shell string from operator input: argv only, and
+ * fixed scripts take input as positional parameters.  Secrets go on stdin
+ * or into 0600 files, never on argv.
+ */
+#ifndef STEP_H
+#define STEP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "events.h"
+
+struct profile;
+struct secrets;
+struct transport;
+struct facts;
+
+struct step_ctx {
+	const struct profile	*profile;
+	const struct secrets	*secrets;
+	struct transport	*t;
+	const char		*machine;	/* its name */
+	unsigned		 roles;		/* ROLE_BIT()s it plays */
+	int			 dry_run;
+	char			*msg;		/* the result's message */
+	int			 changes;	/* things (that would be) changed */
+	int			 notes;
+};
+
+struct step {
+	const char		 *name;
+	unsigned		  roles;	/* ROLE_BIT()s; 0: every machine */
+	const char		 *summary;
+	const char *const	 *after;	/* steps it needs on its machine */
+	enum result		(*check)(struct step_ctx *);
+	enum result		(*apply)(struct step_ctx *);
+	enum result		(*verify)(struct step_ctx *);
+};
+
+/* registry.c */
+extern const struct step *const steps_all[];
+extern const size_t steps_count;
+const struct step *step_find(const char *);
+
+/* step_util.c: what every step needs. */
+const struct facts *step_facts(struct step_ctx *);
+enum result step_fail(struct step_ctx *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 step_msg(struct step_ctx *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 step_would(struct step_ctx *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 step_note(struct step_ctx *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 step_run(struct step_ctx *, char *const *, const void *, size_t);
+int	 step_capture(struct step_ctx *, char *const *, char **);
+int	 step_file_differs(struct step_ctx *, const char *, const char *,
+	    size_t, mode_t, int);
+int	 step_put(struct step_ctx *, const char *, const char *, size_t,
+	    mode_t, const char *, const char *);
+char	*step_diff(const char *, const char *, int);
+
+#endif

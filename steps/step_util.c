@@ -1,0 +1,225 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * Helpers every step uses: results with messages, "would change" reports,
+ * running commands and comparing files on the machine.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "events.h"
+#include "step.h"
+#include "transport.h"
+
+#define DIFF_MAX_LINES	20	/* a plan shows the start of a long diff */
+
+const struct facts *
+step_facts(struct step_ctx *ctx)
+{
+	return &ctx->t->facts;
+}
+
+static char *
+vfmt(const char *fmt, va_list ap)
+{
+	char	*s;
+
+	if (vasprintf(&s, fmt, ap) == -1)
+		fatalx("out of memory");
+	return s;
+}
+
+void
+step_msg(struct step_ctx *ctx, const char *fmt, ...)
+{
+	va_list	ap;
+
+	free(ctx->msg);
+	va_start(ap, fmt);
+	ctx->msg = vfmt(fmt, ap);
+	va_end(ap);
+}
+
+enum result
+step_fail(struct step_ctx *ctx, const char *fmt, ...)
+{
+	va_list	ap;
+
+	free(ctx->msg);
+	va_start(ap, fmt);
+	ctx->msg = vfmt(fmt, ap);
+	va_end(ap);
+	return RESULT_FAILED;
+}
+
+void
+step_would(struct step_ctx *ctx, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	s = vfmt(fmt, ap);
+	va_end(ap);
+	ctx->changes++;
+	events_change("%s", s);
+	free(s);
+}
+
+void
+step_note(struct step_ctx *ctx, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	s = vfmt(fmt, ap);
+	va_end(ap);
+	ctx->notes++;
+	events_note("%s", s);
+	free(s);
+}
+
+/* The exit status; -1 when it could not run (the reason is logged). */
+int
+step_run(struct step_ctx *ctx, char *const *argv, const void *in,
+    size_t inlen)
+{
+	char	*err = NULL;
+	int	 rc;
+
+	rc = transport_run(ctx->t, argv, in, inlen, NULL, &err);
+	free(err);
+	return rc < 0 ? -1 : rc;
+}
+
+int
+step_capture(struct step_ctx *ctx, char *const *argv, char **out)
+{
+	char	*err = NULL;
+	int	 rc;
+
+	rc = transport_capture(ctx->t, argv, out, &err);
+	free(err);
+	return rc < 0 ? -1 : rc;
+}
+
+static int
+has_line(const char *text, const char *line, size_t len)
+{
+	const char	*p = text, *nl;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		if ((size_t)((nl != NULL ? nl : p + strlen(p)) - p) == len &&
+		    strncmp(p, line, len) == 0)
+			return 1;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+static void
+diff_side(char **out, int *n, int max, const char *from, const char *other,
+    char sign)
+{
+	const char	*p = from, *nl;
+	size_t		 len;
+	char		*s;
+
+	while (*p != '\0' && *n < max) {
+		nl = strchr(p, '\n');
+		len = (nl != NULL ? nl : p + strlen(p)) - p;
+		if (!has_line(other, p, len)) {
+			xasprintf(&s, "%s%c%.*s\n", *out, sign, (int)len, p);
+			free(*out);
+			*out = s;
+			(*n)++;
+		}
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+}
+
+/*
+ * A short diff for a plan: lines only in the old file (-) then lines only
+ * in the new one (+).  Not a minimal edit script, but it shows what a
+ * config change is about, which is what an operator reads a plan for.
+ */
+char *
+step_diff(const char *old, const char *new, int max)
+{
+	char	*out = xstrdup("");
+	int	 n = 0;
+
+	diff_side(&out, &n, max, old, new, '-');
+	diff_side(&out, &n, max, new, old, '+');
+	return out;
+}
+
+/*
+ * 0 when path holds exactly content; 1 when it differs or is missing, and
+ * then, when report, each difference is reported with step_would(); -1
+ * when it cannot be read.  Owner and mode are set whenever the file is
+ * written (step_put); comparing them too would cost a round trip per file.
+ */
+int
+step_file_differs(struct step_ctx *ctx, const char *path,
+    const char *content, size_t len, mode_t mode, int report)
+{
+	char	*buf, *err, *d, *line, *next;
+	size_t	 blen;
+	int	 rc;
+
+	rc = transport_get(ctx->t, path, &buf, &blen, &err);
+	if (rc == -1) {
+		step_note(ctx, "cannot read %s: %s", path, err);
+		free(err);
+		return -1;
+	}
+	if (rc == 1) {
+		if (report)
+			step_would(ctx, "create %s (mode %04o)", path,
+			    (unsigned)mode);
+		return 1;
+	}
+	if (blen == len && memcmp(buf, content, len) == 0) {
+		free(buf);
+		return 0;
+	}
+	if (report) {
+		step_would(ctx, "change %s:", path);
+		d = step_diff(buf, content, DIFF_MAX_LINES);
+		for (line = d; line != NULL && *line != '\0'; line = next) {
+			if ((next = strchr(line, '\n')) != NULL)
+				*next++ = '\0';
+			events_change("    %s", line);
+		}
+		free(d);
+	}
+	free(buf);
+	return 1;
+}
+
+int
+step_put(struct step_ctx *ctx, const char *path, const char *content,
+    size_t len, mode_t mode, const char *owner, const char *group)
+{
+	char	*err = NULL;
+
+	if (transport_put(ctx->t, path, content, len, mode, owner, group,
+	    &err) == -1) {
+		step_fail(ctx, "%s", err != NULL ? err : "write failed");
+		free(err);
+		return -1;
+	}
+	return 0;
+}
