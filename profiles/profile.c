@@ -224,3 +224,27 @@ instance_db_name(const struct instance *in)
 {
 	return in->database != NULL ? in->database : in->name;
 }
+
+/*
+ * Tomcat's HTTP port for node (0-based) of the i-th instance: 8080 for
+ * the first, then steps of 10, so that nodes of one instance sit together
+ * and a firewall rule can name a short range.
+ */
+int
+instance_port(const struct profile *p, size_t i, int node)
+{
+	(void)p;
+	return 8080 + 10 * (int)i + node;
+}
+
+/* server.base.url: absolute, without a trailing slash (DHIS2 warns). */
+char *
+instance_base_url(const struct profile *p, const struct instance *in)
+{
+	char	*url;
+
+	xasprintf(&url, "%s://%s%s", p->tls.mode == TLS_NONE ? "http" :
+	    "https", p->fqdn ? p->fqdn : "localhost",
+	    strcmp(in->base_path, "/") == 0 ? "" : in->base_path);
+	return url;
+}

@@ -216,6 +216,8 @@ int		 profile_equal(const struct profile *, const struct profile *);
 const struct machine *profile_machine_for_role(const struct profile *,
 		    enum role);
 const char	*instance_db_name(const struct instance *);
+int		 instance_port(const struct profile *, size_t, int);
+char		*instance_base_url(const struct profile *, const struct instance *);
 
 /* profile_load.c: 0 on success, -1 with diagnostics. */
 int	 profile_load_file(struct profile *, const char *, struct diag *);
