@@ -69,6 +69,49 @@ kh_file(struct ssh_data *d)
 	return d->known_hosts != NULL ? d->known_hosts : "~/.ssh/known_hosts";
 }
 
+/*
+ * The recorded entry of this host for a key type, to show its fingerprint:
+ * libssh returns the entry only when the key matches.
+ */
+static struct ssh_knownhosts_entry *
+known_entry(struct ssh_data *d, enum ssh_keytypes_e type)
+{
+	struct ssh_knownhosts_entry	*e = NULL;
+	char				*path, *host, *line = NULL;
+	size_t				 cap = 0;
+	ssize_t				 n;
+	FILE				*f;
+
+	if (d->known_hosts != NULL)
+		path = xstrdup(d->known_hosts);
+	else if (getenv("HOME") != NULL)
+		xasprintf(&path, "%s/.ssh/known_hosts", getenv("HOME"));
+	else
+		return NULL;
+	if (d->port == 22)
+		host = xstrdup(d->host);
+	else
+		xasprintf(&host, "[%s]:%d", d->host, d->port);
+	if ((f = fopen(path, "r")) != NULL) {
+		while ((n = getline(&line, &cap, f)) > 0) {
+			if (line[n - 1] == '\n')
+				line[n - 1] = '\0';
+			if (ssh_known_hosts_parse_line(host, line, &e) !=
+			    SSH_OK)
+				continue;
+			if (ssh_key_type(e->publickey) == type)
+				break;
+			ssh_knownhosts_entry_free(e);
+			e = NULL;
+		}
+		fclose(f);
+	}
+	free(line);
+	free(host);
+	free(path);
+	return e;
+}
+
 static int
 check_host_key(struct transport *t, struct ssh_data *d, char **err)
 {
@@ -89,7 +132,7 @@ check_host_key(struct transport *t, struct ssh_data *d, char **err)
 		rc = 0;
 		break;
 	case SSH_KNOWN_HOSTS_CHANGED:
-		ssh_session_get_known_hosts_entry(d->s, &entry);
+		entry = known_entry(d, ssh_key_type(srv));
 		had = fingerprint(entry != NULL ? entry->publickey : NULL);
 		xasprintf(err, "%s: the host key of %s:%d CHANGED: %s has %s, "
 		    "the server now offers %s.  This is refused: if the "
@@ -348,14 +391,18 @@ remote_ids(struct transport *t, const char *owner, const char *group,
 	return 0;
 }
 
+/* Keep the old version as a hard link, then move the new one in. */
+static const char ssh_finish_script[] =
+    "if [ -e \"$1\" ]; then rm -f -- \"$1.prev\" && "
+    "ln -- \"$1\" \"$1.prev\"; fi && mv -f -- \"$2\" \"$1\"";
+
 static int
 ssh_put(struct transport *t, const char *path, const void *buf, size_t len,
     mode_t mode, const char *owner, const char *group, char **err)
 {
 	struct ssh_data	*d = t->data;
 	sftp_file	 f;
-	sftp_attributes	 st;
-	char		*dir, *tmp, *prev;
+	char		*dir, *tmp;
 	const char	*p = buf;
 	unsigned	 uid, gid, r;
 	ssize_t		 n;
@@ -368,7 +415,6 @@ ssh_put(struct transport *t, const char *path, const void *buf, size_t len,
 	dir = path_dirname(path);
 	arc4random_buf(&r, sizeof r);
 	xasprintf(&tmp, "%s/.d2s-put.%08x", dir, r);
-	xasprintf(&prev, "%s.prev", path);
 	free(dir);
 	/* 0600 from the first byte: the content may be a secret. */
 	f = sftp_open(d->sftp, tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -385,18 +431,14 @@ ssh_put(struct transport *t, const char *path, const void *buf, size_t len,
 	if (left > 0 || sftp_chown(d->sftp, tmp, uid, gid) != 0 ||
 	    sftp_chmod(d->sftp, tmp, mode & 07777) != 0)
 		goto out_unlink;
-	if ((st = sftp_lstat(d->sftp, path)) != NULL) {
-		sftp_attributes_free(st);
-		/* Keep the old version (a hard link: the rename below
-		 * leaves it alone). */
-		sftp_unlink(d->sftp, prev);
-		if (ssh_run(t, (char *[]){ "ln", "-f", "--", (char *)path,
-		    prev, NULL }, NULL, 0, &(struct transport_output){ NULL,
-		    NULL, NULL, NULL }, err) != 0)
-			goto out_unlink;
-	}
-	/* libssh uses posix-rename@openssh.com: atomic over the target. */
-	if (sftp_rename(d->sftp, tmp, path) != 0)
+	/*
+	 * OpenSSH's SFTP server speaks version 3, whose rename refuses an
+	 * existing target, and libssh 0.10 cannot send posix-rename: the
+	 * last move is mv(1), which is rename(2), over the exec channel.
+	 */
+	if (ssh_run(t, (char *[]){ "sh", "-c", (char *)ssh_finish_script,
+	    "sh", (char *)path, tmp, NULL }, NULL, 0,
+	    &(struct transport_output){ NULL, NULL, NULL, NULL }, err) != 0)
 		goto out_unlink;
 	rc = 0;
 	goto out;
@@ -408,7 +450,6 @@ out:
 		    t->name, path, ssh_get_error(d->s),
 		    sftp_get_error(d->sftp));
 	free(tmp);
-	free(prev);
 	return rc;
 }
 

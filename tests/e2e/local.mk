@@ -1,1 +1,16 @@
-# tests/e2e/local.mk: fragment of Makefile.am
+# tests/e2e/: end-to-end tests against real targets: the local machine, an
+# sshd on a loopback port and LXC containers on a bridge the tests create.
+# They need root and lxc; without them they print "1..0 # SKIP".
+# `make check-e2e` runs them (not part of `make check`: they take minutes).
+check_PROGRAMS += tests/e2e/transport-tool
+tests_e2e_transport_tool_SOURCES = tests/e2e/transport-tool.c
+tests_e2e_transport_tool_LDADD = libdhis2setup.a $(D2S_LIBS)
+
+E2E_TESTS = tests/e2e/transport-local.sh tests/e2e/transport-ssh.sh \
+	tests/e2e/containers.sh
+EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)
+
+check-e2e: dhis2-setup tests/e2e/transport-tool
+	@$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(E2E_TESTS)" \
+	    check_PROGRAMS=tests/e2e/transport-tool
+.PHONY: check-e2e

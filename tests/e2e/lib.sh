@@ -1,0 +1,214 @@
+# tests/e2e/lib.sh: shared by the end-to-end tests.  Sourced, not run.
+#
+# TAP output, a cleanup that always runs, bounded waits, and the test bed:
+# an sshd on a loopback port and LXC containers on a bridge and subnet
+# these tests create (never lxcbr0, never another address).
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+D2S="$top_builddir/dhis2-setup"
+TOOL="$top_builddir/tests/e2e/transport-tool"
+E2E_BRIDGE=${E2E_BRIDGE:-d2se2e0}
+E2E_NET=${E2E_NET:-10.197.42}
+E2E_PREFIX=${E2E_PREFIX:-d2s-e2e-$$}
+E2E_RELEASE=${E2E_RELEASE:-bookworm}
+E2E_MIRROR=${E2E_MIRROR:-http://deb.debian.org/debian}
+
+tap_n=0
+tap_failed=0
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1));
+	echo "not ok $tap_n - $*"; }
+# check DESCRIPTION COMMAND...: one TAP line from a command's status
+check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+diag() { echo "$*" | sed 's/^/# /'; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+done_testing() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
+
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root"
+}
+
+# Cleanups run last-in first-out, whatever happens.
+E2E_CLEANUPS=""
+at_exit() { E2E_CLEANUPS="$*
+$E2E_CLEANUPS"; }
+run_cleanups() {
+	echo "$E2E_CLEANUPS" | while IFS= read -r c; do
+		[ -n "$c" ] && eval "$c" >/dev/null 2>&1
+	done
+}
+trap 'run_cleanups' EXIT
+trap 'exit 130' INT TERM HUP
+
+# wait_for SECONDS COMMAND...: poll until it succeeds, bounded.
+wait_for() {
+	t=$1; shift
+	end=$(( $(date +%s) + t ))
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.5
+	done
+}
+
+E2E_TMP=$(mktemp -d /tmp/d2s-e2e.XXXXXX)
+at_exit "rm -rf '$E2E_TMP'"
+export DHIS2_SETUP_LOGDIR="$E2E_TMP/log" DHIS2_SETUP_STATEDIR="$E2E_TMP/state"
+
+# A client key for every test.
+make_client_key() {
+	ssh-keygen -q -t ed25519 -N '' -f "$E2E_TMP/id" -C d2s-e2e
+}
+
+tcp_open() {	# HOST PORT
+	timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
+}
+
+# sshd on 127.0.0.1:PORT with its own host keys in $E2E_TMP/sshd.
+start_loopback_sshd() {
+	port=$1
+	d="$E2E_TMP/sshd"
+	mkdir -p "$d" /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$d/host_ed25519" -C e2e-host
+	install -m 600 "$E2E_TMP/id.pub" "$d/authorized_keys"
+	cat > "$d/sshd_config" <<EOC
+ListenAddress 127.0.0.1:$port
+HostKey $d/host_ed25519
+PidFile $d/sshd.pid
+AuthorizedKeysFile $d/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+Subsystem sftp internal-sftp
+EOC
+	/usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log" || return 1
+	at_exit "kill \$(cat '$d/sshd.pid')"
+	wait_for 10 tcp_open 127.0.0.1 "$port"
+}
+
+# --- LXC -----------------------------------------------------------------
+
+lxc_usable() {
+	command -v lxc-create >/dev/null 2>&1 && return 0
+	[ -n "${E2E_NO_INSTALL:-}" ] && return 1
+	command -v apt-get >/dev/null 2>&1 || return 1
+	timeout 600 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    lxc debootstrap >/dev/null 2>&1
+	command -v lxc-create >/dev/null 2>&1
+}
+
+# Our own bridge and subnet, NAT to reach the package archive only
+# through the host, all undone at exit.
+bridge_up() {
+	if ! ip link show "$E2E_BRIDGE" >/dev/null 2>&1; then
+		ip link add "$E2E_BRIDGE" type bridge || return 1
+		at_exit "ip link del '$E2E_BRIDGE'"
+	fi
+	ip addr replace "$E2E_NET.1/24" dev "$E2E_BRIDGE"
+	ip link set "$E2E_BRIDGE" up
+	old_fwd=$(cat /proc/sys/net/ipv4/ip_forward)
+	echo 1 > /proc/sys/net/ipv4/ip_forward
+	at_exit "echo $old_fwd > /proc/sys/net/ipv4/ip_forward"
+	iptables -t nat -A POSTROUTING -s "$E2E_NET.0/24" ! -d "$E2E_NET.0/24" \
+	    -j MASQUERADE -m comment --comment d2s-e2e
+	at_exit "iptables -t nat -D POSTROUTING -s '$E2E_NET.0/24' ! -d '$E2E_NET.0/24' -j MASQUERADE -m comment --comment d2s-e2e"
+	iptables -I FORWARD -i "$E2E_BRIDGE" -j ACCEPT -m comment --comment d2s-e2e
+	at_exit "iptables -D FORWARD -i '$E2E_BRIDGE' -j ACCEPT -m comment --comment d2s-e2e"
+	iptables -I FORWARD -o "$E2E_BRIDGE" -m state --state RELATED,ESTABLISHED \
+	    -j ACCEPT -m comment --comment d2s-e2e
+	at_exit "iptables -D FORWARD -o '$E2E_BRIDGE' -m state --state RELATED,ESTABLISHED -j ACCEPT -m comment --comment d2s-e2e"
+}
+
+# container_create NAME HOSTPART: a Debian container with systemd and
+# sshd at $E2E_NET.HOSTPART, root reachable with $E2E_TMP/id.
+container_create() {
+	name=$1 ip="$E2E_NET.$2"
+	cat > "$E2E_TMP/$name.conf" <<EOC
+lxc.net.0.type = veth
+lxc.net.0.link = $E2E_BRIDGE
+lxc.net.0.flags = up
+lxc.net.0.ipv4.address = $ip/24
+lxc.net.0.ipv4.gateway = $E2E_NET.1
+lxc.apparmor.profile = unconfined
+EOC
+	at_exit "lxc-destroy -f -n '$name'"
+	timeout 600 lxc-create -n "$name" -f "$E2E_TMP/$name.conf" -t debian \
+	    -- -r "$E2E_RELEASE" --mirror="$E2E_MIRROR" \
+	    > "$E2E_TMP/$name.create.log" 2>&1 || return 1
+	root=$(lxc-info -n "$name" -c lxc.rootfs.path 2>/dev/null |
+	    sed 's/.*= *//; s/^dir://')
+	[ -d "$root" ] || root=/var/lib/lxc/$name/rootfs
+	# The address is set by LXC; no DHCP client should touch it.
+	printf 'auto lo\niface lo inet loopback\n\niface eth0 inet manual\n' \
+	    > "$root/etc/network/interfaces"
+	cp /etc/resolv.conf "$root/etc/resolv.conf.d2s" 2>/dev/null
+	rm -f "$root/etc/resolv.conf"
+	mv "$root/etc/resolv.conf.d2s" "$root/etc/resolv.conf"
+	mkdir -p -m 700 "$root/root/.ssh"
+	install -m 600 "$E2E_TMP/id.pub" "$root/root/.ssh/authorized_keys"
+	lxc-start -n "$name" || return 1
+}
+
+container_running() {
+	s=$(lxc-attach -n "$1" -- systemctl is-system-running 2>/dev/null)
+	[ "$s" = running ] || [ "$s" = degraded ]
+}
+
+container_wait() {	# NAME HOSTPART
+	wait_for 120 container_running "$1" || return 1
+	lxc-attach -n "$1" -- sh -c 'test -e /etc/ssh/ssh_host_ed25519_key ||
+	    ssh-keygen -A' >/dev/null 2>&1
+	lxc-attach -n "$1" -- systemctl restart ssh >/dev/null 2>&1
+	wait_for 60 tcp_open "$E2E_NET.$2" 22
+}
+
+# A known_hosts line for a container, read from inside it (trusted path).
+container_known_host() {	# NAME HOSTPART
+	k=$(lxc-attach -n "$1" -- cat /etc/ssh/ssh_host_ed25519_key.pub |
+	    cut -d' ' -f1,2)
+	echo "$E2E_NET.$2 $k"
+}
+
+# transport_suite LABEL DIR TOOL-ARGS...: run, put and get through one
+# transport against a real target; DIR is a scratch folder on the target.
+transport_suite() {
+	label=$1 dir=$2; shift 2
+	out=$("$TOOL" "$@" run echo hello 2>&1)
+	check "$label: run echo" [ "$out" = hello ]
+	out=$(printf 'line1\nline2' | "$TOOL" "$@" run cat 2>&1)
+	check "$label: run passes stdin" [ "$out" = "line1
+line2" ]
+	"$TOOL" "$@" run sh -c 'exit 7' >/dev/null 2>&1
+	check "$label: run returns the exit status" [ $? -eq 7 ]
+	out=$("$TOOL" "$@" run printf '%s|' '$(id)' "a b" "it's" '' 2>&1)
+	check "$label: argv words reach the command unchanged" \
+	    [ "$out" = "\$(id)|a b|it's||" ]
+	"$TOOL" "$@" run mkdir -p "$dir" >/dev/null 2>&1
+	printf 'first\n' | "$TOOL" "$@" put "$dir/f.conf" 0640 root root
+	check "$label: put a new file" [ $? -eq 0 ]
+	out=$("$TOOL" "$@" run stat -c '%a %U %G' "$dir/f.conf" 2>&1)
+	check "$label: put sets mode, owner and group ($out)" \
+	    [ "$out" = "640 root root" ]
+	printf 'second\n' | "$TOOL" "$@" put "$dir/f.conf" 0600
+	out=$("$TOOL" "$@" get "$dir/f.conf" 2>&1)
+	check "$label: get reads what put wrote" [ "$out" = second ]
+	out=$("$TOOL" "$@" get "$dir/f.conf.prev" 2>&1)
+	check "$label: put keeps the previous version as .prev" \
+	    [ "$out" = first ]
+	out=$("$TOOL" "$@" run sh -c 'ls -a "$1" | grep -c d2s-put' sh \
+	    "$dir" 2>&1)
+	check "$label: put leaves no temp file behind" [ "$out" = 0 ]
+	"$TOOL" "$@" get "$dir/missing" >/dev/null 2>&1
+	check "$label: get of a missing file says so (1)" [ $? -eq 1 ]
+	head -c 300000 /dev/urandom > "$E2E_TMP/big"
+	"$TOOL" "$@" put "$dir/big" 0600 < "$E2E_TMP/big"
+	"$TOOL" "$@" get "$dir/big" > "$E2E_TMP/big.back"
+	check "$label: 300 KB of binary survive put and get" \
+	    cmp -s "$E2E_TMP/big" "$E2E_TMP/big.back"
+	out=$("$TOOL" "$@" facts 2>&1)
+	check "$label: facts name the OS" \
+	    sh -c 'echo "$1" | grep -q "^os_id=debian$"' sh "$out"
+	"$TOOL" "$@" run rm -rf "$dir" >/dev/null 2>&1
+}
