@@ -113,6 +113,9 @@ profile_free(struct profile *p)
 	free(p->lxc.bridge);
 	free(p->lxc.subnet);
 	free(p->lxc.release);
+	free(p->releases.url);
+	free(p->releases.mirror);
+	free(p->releases.file);
 	free(p->database.data_path);
 	free(p->alerting.email);
 	free(p->alerting.smarthost);
@@ -172,6 +175,10 @@ profile_equal(const struct profile *a, const struct profile *b)
 	if (!str_eq(a->lxc.bridge, b->lxc.bridge) ||
 	    !str_eq(a->lxc.subnet, b->lxc.subnet) ||
 	    !str_eq(a->lxc.release, b->lxc.release))
+		return 0;
+	if (!str_eq(a->releases.url, b->releases.url) ||
+	    !str_eq(a->releases.mirror, b->releases.mirror) ||
+	    !str_eq(a->releases.file, b->releases.file))
 		return 0;
 	if (a->nmachines != b->nmachines || a->ninstances != b->ninstances)
 		return 0;

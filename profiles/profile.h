@@ -133,6 +133,13 @@ struct lxc_opts {
 	char		*release;	/* container distribution release */
 };
 
+/* Where DHIS2 releases are looked up (the stable.json metadata). */
+struct releases_opts {
+	char		*url;		/* NULL: releases.dhis2.org */
+	char		*mirror;	/* a mirror of the WARs and metadata */
+	char		*file;		/* offline: a local stable.json */
+};
+
 struct alerting {
 	char		*email;		/* where alerts go; NULL: no mail */
 	char		*smarthost;	/* relay host[:port] for send-only mail */
@@ -169,6 +176,7 @@ struct profile {
 	enum proxy_kind	 proxy;
 	struct tls	 tls;
 	struct lxc_opts	 lxc;
+	struct releases_opts releases;
 
 	struct machine	*machines;
 	size_t		 nmachines;

@@ -367,6 +367,29 @@ load_lxc(struct loader *l, const struct ynode *n)
 }
 
 static int
+load_releases(struct loader *l, const struct ynode *n)
+{
+	static const char *const keys[] = { "url", "mirror", "file", NULL };
+	struct releases_opts *r = &l->p->releases;
+	struct ynode	*v;
+	int		 bad = 0;
+
+	if (expect_type(l, n, YNODE_MAP, "releases") == -1)
+		return -1;
+	bad += check_keys(l, n, keys, "releases");
+	if ((v = ytree_get(n, "url")) != NULL)
+		bad += get_string(l, v, "releases.url", valid_url,
+		    "an http(s) URL", &r->url) != 0;
+	if ((v = ytree_get(n, "mirror")) != NULL)
+		bad += get_string(l, v, "releases.mirror", valid_url,
+		    "an http(s) URL", &r->mirror) != 0;
+	if ((v = ytree_get(n, "file")) != NULL)
+		bad += get_string(l, v, "releases.file", valid_abs_path,
+		    "an absolute path", &r->file) != 0;
+	return bad ? -1 : 0;
+}
+
+static int
 load_roles(struct loader *l, const struct ynode *n, struct machine *m)
 {
 	size_t	i;
@@ -825,7 +848,7 @@ load_root(struct loader *l, const struct ynode *root)
 {
 	static const char *const keys[] = { "version", "hosting", "isolation",
 	    "fqdn", "admin_network", "timezone", "secrets", "known_hosts",
-	    "proxy", "tls", "lxc", "machines", "instances", "database",
+	    "proxy", "tls", "lxc", "releases", "machines", "instances", "database",
 	    "clustering", "monitoring", "alerting", "encryption", "backups",
 	    NULL };
 	struct profile	*p = l->p;
@@ -876,6 +899,8 @@ load_root(struct loader *l, const struct ynode *root)
 		bad += load_tls(l, v) != 0;
 	if ((v = ytree_get(root, "lxc")) != NULL)
 		bad += load_lxc(l, v) != 0;
+	if ((v = ytree_get(root, "releases")) != NULL)
+		bad += load_releases(l, v) != 0;
 	if ((v = ytree_get(root, "machines")) != NULL)
 		bad += load_machines(l, v) != 0;
 	if ((v = ytree_get(root, "instances")) != NULL)

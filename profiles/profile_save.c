@@ -158,6 +158,19 @@ save_lxc(struct saver *s, const struct lxc_opts *x)
 }
 
 static void
+save_releases(struct saver *s, const struct releases_opts *r)
+{
+	if (r->url == NULL && r->mirror == NULL && r->file == NULL)
+		return;
+	scalar(s, "releases");
+	map_start(s);
+	kv(s, "url", r->url);
+	kv(s, "mirror", r->mirror);
+	kv(s, "file", r->file);
+	map_end(s);
+}
+
+static void
 save_machine(struct saver *s, const struct machine *m)
 {
 	int	r;
@@ -296,6 +309,7 @@ save_profile(struct saver *s, const struct profile *p)
 	kv(s, "proxy", proxy_name(p->proxy));
 	save_tls(s, &p->tls);
 	save_lxc(s, &p->lxc);
+	save_releases(s, &p->releases);
 	if (p->nmachines > 0) {
 		scalar(s, "machines");
 		seq_start(s, 0);
