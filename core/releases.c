@@ -281,6 +281,39 @@ jget_ll(json_object *o, const char *key)
 	return n;
 }
 
+/*
+ * fileSize: bytes as a number, or the release script's "444.12 MB"
+ * (MB meaning MiB there).  Unknown forms give 0: the size only informs.
+ */
+static long long
+jget_size(json_object *o, const char *key)
+{
+	json_object	*v;
+	const char	*s;
+	char		*end;
+	double		 d;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return jget_ll(o, key);
+	s = json_object_get_string(v);
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno != 0 || end == s || d < 0 || d > 1e6)
+		return 0;
+	while (*end == ' ')
+		end++;
+	if (*end == '\0')
+		return (long long)d;
+	if (strcasecmp(end, "KB") == 0)
+		return (long long)(d * 1024);
+	if (strcasecmp(end, "MB") == 0)
+		return (long long)(d * 1024 * 1024);
+	if (strcasecmp(end, "GB") == 0)
+		return (long long)(d * 1024 * 1024 * 1024);
+	return 0;
+}
+
 static int
 jget_bool(json_object *o, const char *key, int def)
 {
@@ -336,8 +369,14 @@ parse_patch(json_object *o, struct dhis2_patch *p)
 	    (long[6]){ 0 }, 6) < 3)
 		return -1;
 	p->sha256 = sha_lower(jget_str(o, "sha256"));
-	p->hotfix = (int)jget_ll(o, "hotfix");
-	p->file_size = jget_ll(o, "fileSize");
+	/*
+	 * DHIS2's release script names a hotfix like its patch ("2.41.3" for
+	 * 41.3.1), sets "hotfix" to a boolean and the number in
+	 * "hotfixVersion".  Older entries may have neither.
+	 */
+	if ((p->hotfix = (int)jget_ll(o, "hotfixVersion")) <= 0)
+		p->hotfix = jget_bool(o, "hotfix", 0);
+	p->file_size = jget_size(o, "fileSize");
 	if (json_object_object_get_ex(o, "warning", &w) &&
 	    json_object_is_type(w, json_type_object)) {
 		p->warn_severity = jget_str(w, "severity");
@@ -621,31 +660,59 @@ find_major(const struct dhis2_releases *r, const char *want)
 	return NULL;
 }
 
+/* Newer first: by name, then by hotfix number. */
+static int
+patch_newer(const struct dhis2_patch *a, const struct dhis2_patch *b)
+{
+	int	c;
+
+	if (b == NULL)
+		return 1;
+	if ((c = dhis2_version_cmp(a->name, b->name)) != 0)
+		return c > 0;
+	return a->hotfix > b->hotfix;
+}
+
 /*
- * "2.41": the patch latestStableUrl names, else the highest patch.
- * "2.41.3": that patch, or its newest hotfix ("2.41.3.1") when the
- * metadata lists hotfixes under their own names.
+ * "2.41": the patch latestStableUrl names, else the newest.  "2.41.3":
+ * the newest hotfix named "2.41.3" (the release script names hotfixes
+ * after their patch), else the newest "2.41.3.N" (hotfixes under their
+ * own names).  "2.41.3.1": that name, or "2.41.3" with hotfix 1.
  */
 static const struct dhis2_patch *
 find_patch(const struct dhis2_major *m, const char *want, int parts)
 {
 	const struct dhis2_patch	*best = NULL, *p;
 	size_t				 i, wl = strlen(want);
+	char				 base[64];
+	const char			*dot;
+	long				 hf = -1;
 
+	if (parts == 4 && (dot = strrchr(want, '.')) != NULL &&
+	    (size_t)(dot - want) < sizeof(base)) {
+		snprintf(base, sizeof(base), "%.*s", (int)(dot - want), want);
+		hf = strtol(dot + 1, NULL, 10);
+	}
 	for (i = 0; i < m->npatches; i++) {
 		p = &m->patches[i];
 		if (parts == 2 && m->latest_url != NULL &&
 		    strcmp(p->url, m->latest_url) == 0)
 			return p;
-		if (parts >= 3 && strcmp(p->name, want) == 0)
+		if (parts == 4 && (strcmp(p->name, want) == 0 ||
+		    (strcmp(p->name, base) == 0 && p->hotfix == hf)))
 			return p;
+		if (parts == 3 && strcmp(p->name, want) == 0 &&
+		    patch_newer(p, best))
+			best = p;
 	}
+	if (best != NULL || parts == 4)
+		return best;
 	for (i = 0; i < m->npatches; i++) {
 		p = &m->patches[i];
-		if (parts >= 3 && (strncmp(p->name, want, wl) != 0 ||
+		if (parts == 3 && (strncmp(p->name, want, wl) != 0 ||
 		    p->name[wl] != '.'))
 			continue;
-		if (best == NULL || dhis2_version_cmp(p->name, best->name) > 0)
+		if (patch_newer(p, best))
 			best = p;
 	}
 	return best;
@@ -702,7 +769,11 @@ releases_resolve(const struct dhis2_releases *r, const char *version,
 		    m->npatches);
 		return REL_ENOTFOUND;
 	}
-	rel->version = xstrdup(p->name);
+	/* "2.41.3.1" for 41.3.1: resolving it again gives the same WAR. */
+	if (p->hotfix > 0 && version_split(p->name, v, 6) == 3)
+		xasprintf(&rel->version, "%s.%d", p->name, p->hotfix);
+	else
+		rel->version = xstrdup(p->name);
 	rel->major = xstrdup(m->name);
 	rel->url = rel_mirror_url(p->url, mirror);
 	/* latestStableUrl carries its checksum on the major entry. */

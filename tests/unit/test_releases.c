@@ -152,6 +152,7 @@ setup_server(void **state)
 	/* Every other WAR of the fixture is a copy of the same bytes. */
 	xasprintf(&cmd, "cd %s/www && for f in 41/dhis2-stable-41.0.0.war "
 	    "41/dhis2-stable-41.1.0.war 41/dhis2-stable-41.2.0.war "
+	    "41/dhis2-stable-41.3.1.war "
 	    "42/dhis2-stable-42.1.0.war 39/dhis2-stable-39.6.0.war; do "
 	    "cp 41/dhis2-stable-41.3.0.war $f || exit 1; done", tmpdir);
 	if (run(cmd) != 0)
@@ -237,13 +238,17 @@ test_resolve_major_and_patch(void **state)
 	load_fixture(&r);
 	assert_int_equal(r.nmajors, 4);
 
-	/* latestStableUrl wins over the numerically highest patch. */
+	/*
+	 * latestStableUrl wins over the numerically highest patch; the
+	 * hotfix 41.3.1 is named "2.41.3" as DHIS2's release script does.
+	 */
 	assert_int_equal(releases_resolve(&r, "2.41", NULL, &rel, err,
 	    sizeof(err)), REL_OK);
-	assert_string_equal(rel.version, "2.41.3");
+	assert_string_equal(rel.version, "2.41.3.1");
+	assert_int_equal(rel.hotfix, 1);
 	assert_string_equal(rel.major, "2.41");
 	assert_string_equal(rel.url,
-	    "https://releases.dhis2.org/41/dhis2-stable-41.3.0.war");
+	    "https://releases.dhis2.org/41/dhis2-stable-41.3.1.war");
 	assert_string_equal(rel.sha256, WAR_SHA);
 	assert_int_equal(rel.jdk, 17);
 	assert_int_equal(rel.supported, 1);
@@ -252,6 +257,25 @@ test_resolve_major_and_patch(void **state)
 	assert_int_equal(release_warning_text(&rel, text, sizeof(text)), 0);
 	assert_string_equal(text, "");
 	release_free(&rel);
+
+	/* A patch means its newest hotfix; four parts pick one exactly. */
+	assert_int_equal(releases_resolve(&r, "2.41.3", NULL, &rel, err,
+	    sizeof(err)), REL_OK);
+	assert_string_equal(rel.version, "2.41.3.1");
+	release_free(&rel);
+	assert_int_equal(releases_resolve(&r, "2.41.3.0", NULL, &rel, err,
+	    sizeof(err)), REL_OK);
+	assert_string_equal(rel.version, "2.41.3");
+	assert_string_equal(rel.url,
+	    "https://releases.dhis2.org/41/dhis2-stable-41.3.0.war");
+	release_free(&rel);
+	assert_int_equal(releases_resolve(&r, "2.41.3.1", NULL, &rel, err,
+	    sizeof(err)), REL_OK);
+	assert_string_equal(rel.url,
+	    "https://releases.dhis2.org/41/dhis2-stable-41.3.1.war");
+	release_free(&rel);
+	assert_int_equal(releases_resolve(&r, "2.41.3.2", NULL, &rel, err,
+	    sizeof(err)), REL_ENOTFOUND);
 
 	assert_int_equal(releases_resolve(&r, "2.41.10", NULL, &rel, err,
 	    sizeof(err)), REL_OK);
@@ -262,6 +286,7 @@ test_resolve_major_and_patch(void **state)
 	assert_int_equal(releases_resolve(&r, "2.40", NULL, &rel, err,
 	    sizeof(err)), REL_OK);
 	assert_string_equal(rel.version, "2.40.10.1");
+	assert_int_equal(rel.hotfix, 1);
 	assert_int_equal(rel.jdk, 11);
 	release_free(&rel);
 	assert_int_equal(releases_resolve(&r, "2.40.10", NULL, &rel, err,
@@ -278,13 +303,13 @@ test_resolve_major_and_patch(void **state)
 	    sizeof(err)), REL_OK);
 	assert_string_equal(rel.version, "2.42.1");
 	assert_string_equal(rel.sha256, WAR_SHA);
-	assert_int_equal(rel.file_size, WAR_SIZE);	/* a string there */
+	assert_int_equal(rel.file_size, 3 * 1048576);	/* "3.00 MB" */
 	release_free(&rel);
 
 	/* Mirror: host replaced, path kept. */
 	assert_int_equal(releases_resolve(&r, "2.41.3", "http://m.lan/d2/",
 	    &rel, err, sizeof(err)), REL_OK);
-	assert_string_equal(rel.url, "http://m.lan/d2/41/dhis2-stable-41.3.0.war");
+	assert_string_equal(rel.url, "http://m.lan/d2/41/dhis2-stable-41.3.1.war");
 	release_free(&rel);
 	releases_free(&r);
 }
@@ -503,7 +528,7 @@ test_load_over_http_with_mirror(void **state)
 	assert_int_equal(releases_load(&r, &src, err, sizeof(err)), REL_OK);
 	assert_int_equal(releases_resolve(&r, "2.41", mirror, &rel, err,
 	    sizeof(err)), REL_OK);
-	assert_string_equal(rel.version, "2.41.3");
+	assert_string_equal(rel.version, "2.41.3.1");
 	assert_true(strncmp(rel.url, mirror, strlen(mirror)) == 0);
 	release_free(&rel);
 	releases_free(&r);
