@@ -24,3 +24,9 @@ TESTS += tests/unit/test_scram
 tests_unit_test_scram_SOURCES = tests/unit/test_scram.c
 tests_unit_test_scram_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_tlscheck
+TESTS += tests/unit/test_tlscheck
+tests_unit_test_tlscheck_SOURCES = tests/unit/test_tlscheck.c
+tests_unit_test_tlscheck_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+endif
