@@ -529,7 +529,12 @@ rel_curl_common(CURL *c, const char *url, long connect_timeout,
 {
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/*
+	 * No downgrade: stable.json carries the checksums, so an https
+	 * source must not be redirected to plain http.
+	 */
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+	    strncmp(url, "https://", 8) == 0 ? "https" : "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -1132,7 +1137,7 @@ war_download(const struct war_fetch *wf, int *result, char *errbuf,
 	 * 416: the part is as long as the file or longer, or stale from a
 	 * different WAR.  If it checks out, use it; else start again once.
 	 */
-	if (rc == REL_EHTTP && status == 416) {
+	if ((rc == REL_EHTTP || rc == REL_OK) && status == 416) {
 		rc = verify_and_install(part, wf->dest, wf->sha256, wf->url,
 		    errbuf, errlen);
 		if (rc == REL_ECHECKSUM) {
@@ -1148,6 +1153,9 @@ war_download(const struct war_fetch *wf, int *result, char *errbuf,
 out:
 	if (rc == REL_OK && result != NULL)
 		*result = WAR_INSTALLED;
+	/* Keep a part worth resuming, not an empty one from a 404. */
+	if (rc != REL_OK && got == 0)
+		unlink(part);
 	free(part);
 	return rc;
 }

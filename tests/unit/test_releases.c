@@ -861,6 +861,9 @@ test_download_unreachable_and_missing(void **state)
 	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_EHTTP);
 	assert_non_null(strstr(err, "HTTP 404"));
 	assert_int_equal(file_size(dest), -1);
+	xasprintf(&m, "%s.part", dest);
+	assert_int_equal(file_size(m), -1);	/* no empty leftover */
+	free(m);
 	free(url);
 	free(dest);
 }
