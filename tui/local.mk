@@ -1,2 +1,26 @@
-# tui/: frontends.
-libdhis2setup_a_SOURCES += tui/wizard.c
+# tui/: frontends.  The wizard's flow (wizard.c) draws nothing; the newt
+# and plain-text frontends render its screens.  newt_frontend.c sets a
+# slang variable (ASCII borders), so slang is linked directly.
+libdhis2setup_a_SOURCES += tui/wizard.c tui/help.c tui/newt_frontend.c \
+	tui/text_frontend.c tui/tui.h
+D2S_LIBS += -lslang
+nobase_dist_pkgdata_DATA += \
+	assets/help/hosting.txt \
+	assets/help/isolation.txt \
+	assets/help/machines.txt \
+	assets/help/machine.txt \
+	assets/help/site.txt \
+	assets/help/tls.txt \
+	assets/help/letsencrypt.txt \
+	assets/help/provided.txt \
+	assets/help/tls-none.txt \
+	assets/help/proxy.txt \
+	assets/help/instances.txt \
+	assets/help/instance.txt \
+	assets/help/database.txt \
+	assets/help/clustering.txt \
+	assets/help/monitoring.txt \
+	assets/help/alerting.txt \
+	assets/help/encryption.txt \
+	assets/help/backups.txt \
+	assets/help/review.txt
