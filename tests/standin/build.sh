@@ -3,7 +3,8 @@
 # javac and jar from the JDK, no Maven and no downloads:
 #   build.sh OUTDIR [VERSION]
 # writes OUTDIR/dhis2-standin.war (jakarta.servlet, for Tomcat 10) and,
-# when a javax servlet API jar is installed (libservlet-api-java),
+# when a javax servlet API jar is installed (libservlet-api-java or
+# libtomcat9-java),
 # OUTDIR/dhis2-standin-javax.war (javax.servlet, for Tomcat 9).  The
 # PostgreSQL JDBC driver (libpostgresql-jdbc-java) goes into WEB-INF/lib.
 # VERSION is what /api/system/info reports (default 2.42.0).
@@ -14,6 +15,7 @@ version=${2:-2.42.0}
 here=$(cd "$(dirname "$0")" && pwd)
 jakarta_api=${SERVLET_API_JAKARTA:-/usr/share/java/tomcat10-servlet-api.jar}
 javax_api=${SERVLET_API_JAVAX:-/usr/share/java/servlet-api.jar}
+[ -e "$javax_api" ] || javax_api=/usr/share/java/tomcat9-servlet-api.jar
 jdbc=${PG_JDBC:-/usr/share/java/postgresql.jar}
 
 need() {

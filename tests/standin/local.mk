@@ -4,4 +4,4 @@
 # PostgreSQL and Tomcat 10 on loopback.  Needs root, else it skips.
 TESTS += tests/standin/standin.sh
 EXTRA_DIST += tests/standin/build.sh tests/standin/standin.sh \
-	tests/standin/src tests/standin/webapp
+	tests/standin/src tests/standin/webapp tests/standin/harness

@@ -15,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 0
 fi
 
-echo "1..17"
+echo "1..19"
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -160,6 +160,11 @@ start_tomcat() {
 	    JAVA_OPTS="-Djava.awt.headless=true -Xmx256m" \
 	    "$catalina_home/bin/catalina.sh" run >"$log" 2>&1 &
 	tomcat_pid=$!
+	wait_ping
+}
+
+# wait_ping: up to 90 s until /hmis/api/ping answers pong.
+wait_ping() {
 	i=0
 	while [ $i -lt 180 ]; do
 		if curl -s -m 2 -o "$t/ping.out" \
@@ -255,6 +260,38 @@ code=$(curl -s -m 30 -o "$t/raw.out" -w '%{http_code}' \
     "http://127.0.0.1:$httpport/raw/api/ping")
 check "the unmigrated javax WAR does not run on Tomcat 10 (HTTP $code)" \
     [ "$code" != 200 ]
+stop_tomcat
+
+# Run 4: the javax build on Tomcat 9 itself, embedded from Debian's
+# libtomcat9-java (Debian 12 has no tomcat9 server package).
+t9cp=$(ls /usr/share/java/tomcat9-*.jar 2>/dev/null | grep -v -- '-[0-9.]*\.jar$' |
+    tr '\n' ':')
+if [ ! -e /usr/share/java/tomcat9-catalina.jar ]; then
+	for d in "javax WAR runs on Tomcat 9" "Tomcat 9: system/info reaches the database"; do
+		n=$((n + 1))
+		echo "ok $n # SKIP $d: needs libtomcat9-java"
+	done
+	exit $failed
+fi
+mkdir -p "$t/t9/webapps" "$t/t9/classes"
+if javac -nowarn -d "$t/t9/classes" -cp "$t9cp" \
+    "$srcdir/tests/standin/harness/Tomcat9Run.java" >"$t/t9/javac.log" 2>&1; then
+	DHIS2_HOME=$t/home-good java -Xmx256m -cp "$t/t9/classes:$t9cp" \
+	    Tomcat9Run "$t/t9" "$httpport" /hmis "$javax_war" \
+	    >"$t/tomcat9.out" 2>&1 &
+	tomcat_pid=$!
+	if wait_ping; then
+		ok "javax WAR runs on Tomcat 9"
+	else
+		notok "javax WAR runs on Tomcat 9"; diag "$t/tomcat9.out"
+	fi
+else
+	notok "javax WAR runs on Tomcat 9 (harness does not compile)"
+	diag "$t/t9/javac.log"
+fi
+code=$(get /api/system/info "$t/info4.json")
+check "Tomcat 9: system/info reaches the database" \
+    json "$t/info4.json" '"Tomcat/9" in d["serverInfo"] and d["revision"] == "standin-javax" and d["databaseInfo"]["name"] == "dhis2"'
 stop_tomcat
 
 exit $failed
