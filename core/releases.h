@@ -49,10 +49,10 @@ struct rel_source {
 };
 
 struct dhis2_patch {
-	char		*name;		/* "2.41.3" */
+	char		*name;		/* "2.41.3", also for hotfix 41.3.1 */
 	char		*url;
 	char		*sha256;	/* lower-case hex, or NULL if absent */
-	int		 hotfix;
+	int		 hotfix;	/* hotfixVersion; 0 for the patch itself */
 	long long	 file_size;	/* bytes; 0 when unknown */
 	char		*warn_severity;	/* NULL when there is no warning */
 	char		*warn_summary;
@@ -76,7 +76,7 @@ struct dhis2_releases {
 
 /* One version resolved to one WAR; strings owned, free with release_free. */
 struct dhis2_release {
-	char		*version;	/* "2.41.3" */
+	char		*version;	/* "2.41.3", "2.41.3.1" for a hotfix */
 	char		*major;		/* "2.41" */
 	char		*url;		/* mirror applied */
 	char		*sha256;
