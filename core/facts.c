@@ -13,18 +13,28 @@
 #include "events.h"
 #include "transport.h"
 
+/*
+ * Builtins where they do (read, set, .), so that a probe forks three
+ * programs, not twelve: on a converged re-run these probes are most of
+ * the time spent.
+ */
 static const char facts_script[] =
     "if [ -r /etc/os-release ]; then . /etc/os-release; fi\n"
     "echo \"os_id=${ID:-}\"\n"
     "echo \"os_version=${VERSION_ID:-}\"\n"
     "echo \"os_pretty=${PRETTY_NAME:-}\"\n"
-    "echo \"mem_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)\"\n"
-    "echo \"cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)\"\n"
-    "echo \"disk_free_kb=$(df -Pk / | awk 'NR == 2 {print $4}')\"\n"
+    "while read -r k v _; do\n"
+    "  if [ \"$k\" = MemTotal: ]; then echo \"mem_kb=$v\"; break; fi\n"
+    "done < /proc/meminfo\n"
+    "echo \"cpus=$(nproc 2>/dev/null || echo 1)\"\n"
+    "set -- $(df -Pk / 2>/dev/null)\n"
+    "echo \"disk_free_kb=${11:-0}\"\n"
     "if [ -d /run/systemd/system ]; then echo systemd=1; "
     "else echo systemd=0; fi\n"
-    "echo \"virt=$(systemd-detect-virt 2>/dev/null || true)\"\n"
-    "echo \"hostname=$(hostname 2>/dev/null || cat /etc/hostname)\"\n"
+    "if [ -r /run/systemd/container ]; then "
+    "read -r v < /run/systemd/container; echo \"virt=$v\"; "
+    "else echo \"virt=$(systemd-detect-virt 2>/dev/null || true)\"; fi\n"
+    "read -r h < /proc/sys/kernel/hostname; echo \"hostname=$h\"\n"
     "echo \"addresses=$(hostname -I 2>/dev/null || true)\"\n";
 
 void

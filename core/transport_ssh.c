@@ -226,7 +226,7 @@ ssh_open(struct transport *t, char **err)
 {
 	struct ssh_data	*d = t->data;
 	long		 timeout = SSH_CONNECT_TIMEOUT;
-	int		 no = 0;
+	int		 no = 0, yes = 1;
 
 	if ((d->s = ssh_new()) == NULL)
 		fatalx("out of memory");
@@ -236,6 +236,8 @@ ssh_open(struct transport *t, char **err)
 	ssh_options_set(d->s, SSH_OPTIONS_TIMEOUT, &timeout);
 	/* What the profile says, not what ~/.ssh/config might add. */
 	ssh_options_set(d->s, SSH_OPTIONS_PROCESS_CONFIG, &no);
+	/* Commands are small request/reply exchanges: no Nagle delays. */
+	ssh_options_set(d->s, SSH_OPTIONS_NODELAY, &yes);
 	if (d->known_hosts != NULL) {
 		ssh_options_set(d->s, SSH_OPTIONS_KNOWNHOSTS, d->known_hosts);
 		/* Only the profile's file decides then. */

@@ -76,7 +76,10 @@ static const char probe_script[] =
     "echo \"localtime=$(readlink /etc/localtime 2>/dev/null)\"\n"
     "if getent passwd \"$u\" >/dev/null; then echo user=1; "
     "else echo user=0; fi\n"
-    "echo \"audit=$(dpkg --audit 2>/dev/null | head -c 200 | tr '\\n' ' ')\"\n";
+    /* What dpkg itself looks at to say it was interrupted; much
+     * cheaper than dpkg --audit, which parses the whole database. */
+    "set -- /var/lib/dpkg/updates/*\n"
+    "if [ -e \"$1\" ]; then echo audit=interrupted; else echo audit=; fi\n";
 
 struct base_state {
 	char	*missing[16];		/* packages not installed */

@@ -36,14 +36,26 @@ static const struct port_need port_needs[] = {
 	{ 9090, ROLE_MONITOR, "prometheus" },
 };
 
+/* $1: the fqdn; $2: 1 to ask about NTP (not in a container). */
 static const char probe_script[] =
     "if getent ahosts \"$1\" >/dev/null 2>&1; then echo resolve=1; "
     "else echo resolve=0; fi\n"
-    "if [ -d /run/systemd/system ] && command -v timedatectl >/dev/null; "
+    "if [ \"$2\" = 1 ] && [ -d /run/systemd/system ] && "
+    "command -v timedatectl >/dev/null; "
     "then echo \"ntp=$(timedatectl show -p NTPSynchronized --value "
     "2>/dev/null)\"; else echo ntp=unknown; fi\n"
     "if command -v ss >/dev/null; then ss -Htlnp 2>/dev/null | "
-    "awk '{print \"listen=\" $4 \" \" $6}'; else echo listen=none; fi\n";
+    "while read -r _ _ _ l _ p; do echo \"listen=$l $p\"; done; "
+    "else echo listen=none; fi\n";
+
+static int
+in_container(const struct facts *f)
+{
+	return strcmp(f->virt, "lxc") == 0 ||
+	    strcmp(f->virt, "lxc-libvirt") == 0 ||
+	    strcmp(f->virt, "systemd-nspawn") == 0 ||
+	    strcmp(f->virt, "docker") == 0 || strcmp(f->virt, "podman") == 0;
+}
 
 static long long
 threshold(const char *env, long long def, int *overridden)
@@ -146,7 +158,8 @@ preflight_check(struct step_ctx *ctx)
 	const struct facts	*f = step_facts(ctx);
 	const char		*fqdn = ctx->profile->fqdn;
 	char			*argv[] = { "sh", "-c", (char *)probe_script,
-	    "sh", (char *)(fqdn != NULL ? fqdn : "localhost"), NULL };
+	    "sh", (char *)(fqdn != NULL ? fqdn : "localhost"),
+	    in_container(f) ? "0" : "1", NULL };
 	char			*probe = NULL;
 	long long		 min_ram, min_disk;
 	int			 ovr_ram = 0, ovr_disk = 0, bad = 0;
@@ -188,15 +201,11 @@ preflight_check(struct step_ctx *ctx)
 			step_note(ctx, "%s does not resolve from this machine "
 			    "yet; users will need a DNS name for it", fqdn);
 	}
-	if (strstr(probe, "ntp=yes") == NULL) {
-		if (strcmp(f->virt, "lxc") == 0 ||
-		    strcmp(f->virt, "systemd-nspawn") == 0)
-			; /* a container has its host's clock */
-		else
-			step_note(ctx, "the clock is not synchronised (NTP); "
-			    "TLS and DHIS2 sync need the right time: enable "
-			    "systemd-timesyncd or chrony");
-	}
+	/* A container has its host's clock: nothing to check there. */
+	if (strstr(probe, "ntp=yes") == NULL && !in_container(f))
+		step_note(ctx, "the clock is not synchronised (NTP); TLS and "
+		    "DHIS2 sync need the right time: enable systemd-timesyncd "
+		    "or chrony");
 	bad += check_ports(ctx, probe);
 	free(probe);
 	if (bad > 0)

@@ -8,8 +8,9 @@
 : "${top_builddir:=$top_srcdir}"
 D2S="$top_builddir/dhis2-setup"
 TOOL="$top_builddir/tests/e2e/transport-tool"
-E2E_BRIDGE=${E2E_BRIDGE:-d2se2e0}
-E2E_NET=${E2E_NET:-10.197.42}
+# Per run, so that two runs on one machine (developers, CI) do not meet.
+E2E_BRIDGE=${E2E_BRIDGE:-d2s$$}
+E2E_NET=${E2E_NET:-10.197.$(( $$ % 250 + 1 ))}
 E2E_PREFIX=${E2E_PREFIX:-d2s-e2e-$$}
 E2E_RELEASE=${E2E_RELEASE:-bookworm}
 E2E_MIRROR=${E2E_MIRROR:-http://deb.debian.org/debian}

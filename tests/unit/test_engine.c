@@ -1,0 +1,398 @@
+/*
+ * Unit tests of the engine's machinery: argv quoting, line splitting,
+ * redaction in events and logs, JSON events, the local transport, facts,
+ * the planner, the journal lock and the engine's dependency handling.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <pwd.h>
+#include <grp.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "core.h"
+#include "engine.h"
+#include "events.h"
+#include "journal.h"
+#include "log.h"
+#include "planner.h"
+#include "profile.h"
+#include "step.h"
+#include "transport.h"
+
+static char tmpdir[] = "/tmp/d2s-unit.XXXXXX";
+
+static void
+test_quote_argv(void **state)
+{
+	char	*q;
+
+	q = transport_quote_argv((char *[]){ "printf", "%s", "it's",
+	    "$(id)", "", NULL });
+	assert_string_equal(q, "'printf' '%s' 'it'\\''s' '$(id)' ''");
+	free(q);
+	q = transport_argv_string((char *[]){ "apt-get", "install", "a b",
+	    NULL });
+	assert_string_equal(q, "apt-get install 'a b'");
+	free(q);
+}
+
+struct lines {
+	char	*v[16];
+	int	 n;
+};
+
+static void
+collect_line(void *arg, int stream, const char *line)
+{
+	struct lines	*l = arg;
+
+	if (l->n < 16)
+		l->v[l->n++] = xstrdup(line);
+}
+
+static void
+test_sink_lines(void **state)
+{
+	struct lines		 l = { .n = 0 };
+	struct transport_output	 o = { collect_line, &l, NULL, NULL };
+	struct transport_sink	 s;
+	int			 i;
+
+	sink_init(&s, &o);
+	sink_feed(&s, 1, "ab", 2);
+	sink_feed(&s, 1, "c\nde", 4);
+	sink_feed(&s, 1, "\r\n\n", 3);
+	sink_feed(&s, 2, "err", 3);
+	sink_feed(&s, 1, "f", 1);
+	sink_finish(&s);
+	assert_int_equal(l.n, 5);
+	assert_string_equal(l.v[0], "abc");
+	assert_string_equal(l.v[1], "de");
+	assert_string_equal(l.v[2], "");
+	assert_string_equal(l.v[3], "f");
+	assert_string_equal(l.v[4], "err");
+	for (i = 0; i < l.n; i++)
+		free(l.v[i]);
+}
+
+static void
+test_redact(void **state)
+{
+	const char	*vals[] = { "s3cretPassw0rd", "ab", "other-secret" };
+	char		*r;
+
+	events_set_redact(vals, 3);
+	r = events_redact("pw=s3cretPassw0rd and s3cretPassw0rd, ab, "
+	    "other-secret.");
+	/* Values shorter than 3 are not redacted: they would shred text. */
+	assert_string_equal(r, "pw=******** and ********, ab, ********.");
+	free(r);
+	events_reset();
+}
+
+static void
+test_json_events(void **state)
+{
+	const char		*vals[] = { "hunter2hunter2" };
+	struct event		 ev = { .type = EV_OUTPUT };
+	struct json_object	*o, *v;
+	char			 buf[4096];
+	ssize_t			 n;
+	int			 p[2];
+
+	assert_int_equal(pipe(p), 0);
+	events_set_redact(vals, 1);
+	assert_true(events_json_subscribe(p[1]) >= 0);
+	ev.machine = "db";
+	ev.step = "base";
+	ev.stream = 2;
+	ev.text = "password is hunter2hunter2";
+	events_emit(&ev);
+	events_reset();
+	close(p[1]);
+	n = read(p[0], buf, sizeof buf - 1);
+	close(p[0]);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strchr(buf, '\n'));
+	assert_null(strstr(buf, "hunter2"));
+	o = json_tokener_parse(buf);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "event", &v));
+	assert_string_equal(json_object_get_string(v), "output");
+	assert_true(json_object_object_get_ex(o, "text", &v));
+	assert_string_equal(json_object_get_string(v), "password is ********");
+	assert_true(json_object_object_get_ex(o, "stream", &v));
+	assert_int_equal(json_object_get_int(v), 2);
+	json_object_put(o);
+}
+
+static void
+test_log_redacted_0600(void **state)
+{
+	const char	*vals[] = { "TopSecretValue123" };
+	struct event	 ev = { .type = EV_COMMAND };
+	struct stat	 st;
+	char		*path, *err = NULL, *buf;
+	size_t		 len;
+
+	setenv("DHIS2_SETUP_LOGDIR", tmpdir, 1);
+	events_set_redact(vals, 1);
+	assert_int_equal(log_open("unit", &path, &err), 0);
+	ev.machine = "m";
+	ev.step = "s";
+	ev.text = "psql --password TopSecretValue123";
+	events_emit(&ev);
+	log_close();
+	events_reset();
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(read_file_limited(path, 65536, &buf, &len), 0);
+	assert_null(strstr(buf, "TopSecretValue123"));
+	assert_non_null(strstr(buf, "psql --password ********"));
+	free(buf);
+	unlink(path);
+	free(path);
+}
+
+static void
+test_local_transport(void **state)
+{
+	struct transport	*t = transport_local_new("local");
+	struct passwd		*pw = getpwuid(getuid());
+	struct group		*gr = getgrgid(getgid());
+	char			*out, *err = NULL, *path, *prev;
+	size_t			 len;
+	struct stat		 st;
+
+	assert_int_equal(transport_capture(t, (char *[]){ "sh", "-c",
+	    "printf '%s' \"$1\"; exit 3", "sh", "a'b c", NULL }, &out, &err),
+	    3);
+	assert_string_equal(out, "a'b c");
+	free(out);
+	path = path_join(tmpdir, "f.conf");
+	xasprintf(&prev, "%s.prev", path);
+	assert_int_equal(transport_put(t, path, "one\n", 4, 0640,
+	    pw->pw_name, gr->gr_name, &err), 0);
+	assert_int_equal(transport_put(t, path, "two\n", 4, 0600,
+	    pw->pw_name, gr->gr_name, &err), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(transport_get(t, path, &out, &len, &err), 0);
+	assert_string_equal(out, "two\n");
+	free(out);
+	assert_int_equal(transport_get(t, prev, &out, &len, &err), 0);
+	assert_string_equal(out, "one\n");
+	free(out);
+	assert_int_equal(transport_get(t, "/nonexistent/x", &out, &len,
+	    &err), 1);
+	/* The same through the run-based fallback the LXC transport uses. */
+	assert_int_equal(transport_get_via_run(t, path, &out, &len, &err), 0);
+	assert_string_equal(out, "two\n");
+	free(out);
+	assert_int_equal(transport_get_via_run(t, "/nonexistent/x", &out,
+	    &len, &err), 1);
+	unlink(path);
+	unlink(prev);
+	free(path);
+	free(prev);
+	transport_free(t);
+}
+
+static void
+test_facts_parse(void **state)
+{
+	struct facts	f;
+
+	memset(&f, 0, sizeof f);
+	facts_parse(&f, "os_id=ubuntu\nos_version=24.04\nmem_kb=8388608\n"
+	    "cpus=4\ndisk_free_kb=bogus\nsystemd=1\nvirt=\nnew_key=x\n");
+	assert_string_equal(f.os_id, "ubuntu");
+	assert_string_equal(f.os_version, "24.04");
+	assert_int_equal(f.mem_mb, 8192);
+	assert_int_equal(f.cpus, 4);
+	assert_int_equal(f.disk_free_mb, 0);
+	assert_int_equal(f.systemd, 1);
+	assert_string_equal(f.virt, "none");
+	facts_free(&f);
+}
+
+static const char machines_profile[] =
+    "version: 1\nhosting: datacentre\nisolation: machines\n"
+    "fqdn: dhis.example.org\nadmin_network: 192.0.2.0/24\n"
+    "timezone: UTC\nproxy: nginx\ntls:\n  mode: self-signed\n"
+    "machines:\n"
+    "  - name: web\n    address: 192.0.2.10\n    roles: [proxy]\n"
+    "  - name: db\n    address: 192.0.2.11\n    roles: [database, app]\n"
+    "instances:\n  - name: hmis\n    version: \"2.41\"\n"
+    "    base_path: /hmis\ndatabase:\n  version: 15\nmonitoring: none\n";
+
+static void
+test_planner(void **state)
+{
+	struct profile	 p;
+	struct diag	 d;
+	struct plan	 pl;
+	char		*err = NULL;
+	size_t		 i, base = 0;
+
+	diag_init(&d);
+	assert_int_equal(profile_load_buffer(&p, "m.yaml", machines_profile,
+	    strlen(machines_profile), &d), 0);
+	diag_free(&d);
+	assert_int_equal(plan_build(&pl, &p, &err), 0);
+	assert_int_equal(pl.nmachines, 2);
+	assert_int_equal(pl.machines[0].kind, PLAN_SSH);
+	assert_string_equal(pl.machines[1].name, "db");
+	assert_int_equal(pl.machines[1].roles,
+	    ROLE_BIT(ROLE_DATABASE) | ROLE_BIT(ROLE_APP));
+	for (i = 0; i < pl.nsteps; i++) {
+		if (strcmp(pl.steps[i].step->name, "base") != 0)
+			continue;
+		base++;
+		/* base needs preflight on the same machine only */
+		assert_int_equal(pl.steps[i].ndeps, 1);
+		assert_string_equal(pl.steps[pl.steps[i].deps[0]].step->name,
+		    "preflight");
+		assert_int_equal(pl.steps[pl.steps[i].deps[0]].machine,
+		    pl.steps[i].machine);
+	}
+	assert_int_equal(base, 2);
+	plan_free(&pl);
+	profile_free(&p);
+}
+
+static void
+test_journal_lock(void **state)
+{
+	struct journal	 a, b;
+	char		*err = NULL;
+
+	setenv("DHIS2_SETUP_STATEDIR", tmpdir, 1);
+	assert_int_equal(journal_open(&a, "/x/site.yaml", &err), 0);
+	assert_int_equal(journal_open(&b, "/y/site.yaml", &err), EXIT_LOCKED);
+	assert_non_null(err);
+	free(err);
+	journal_close(&b);
+	journal_finish(&a, "done");
+	journal_close(&a);
+	err = NULL;
+	assert_int_equal(journal_open(&b, "/y/site.yaml", &err), 0);
+	assert_null(b.previous);	/* the last run finished */
+	journal_close(&b);
+	events_reset();
+}
+
+/* Fake steps to drive the engine without touching a machine. */
+static enum result fake_fail(struct step_ctx *c) { return step_fail(c, "no"); }
+static enum result fake_ok(struct step_ctx *c) { return RESULT_OK; }
+static enum result fake_change(struct step_ctx *c)
+{
+	step_would(c, "thing");
+	return RESULT_CHANGED;
+}
+static const struct step s_fail = { "f", 0, "fails", NULL, fake_fail,
+    fake_fail, NULL };
+static const struct step s_ok = { "o", 0, "ok", NULL, fake_ok, fake_ok,
+    NULL };
+static const struct step s_chg = { "c", 0, "changes", NULL, fake_change,
+    fake_change, NULL };
+
+static void
+test_engine_deps(void **state)
+{
+	struct plan		 pl;
+	struct plan_machine	 m[2];
+	struct plan_step	 s[5];
+	size_t			 d1[] = { 0 }, d2[] = { 1 };
+	struct engine_opts	 o = { 2, 0 };
+	struct engine_summary	 sum;
+	struct profile		 p;
+	int			 i;
+
+	memset(&p, 0, sizeof p);
+	memset(m, 0, sizeof m);
+	memset(s, 0, sizeof s);
+	for (i = 0; i < 2; i++) {
+		m[i].name = i ? "b" : "a";
+		m[i].t = transport_local_new(m[i].name);
+		m[i].t->facts.probed = 1;	/* no probe needed */
+	}
+	/* a: f fails -> o skipped -> c skipped; b: o, c run. */
+	s[0] = (struct plan_step){ .step = &s_fail, .machine = 0 };
+	s[1] = (struct plan_step){ .step = &s_ok, .machine = 0,
+	    .deps = d1, .ndeps = 1 };
+	s[2] = (struct plan_step){ .step = &s_chg, .machine = 0,
+	    .deps = d2, .ndeps = 1 };
+	s[3] = (struct plan_step){ .step = &s_ok, .machine = 1 };
+	s[4] = (struct plan_step){ .step = &s_chg, .machine = 1 };
+	pl.machines = m;
+	pl.nmachines = 2;
+	pl.steps = s;
+	pl.nsteps = 5;
+	engine_run(&pl, &p, NULL, &o, &sum);
+	assert_int_equal(s[0].result, RESULT_FAILED);
+	assert_int_equal(s[1].result, RESULT_SKIPPED);
+	assert_int_equal(s[2].result, RESULT_SKIPPED);
+	assert_int_equal(s[3].result, RESULT_OK);
+	assert_int_equal(s[4].result, RESULT_CHANGED);
+	assert_int_equal(sum.counts[RESULT_FAILED], 1);
+	assert_int_equal(sum.counts[RESULT_SKIPPED], 2);
+	assert_int_equal(engine_exit_code(&sum), EXIT_STEP_FAILED);
+	for (i = 0; i < 5; i++)
+		free(s[i].msg);
+	for (i = 0; i < 2; i++)
+		transport_free(m[i].t);
+	events_reset();
+}
+
+static int
+setup(void **state)
+{
+	return mkdtemp(tmpdir) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	char	*cmd[] = { "rm", "-rf", tmpdir, NULL };
+	struct transport *t = transport_local_new("x");
+	char	*err = NULL;
+
+	transport_run(t, cmd, NULL, 0, NULL, &err);
+	transport_free(t);
+	free(err);
+	events_reset();
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_quote_argv),
+		cmocka_unit_test(test_sink_lines),
+		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_json_events),
+		cmocka_unit_test(test_log_redacted_0600),
+		cmocka_unit_test(test_local_transport),
+		cmocka_unit_test(test_facts_parse),
+		cmocka_unit_test(test_planner),
+		cmocka_unit_test(test_journal_lock),
+		cmocka_unit_test(test_engine_deps),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
