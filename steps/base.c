@@ -81,6 +81,31 @@ static const char probe_script[] =
     "set -- /var/lib/dpkg/updates/*\n"
     "if [ -e \"$1\" ]; then echo audit=interrupted; else echo audit=; fi\n";
 
+/*
+ * Run "$@" once no other package manager runs.  A run killed half-way
+ * (kill -9, a dropped session) can leave its apt-get going on the machine;
+ * apt's DPkg::Lock::Timeout covers the dpkg lock but not the lists lock of
+ * "apt-get update", so wait here, bounded, instead of failing.
+ */
+static const char apt_wait_script[] =
+    "busy() {\n"
+    "  for c in /proc/[0-9]*/comm; do\n"
+    "    read -r n < \"$c\" 2>/dev/null || continue\n"
+    "    case $n in apt|apt-get|dpkg|unattended-upgr) return 0;; esac\n"
+    "  done\n"
+    "  return 1\n"
+    "}\n"
+    "i=0\n"
+    "while busy; do\n"
+    "  i=$((i + 1))\n"
+    "  if [ $i -gt 600 ]; then\n"
+    "    echo 'another apt-get or dpkg has run for 10 minutes' >&2\n"
+    "    exit 1\n"
+    "  fi\n"
+    "  sleep 1\n"
+    "done\n"
+    "exec \"$@\"\n";
+
 struct base_state {
 	char	*missing[16];		/* packages not installed */
 	int	 nmissing;
@@ -218,20 +243,26 @@ base_check(struct step_ctx *ctx)
 static enum result
 base_packages_apply(struct step_ctx *ctx, struct base_state *st)
 {
-	char	*argv[40];
+	char	*argv[48];
 	int	 k = 0, i;
 
-	if (st->dpkg_broken && step_run(ctx, (char *[]){ "env",
+	if (st->dpkg_broken && step_run(ctx, (char *[]){ "sh", "-c",
+	    (char *)apt_wait_script, "sh", "env",
 	    "DEBIAN_FRONTEND=noninteractive", "dpkg", "--configure", "-a",
 	    NULL }, NULL, 0) != 0)
 		return step_fail(ctx, "dpkg --configure -a failed: see the "
 		    "log, then run again");
 	if (st->nmissing == 0)
 		return RESULT_CHANGED;
-	if (step_run(ctx, (char *[]){ "apt-get", "-q",
-	    "-o", "DPkg::Lock::Timeout=300", "update", NULL }, NULL, 0) != 0)
+	if (step_run(ctx, (char *[]){ "sh", "-c", (char *)apt_wait_script,
+	    "sh", "apt-get", "-q", "-o", "DPkg::Lock::Timeout=300", "update",
+	    NULL }, NULL, 0) != 0)
 		return step_fail(ctx, "apt-get update failed: check the "
 		    "machine's sources and its access to the archive");
+	argv[k++] = "sh";
+	argv[k++] = "-c";
+	argv[k++] = (char *)apt_wait_script;
+	argv[k++] = "sh";
 	argv[k++] = "env";
 	argv[k++] = "DEBIAN_FRONTEND=noninteractive";
 	argv[k++] = "apt-get";
