@@ -1,9 +1,7 @@
 # tui/: frontends.  The wizard's flow (wizard.c) draws nothing; the newt
-# and plain-text frontends render its screens.  newt_frontend.c sets a
-# slang variable (ASCII borders), so slang is linked directly.
+# and plain-text frontends render its screens.
 libdhis2setup_a_SOURCES += tui/wizard.c tui/help.c tui/newt_frontend.c \
 	tui/text_frontend.c tui/tui.h
-D2S_LIBS += -lslang
 nobase_dist_pkgdata_DATA += \
 	assets/help/hosting.txt \
 	assets/help/isolation.txt \

@@ -11,7 +11,6 @@
 #include <sys/ioctl.h>
 
 #include <newt.h>
-#include <slang.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,33 +76,16 @@ size_ok(int cols, int rows)
 	return cols >= TUI_MIN_COLS && rows >= TUI_MIN_ROWS;
 }
 
-/*
- * Plain ASCII borders where the terminal cannot draw line characters:
- * the same switch ncurses users already set for PuTTY and serial
- * consoles, or our own.
- */
-static int
-want_ascii(void)
-{
-	const char	*v;
-
-	if ((v = getenv("DHIS2_SETUP_ASCII")) != NULL && *v != '\0' &&
-	    strcmp(v, "0") != 0)
-		return 1;
-	if ((v = getenv("NCURSES_NO_UTF8_ACS")) != NULL && *v != '\0' &&
-	    strcmp(v, "0") != 0)
-		return 1;
-	return 0;
-}
-
 static void
 draw_root(const char *title)
 {
 	char	line[TUI_MIN_COLS + 1];
 
-	newtCls();
+	/* Windows restore what was under them; only the root is redrawn. */
 	snprintf(line, sizeof line, " dhis2-setup wizard: %-56.56s", title);
 	newtDrawRootText(0, 0, line);
+	newtPopHelpLine();
+	newtPushHelpLine(HELP_LINE);
 }
 
 static int
@@ -129,8 +111,6 @@ newt_start(struct wizard *w)
 	if (nc != NULL && *nc != '\0')
 		setenv("NEWT_MONO", "1", 1);
 	newtInit();
-	if (want_ascii())
-		SLtt_Has_Alt_Charset = 0;
 	newtCls();
 	newtPushHelpLine(HELP_LINE);
 	ns = xcalloc(1, sizeof *ns);
@@ -155,10 +135,11 @@ show_text_window(const char *title, const char *text)
 	newtComponent	 form, tb, ok;
 	struct newtExitStruct es;
 
-	newtCenteredWindow(74, 18, title);
-	tb = newtTextbox(1, 0, 72, 15, NEWT_FLAG_WRAP | NEWT_FLAG_SCROLL);
+	/* As wide as 80 columns allow: help lines are up to 73 long. */
+	newtOpenWindow(1, 2, 77, 18, title);
+	tb = newtTextbox(1, 0, 74, 16, NEWT_FLAG_WRAP | NEWT_FLAG_SCROLL);
 	newtTextboxSetText(tb, text);
-	ok = newtCompactButton(33, 17, "OK");
+	ok = newtCompactButton(35, 17, "OK");
 	form = newtForm(NULL, NULL, 0);
 	newtFormAddComponents(form, tb, ok, NULL);
 	newtFormAddHotKey(form, NEWT_KEY_F1);
@@ -517,7 +498,7 @@ newt_review(struct wizard *w, const char *text, int nerr)
 	while (!done) {
 		draw_root("Review");
 		newtOpenWindow(WIN_LEFT, WIN_TOP, WIN_W, WIN_H, "Review");
-		tb = newtTextbox(1, 0, WIN_W - 2, 16,
+		tb = newtTextbox(1, 0, WIN_W - 3, 16,
 		    NEWT_FLAG_WRAP | NEWT_FLAG_SCROLL);
 		newtTextboxSetText(tb, text);
 		back = newtCompactButton(1, BUTTON_Y, "Back");

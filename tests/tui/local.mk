@@ -1,1 +1,7 @@
-# tests/tui/local.mk: fragment of Makefile.am
+# tests/tui/local.mk: fragment of Makefile.am.  The screen tests drive the
+# wizard in a private tmux server at 80x24; they skip without tmux.
+TESTS += tests/tui/wizard-newt.sh tests/tui/wizard-text.sh \
+	tests/tui/wizard-terminal.sh
+EXTRA_DIST += tests/tui/lib.sh tests/tui/lsan.supp tests/tui/golden \
+	tests/tui/wizard-newt.sh tests/tui/wizard-text.sh \
+	tests/tui/wizard-terminal.sh
