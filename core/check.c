@@ -322,3 +322,74 @@ valid_timezone(const char *s)
 	}
 	return 1;
 }
+
+/* A path as typed (relative or absolute): no control characters. */
+int
+valid_path_text(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if ((unsigned char)s[i] < 0x20)
+			return 0;
+	}
+	return i > 0 && i < 4096;
+}
+
+
+/* A block device: /dev/... */
+int
+valid_device(const char *s)
+{
+	return strncmp(s, "/dev/", 5) == 0 && valid_abs_path(s);
+}
+
+/* user@host:/path (rsync over SSH) or s3://bucket[/prefix]. */
+int
+valid_backup_target(const char *s)
+{
+	const char	*at, *colon;
+	char		*host;
+	int		 ok;
+
+	if (strncmp(s, "s3://", 5) == 0)
+		return valid_hostname(s + 5) ||
+		    (strchr(s + 5, '/') != NULL && s[5] != '/');
+	if ((colon = strchr(s, ':')) == NULL || colon[1] != '/')
+		return 0;
+	at = strchr(s, '@');
+	if (at == NULL || at > colon)
+		at = s - 1;
+	host = xstrndup(at + 1, colon - at - 1);
+	ok = valid_address(host) && valid_abs_path(colon + 1);
+	free(host);
+	return ok;
+}
+
+
+/* A mail relay: host or host:port. */
+int
+valid_smarthost(const char *s)
+{
+	const char	*colon = strrchr(s, ':'), *errstr;
+	char		*host;
+	int		 ok;
+
+	if (colon == NULL)
+		return valid_address(s);
+	strtonum_checked(colon + 1, 1, 65535, &errstr);
+	if (errstr != NULL)
+		return 0;
+	host = xstrndup(s, colon - s);
+	ok = valid_address(host);
+	free(host);
+	return ok;
+}
+
+
+/* A login: a valid name, or root. */
+int
+valid_user(const char *s)
+{
+	return valid_name(s) || strcmp(s, "root") == 0;
+}

@@ -65,5 +65,10 @@ int	 valid_sha256_hex(const char *);
 int	 valid_url(const char *);
 int	 valid_cron(const char *);
 int	 valid_timezone(const char *);
+int	 valid_path_text(const char *);
+int	 valid_device(const char *);
+int	 valid_backup_target(const char *);
+int	 valid_smarthost(const char *);
+int	 valid_user(const char *);
 
 #endif

@@ -25,7 +25,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "wizard", cmd_wizard,
-	  "wizard [--from PROFILE] [--frontend newt|text]" },
+	  "wizard [--from PROFILE] [--frontend newt|text] [--output PATH]" },
 	{ "validate", cmd_validate, "validate PROFILE" },
 	{ "plan", cmd_plan, "plan [--json] [--explain] PROFILE" },
 	{ "apply", cmd_apply,

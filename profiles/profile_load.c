@@ -234,70 +234,6 @@ static const char *tls_i(int i) { return tls_mode_name(i); }
 static const char *monitoring_i(int i) { return monitoring_name(i); }
 static const char *role_i(int i) { return role_name(i); }
 
-static int
-valid_rel_or_abs_path(const char *s)
-{
-	size_t	i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if ((unsigned char)s[i] < 0x20)
-			return 0;
-	}
-	return i > 0 && i < 4096;
-}
-
-static int
-valid_device(const char *s)
-{
-	return strncmp(s, "/dev/", 5) == 0 && valid_abs_path(s);
-}
-
-/* user@host:/path (rsync over SSH) or s3://bucket[/prefix]. */
-static int
-valid_backup_target(const char *s)
-{
-	const char	*at, *colon;
-	char		*host;
-	int		 ok;
-
-	if (strncmp(s, "s3://", 5) == 0)
-		return valid_hostname(s + 5) ||
-		    (strchr(s + 5, '/') != NULL && s[5] != '/');
-	if ((colon = strchr(s, ':')) == NULL || colon[1] != '/')
-		return 0;
-	at = strchr(s, '@');
-	if (at == NULL || at > colon)
-		at = s - 1;
-	host = xstrndup(at + 1, colon - at - 1);
-	ok = valid_address(host) && valid_abs_path(colon + 1);
-	free(host);
-	return ok;
-}
-
-static int
-valid_smarthost(const char *s)
-{
-	const char	*colon = strrchr(s, ':'), *errstr;
-	char		*host;
-	int		 ok;
-
-	if (colon == NULL)
-		return valid_address(s);
-	strtonum_checked(colon + 1, 1, 65535, &errstr);
-	if (errstr != NULL)
-		return 0;
-	host = xstrndup(s, colon - s);
-	ok = valid_address(host);
-	free(host);
-	return ok;
-}
-
-static int
-valid_user(const char *s)
-{
-	return valid_name(s) || strcmp(s, "root") == 0;
-}
-
 /* --- sections --- */
 
 static int
@@ -434,7 +370,7 @@ load_ssh(struct loader *l, const struct ynode *n, struct machine *m)
 	if ((v = ytree_get(n, "port")) != NULL)
 		bad += get_int(l, v, "ssh.port", 1, 65535, &m->ssh_port) != 0;
 	if ((v = ytree_get(n, "key")) != NULL)
-		bad += get_string(l, v, "ssh.key", valid_rel_or_abs_path,
+		bad += get_string(l, v, "ssh.key", valid_path_text,
 		    "a path", &m->ssh_key) != 0;
 	return bad ? -1 : 0;
 }
@@ -889,11 +825,11 @@ load_root(struct loader *l, const struct ynode *root)
 		    "a time zone like Africa/Kampala or UTC", &p->timezone) != 0;
 	if ((v = ytree_get(root, "secrets")) != NULL) {
 		p->pos_secrets = pos_of(v);
-		bad += get_string(l, v, "secrets", valid_rel_or_abs_path,
+		bad += get_string(l, v, "secrets", valid_path_text,
 		    "a path to the secrets file", &p->secrets_file) != 0;
 	}
 	if ((v = ytree_get(root, "known_hosts")) != NULL)
-		bad += get_string(l, v, "known_hosts", valid_rel_or_abs_path,
+		bad += get_string(l, v, "known_hosts", valid_path_text,
 		    "a path", &p->known_hosts) != 0;
 	if ((v = ytree_get(root, "tls")) != NULL)
 		bad += load_tls(l, v) != 0;

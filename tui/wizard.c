@@ -32,74 +32,6 @@
 #define NITEMS(a)	(sizeof (a) / sizeof (a)[0])
 #define CHOICES(a)	.choices = (a), .nchoices = NITEMS(a)
 
-/*
- * Validators the profile loader also uses but keeps private
- * (profiles/profile_load.c); the same rules, so that what the wizard
- * accepts always loads.
- */
-static int
-valid_user(const char *s)
-{
-	return valid_name(s) || strcmp(s, "root") == 0;
-}
-
-static int
-valid_key_path(const char *s)
-{
-	size_t	i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if ((unsigned char)s[i] < 0x20)
-			return 0;
-	}
-	return i > 0 && i < 4096;
-}
-
-static int
-valid_device(const char *s)
-{
-	return strncmp(s, "/dev/", 5) == 0 && valid_abs_path(s);
-}
-
-static int
-valid_backup_target(const char *s)
-{
-	const char	*at, *colon;
-	char		*host;
-	int		 ok;
-
-	if (strncmp(s, "s3://", 5) == 0)
-		return valid_hostname(s + 5) ||
-		    (strchr(s + 5, '/') != NULL && s[5] != '/');
-	if ((colon = strchr(s, ':')) == NULL || colon[1] != '/')
-		return 0;
-	at = strchr(s, '@');
-	if (at == NULL || at > colon)
-		at = s - 1;
-	host = xstrndup(at + 1, colon - at - 1);
-	ok = valid_address(host) && valid_abs_path(colon + 1);
-	free(host);
-	return ok;
-}
-
-static int
-valid_smarthost(const char *s)
-{
-	const char	*colon = strrchr(s, ':'), *errstr;
-	char		*host;
-	int		 ok;
-
-	if (colon == NULL)
-		return valid_address(s);
-	strtonum_checked(colon + 1, 1, 65535, &errstr);
-	if (errstr != NULL)
-		return 0;
-	host = xstrndup(s, colon - s);
-	ok = valid_address(host);
-	free(host);
-	return ok;
-}
-
 static int
 valid_chat(const char *s)
 {
@@ -638,7 +570,7 @@ static const struct field f_machine[] = {
 	{ "ssh_port", "SSH port", FIELD_INT, M(ssh_port), .min = 1,
 	    .max = 65535 },
 	{ "ssh_key", "SSH key file", FIELD_TEXT, M(ssh_key), .optional = 1,
-	    .valid = valid_key_path, .invalid = "a path to a private key" },
+	    .valid = valid_path_text, .invalid = "a path to a private key" },
 	{ "roles", "Roles", FIELD_TEXT, CUSTOM(get_roles, set_roles) },
 };
 
