@@ -308,8 +308,11 @@ plain_event(const struct event *ev, void *arg)
 		    ev->step != NULL ? ev->step : "", ev->text);
 		break;
 	case EV_NOTE:
-		fprintf(plain.f, "[%s] %-12s   ! %s\n", m,
-		    ev->step != NULL ? ev->step : "", ev->text);
+		if (ev->machine == NULL)
+			fprintf(plain.f, "note: %s\n", ev->text);
+		else
+			fprintf(plain.f, "[%s] %-12s   ! %s\n", m,
+			    ev->step != NULL ? ev->step : "", ev->text);
 		break;
 	case EV_COMMAND:
 		if (plain.verbose > 1)

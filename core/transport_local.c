@@ -27,7 +27,12 @@ child_exec(char *const *argv, int in, int out, int errfd)
 {
 	struct sigaction	sa;
 
-	/* The engine ignores SIGHUP and SIGPIPE; commands must not. */
+	/*
+	 * A session of its own: when the operator's terminal goes away the
+	 * hangup must not reach an apt-get half-way through.  The engine
+	 * ignores SIGHUP and SIGPIPE; commands get the defaults back.
+	 */
+	setsid();
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGHUP, &sa, NULL);
