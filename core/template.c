@@ -132,18 +132,28 @@ truthy(const char *v)
 }
 
 /*
+ * A section tag alone on its line takes its newline along, so that
+ * sections do not leave blank lines; one inside a line leaves it be.
+ */
+static int
+alone_on_line(const struct render *r, const char *open, const char *after)
+{
+	return *after == '\n' && (open == r->start || open[-1] == '\n');
+}
+
+/*
  * Render [p, end) into r (or skip it when !emit).  Returns a pointer past
- * what was consumed: end, or the start of the "{{/name}}" that closes the
- * section we are in.
+ * what was consumed; *closed says whether that ended with the "{{/name}}"
+ * of the section we are in.
  */
 static const char *
 render_span(struct render *r, const char *p, const char *end, int emit,
-    const char *closing, int depth)
+    const char *closing, int depth, int *closed)
 {
 	const char	*open, *close, *after;
 	char		 name[64];
 	size_t		 len;
-	int		 kind, on;
+	int		 kind, on, sub_closed;
 
 	while (p < end && r->err == NULL) {
 		if ((open = strstr(p, "{{")) == NULL || open >= end)
@@ -168,6 +178,9 @@ render_span(struct render *r, const char *p, const char *end, int emit,
 		if (kind == '/') {
 			if (closing == NULL || strcmp(closing, name) != 0)
 				fail(r, open, "'{{/%s}}' closes nothing", name);
+			if (alone_on_line(r, open, after))
+				after++;
+			*closed = 1;
 			return after;
 		}
 		/* Strict even inside an off section: a typo is a typo. */
@@ -190,16 +203,15 @@ render_span(struct render *r, const char *p, const char *end, int emit,
 		on = truthy(tvars_get(r->vars, name));
 		if (kind == '^')
 			on = !on;
-		/* A section tag alone on its line takes its newline along. */
-		if (*after == '\n')
+		if (alone_on_line(r, open, after))
 			after++;
-		p = render_span(r, after, end, emit && on, name, depth + 1);
-		if (p == end && r->err == NULL) {
+		sub_closed = 0;
+		p = render_span(r, after, end, emit && on, name, depth + 1,
+		    &sub_closed);
+		if (!sub_closed && r->err == NULL) {
 			fail(r, open, "'{{%s}}' is never closed", name);
 			return end;
 		}
-		if (*p == '\n')
-			p++;
 	}
 	return p;
 }
@@ -208,12 +220,13 @@ char *
 template_render(const char *text, const struct tvars *vars, char **errp)
 {
 	struct render	r;
+	int		closed = 0;
 
 	memset(&r, 0, sizeof r);
 	r.vars = vars;
 	r.start = text;
 	put(&r, "", 0);
-	render_span(&r, text, text + strlen(text), 1, NULL, 0);
+	render_span(&r, text, text + strlen(text), 1, NULL, 0, &closed);
 	if (r.err != NULL) {
 		*errp = r.err;
 		free(r.out.buf);

@@ -41,6 +41,14 @@ test_substitution_and_sections(void **state)
 	out = template_render("a{{#tls}}-{{fqdn}}{{/tls}}b", &v, &err);
 	assert_string_equal(out, "a-dhis.example.orgb");
 	free(out);
+	/* An inline section keeps the line's end (dhis.conf's sslmode). */
+	out = template_render("url = x{{#hsts}}?ssl{{/hsts}}\nuser = u\n",
+	    &v, &err);
+	assert_string_equal(out, "url = x\nuser = u\n");
+	free(out);
+	out = template_render("a {{#tls}}on{{/tls}}\nb\n", &v, &err);
+	assert_string_equal(out, "a on\nb\n");
+	free(out);
 	tvars_free(&v);
 }
 
