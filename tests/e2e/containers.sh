@@ -125,6 +125,10 @@ t1=$(date +%s)
 "$D2S" apply --jobs 3 --events-fd 3 "$P" 3>"$E2E_TMP/events.2" > "$E2E_TMP/apply.2" 2>&1; rc=$?
 diag "$(cat "$E2E_TMP/apply.2")"
 check "re-run after kill -9 converges (exit 0)" [ $rc -eq 0 ]
+if [ $rc -ne 0 ]; then
+	[ $rc -gt 128 ] && diag "apply was killed by signal $((rc - 128)) from outside this test"
+	diag "$(tail -40 "$(ls -t "$DHIS2_SETUP_LOGDIR"/* | head -1)" | cut -c1-200)"
+fi
 diag "converging apply took $(( $(date +%s) - t1 )) s"
 
 t1=$(date +%s%N)

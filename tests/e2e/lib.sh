@@ -96,7 +96,8 @@ lxc_usable() {
 	[ -n "${E2E_NO_INSTALL:-}" ] && return 1
 	command -v apt-get >/dev/null 2>&1 || return 1
 	timeout 600 env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-	    lxc debootstrap >/dev/null 2>&1
+	    lxc lxc-templates debootstrap rsync iptables openssh-client \
+	    >/dev/null 2>&1
 	command -v lxc-create >/dev/null 2>&1
 }
 
