@@ -79,8 +79,8 @@ parse_run_opts(int argc, char **argv, struct run_opts *o, int is_plan)
 		else if (strcmp(a, "--accept-new-host-keys") == 0)
 			o->accept_new = 1;
 		else if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0) {
-			if (parse_int_arg(a, argv[++i < argc ? i : argc - 1] ==
-			    a ? NULL : argv[i], 1, 64, &o->jobs) == -1)
+			if (parse_int_arg(a, i + 1 < argc ? argv[++i] : NULL,
+			    1, 64, &o->jobs) == -1)
 				return -1;
 		} else if (strcmp(a, "--events-fd") == 0 && !is_plan) {
 			if (parse_int_arg(a, i + 1 < argc ? argv[++i] : NULL,
@@ -222,8 +222,7 @@ run(struct run_opts *o, int is_plan)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (!o->json && !global_opts.quiet)
-		events_plain_subscribe(stdout, global_opts.verbose +
-		    (is_plan ? 0 : 0));
+		events_plain_subscribe(stdout, global_opts.verbose);
 	if (o->events_fd != -1)
 		events_json_subscribe(o->events_fd);
 	collect = plan_collect_changes(&pl);

@@ -64,6 +64,8 @@ static const struct base_file base_files[] = {
 static const char probe_script[] =
     "u=$1 n=$2\n"
     "shift 2\n"
+    /* owner and mode of the files (package names do not exist in /) */
+    "cd / && stat -c 'stat=%a %U %G %n' -- \"$@\" 2>/dev/null\n"
     "while [ \"$n\" -gt 0 ]; do\n"
     "  if [ -f \"$1\" ]; then\n"
     "    echo \"sum=$(sha256sum < \"$1\" | cut -d' ' -f1) $1\"\n"
@@ -117,7 +119,8 @@ static const char apt_wait_script[] =
 struct base_state {
 	char	*missing[16];		/* packages not installed */
 	int	 nmissing;
-	int	 file_differs[NBASE_FILES];
+	int	 file_differs[NBASE_FILES];	/* content */
+	int	 meta_differs[NBASE_FILES];	/* mode or owner */
 	int	 tz_differs;
 	int	 user_missing;
 	int	 dpkg_broken;
@@ -202,6 +205,9 @@ base_probe(struct step_ctx *ctx, struct base_state *st)
 		xasprintf(&line, "sum=%s %s", hex, base_files[i].path);
 		st->file_differs[i] = !probe_has(probe, line);
 		free(line);
+		xasprintf(&line, "stat=644 root root %s", base_files[i].path);
+		st->meta_differs[i] = !probe_has(probe, line);
+		free(line);
 	}
 	if (tz != NULL) {
 		xasprintf(&line, "tz=%s", tz);
@@ -237,6 +243,9 @@ base_check(struct step_ctx *ctx)
 			step_file_differs(ctx, base_files[i].path,
 			    base_files[i].content,
 			    strlen(base_files[i].content), 0644, 1);
+		else if (st.meta_differs[i])
+			step_would(ctx, "set %s to mode 0644, owner root:root",
+			    base_files[i].path);
 	}
 	if (st.tz_differs)
 		step_would(ctx, "set the timezone to %s",
@@ -313,7 +322,7 @@ base_apply(struct step_ctx *ctx)
 	    NULL }, NULL, 0) != 0)
 		return step_fail(ctx, "cannot create the user %s", BASE_USER);
 	for (i = 0; i < NBASE_FILES; i++) {
-		if (!st.file_differs[i])
+		if (!st.file_differs[i] && !st.meta_differs[i])
 			continue;
 		if (step_put(ctx, base_files[i].path, base_files[i].content,
 		    strlen(base_files[i].content), 0644, NULL, NULL) == -1)
@@ -366,7 +375,7 @@ base_verify(struct step_ctx *ctx)
 		    ctx->machine);
 	bad = st.nmissing + st.tz_differs + st.user_missing + st.dpkg_broken;
 	for (i = 0; i < NBASE_FILES; i++)
-		bad += st.file_differs[i];
+		bad += st.file_differs[i] + st.meta_differs[i];
 	base_state_free(&st);
 	if (bad > 0)
 		return step_fail(ctx, "%d setting%s still not as wanted after "

@@ -140,6 +140,10 @@ diag "converged re-run of preflight+base on 3 containers: $(( (t2 - t1) / 100000
 check "the converged run ran no apt-get, useradd or put" \
     sh -c '! grep -q "apt-get\|useradd\|\"event\":\"command\",[^}]*\"text\":\"/etc" "$1"' sh "$E2E_TMP/events.3"
 
+out=$("$D2S" apply --dry-run "$P" 2>&1); rc=$?
+check "apply --dry-run on the converged machines: 6 ok, nothing would change" \
+    sh -c '[ $1 -eq 0 ] && echo "$2" | grep -q "plan: 6 ok, 0 would change"' sh "$rc" "$out"
+
 for c in $C1 $C2 $C3; do
 	out=$(lxc-attach -n "$c" -- sh -c 'cat /etc/timezone; id -u dhis >/dev/null && echo user;
 	    dpkg-query -W -f="\${db:Status-Abbrev}" unattended-upgrades; echo;
@@ -150,6 +154,25 @@ user
 ii 
 644" ]
 done
+
+# --- drift: a file's mode and another's content changed by hand ---------------
+lxc-attach -n "$C2" -- sh -c 'chmod 600 /etc/sysctl.d/90-dhis2.conf;
+    echo "dhis soft nofile 1024" > /etc/security/limits.d/90-dhis2.conf'
+out=$("$D2S" plan "$P" 2>&1)
+check "plan shows the drift: a mode to set and a diff" \
+    sh -c 'echo "$1" | grep -q "set /etc/sysctl.d/90-dhis2.conf to mode 0644" &&
+        echo "$1" | grep -q -- "-dhis soft nofile 1024" &&
+        echo "$1" | grep -q -- "+dhis hard nofile 65536"' sh "$out"
+out=$("$D2S" apply "$P" 2>&1); rc=$?
+check "apply repairs the drift on one machine only" \
+    sh -c '[ $1 -eq 0 ] && echo "$2" | grep -q "summary: 5 ok, 1 changed"' sh "$rc" "$out"
+out=$(lxc-attach -n "$C2" -- sh -c 'stat -c %a /etc/sysctl.d/90-dhis2.conf;
+    grep -c 65536 /etc/security/limits.d/90-dhis2.conf;
+    cat /etc/security/limits.d/90-dhis2.conf.prev')
+check "mode and content are back, the hand-edited file kept as .prev" \
+    [ "$out" = "644
+2
+dhis soft nofile 1024" ]
 
 # --- no secret in any log or event ---------------------------------------------
 sed -n 's/^[^:]*: *//p' "$E2E_TMP/e2e.secrets.yaml" | tr -d '"'"'" > "$E2E_TMP/secret.values"
