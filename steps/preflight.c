@@ -83,6 +83,21 @@ os_supported(const struct facts *f)
 	return 0;
 }
 
+static int
+word_in(const char *words, const char *w)
+{
+	size_t		 len = strlen(w);
+	const char	*p = words;
+
+	while ((p = strstr(p, w)) != NULL) {
+		if ((p == words || p[-1] == ' ') &&
+		    (p[len] == ' ' || p[len] == '\0'))
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
 /* "0.0.0.0:80 users:(("nginx",pid=1,fd=6))" -> port 80, owner nginx. */
 static int
 port_owner_ok(const char *probe, int port, const char *owners, char **who)
@@ -112,7 +127,7 @@ port_owner_ok(const char *probe, int port, const char *owners, char **who)
 				*who = xstrndup(q + 3, e - (q + 3));
 			}
 		}
-		if (strstr(owners, *who) != NULL) {
+		if (word_in(owners, *who)) {
 			free(*who);
 			*who = NULL;
 			busy = 0;

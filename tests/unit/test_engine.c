@@ -358,6 +358,101 @@ test_engine_deps(void **state)
 	events_reset();
 }
 
+/*
+ * A fake machine: run answers the preflight probe with canned output,
+ * so preflight's decisions can be tested without a machine.
+ */
+static const char *fake_probe_out;
+
+static int
+fake_run(struct transport *t, char *const *argv, const void *in,
+    size_t inlen, struct transport_output *out, char **err)
+{
+	struct transport_sink	s;
+
+	sink_init(&s, out);
+	sink_feed(&s, 1, fake_probe_out, strlen(fake_probe_out));
+	sink_finish(&s);
+	return 0;
+}
+
+static const struct transport_ops fake_ops = { .name = "fake",
+    .run = fake_run };
+
+static enum result
+preflight_on(const char *facts, const char *probe, unsigned roles,
+    char **msg)
+{
+	extern const struct step step_preflight;
+	struct transport	 t = { .ops = &fake_ops, .name = "m",
+	    .opened = 1 };
+	struct profile		 p;
+	struct step_ctx		 ctx;
+	enum result		 r;
+
+	memset(&p, 0, sizeof p);
+	p.fqdn = "dhis.example.org";
+	p.tls.mode = TLS_SELF_SIGNED;
+	facts_parse(&t.facts, facts);
+	fake_probe_out = probe;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.profile = &p;
+	ctx.t = &t;
+	ctx.machine = "m";
+	ctx.roles = roles;
+	r = step_preflight.check(&ctx);
+	*msg = ctx.msg;
+	facts_free(&t.facts);
+	return r;
+}
+
+static void
+test_preflight(void **state)
+{
+	const char	*good = "os_id=debian\nos_version=12\n"
+	    "mem_kb=16777216\ncpus=4\ndisk_free_kb=104857600\nvirt=lxc\n";
+	const char	*small = "os_id=ubuntu\nos_version=24.04\n"
+	    "mem_kb=2097152\ncpus=1\ndisk_free_kb=104857600\nvirt=kvm\n";
+	const char	*old = "os_id=debian\nos_version=11\n"
+	    "mem_kb=16777216\ncpus=4\ndisk_free_kb=104857600\nvirt=none\n";
+	const char	*nginx80 = "resolve=1\nntp=yes\nlisten=0.0.0.0:80 "
+	    "users:((\"nginx\",pid=9,fd=6))\n";
+	const char	*apache80 = "resolve=1\nntp=yes\nlisten=0.0.0.0:80 "
+	    "users:((\"apache2\",pid=9,fd=6))\nlisten=[::]:5432 "
+	    "users:((\"postgres\",pid=7,fd=3))\n";
+	const char	*java5432 = "resolve=1\nntp=yes\nlisten=0.0.0.0:5432 "
+	    "users:((\"java\",pid=9,fd=6))\n";
+	unsigned	 proxy = ROLE_BIT(ROLE_PROXY), db = ROLE_BIT(ROLE_DATABASE);
+	char		*msg;
+
+	unsetenv("DHIS2_SETUP_MIN_RAM_MB");
+	assert_int_equal(preflight_on(good, nginx80, proxy, &msg), RESULT_OK);
+	free(msg);
+	/* Our own proxy or database on a re-run is fine; java is not. */
+	assert_int_equal(preflight_on(good, apache80, proxy | db, &msg),
+	    RESULT_OK);
+	free(msg);
+	assert_int_equal(preflight_on(good, java5432, db, &msg),
+	    RESULT_FAILED);
+	free(msg);
+	assert_int_equal(preflight_on(good, java5432, proxy, &msg),
+	    RESULT_OK);
+	free(msg);
+	assert_int_equal(preflight_on(old, nginx80, proxy, &msg),
+	    RESULT_FAILED);
+	assert_non_null(strstr(msg, "1 problem"));
+	free(msg);
+	/* 2 GB: refused, unless the test bed lowers the threshold. */
+	assert_int_equal(preflight_on(small, nginx80, proxy, &msg),
+	    RESULT_FAILED);
+	free(msg);
+	setenv("DHIS2_SETUP_MIN_RAM_MB", "1024", 1);
+	assert_int_equal(preflight_on(small, nginx80, proxy, &msg),
+	    RESULT_OK);
+	free(msg);
+	unsetenv("DHIS2_SETUP_MIN_RAM_MB");
+}
+
 static int
 setup(void **state)
 {
@@ -392,6 +487,7 @@ main(void)
 		cmocka_unit_test(test_planner),
 		cmocka_unit_test(test_journal_lock),
 		cmocka_unit_test(test_engine_deps),
+		cmocka_unit_test(test_preflight),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
