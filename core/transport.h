@@ -62,6 +62,12 @@ struct ssh_target {
 	const char	*key;		/* private key file; NULL: agent */
 	const char	*known_hosts;	/* NULL: ~/.ssh/known_hosts */
 	int		 accept_new;	/* --accept-new-host-keys */
+	/*
+	 * Asked about an unknown host when accept_new is not set (the
+	 * wizard shows the fingerprint and asks); nonzero accepts.
+	 */
+	int		(*confirm)(void *, const char *, int, const char *);
+	void		*confirm_arg;
 	int		 keepalive;	/* seconds; 0: default 30 */
 };
 

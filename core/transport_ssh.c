@@ -41,6 +41,8 @@ struct ssh_data {
 	char		*key;
 	char		*known_hosts;
 	int		 accept_new;
+	int		(*confirm)(void *, const char *, int, const char *);
+	void		*confirm_arg;
 	int		 keepalive;
 	ssh_session	 s;
 	sftp_session	 sftp;
@@ -151,7 +153,8 @@ check_host_key(struct transport *t, struct ssh_data *d, char **err)
 		break;
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
 	case SSH_KNOWN_HOSTS_UNKNOWN:
-		if (!d->accept_new) {
+		if (!d->accept_new && (d->confirm == NULL ||
+		    !d->confirm(d->confirm_arg, d->host, d->port, got))) {
 			xasprintf(err, "%s: %s:%d is not a known host (key %s, "
 			    "not in %s); refused: check the fingerprint and "
 			    "run again with --accept-new-host-keys", t->name,
@@ -543,6 +546,8 @@ transport_ssh_new(const char *name, const struct ssh_target *st)
 	d->known_hosts = st->known_hosts != NULL ?
 	    xstrdup(st->known_hosts) : NULL;
 	d->accept_new = st->accept_new;
+	d->confirm = st->confirm;
+	d->confirm_arg = st->confirm_arg;
 	d->keepalive = st->keepalive > 0 ? st->keepalive :
 	    SSH_KEEPALIVE_DEFAULT;
 	t->ops = &ssh_ops;
