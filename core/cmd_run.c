@@ -38,6 +38,7 @@ struct run_opts {
 	int		 events_fd;
 	int		 accept_new;
 	int		 dry_run;
+	const char	*only;		/* --only step,step */
 	const char	*profile;
 };
 
@@ -78,6 +79,14 @@ parse_run_opts(int argc, char **argv, struct run_opts *o, int is_plan)
 			o->dry_run = 1;
 		else if (strcmp(a, "--accept-new-host-keys") == 0)
 			o->accept_new = 1;
+		else if (strcmp(a, "--only") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "dhis2-setup: --only needs step "
+				    "names, e.g. --only preflight,base\n");
+				return -1;
+			}
+			o->only = argv[++i];
+		}
 		else if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0) {
 			if (parse_int_arg(a, i + 1 < argc ? argv[++i] : NULL,
 			    1, 64, &o->jobs) == -1)
@@ -157,9 +166,10 @@ print_unreachable(const struct plan *pl)
 	size_t	i;
 
 	for (i = 0; i < pl->nmachines; i++) {
+		/* Transport errors start with the machine's name. */
 		if (pl->machines[i].error != NULL)
-			fprintf(stderr, "dhis2-setup: %s: %s\n",
-			    pl->machines[i].name, pl->machines[i].error);
+			fprintf(stderr, "dhis2-setup: %s\n",
+			    pl->machines[i].error);
 	}
 }
 

@@ -242,6 +242,43 @@ journal_close(struct journal *j)
 	j->sub = -1;
 }
 
+/* The step results of the last run: the journal after its last "start". */
+static void
+print_last_run(const char *dir, FILE *out)
+{
+	char	*path, buf[65536], *p, *last = NULL;
+	size_t	 n;
+	FILE	*f;
+
+	path = path_join(dir, "journal");
+	f = fopen(path, "r");
+	free(path);
+	if (f == NULL)
+		return;
+	/* Only the tail: a journal grows with every run. */
+	if (fseek(f, -(long)(sizeof buf - 1), SEEK_END) == -1)
+		rewind(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (p = buf; (p = strstr(p, " start ")) != NULL; p++)
+		last = p;
+	if (last == NULL)
+		return;
+	while (last > buf && last[-1] != '\n')
+		last--;
+	fprintf(out, "last run:\n");
+	for (p = last; *p != '\0'; ) {
+		char *nl = strchr(p, '\n');
+
+		fprintf(out, "  %.*s\n", (int)(nl != NULL ? nl - p :
+		    (long)strlen(p)), p);
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+}
+
 int
 journal_status(const char *profile_path, FILE *f)
 {
@@ -276,6 +313,7 @@ journal_status(const char *profile_path, FILE *f)
 		fprintf(f, "%s: the last run finished\n", profile_path);
 	fputs(st, f);
 	fprintf(f, "journal %s/journal\n", dir);
+	print_last_run(dir, f);
 	free(st);
 	free(dir);
 	return EXIT_OK;
