@@ -64,7 +64,8 @@ static int
 local_run(struct transport *t, char *const *argv, const void *in,
     size_t inlen, struct transport_output *out, char **err)
 {
-	int			 pin[2], pout[2], perr[2], open_fds;
+	int			 pin[2] = { -1, -1 }, pout[2] = { -1, -1 };
+	int			 perr[2] = { -1, -1 }, open_fds, i, saved;
 	struct pollfd		 pfd[3];
 	struct transport_sink	 sink;
 	char			 buf[8192];
@@ -72,11 +73,8 @@ local_run(struct transport *t, char *const *argv, const void *in,
 	ssize_t			 n;
 	pid_t			 pid;
 
-	if (pipe2(pin, O_CLOEXEC) == -1)
-		goto fail;
-	if (pipe2(pout, O_CLOEXEC) == -1 || pipe2(perr, O_CLOEXEC) == -1)
-		goto fail;	/* fds leak only on EMFILE: we stop anyway */
-	if ((pid = fork()) == -1)
+	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1 ||
+	    pipe2(perr, O_CLOEXEC) == -1 || (pid = fork()) == -1)
 		goto fail;
 	if (pid == 0)
 		child_exec(argv, pin[0], pout[1], perr[1]);
@@ -113,7 +111,7 @@ local_run(struct transport *t, char *const *argv, const void *in,
 				pfd[2].fd = -1;
 			}
 		}
-		for (int i = 0; i < 2; i++) {
+		for (i = 0; i < 2; i++) {
 			if (pfd[i].fd == -1 || pfd[i].revents == 0)
 				continue;
 			n = read(pfd[i].fd, buf, sizeof buf);
@@ -131,7 +129,16 @@ local_run(struct transport *t, char *const *argv, const void *in,
 	return local_wait(pid);
 
 fail:
-	xasprintf(err, "cannot run %s: %s", argv[0], strerror(errno));
+	saved = errno;
+	for (i = 0; i < 2; i++) {
+		if (pin[i] != -1)
+			close(pin[i]);
+		if (pout[i] != -1)
+			close(pout[i]);
+		if (perr[i] != -1)
+			close(perr[i]);
+	}
+	xasprintf(err, "cannot run %s: %s", argv[0], strerror(saved));
 	return -1;
 }
 

@@ -466,7 +466,8 @@ ssh_get(struct transport *t, const char *path, char **buf, size_t *len,
 	sftp_file	 f;
 	char		*p = NULL;
 	size_t		 got = 0, cap = 0;
-	ssize_t		 n;
+	ssize_t		 n = 0;
+	int		 toobig = 0;
 
 	if (sftp_ready(t, d, err) == -1)
 		return -1;
@@ -480,8 +481,10 @@ ssh_get(struct transport *t, const char *path, char **buf, size_t *len,
 	for (;;) {
 		if (cap - got < 32768) {
 			cap = cap == 0 ? 65536 : cap * 2;
-			if (cap > TRANSPORT_MAX_GET + 1)
+			if (cap > 2 * (size_t)TRANSPORT_MAX_GET) {
+				toobig = 1;
 				break;
+			}
 			p = xreallocarray(p, 1, cap + 1);
 		}
 		if ((n = sftp_read(f, p + got, 32768)) <= 0)
@@ -489,7 +492,7 @@ ssh_get(struct transport *t, const char *path, char **buf, size_t *len,
 		got += n;
 	}
 	sftp_close(f);
-	if (n < 0 || got > TRANSPORT_MAX_GET) {
+	if (n < 0 || toobig || got > TRANSPORT_MAX_GET) {
 		free(p);
 		xasprintf(err, "%s: cannot read %s (error or too large)",
 		    t->name, path);
