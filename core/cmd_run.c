@@ -113,8 +113,8 @@ parse_run_opts(int argc, char **argv, struct run_opts *o, int is_plan)
 	if (o->profile == NULL) {
 		fprintf(stderr, "usage: dhis2-setup %s\n", is_plan ?
 		    "plan [--json] [--explain] [--accept-new-host-keys] "
-		    "PROFILE" : "apply [--jobs N] [--events-fd N] "
-		    "[--accept-new-host-keys] [--dry-run] PROFILE");
+		    "[--only STEPS] PROFILE" : "apply [--jobs N] [--events-fd N] "
+		    "[--accept-new-host-keys] [--dry-run] [--only STEPS] PROFILE");
 		return -1;
 	}
 	return 0;
@@ -203,7 +203,8 @@ run(struct run_opts *o, int is_plan)
 	}
 	nvals = secrets_values(&s, &vals);
 	events_set_redact(vals, nvals);
-	if (plan_build(&pl, &p, &err) == -1) {
+	if (plan_build(&pl, &p, &err) == -1 ||
+	    (o->only != NULL && plan_only(&pl, o->only, &err) == -1)) {
 		fprintf(stderr, "dhis2-setup: %s: %s\n", o->profile, err);
 		free(err);
 		rc = EXIT_USAGE;

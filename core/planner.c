@@ -135,6 +135,71 @@ plan_build(struct plan *pl, const struct profile *p, char **err)
 	return 0;
 }
 
+static int
+name_listed(const char *list, const char *name)
+{
+	size_t		 len = strlen(name);
+	const char	*p = list;
+
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == list || p[-1] == ',') &&
+		    (p[len] == ',' || p[len] == '\0'))
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+/*
+ * Keep only the steps named in a comma-separated list (--only), with the
+ * needs between kept steps; an unknown name is an error naming them all.
+ */
+int
+plan_only(struct plan *pl, const char *list, char **err)
+{
+	size_t	*map, i, k, n = 0, d;
+	char	*p, *copy, *name, *known = NULL, *tmp;
+
+	copy = xstrdup(list);
+	for (p = copy; (name = strsep(&p, ",")) != NULL;) {
+		if (step_find(name) != NULL)
+			continue;
+		for (i = 0; i < steps_count; i++) {
+			xasprintf(&tmp, "%s%s%s", known ? known : "",
+			    i ? ", " : "", steps_all[i]->name);
+			free(known);
+			known = tmp;
+		}
+		xasprintf(err, "--only: no step '%s' (steps: %s)", name, known);
+		free(known);
+		free(copy);
+		return -1;
+	}
+	free(copy);
+	map = xcalloc(pl->nsteps, sizeof *map);
+	for (i = 0; i < pl->nsteps; i++) {
+		if (!name_listed(list, pl->steps[i].step->name)) {
+			map[i] = (size_t)-1;
+			free(pl->steps[i].deps);
+			continue;
+		}
+		map[i] = n;
+		pl->steps[n++] = pl->steps[i];
+	}
+	for (i = 0; i < n; i++) {
+		struct plan_step *ps = &pl->steps[i];
+
+		for (k = 0, d = 0; d < ps->ndeps; d++) {
+			if (map[ps->deps[d]] != (size_t)-1)
+				ps->deps[k++] = map[ps->deps[d]];
+		}
+		ps->ndeps = k;
+	}
+	pl->nsteps = n;
+	free(map);
+	return 0;
+}
+
 void
 plan_free(struct plan *pl)
 {

@@ -67,6 +67,7 @@ struct plan {
 /* planner.c */
 int	 plan_build(struct plan *, const struct profile *, char **);
 void	 plan_free(struct plan *);
+int	 plan_only(struct plan *, const char *, char **);
 int	 plan_connect(struct plan *, const struct profile *, int);
 int	 plan_collect_changes(struct plan *);
 void	 plan_print_json(const struct plan *, const struct profile *, FILE *,

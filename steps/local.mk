@@ -1,3 +1,7 @@
 # steps/: one file per step module, collected in registry.c.
 libdhis2setup_a_SOURCES += steps/step.h steps/step_util.c steps/registry.c \
 	steps/preflight.c steps/base.c
+# The DHIS2 stack (issue 4).
+libdhis2setup_a_SOURCES += steps/step_probe.h steps/step_probe.c \
+	steps/postgres.c steps/tomcat.h steps/tomcat.c steps/war.c \
+	steps/proxy.h steps/proxy.c steps/tls.c steps/certbot.c steps/verify.c

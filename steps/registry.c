@@ -11,10 +11,24 @@
 
 extern const struct step step_preflight;
 extern const struct step step_base;
+extern const struct step step_postgres;
+extern const struct step step_tomcat;
+extern const struct step step_war;
+extern const struct step step_tls;
+extern const struct step step_proxy;
+extern const struct step step_certbot;
+extern const struct step step_verify;
 
 const struct step *const steps_all[] = {
 	&step_preflight,
 	&step_base,
+	&step_postgres,
+	&step_tomcat,
+	&step_war,
+	&step_tls,
+	&step_proxy,
+	&step_certbot,
+	&step_verify,
 };
 const size_t steps_count = sizeof steps_all / sizeof steps_all[0];
 

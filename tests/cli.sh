@@ -8,7 +8,7 @@ bin="$top_builddir/dhis2-setup"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 n=0
-echo "1..17"
+echo "1..19"
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 expect_rc() { want=$1; shift; what=$1; shift; "$@" >"$work/out" 2>"$work/err" </dev/null; rc=$?
 	[ $rc -eq "$want" ]; ok $? "$what (exit $rc, want $want)"; }
@@ -37,3 +37,5 @@ expect_rc 0 "secrets generate again" "$bin" secrets generate "$work/site.yaml"
 chmod 644 "$work/site.secrets.yaml"
 expect_rc 2 "validate refuses a readable secrets file" "$bin" validate "$work/site.yaml"
 expect_rc 2 "generate refuses a readable secrets file" "$bin" secrets generate "$work/site.yaml"
+expect_rc 2 "plan --only with an unknown step" "$bin" plan --only base,nosuch "$top_srcdir/profiles/examples/single-server.yaml"
+grep -q "no step 'nosuch' (steps: preflight, base, postgres" "$work/err"; ok $? "and the message lists the steps"

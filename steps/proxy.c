@@ -1,0 +1,514 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * proxy: nginx or apache2 in front of every instance's Tomcats: HTTP
+ * redirected to HTTPS, TLS 1.2/1.3, a catch-all for unknown names, the
+ * buffers, timeouts, body size and rate limits DHIS2 needs, a location
+ * per instance, sticky upstreams for clustered instances.
+ *
+ * The configuration is tested by the server itself (nginx -t,
+ * apache2ctl configtest) before a reload; a refused configuration is
+ * put back to the previous one, so the site that worked stays live.
+ * The certificate files are the tls step's (/etc/dhis2-setup/tls).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "profile.h"
+#include "proxy.h"
+#include "step.h"
+#include "step_probe.h"
+#include "template.h"
+#include "tomcat.h"
+#include "transport.h"
+
+#define BODY_SIZE_MB	100	/* data imports: peers use 20M-100M */
+#define TIMEOUT_S	600	/* analytics requests are slow */
+
+struct proxy_file {
+	const char	*path;
+	char		*content;
+	int		 differs;
+};
+
+struct proxy_state {
+	const char		*pkg;
+	int			 pkg_missing;
+	struct proxy_file	 files[2];	/* site, snippet (nginx) */
+	size_t			 nfiles;
+	int			 enabled;	/* site linked or a2ensite'd */
+	int			 default_on;	/* the distribution's site */
+	int			 mods_missing;	/* apache2 modules */
+	int			 active;
+};
+
+/* host:port of node of instance i as the proxy reaches it. */
+static char *
+backend_address(const struct profile *p, size_t i, int node, size_t app)
+{
+	char			*out;
+	const char		*host = "127.0.0.1";
+	size_t			 m, k = 0;
+
+	if (p->isolation == ISOLATION_MACHINES) {
+		for (m = 0; m < p->nmachines; m++) {
+			if (!(p->machines[m].roles & ROLE_BIT(ROLE_APP)))
+				continue;
+			if (k++ == app)
+				host = p->machines[m].address;
+		}
+	}
+	xasprintf(&out, "%s:%d", host, instance_port(p, i, node));
+	return out;
+}
+
+static size_t
+app_machines(const struct profile *p)
+{
+	size_t	m, n = 0;
+
+	if (p->isolation != ISOLATION_MACHINES)
+		return 1;
+	for (m = 0; m < p->nmachines; m++)
+		n += (p->machines[m].roles & ROLE_BIT(ROLE_APP)) != 0;
+	return n > 0 ? n : 1;
+}
+
+static void
+common_vars(const struct profile *p, struct tvars *v)
+{
+	int	tls = p->tls.mode != TLS_NONE;
+
+	tvars_set(v, "fqdn", p->fqdn);
+	tvars_set(v, "tls", tls ? "1" : "");
+	tvars_set(v, "tls_cert", PROXY_TLS_DIR "/fullchain.pem");
+	tvars_set(v, "tls_key", PROXY_TLS_DIR "/privkey.pem");
+	tvars_set(v, "hsts", proxy_hsts(p) ? "1" : "");
+	/* Stapling needs an OCSP responder: only real CAs have one. */
+	tvars_set(v, "ocsp", p->tls.mode == TLS_LETSENCRYPT &&
+	    p->tls.acme_server == NULL ? "1" : "");
+	tvars_set(v, "acme_webroot", p->tls.mode == TLS_LETSENCRYPT ?
+	    PROXY_ACME_WEBROOT : "");
+	tvars_setf(v, "body_size", "%dM", BODY_SIZE_MB);
+	tvars_setf(v, "body_size_bytes", "%d", BODY_SIZE_MB * 1024 * 1024);
+	tvars_setf(v, "timeout", "%d", TIMEOUT_S);
+}
+
+/* Instances with more than one backend get a sticky upstream. */
+static int
+needs_upstream(const struct profile *p, const struct instance *in)
+{
+	return in->nodes * app_machines(p) > 1;
+}
+
+static char *
+render_nginx_site(const struct profile *p, char **err)
+{
+	struct tvars	 v, lv;
+	struct strbuf	 locs = { NULL, 0, 0 }, ups = { NULL, 0, 0 };
+	struct strbuf	 servers;
+	char		*out = NULL, *s, *b, *line;
+	size_t		 i, a;
+	int		 node;
+
+	tvars_init(&v);
+	common_vars(p, &v);
+	for (i = 0; i < p->ninstances; i++) {
+		const struct instance *in = &p->instances[i];
+		char *up = NULL;
+
+		tvars_init(&lv);
+		tvars_set(&lv, "name", in->name);
+		tvars_set(&lv, "base_path", strcmp(in->base_path, "/") == 0 ?
+		    "" : in->base_path);
+		tvars_set(&lv, "redirect_bare", strcmp(in->base_path, "/") ?
+		    "1" : "");
+		tvars_set(&lv, "snippet", "/etc/nginx/snippets/dhis2-proxy.conf");
+		if (needs_upstream(p, in)) {
+			memset(&servers, 0, sizeof servers);
+			for (a = 0; a < app_machines(p); a++) {
+				for (node = 0; node < in->nodes; node++) {
+					b = backend_address(p, i, node, a);
+					xasprintf(&line, "\tserver %s;\n", b);
+					strbuf_add(&servers, line, strlen(line));
+					free(line);
+					free(b);
+				}
+			}
+			xasprintf(&up, "dhis2_%s", in->name);
+			tvars_set(&lv, "upstream", up);
+			servers.buf[servers.len - 1] = '\0';
+			tvars_set(&lv, "servers", servers.buf);
+			free(servers.buf);
+			if ((s = template_render_file("nginx-upstream.conf", &lv,
+			    err)) == NULL)
+				goto out;
+			strbuf_add(&ups, s, strlen(s));
+			free(s);
+			tvars_set(&lv, "backend", up);
+			free(up);
+		} else {
+			b = backend_address(p, i, 0, 0);
+			tvars_set(&lv, "backend", b);
+			free(b);
+		}
+		s = template_render_file("nginx-location.conf", &lv, err);
+		tvars_free(&lv);
+		if (s == NULL)
+			goto out;
+		strbuf_add(&locs, s, strlen(s));
+		free(s);
+	}
+	tvars_set(&v, "upstreams", ups.buf ? ups.buf : "");
+	tvars_set(&v, "locations", locs.buf ? locs.buf : "");
+	out = template_render_file("nginx-site.conf", &v, err);
+out:
+	tvars_free(&v);
+	free(locs.buf);
+	free(ups.buf);
+	return out;
+}
+
+static char *
+render_apache_site(const struct profile *p, char **err)
+{
+	struct tvars	 v, lv;
+	struct strbuf	 locs = { NULL, 0, 0 }, members;
+	char		*out = NULL, *s, *b, *line;
+	size_t		 i, a;
+	int		 node;
+
+	tvars_init(&v);
+	common_vars(p, &v);
+	for (i = 0; i < p->ninstances; i++) {
+		const struct instance *in = &p->instances[i];
+
+		tvars_init(&lv);
+		tvars_set(&lv, "name", in->name);
+		tvars_set(&lv, "base_path", strcmp(in->base_path, "/") == 0 ?
+		    "" : in->base_path);
+		tvars_setf(&lv, "timeout", "%d", TIMEOUT_S);
+		memset(&members, 0, sizeof members);
+		if (needs_upstream(p, in)) {
+			for (a = 0; a < app_machines(p); a++) {
+				for (node = 0; node < in->nodes; node++) {
+					b = backend_address(p, i, node, a);
+					/* route = Tomcat's jvmRoute */
+					xasprintf(&line, "\t\tBalancerMember "
+					    "http://%s route=%s%d\n", b, in->name,
+					    node + 1);
+					strbuf_add(&members, line, strlen(line));
+					free(line);
+					free(b);
+				}
+			}
+			members.buf[members.len - 1] = '\0';
+		}
+		tvars_set(&lv, "balancer", members.buf ? members.buf : "");
+		free(members.buf);
+		b = backend_address(p, i, 0, 0);
+		tvars_set(&lv, "backend", b);
+		free(b);
+		s = template_render_file("apache2-location.conf", &lv, err);
+		tvars_free(&lv);
+		if (s == NULL)
+			goto out;
+		strbuf_add(&locs, s, strlen(s));
+		free(s);
+	}
+	tvars_set(&v, "locations", locs.buf ? locs.buf : "");
+	out = template_render_file("apache2-site.conf", &v, err);
+out:
+	tvars_free(&v);
+	free(locs.buf);
+	return out;
+}
+
+/*
+ * HSTS tells browsers never to accept anything but this certificate's
+ * kind for years: only a certificate a public CA vouches for earns it.
+ */
+int
+proxy_hsts(const struct profile *p)
+{
+	return p->tls.mode == TLS_LETSENCRYPT && p->tls.acme_server == NULL;
+}
+
+/* One round trip.  Arguments: KIND PACKAGE FILE... */
+static const char probe_script[] =
+    "kind=$1 pkg=$2\n"
+    "shift 2\n"
+    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' \"$pkg\" 2>/dev/null\n"
+    "for f in \"$@\"; do\n"
+    "  if [ -f \"$f\" ]; then echo \"sum=$(sha256sum < \"$f\" | cut -d' ' -f1) $f\"\n"
+    "  else echo \"sum=none $f\"; fi; done\n"
+    "if [ \"$kind\" = nginx ]; then\n"
+    "  [ -L /etc/nginx/sites-enabled/dhis2 ] && echo enabled=1\n"
+    "  [ -e /etc/nginx/sites-enabled/default ] && echo default=1\n"
+    "else\n"
+    "  [ -L /etc/apache2/sites-enabled/dhis2.conf ] && echo enabled=1\n"
+    "  [ -e /etc/apache2/sites-enabled/000-default.conf ] && echo default=1\n"
+    "  for m in ssl proxy proxy_http headers rewrite proxy_balancer "
+    "lbmethod_byrequests slotmem_shm; do\n"
+    "    [ -e /etc/apache2/mods-enabled/$m.load ] || echo mod_missing=$m\n"
+    "  done\n"
+    "fi\n"
+    "systemctl is-active --quiet \"$pkg\" && echo active=1\n"
+    "exit 0\n";
+
+static void
+proxy_state_free(struct proxy_state *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->nfiles; i++)
+		free(st->files[i].content);
+	memset(st, 0, sizeof *st);
+}
+
+static int
+proxy_probe(struct step_ctx *ctx, struct proxy_state *st)
+{
+	const struct profile	*p = ctx->profile;
+	int			 nginx = p->proxy == PROXY_NGINX;
+	char			*err = NULL, *probe, *line, hex[65];
+	char			*argv[10];
+	size_t			 i, k = 0;
+
+	memset(st, 0, sizeof *st);
+	st->pkg = nginx ? "nginx" : "apache2";
+	st->files[0].path = nginx ? "/etc/nginx/sites-available/dhis2" :
+	    "/etc/apache2/sites-available/dhis2.conf";
+	st->files[0].content = nginx ? render_nginx_site(p, &err) :
+	    render_apache_site(p, &err);
+	st->nfiles = 1;
+	if (st->files[0].content == NULL) {
+		step_fail(ctx, "%s", err);
+		free(err);
+		return -1;
+	}
+	if (nginx) {
+		struct tvars v;
+
+		tvars_init(&v);
+		st->files[1].path = "/etc/nginx/snippets/dhis2-proxy.conf";
+		st->files[1].content = template_render_file(
+		    "nginx-proxy-snippet.conf", &v, &err);
+		tvars_free(&v);
+		st->nfiles = 2;
+		if (st->files[1].content == NULL) {
+			step_fail(ctx, "%s", err);
+			free(err);
+			return -1;
+		}
+	}
+	argv[k++] = "sh";
+	argv[k++] = "-c";
+	argv[k++] = (char *)probe_script;
+	argv[k++] = "sh";
+	argv[k++] = nginx ? "nginx" : "apache2";
+	argv[k++] = (char *)st->pkg;
+	for (i = 0; i < st->nfiles; i++)
+		argv[k++] = (char *)st->files[i].path;
+	argv[k] = NULL;
+	if (step_capture(ctx, argv, &probe) != 0) {
+		free(probe);
+		step_fail(ctx, "cannot read the proxy's state on %s",
+		    ctx->machine);
+		return -1;
+	}
+	xasprintf(&line, "pkg=%s ii ", st->pkg);
+	st->pkg_missing = !step_probe_has(probe, line);
+	free(line);
+	for (i = 0; i < st->nfiles; i++) {
+		step_sha256_hex(st->files[i].content, hex);
+		xasprintf(&line, "sum=%s %s", hex, st->files[i].path);
+		st->files[i].differs = !step_probe_has(probe, line);
+		free(line);
+	}
+	st->enabled = step_probe_has(probe, "enabled=1");
+	st->default_on = step_probe_has(probe, "default=1");
+	st->mods_missing = strstr(probe, "mod_missing=") != NULL;
+	st->active = step_probe_has(probe, "active=1");
+	free(probe);
+	return 0;
+}
+
+static enum result
+proxy_check(struct step_ctx *ctx)
+{
+	struct proxy_state	st;
+	size_t			i;
+
+	if (proxy_probe(ctx, &st) == -1) {
+		proxy_state_free(&st);
+		return RESULT_FAILED;
+	}
+	if (st.pkg_missing)
+		step_would(ctx, "install package %s", st.pkg);
+	if (st.mods_missing)
+		step_would(ctx, "enable the apache2 modules ssl, proxy, "
+		    "proxy_http, headers, rewrite, proxy_balancer");
+	for (i = 0; i < st.nfiles; i++) {
+		if (st.files[i].differs)
+			step_file_differs(ctx, st.files[i].path,
+			    st.files[i].content, strlen(st.files[i].content),
+			    0644, 1);
+	}
+	if (!st.enabled)
+		step_would(ctx, "enable the DHIS2 site");
+	if (st.default_on)
+		step_would(ctx, "disable the distribution's default site");
+	if (!st.active && !st.pkg_missing)
+		step_would(ctx, "start %s", st.pkg);
+	proxy_state_free(&st);
+	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
+}
+
+/* The server's own judgement of its whole configuration. */
+static int
+proxy_config_ok(struct step_ctx *ctx, int nginx)
+{
+	if (nginx)
+		return step_run(ctx, (char *[]){ "nginx", "-t", "-q", NULL },
+		    NULL, 0) == 0;
+	return step_run(ctx, (char *[]){ "apache2ctl", "configtest", NULL },
+	    NULL, 0) == 0;
+}
+
+/* Put back the .prev of every file written; the old site stays live. */
+static void
+proxy_roll_back(struct step_ctx *ctx, struct proxy_state *st)
+{
+	char	*prev;
+	size_t	 i;
+
+	for (i = 0; i < st->nfiles; i++) {
+		if (!st->files[i].differs)
+			continue;
+		xasprintf(&prev, "%s.prev", st->files[i].path);
+		if (step_run(ctx, (char *[]){ "mv", "-f", prev,
+		    (char *)st->files[i].path, NULL }, NULL, 0) != 0)
+			step_run(ctx, (char *[]){ "rm", "-f",
+			    (char *)st->files[i].path, NULL }, NULL, 0);
+		free(prev);
+	}
+}
+
+static int
+proxy_enable(struct step_ctx *ctx, struct proxy_state *st, int nginx)
+{
+	int	rc = 0;
+
+	if (nginx) {
+		if (!st->enabled)
+			rc |= step_run(ctx, (char *[]){ "ln", "-sfn",
+			    "/etc/nginx/sites-available/dhis2",
+			    "/etc/nginx/sites-enabled/dhis2", NULL }, NULL, 0);
+		if (st->default_on)
+			rc |= step_run(ctx, (char *[]){ "rm", "-f",
+			    "/etc/nginx/sites-enabled/default", NULL }, NULL, 0);
+		return rc;
+	}
+	if (st->mods_missing)
+		rc |= step_run(ctx, (char *[]){ "a2enmod", "-q", "ssl", "proxy",
+		    "proxy_http", "headers", "rewrite", "proxy_balancer",
+		    "lbmethod_byrequests", "slotmem_shm", NULL }, NULL, 0);
+	if (!st->enabled)
+		rc |= step_run(ctx, (char *[]){ "a2ensite", "-q", "dhis2",
+		    NULL }, NULL, 0);
+	if (st->default_on)
+		rc |= step_run(ctx, (char *[]){ "a2dissite", "-q",
+		    "000-default", NULL }, NULL, 0);
+	return rc;
+}
+
+static enum result
+proxy_apply(struct step_ctx *ctx)
+{
+	struct proxy_state	 st;
+	int			 nginx = ctx->profile->proxy == PROXY_NGINX;
+	const char		*pkgs[2];
+	size_t			 i;
+
+	if (proxy_probe(ctx, &st) == -1)
+		goto failed;
+	if (st.pkg_missing) {
+		pkgs[0] = st.pkg;
+		pkgs[1] = NULL;
+		if (step_apt_install(ctx, pkgs) != 0)
+			goto failed;
+		/* The package brings its default site: look again. */
+		proxy_state_free(&st);
+		if (proxy_probe(ctx, &st) == -1)
+			goto failed;
+	}
+	for (i = 0; i < st.nfiles; i++) {
+		if (st.files[i].differs && step_put(ctx, st.files[i].path,
+		    st.files[i].content, strlen(st.files[i].content), 0644,
+		    NULL, NULL) == -1)
+			goto failed;
+	}
+	if (proxy_enable(ctx, &st, nginx) != 0) {
+		step_fail(ctx, "cannot enable the DHIS2 site");
+		goto failed;
+	}
+	if (!proxy_config_ok(ctx, nginx)) {
+		proxy_roll_back(ctx, &st);
+		step_fail(ctx, "%s refused the new configuration (see the log); "
+		    "the previous one was put back and stays live", st.pkg);
+		goto failed;
+	}
+	if (step_run(ctx, (char *[]){ "systemctl", st.active ? "reload" :
+	    "restart", (char *)st.pkg, NULL }, NULL, 0) != 0 ||
+	    step_run(ctx, (char *[]){ "systemctl", "enable", "--quiet",
+	    (char *)st.pkg, NULL }, NULL, 0) != 0) {
+		step_fail(ctx, "%s does not start: see journalctl -u %s",
+		    st.pkg, st.pkg);
+		goto failed;
+	}
+	proxy_state_free(&st);
+	return RESULT_CHANGED;
+failed:
+	proxy_state_free(&st);
+	return RESULT_FAILED;
+}
+
+static enum result
+proxy_verify(struct step_ctx *ctx)
+{
+	struct proxy_state	st;
+	size_t			i;
+	int			bad;
+
+	if (proxy_probe(ctx, &st) == -1) {
+		proxy_state_free(&st);
+		return RESULT_FAILED;
+	}
+	bad = st.pkg_missing + !st.enabled + st.default_on + st.mods_missing *
+	    (ctx->profile->proxy == PROXY_APACHE2) + !st.active;
+	for (i = 0; i < st.nfiles; i++)
+		bad += st.files[i].differs;
+	proxy_state_free(&st);
+	if (bad > 0)
+		return step_fail(ctx, "proxy: %d thing%s still not as wanted",
+		    bad, bad == 1 ? "" : "s");
+	return RESULT_CHANGED;
+}
+
+static const char *const proxy_after[] = { "tls", NULL };
+
+const struct step step_proxy = {
+	.name = "proxy",
+	.roles = ROLE_BIT(ROLE_PROXY),
+	.summary = "nginx or apache2: HTTPS, a location per instance, "
+	    "buffers, timeouts, rate limits, catch-all; tested before reload",
+	.after = proxy_after,
+	.check = proxy_check,
+	.apply = proxy_apply,
+	.verify = proxy_verify,
+};

@@ -1,0 +1,17 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * Helpers for steps that read a machine's state with one probe script
+ * (files as sha256 sums, packages as dpkg states) and install packages.
+ */
+#ifndef STEP_PROBE_H
+#define STEP_PROBE_H
+
+struct step_ctx;
+
+/* steps/step_probe.c */
+int	 step_probe_has(const char *, const char *);
+void	 step_sha256_hex(const char *, char [65]);
+int	 step_apt_install(struct step_ctx *, const char *const *);
+
+#endif

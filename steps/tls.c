@@ -1,0 +1,311 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * tls: the certificate the proxy serves, always at
+ * /etc/dhis2-setup/tls/{fullchain,privkey}.pem so that the proxy's
+ * configuration never changes with the certificate's kind:
+ *  - self-signed: made on the proxy itself (the key never travels),
+ *    renewed when it is within 30 days of expiry or no longer covers the
+ *    fqdn;
+ *  - provided: the operator's files, checked here before anything is
+ *    copied (key matches, dates, names: core/tlscheck.c);
+ *  - letsencrypt: links to certbot's live files once the certbot step has
+ *    them; until then a self-signed stand-in so that the proxy can start
+ *    and answer the ACME challenge.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "profile.h"
+#include "proxy.h"
+#include "step.h"
+#include "step_probe.h"
+#include "tlscheck.h"
+#include "transport.h"
+
+#define RENEW_BEFORE_S	(30 * 86400)
+#define SELF_DAYS	"825"	/* what browsers accept for a leaf */
+
+/*
+ * Arguments: DIR FQDN.  Says whether the files are there, links or not,
+ * whether the certificate covers FQDN and outlives 30 days, where the
+ * letsencrypt live files are, and the sums of the two files.
+ */
+static const char probe_script[] =
+    "d=$1 fqdn=$2\n"
+    "for f in fullchain privkey; do\n"
+    "  p=\"$d/$f.pem\"\n"
+    "  if [ -L \"$p\" ]; then echo \"link=$(readlink \"$p\") $f\"; fi\n"
+    "  if [ -f \"$p\" ]; then echo \"sum=$(sha256sum < \"$p\" | cut -d' ' -f1) $f\"; fi\n"
+    "done\n"
+    "c=\"$d/fullchain.pem\"\n"
+    "if [ -f \"$c\" ]; then\n"
+    "  openssl x509 -in \"$c\" -noout -checkend " "2592000" " >/dev/null "
+    "2>&1 && echo fresh=1\n"
+    "  openssl x509 -in \"$c\" -noout -checkhost \"$fqdn\" 2>/dev/null | "
+    "grep -q 'does match' && echo covers=1\n"
+    "fi\n"
+    "[ -f \"/etc/letsencrypt/live/$fqdn/fullchain.pem\" ] && echo live=1\n"
+    "exit 0\n";
+
+/*
+ * Arguments: DIR FQDN.  A new self-signed certificate, written beside
+ * and renamed into place so that the proxy never reads half a pair.
+ */
+static const char selfsign_script[] =
+    "set -e\n"
+    "d=$1 fqdn=$2\n"
+    "install -d -m 0755 \"$d\"\n"
+    "umask 077\n"
+    "openssl req -x509 -newkey rsa:2048 -nodes -days " SELF_DAYS " "
+    "-subj \"/CN=$fqdn\" -addext \"subjectAltName=DNS:$fqdn\" "
+    "-keyout \"$d/privkey.pem.new\" -out \"$d/fullchain.pem.new\" "
+    "2>/dev/null\n"
+    "chmod 0644 \"$d/fullchain.pem.new\"\n"
+    "mv -f \"$d/privkey.pem.new\" \"$d/privkey.pem\"\n"
+    "mv -f \"$d/fullchain.pem.new\" \"$d/fullchain.pem\"\n";
+
+struct tls_state {
+	int	 present;
+	int	 linked_live;	/* both are links to certbot's live files */
+	int	 fresh;
+	int	 covers;
+	int	 live;
+	char	*fullchain;	/* provided: wanted contents */
+	char	*privkey;
+	int	 provided_differs;
+};
+
+static void
+tls_state_free(struct tls_state *st)
+{
+	if (st->privkey != NULL) {
+		secure_wipe(st->privkey, strlen(st->privkey));
+		free(st->privkey);
+	}
+	free(st->fullchain);
+	memset(st, 0, sizeof *st);
+}
+
+/* The operator's files, checked, as the two files the proxy reads. */
+static int
+provided_contents(struct step_ctx *ctx, struct tls_state *st)
+{
+	const struct tls	*t = &ctx->profile->tls;
+	struct tls_report	 rep;
+	char			 err[512], *cert, *chain = NULL;
+	size_t			 len;
+
+	if (tls_check_files(t->cert, t->key, t->chain, ctx->profile->fqdn,
+	    NULL, &rep, err, sizeof err) == -1) {
+		step_fail(ctx, "%s", err);
+		return -1;
+	}
+	if (rep.days_left < 30)
+		step_note(ctx, "%s expires in %ld days: renew it", t->cert,
+		    rep.days_left);
+	if (read_file_limited(t->cert, 1 << 20, &cert, &len) == -1 ||
+	    (t->chain != NULL && read_file_limited(t->chain, 1 << 20, &chain,
+	    &len) == -1) ||
+	    read_file_limited(t->key, 1 << 20, &st->privkey, &len) == -1) {
+		step_fail(ctx, "cannot read the certificate files");
+		return -1;
+	}
+	xasprintf(&st->fullchain, "%s%s%s", cert,
+	    cert[0] && cert[strlen(cert) - 1] != '\n' ? "\n" : "",
+	    chain ? chain : "");
+	free(cert);
+	free(chain);
+	return 0;
+}
+
+static int
+tls_probe(struct step_ctx *ctx, struct tls_state *st)
+{
+	const struct profile	*p = ctx->profile;
+	char			*probe, *line, *live, hex[65];
+	int			 rc;
+
+	memset(st, 0, sizeof *st);
+	if (p->tls.mode == TLS_PROVIDED && provided_contents(ctx, st) == -1)
+		return -1;
+	rc = step_capture(ctx, (char *[]){ "sh", "-c", (char *)probe_script,
+	    "sh", PROXY_TLS_DIR, p->fqdn, NULL }, &probe);
+	if (rc != 0) {
+		free(probe);
+		step_fail(ctx, "cannot read the certificate's state on %s",
+		    ctx->machine);
+		return -1;
+	}
+	st->present = strstr(probe, " fullchain\n") != NULL &&
+	    strstr(probe, " privkey\n") != NULL;
+	xasprintf(&live, "/etc/letsencrypt/live/%s", p->fqdn);
+	xasprintf(&line, "link=%s/fullchain.pem fullchain", live);
+	st->linked_live = step_probe_has(probe, line);
+	free(line);
+	xasprintf(&line, "link=%s/privkey.pem privkey", live);
+	st->linked_live &= step_probe_has(probe, line);
+	free(line);
+	free(live);
+	st->fresh = step_probe_has(probe, "fresh=1");
+	st->covers = step_probe_has(probe, "covers=1");
+	st->live = step_probe_has(probe, "live=1");
+	if (st->fullchain != NULL) {
+		step_sha256_hex(st->fullchain, hex);
+		xasprintf(&line, "sum=%s fullchain", hex);
+		st->provided_differs = !step_probe_has(probe, line);
+		free(line);
+		step_sha256_hex(st->privkey, hex);
+		xasprintf(&line, "sum=%s privkey", hex);
+		st->provided_differs |= !step_probe_has(probe, line);
+		free(line);
+	}
+	free(probe);
+	return 0;
+}
+
+/* What apply would do; NULL when nothing. */
+static const char *
+tls_todo(const struct profile *p, const struct tls_state *st)
+{
+	switch (p->tls.mode) {
+	case TLS_NONE:
+		return NULL;
+	case TLS_PROVIDED:
+		return st->provided_differs ? "install the provided certificate "
+		    "and key (key mode 0600)" : NULL;
+	case TLS_LETSENCRYPT:
+		if (st->live)
+			return st->linked_live ? NULL : "use the Let's Encrypt "
+			    "certificate";
+		/* a stand-in until certbot has one */
+		/* FALLTHROUGH */
+	case TLS_SELF_SIGNED:
+		if (st->present && !st->linked_live && st->fresh && st->covers)
+			return NULL;
+		return p->tls.mode == TLS_SELF_SIGNED ? "make a self-signed "
+		    "certificate for the fqdn (825 days)" : "make a self-signed "
+		    "stand-in until Let's Encrypt issues the certificate";
+	}
+	return NULL;
+}
+
+static enum result
+tls_check(struct step_ctx *ctx)
+{
+	struct tls_state	 st;
+	const char		*todo;
+
+	if (ctx->profile->tls.mode == TLS_NONE)
+		return RESULT_SKIPPED;
+	if (tls_probe(ctx, &st) == -1) {
+		tls_state_free(&st);
+		return RESULT_FAILED;
+	}
+	if ((todo = tls_todo(ctx->profile, &st)) != NULL)
+		step_would(ctx, "%s in %s", todo, PROXY_TLS_DIR);
+	tls_state_free(&st);
+	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
+}
+
+static int
+link_live(struct step_ctx *ctx)
+{
+	char	*src, *dst;
+	int	 rc = 0, i;
+	static const char *const names[] = { "fullchain.pem", "privkey.pem" };
+
+	for (i = 0; i < 2; i++) {
+		xasprintf(&src, "/etc/letsencrypt/live/%s/%s",
+		    ctx->profile->fqdn, names[i]);
+		xasprintf(&dst, PROXY_TLS_DIR "/%s", names[i]);
+		rc |= step_run(ctx, (char *[]){ "ln", "-sfn", src, dst, NULL },
+		    NULL, 0);
+		free(src);
+		free(dst);
+	}
+	return rc;
+}
+
+/* Used by the certbot step too, once the certificate is issued. */
+int
+tls_use_live(struct step_ctx *ctx)
+{
+	if (step_run(ctx, (char *[]){ "install", "-d", "-m", "0755",
+	    PROXY_TLS_DIR, NULL }, NULL, 0) != 0)
+		return -1;
+	return link_live(ctx);
+}
+
+static enum result
+tls_apply(struct step_ctx *ctx)
+{
+	const struct profile	*p = ctx->profile;
+	struct tls_state	 st;
+	enum result		 r = RESULT_CHANGED;
+
+	if (p->tls.mode == TLS_NONE)
+		return RESULT_SKIPPED;
+	if (tls_probe(ctx, &st) == -1) {
+		tls_state_free(&st);
+		return RESULT_FAILED;
+	}
+	if (tls_todo(p, &st) == NULL)
+		r = RESULT_OK;
+	else if (p->tls.mode == TLS_PROVIDED) {
+		if (step_run(ctx, (char *[]){ "install", "-d", "-m", "0755",
+		    PROXY_TLS_DIR, NULL }, NULL, 0) != 0 ||
+		    step_put(ctx, PROXY_TLS_DIR "/privkey.pem", st.privkey,
+		    strlen(st.privkey), 0600, NULL, NULL) == -1 ||
+		    step_put(ctx, PROXY_TLS_DIR "/fullchain.pem", st.fullchain,
+		    strlen(st.fullchain), 0644, NULL, NULL) == -1)
+			r = step_fail(ctx, "cannot install the certificate");
+	} else if (p->tls.mode == TLS_LETSENCRYPT && st.live) {
+		if (tls_use_live(ctx) != 0)
+			r = step_fail(ctx, "cannot link the Let's Encrypt "
+			    "certificate");
+	} else if (step_run(ctx, (char *[]){ "sh", "-c",
+	    (char *)selfsign_script, "sh", PROXY_TLS_DIR, p->fqdn, NULL },
+	    NULL, 0) != 0)
+		r = step_fail(ctx, "openssl could not make a certificate for "
+		    "%s", p->fqdn);
+	tls_state_free(&st);
+	return r;
+}
+
+static enum result
+tls_verify(struct step_ctx *ctx)
+{
+	struct tls_state	st;
+	int			bad;
+
+	if (ctx->profile->tls.mode == TLS_NONE)
+		return RESULT_SKIPPED;
+	if (tls_probe(ctx, &st) == -1) {
+		tls_state_free(&st);
+		return RESULT_FAILED;
+	}
+	bad = tls_todo(ctx->profile, &st) != NULL || !st.present;
+	tls_state_free(&st);
+	if (bad)
+		return step_fail(ctx, "the certificate in %s is still not as "
+		    "wanted", PROXY_TLS_DIR);
+	return RESULT_CHANGED;
+}
+
+static const char *const tls_after[] = { "base", NULL };
+
+const struct step step_tls = {
+	.name = "tls",
+	.roles = ROLE_BIT(ROLE_PROXY),
+	.summary = "The proxy's certificate: self-signed, provided (checked) "
+	    "or Let's Encrypt's",
+	.after = tls_after,
+	.check = tls_check,
+	.apply = tls_apply,
+	.verify = tls_verify,
+};

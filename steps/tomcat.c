@@ -1,0 +1,748 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * tomcat: Java and Tomcat chosen by the DHIS2 version, and per instance
+ * (and per node) its own service user, CATALINA_BASE, hardened server.xml,
+ * DHIS2_HOME with dhis.conf (0600, owned by the service user) and systemd
+ * unit with the heap sized from RAM.  The WAR itself is the war step's.
+ *
+ * Tomcat 9 is used where the distribution has it and the WAR is a javax
+ * one (DHIS2 2.41 and older on Ubuntu 22.04); elsewhere Tomcat 10, and the
+ * war step migrates javax WARs with tomcat-jakartaee-migration.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "profile.h"
+#include "releases.h"
+#include "secrets.h"
+#include "step.h"
+#include "step_probe.h"
+#include "template.h"
+#include "tomcat.h"
+#include "transport.h"
+#include "tuning.h"
+
+#define DHIS2_ROOT	"/opt/dhis2"
+
+/* Which Tomcat and Java this machine gets for a DHIS2 version. */
+int
+tomcat_choose(const struct facts *f, const char *version,
+    struct tomcat_choice *c, char **why)
+{
+	struct dhis2_runtime	rt;
+	int			jammy;
+
+	memset(c, 0, sizeof *c);
+	if (dhis2_runtime(version, &rt) != REL_OK) {
+		xasprintf(why, "no runtime is known for DHIS2 %s", version);
+		return -1;
+	}
+	jammy = f->os_id != NULL && strcmp(f->os_id, "ubuntu") == 0 &&
+	    f->os_version != NULL && strcmp(f->os_version, "22.04") == 0;
+	c->tomcat = rt.tomcat == 9 && jammy ? 9 : 10;
+	c->migrate = rt.javax && c->tomcat == 10;
+	/* Debian 12 and Ubuntu 24.04 ship Java 17 (and 21), not 11. */
+	c->java = rt.java;
+	if (!jammy && c->java < 17) {
+		if (rt.java_min > 17 || dhis2_version_cmp(version, "2.38") < 0) {
+			xasprintf(why, "DHIS2 %s needs Java %d, which %s %s does "
+			    "not ship: use Ubuntu 22.04, or DHIS2 2.38 or later",
+			    version, rt.java, f->os_id ? f->os_id : "this OS",
+			    f->os_version ? f->os_version : "");
+			return -1;
+		}
+		c->java = 17;
+	}
+	snprintf(c->java_pkg, sizeof c->java_pkg, "openjdk-%d-jre-headless",
+	    c->java);
+	snprintf(c->tomcat_pkg, sizeof c->tomcat_pkg, "tomcat%d", c->tomcat);
+	snprintf(c->catalina_home, sizeof c->catalina_home,
+	    "/usr/share/tomcat%d", c->tomcat);
+	snprintf(c->java_home, sizeof c->java_home,
+	    "/usr/lib/jvm/java-%d-openjdk-amd64", c->java);
+	return 0;
+}
+
+void
+tomcat_paths(const struct instance *in, int node, struct tomcat_paths *tp)
+{
+	memset(tp, 0, sizeof *tp);
+	if (node == 0)
+		snprintf(tp->unit_name, sizeof tp->unit_name, "dhis2-%s",
+		    in->name);
+	else
+		snprintf(tp->unit_name, sizeof tp->unit_name, "dhis2-%s-%d",
+		    in->name, node + 1);
+	snprintf(tp->user, sizeof tp->user, "dhis2-%s", in->name);
+	if (node == 0)
+		snprintf(tp->base, sizeof tp->base, DHIS2_ROOT "/%s/tomcat",
+		    in->name);
+	else
+		snprintf(tp->base, sizeof tp->base, DHIS2_ROOT "/%s/tomcat-%d",
+		    in->name, node + 1);
+	snprintf(tp->home, sizeof tp->home, DHIS2_ROOT "/%s/home", in->name);
+	snprintf(tp->unit, sizeof tp->unit, "/etc/systemd/system/%s.service",
+	    tp->unit_name);
+	snprintf(tp->war, sizeof tp->war, "%s/webapps/%s.war", tp->base,
+	    strcmp(in->base_path, "/") == 0 ? "ROOT" : in->base_path + 1);
+}
+
+/* Tomcats of all instances on this machine, for the heap split. */
+static size_t
+tomcats_here(const struct profile *p)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < p->ninstances; i++)
+		n += p->instances[i].nodes;
+	return n;
+}
+
+static long long
+heap_mb(struct step_ctx *ctx, const struct instance *in)
+{
+	const struct facts	*f = step_facts(ctx);
+	long long		 db, app;
+
+	if (in->heap_mb > 0)
+		return in->heap_mb;
+	memory_split(f->mem_mb > 0 ? f->mem_mb : 4096,
+	    (ctx->roles & ROLE_BIT(ROLE_DATABASE)) != 0, ctx->profile->ninstances,
+	    &db, &app);
+	return tomcat_heap_mb(app, tomcats_here(ctx->profile));
+}
+
+/* Where the instance's database is, seen from this machine. */
+static const char *
+database_host(const struct profile *p)
+{
+	const struct machine	*m;
+
+	if (p->isolation == ISOLATION_SINGLE_HOST)
+		return "localhost";
+	m = profile_machine_for_role(p, ROLE_DATABASE);
+	return m != NULL ? m->address : "localhost";
+}
+
+static void
+replica_lines(const struct profile *p, const struct instance *in,
+    const char *password, struct strbuf *sb)
+{
+	char	*line;
+	size_t	 m;
+	int	 k = 0;
+
+	for (m = 0; m < p->nmachines && k < 5; m++) {
+		if (!(p->machines[m].roles & ROLE_BIT(ROLE_REPLICA)))
+			continue;
+		k++;
+		xasprintf(&line, "read%d.connection.url = jdbc:postgresql://%s:"
+		    "5432/%s?sslmode=require\nread%d.connection.username = %s\n"
+		    "read%d.connection.password = %s\n", k,
+		    p->machines[m].address, instance_db_name(in), k, in->name,
+		    k, password);
+		strbuf_add(sb, line, strlen(line));
+		secure_wipe(line, strlen(line));
+		free(line);
+	}
+}
+
+static const char *
+secret(struct step_ctx *ctx, const char *inst, const char *what)
+{
+	char		*name;
+	const char	*v;
+
+	if (inst != NULL)
+		xasprintf(&name, "%s.%s", inst, what);
+	else
+		name = xstrdup(what);
+	v = secrets_get(ctx->secrets, name);
+	free(name);
+	return v;
+}
+
+/* dhis.conf; NULL with a failed ctx when a secret is missing. */
+static char *
+render_dhis_conf(struct step_ctx *ctx, const struct instance *in,
+    const struct tomcat_paths *tp)
+{
+	const struct profile	*p = ctx->profile;
+	const struct machine	*redis;
+	struct tvars		 v;
+	struct strbuf		 rep = { NULL, 0, 0 };
+	const char		*dbpw, *enc, *redispw;
+	char			*out, *err, *url;
+
+	dbpw = secret(ctx, in->name, "db_password");
+	enc = secret(ctx, in->name, "encryption_password");
+	redispw = p->redis ? secret(ctx, NULL, "redis.password") : "";
+	if (dbpw == NULL || enc == NULL || redispw == NULL) {
+		step_fail(ctx, "secrets for %s are missing: run dhis2-setup "
+		    "secrets generate", in->name);
+		return NULL;
+	}
+	tvars_init(&v);
+	tvars_set(&v, "name", in->name);
+	tvars_set(&v, "user", tp->user);
+	tvars_set(&v, "db_host", database_host(p));
+	tvars_set(&v, "db_port", "5432");
+	tvars_set(&v, "db_name", instance_db_name(in));
+	tvars_set(&v, "db_ssl", p->isolation == ISOLATION_SINGLE_HOST ? "" :
+	    "1");
+	tvars_set(&v, "db_user", in->name);
+	tvars_set(&v, "db_password", dbpw);
+	tvars_set(&v, "pool_hikari", dhis2_version_cmp(in->version, "2.38") >=
+	    0 ? "1" : "");
+	url = instance_base_url(p, in);
+	tvars_set(&v, "base_url", url);
+	free(url);
+	tvars_set(&v, "https", p->tls.mode == TLS_NONE ? "" : "1");
+	tvars_set(&v, "encryption_password", enc);
+	tvars_set(&v, "monitoring", p->monitoring == MONITORING_PROMETHEUS ?
+	    "1" : "");
+	tvars_set(&v, "redis", p->redis ? "1" : "");
+	redis = profile_machine_for_role(p, ROLE_REDIS);
+	tvars_set(&v, "redis_host", redis != NULL ? redis->address :
+	    "localhost");
+	tvars_set(&v, "redis_port", "6379");
+	tvars_set(&v, "redis_password", redispw);
+	replica_lines(p, in, dbpw, &rep);
+	tvars_set(&v, "replicas", rep.buf != NULL ? rep.buf : "");
+	if (rep.buf != NULL)
+		secure_wipe(rep.buf, rep.len);
+	free(rep.buf);
+	out = template_render_file("dhis.conf", &v, &err);
+	/* The variables held secrets. */
+	for (size_t i = 0; i < v.n; i++)
+		secure_wipe(v.values[i], strlen(v.values[i]));
+	tvars_free(&v);
+	if (out == NULL) {
+		step_fail(ctx, "%s", err);
+		free(err);
+	}
+	return out;
+}
+
+static char *
+render_server_xml(struct step_ctx *ctx, size_t i, int node,
+    const struct instance *in)
+{
+	const struct profile	*p = ctx->profile;
+	struct tvars		 v;
+	char			*out, *err;
+
+	tvars_init(&v);
+	tvars_set(&v, "name", in->name);
+	/* On one server only the local proxy talks to Tomcat. */
+	tvars_set(&v, "listen", p->isolation == ISOLATION_SINGLE_HOST ?
+	    "127.0.0.1" : "0.0.0.0");
+	tvars_setf(&v, "port", "%d", instance_port(p, i, node));
+	tvars_set(&v, "https", p->tls.mode == TLS_NONE ? "" : "1");
+	tvars_set(&v, "fqdn", p->fqdn ? p->fqdn : "localhost");
+	if (in->nodes > 1)
+		tvars_setf(&v, "route", "%s%d", in->name, node + 1);
+	else
+		tvars_set(&v, "route", "");
+	out = template_render_file("server.xml", &v, &err);
+	tvars_free(&v);
+	if (out == NULL) {
+		step_fail(ctx, "%s", err);
+		free(err);
+	}
+	return out;
+}
+
+static char *
+render_unit(struct step_ctx *ctx, const struct instance *in,
+    const struct tomcat_choice *c, const struct tomcat_paths *tp)
+{
+	struct tvars	 v;
+	char		*out, *err;
+
+	tvars_init(&v);
+	tvars_set(&v, "name", in->name);
+	tvars_setf(&v, "tomcat_major", "%d", c->tomcat);
+	tvars_setf(&v, "java", "%d", c->java);
+	tvars_set(&v, "local_db", (ctx->roles & ROLE_BIT(ROLE_DATABASE)) ?
+	    "1" : "");
+	tvars_set(&v, "user", tp->user);
+	tvars_set(&v, "catalina_home", c->catalina_home);
+	tvars_set(&v, "catalina_base", tp->base);
+	tvars_set(&v, "dhis2_home", tp->home);
+	tvars_set(&v, "java_home", c->java_home);
+	tvars_setf(&v, "heap_mb", "%lld", heap_mb(ctx, in));
+	out = template_render_file("tomcat.service", &v, &err);
+	tvars_free(&v);
+	if (out == NULL) {
+		step_fail(ctx, "%s", err);
+		free(err);
+	}
+	return out;
+}
+
+/* One file the step owns, with what it should hold. */
+struct tc_file {
+	char		 path[256];
+	char		*content;
+	mode_t		 mode;
+	const char	*owner;
+	const char	*group;
+	const char	*instance;	/* whose Tomcats a change restarts */
+	int		 secret;	/* never shown as a diff */
+	int		 differs;
+};
+
+struct tc_node {
+	struct tomcat_paths	 tp;
+	const char		*instance;
+	int			 restart;
+	int			 dirs_missing;
+	int			 enabled;
+	int			 active;
+	int			 war_present;
+};
+
+struct tc_state {
+	struct tomcat_choice	 c;
+	int			 java_missing;
+	int			 tomcat_missing;
+	int			 migration_missing;
+	struct tc_file		*files;
+	size_t			 nfiles;
+	struct tc_node		*nodes;
+	size_t			 nnodes;
+	char			**users_missing;
+	size_t			 nusers_missing;
+};
+
+static void
+tc_state_free(struct tc_state *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->nfiles; i++) {
+		if (st->files[i].content != NULL) {
+			secure_wipe(st->files[i].content,
+			    strlen(st->files[i].content));
+			free(st->files[i].content);
+		}
+	}
+	free(st->files);
+	free(st->nodes);
+	for (i = 0; i < st->nusers_missing; i++)
+		free(st->users_missing[i]);
+	free(st->users_missing);
+	memset(st, 0, sizeof *st);
+}
+
+/* owner and group must outlive the state: they point into its nodes. */
+static struct tc_file *
+add_file(struct tc_state *st, const char *instance, const char *path,
+    char *content, mode_t mode, const char *owner, const char *group)
+{
+	struct tc_file	*f;
+
+	st->files = xreallocarray(st->files, st->nfiles + 1, sizeof *st->files);
+	f = &st->files[st->nfiles++];
+	memset(f, 0, sizeof *f);
+	snprintf(f->path, sizeof f->path, "%s", path);
+	f->content = content;
+	f->mode = mode;
+	f->owner = owner;
+	f->group = group;
+	f->instance = instance;
+	return f;
+}
+
+/* Build every file the machine should have; -1 after step_fail. */
+static int
+tc_wanted(struct step_ctx *ctx, struct tc_state *st)
+{
+	const struct profile	*p = ctx->profile;
+	struct tomcat_paths	 tp;
+	char			*why = NULL, *c, path[256];
+	size_t			 i;
+	int			 node;
+
+	/* One Java and Tomcat per machine: the newest instance decides. */
+	for (i = 0; i < p->ninstances; i++) {
+		struct tomcat_choice c1;
+
+		if (tomcat_choose(step_facts(ctx), p->instances[i].version, &c1,
+		    &why) == -1) {
+			step_fail(ctx, "%s", why);
+			free(why);
+			return -1;
+		}
+		if (i == 0 || c1.tomcat > st->c.tomcat ||
+		    c1.java > st->c.java)
+			st->c = c1;
+		st->c.migrate |= c1.migrate && st->c.tomcat == 10;
+	}
+	for (i = 0; i < p->ninstances; i++) {
+		const struct instance *in = &p->instances[i];
+
+		for (node = 0; node < in->nodes; node++) {
+			tomcat_paths(in, node, &tp);
+			st->nodes = xreallocarray(st->nodes, st->nnodes + 1,
+			    sizeof *st->nodes);
+			memset(&st->nodes[st->nnodes], 0, sizeof *st->nodes);
+			st->nodes[st->nnodes].instance = in->name;
+			st->nodes[st->nnodes++].tp = tp;
+			if ((c = render_server_xml(ctx, i, node, in)) == NULL)
+				return -1;
+			snprintf(path, sizeof path, "%s/conf/server.xml",
+			    tp.base);
+			add_file(st, in->name, path, c, 0640, "root", in->name);
+			if ((c = render_unit(ctx, in, &st->c, &tp)) == NULL)
+				return -1;
+			add_file(st, in->name, tp.unit, c, 0644, "root", "root");
+		}
+		if ((c = render_dhis_conf(ctx, in, &tp)) == NULL)
+			return -1;
+		snprintf(path, sizeof path, "%s/dhis.conf", tp.home);
+		add_file(st, in->name, path, c, 0600, in->name, in->name)->secret
+		    = 1;
+	}
+	return 0;
+}
+
+/*
+ * One round trip: packages, users, file sums, directories, unit states
+ * and WARs.  Arguments: the packages, "--", the users, "--", the files,
+ * "--", then unit name, base, war for each node.
+ */
+static const char probe_script[] =
+    "while [ \"$1\" != -- ]; do\n"
+    "  dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' \"$1\" 2>/dev/null\n"
+    "  shift; done; shift\n"
+    "while [ \"$1\" != -- ]; do\n"
+    "  getent passwd \"$1\" >/dev/null && echo \"user=$1\"; shift; done; shift\n"
+    "while [ \"$1\" != -- ]; do\n"
+    "  if [ -f \"$1\" ]; then echo \"sum=$(sha256sum < \"$1\" | cut -d' ' -f1) $1\"\n"
+    "  else echo \"sum=none $1\"; fi; shift; done; shift\n"
+    "while [ $# -ge 3 ]; do\n"
+    "  ok=1; for d in conf webapps logs temp work; do\n"
+    "    [ -d \"$2/$d\" ] || ok=0; done\n"
+    "  [ -L \"$2/conf/web.xml\" ] || ok=0\n"
+    "  echo \"dirs=$ok $1\"\n"
+    "  echo \"enabled=$(systemctl is-enabled \"$1\" 2>/dev/null) $1\"\n"
+    "  echo \"active=$(systemctl is-active \"$1\" 2>/dev/null) $1\"\n"
+    "  [ -f \"$3\" ] && echo \"war=1 $1\"\n"
+    "  shift 3; done\n";
+
+static int
+tc_probe(struct step_ctx *ctx, struct tc_state *st)
+{
+	char		**argv, *probe, *line, hex[65];
+	size_t		  i, k = 0, n;
+	int		  rc;
+
+	memset(st, 0, sizeof *st);
+	if (tc_wanted(ctx, st) == -1)
+		return -1;
+	n = 16 + st->nfiles + 4 * st->nnodes + ctx->profile->ninstances;
+	argv = xcalloc(n, sizeof *argv);
+	argv[k++] = "sh";
+	argv[k++] = "-c";
+	argv[k++] = (char *)probe_script;
+	argv[k++] = "sh";
+	argv[k++] = st->c.java_pkg;
+	argv[k++] = st->c.tomcat_pkg;
+	argv[k++] = "tomcat-jakartaee-migration";
+	argv[k++] = "--";
+	for (i = 0; i < st->nnodes; i++) {
+		if (i == 0 || strcmp(st->nodes[i].tp.user,
+		    st->nodes[i - 1].tp.user) != 0)
+			argv[k++] = st->nodes[i].tp.user;
+	}
+	argv[k++] = "--";
+	for (i = 0; i < st->nfiles; i++)
+		argv[k++] = st->files[i].path;
+	argv[k++] = "--";
+	for (i = 0; i < st->nnodes; i++) {
+		argv[k++] = st->nodes[i].tp.unit_name;
+		argv[k++] = st->nodes[i].tp.base;
+		argv[k++] = st->nodes[i].tp.war;
+	}
+	argv[k] = NULL;
+	rc = step_capture(ctx, argv, &probe);
+	free(argv);
+	if (rc != 0) {
+		free(probe);
+		return step_fail(ctx, "cannot read Tomcat's state on %s",
+		    ctx->machine), -1;
+	}
+	xasprintf(&line, "pkg=%s ii ", st->c.java_pkg);
+	st->java_missing = !step_probe_has(probe, line);
+	free(line);
+	xasprintf(&line, "pkg=%s ii ", st->c.tomcat_pkg);
+	st->tomcat_missing = !step_probe_has(probe, line);
+	free(line);
+	st->migration_missing = st->c.migrate && !step_probe_has(probe,
+	    "pkg=tomcat-jakartaee-migration ii ");
+	for (i = 0; i < st->nnodes; i++) {
+		const char *user = st->nodes[i].tp.user;
+		const char *unit = st->nodes[i].tp.unit_name;
+
+		xasprintf(&line, "user=%s", user);
+		if (!step_probe_has(probe, line) && (i == 0 || strcmp(user,
+		    st->nodes[i - 1].tp.user) != 0)) {
+			st->users_missing = xreallocarray(st->users_missing,
+			    st->nusers_missing + 1, sizeof *st->users_missing);
+			st->users_missing[st->nusers_missing++] = xstrdup(user);
+		}
+		free(line);
+		xasprintf(&line, "dirs=1 %s", unit);
+		st->nodes[i].dirs_missing = !step_probe_has(probe, line);
+		free(line);
+		xasprintf(&line, "enabled=enabled %s", unit);
+		st->nodes[i].enabled = step_probe_has(probe, line);
+		free(line);
+		xasprintf(&line, "active=active %s", unit);
+		st->nodes[i].active = step_probe_has(probe, line);
+		free(line);
+		xasprintf(&line, "war=1 %s", unit);
+		st->nodes[i].war_present = step_probe_has(probe, line);
+		free(line);
+	}
+	for (i = 0; i < st->nfiles; i++) {
+		step_sha256_hex(st->files[i].content, hex);
+		xasprintf(&line, "sum=%s %s", hex, st->files[i].path);
+		st->files[i].differs = !step_probe_has(probe, line);
+		free(line);
+	}
+	free(probe);
+	return 0;
+}
+
+static enum result
+tc_check(struct step_ctx *ctx)
+{
+	struct tc_state	 st;
+	size_t		 i;
+
+	if (tc_probe(ctx, &st) == -1) {
+		tc_state_free(&st);
+		return RESULT_FAILED;
+	}
+	if (st.java_missing)
+		step_would(ctx, "install package %s", st.c.java_pkg);
+	if (st.tomcat_missing)
+		step_would(ctx, "install package %s", st.c.tomcat_pkg);
+	if (st.migration_missing)
+		step_would(ctx, "install package tomcat-jakartaee-migration "
+		    "(javax WAR on Tomcat 10)");
+	for (i = 0; i < st.nusers_missing; i++)
+		step_would(ctx, "create the service user %s",
+		    st.users_missing[i]);
+	for (i = 0; i < st.nnodes; i++) {
+		if (st.nodes[i].dirs_missing)
+			step_would(ctx, "create CATALINA_BASE %s",
+			    st.nodes[i].tp.base);
+		if (!st.nodes[i].enabled)
+			step_would(ctx, "enable service %s at boot",
+			    st.nodes[i].tp.unit_name);
+	}
+	for (i = 0; i < st.nfiles; i++) {
+		if (!st.files[i].differs)
+			continue;
+		if (st.files[i].secret)	/* never diff a file of secrets */
+			step_would(ctx, "write %s (mode 0600; holds secrets)",
+			    st.files[i].path);
+		else
+			step_file_differs(ctx, st.files[i].path,
+			    st.files[i].content, strlen(st.files[i].content),
+			    st.files[i].mode, 1);
+	}
+	tc_state_free(&st);
+	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
+}
+
+static int
+tc_packages(struct step_ctx *ctx, struct tc_state *st)
+{
+	const char	*pkgs[4];
+	size_t		 n = 0;
+
+	if (st->java_missing)
+		pkgs[n++] = st->c.java_pkg;
+	if (st->tomcat_missing)
+		pkgs[n++] = st->c.tomcat_pkg;
+	if (st->migration_missing)
+		pkgs[n++] = "tomcat-jakartaee-migration";
+	pkgs[n] = NULL;
+	if (n == 0)
+		return 0;
+	if (step_apt_install(ctx, pkgs) != 0)
+		return -1;
+	/*
+	 * The packaged tomcatN service would take port 8080: our instances
+	 * have their own units, so the shared one is stopped for good.
+	 */
+	step_run(ctx, (char *[]){ "systemctl", "disable", "--now",
+	    st->c.tomcat_pkg, NULL }, NULL, 0);
+	return 0;
+}
+
+static int
+tc_node_dirs(struct step_ctx *ctx, const struct tc_node *nd,
+    const struct tomcat_choice *c)
+{
+	const struct tomcat_paths *tp = &nd->tp;
+	char	 d[5][300], etc[128], *src, *dst;
+	int	 i, rc = 0;
+	static const char *const links[] = { "web.xml", "logging.properties",
+	    "catalina.properties", "context.xml" };
+
+	snprintf(d[0], sizeof d[0], "%s/logs", tp->base);
+	snprintf(d[1], sizeof d[1], "%s/temp", tp->base);
+	snprintf(d[2], sizeof d[2], "%s/work", tp->base);
+	snprintf(d[3], sizeof d[3], "%s/webapps", tp->base);
+	snprintf(d[4], sizeof d[4], "%s", tp->home);
+	if (step_run(ctx, (char *[]){ "install", "-d", "-o", "root", "-g",
+	    (char *)tp->user, "-m", "0750", (char *)tp->base, NULL }, NULL, 0))
+		return -1;
+	snprintf(etc, sizeof etc, "%s/conf", tp->base);
+	if (step_run(ctx, (char *[]){ "install", "-d", "-o", "root", "-g",
+	    (char *)tp->user, "-m", "0750", etc, NULL }, NULL, 0) != 0)
+		return -1;
+	for (i = 0; i < 5; i++) {
+		/* webapps stays root's: Tomcat must not write its own code. */
+		rc |= step_run(ctx, (char *[]){ "install", "-d", "-o",
+		    i == 3 ? "root" : (char *)tp->user, "-g", (char *)tp->user,
+		    "-m", "0750", d[i], NULL }, NULL, 0);
+	}
+	for (i = 0; i < 4; i++) {
+		xasprintf(&src, "/etc/tomcat%d/%s", c->tomcat, links[i]);
+		xasprintf(&dst, "%s/conf/%s", tp->base, links[i]);
+		rc |= step_run(ctx, (char *[]){ "ln", "-sfn", src, dst, NULL },
+		    NULL, 0);
+		free(src);
+		free(dst);
+	}
+	return rc != 0 ? -1 : 0;
+}
+
+static enum result
+tc_apply(struct step_ctx *ctx)
+{
+	struct tc_state	 st;
+	size_t		 i;
+	int		 unit_changed = 0;
+
+	if (tc_probe(ctx, &st) == -1)
+		goto failed;
+	if (tc_packages(ctx, &st) == -1)
+		goto failed;
+	for (i = 0; i < st.nusers_missing; i++) {
+		if (step_run(ctx, (char *[]){ "useradd", "--system",
+		    "--user-group", "--home-dir", DHIS2_ROOT, "--no-create-home",
+		    "--shell", "/usr/sbin/nologin", st.users_missing[i], NULL },
+		    NULL, 0) != 0) {
+			step_fail(ctx, "cannot create the user %s",
+			    st.users_missing[i]);
+			goto failed;
+		}
+	}
+	for (i = 0; i < st.nnodes; i++) {
+		if (st.nodes[i].dirs_missing &&
+		    tc_node_dirs(ctx, &st.nodes[i], &st.c) == -1) {
+			step_fail(ctx, "cannot create %s", st.nodes[i].tp.base);
+			goto failed;
+		}
+	}
+	for (i = 0; i < st.nfiles; i++) {
+		struct tc_file	*f = &st.files[i];
+		char		*owner = NULL, *group = NULL;
+		size_t		 n;
+		int		 rc;
+
+		if (!f->differs)
+			continue;
+		/* Owners are instance names here: the users are dhis2-NAME. */
+		if (strcmp(f->owner, "root") != 0)
+			xasprintf(&owner, "dhis2-%s", f->owner);
+		if (strcmp(f->group, "root") != 0)
+			xasprintf(&group, "dhis2-%s", f->group);
+		rc = step_put(ctx, f->path, f->content, strlen(f->content),
+		    f->mode, owner ? owner : "root", group ? group : "root");
+		free(owner);
+		free(group);
+		if (rc == -1)
+			goto failed;
+		unit_changed |= strncmp(f->path, "/etc/systemd/", 13) == 0;
+		for (n = 0; n < st.nnodes; n++) {
+			if (strcmp(st.nodes[n].instance, f->instance) == 0)
+				st.nodes[n].restart = 1;
+		}
+	}
+	if (unit_changed)
+		step_run(ctx, (char *[]){ "systemctl", "daemon-reload", NULL },
+		    NULL, 0);
+	for (i = 0; i < st.nnodes; i++) {
+		struct tc_node *nd = &st.nodes[i];
+
+		if (!nd->enabled && step_run(ctx, (char *[]){ "systemctl",
+		    "enable", nd->tp.unit_name, NULL }, NULL, 0) != 0) {
+			step_fail(ctx, "cannot enable %s", nd->tp.unit_name);
+			goto failed;
+		}
+		/* A running Tomcat reads its config only when it starts. */
+		if (nd->restart && nd->active && step_run(ctx, (char *[]){
+		    "systemctl", "restart", nd->tp.unit_name, NULL }, NULL,
+		    0) != 0) {
+			step_fail(ctx, "%s did not restart: see journalctl -u %s",
+			    nd->tp.unit_name, nd->tp.unit_name);
+			goto failed;
+		}
+	}
+	tc_state_free(&st);
+	return RESULT_CHANGED;
+failed:
+	tc_state_free(&st);
+	return RESULT_FAILED;
+}
+
+static enum result
+tc_verify(struct step_ctx *ctx)
+{
+	struct tc_state	 st;
+	size_t		 i;
+	int		 bad;
+
+	if (tc_probe(ctx, &st) == -1) {
+		tc_state_free(&st);
+		return RESULT_FAILED;
+	}
+	bad = st.java_missing + st.tomcat_missing + st.migration_missing +
+	    (int)st.nusers_missing;
+	for (i = 0; i < st.nfiles; i++)
+		bad += st.files[i].differs;
+	for (i = 0; i < st.nnodes; i++)
+		bad += st.nodes[i].dirs_missing + !st.nodes[i].enabled;
+	tc_state_free(&st);
+	if (bad > 0)
+		return step_fail(ctx, "Tomcat: %d thing%s still not as wanted "
+		    "after apply: see the log", bad, bad == 1 ? "" : "s");
+	return RESULT_CHANGED;
+}
+
+static const char *const tc_after[] = { "base", NULL };
+
+const struct step step_tomcat = {
+	.name = "tomcat",
+	.roles = ROLE_BIT(ROLE_APP),
+	.summary = "Java and Tomcat for the DHIS2 version; per instance a "
+	    "service user, CATALINA_BASE, server.xml, dhis.conf and unit",
+	.after = tc_after,
+	.check = tc_check,
+	.apply = tc_apply,
+	.verify = tc_verify,
+};

@@ -1,0 +1,398 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * war: the DHIS2 WAR of each instance, resolved from the releases metadata
+ * (or the profile's URL or local file), downloaded with resume, refused
+ * unless its sha256 matches, migrated javax -> jakarta where Tomcat 10
+ * needs it, deployed with the previous WAR kept as .prev for rollback,
+ * and the instance's Tomcats (re)started.
+ *
+ * Where it is fetched: on this machine (libcurl, with a progress bar) when
+ * the target is this machine; on the target itself (curl, then sha256sum)
+ * otherwise, so that a slow link to the operator never carries the WAR.
+ * Either way nothing unchecked is deployed.
+ *
+ * Each deployed WAR has a marker CONTEXT.war.sha256 with the sha256 of the
+ * WAR it came from (a migrated WAR's own sum differs), which is what check
+ * compares: a converged run downloads nothing.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "profile.h"
+#include "releases.h"
+#include "step.h"
+#include "step_probe.h"
+#include "tomcat.h"
+#include "transport.h"
+
+#define WAR_CACHE	"/var/cache/dhis2-setup"
+
+struct war_want {
+	const struct instance	*in;
+	char			*url;		/* NULL for a local file */
+	char			*file;
+	char			 sha256[65];	/* of the source WAR */
+	char			*version;
+	char			 cache[160];
+	int			 differs;
+	int			 migrate;
+};
+
+/* Resolve every instance's WAR; -1 after step_fail. */
+static int
+war_resolve(struct step_ctx *ctx, struct war_want *w, size_t n)
+{
+	const struct profile	*p = ctx->profile;
+	struct dhis2_releases	 rel;
+	struct dhis2_release	 r;
+	struct rel_source	 src = { p->releases.url, p->releases.mirror,
+				    p->releases.file, 0, 0 };
+	char			 err[REL_ERRBUF_SIZE], warn[512];
+	int			 loaded = 0, rc = 0;
+	size_t			 i;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		const struct instance *in = &p->instances[i];
+
+		w[i].in = in;
+		if (in->war_source == WAR_URL) {
+			w[i].url = xstrdup(in->war_url);
+			snprintf(w[i].sha256, sizeof w[i].sha256, "%s",
+			    in->war_sha256);
+			w[i].version = xstrdup(in->version);
+		} else if (in->war_source == WAR_FILE) {
+			w[i].file = xstrdup(in->war_file);
+			w[i].version = xstrdup(in->version);
+			if (sha256_file(in->war_file, w[i].sha256,
+			    sizeof w[i].sha256, err, sizeof err) != REL_OK) {
+				step_fail(ctx, "%s", err);
+				rc = -1;
+			}
+		} else {
+			if (!loaded && releases_load(&rel, &src, err,
+			    sizeof err) != REL_OK) {
+				step_fail(ctx, "DHIS2 releases: %s", err);
+				return -1;
+			}
+			loaded = 1;
+			if (releases_resolve(&rel, in->version, p->releases.mirror,
+			    &r, err, sizeof err) != REL_OK) {
+				rc = -1;
+				step_fail(ctx, "instance %s: %s", in->name, err);
+				break;
+			}
+			w[i].url = xstrdup(r.url);
+			snprintf(w[i].sha256, sizeof w[i].sha256, "%s",
+			    r.sha256 ? r.sha256 : "");
+			w[i].version = xstrdup(r.version);
+			if (release_warning_text(&r, warn, sizeof warn) > 0)
+				step_note(ctx, "DHIS2 %s: %s", r.version, warn);
+			release_free(&r);
+		}
+		snprintf(w[i].cache, sizeof w[i].cache, WAR_CACHE
+		    "/dhis2-%s-%.12s.war", w[i].version, w[i].sha256);
+	}
+	if (loaded)
+		releases_free(&rel);
+	return rc;
+}
+
+static void
+war_want_free(struct war_want *w, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(w[i].url);
+		free(w[i].file);
+		free(w[i].version);
+	}
+	free(w);
+}
+
+/* Arguments: pairs of MARKER SHA256; prints "same MARKER" when equal. */
+static const char probe_script[] =
+    "while [ $# -ge 2 ]; do\n"
+    "  [ \"$(cat \"$1\" 2>/dev/null)\" = \"$2\" ] && echo \"same $1\"\n"
+    "  shift 2; done\n";
+
+static int
+war_probe(struct step_ctx *ctx, struct war_want **wp, size_t *np)
+{
+	const struct profile	*p = ctx->profile;
+	struct war_want		*w;
+	struct tomcat_choice	 c;
+	struct tomcat_paths	 tp;
+	char			**argv, *probe, *why = NULL, *line;
+	char			  markers[PROFILE_MAX_ITEMS][200];
+	size_t			  i, k = 0, n = p->ninstances;
+
+	w = xcalloc(n, sizeof *w);
+	*wp = w;
+	*np = n;
+	if (war_resolve(ctx, w, n) == -1)
+		return -1;
+	argv = xcalloc(5 + 2 * n, sizeof *argv);
+	argv[k++] = "sh";
+	argv[k++] = "-c";
+	argv[k++] = (char *)probe_script;
+	argv[k++] = "sh";
+	for (i = 0; i < n && i < PROFILE_MAX_ITEMS; i++) {
+		if (tomcat_choose(step_facts(ctx), w[i].version, &c, &why) ==
+		    -1) {
+			step_fail(ctx, "%s", why);
+			free(why);
+			free(argv);
+			return -1;
+		}
+		w[i].migrate = c.migrate;
+		tomcat_paths(w[i].in, 0, &tp);
+		snprintf(markers[i], sizeof markers[i], "%s.sha256", tp.war);
+		argv[k++] = markers[i];
+		argv[k++] = w[i].sha256;
+	}
+	argv[k] = NULL;
+	if (step_capture(ctx, argv, &probe) != 0) {
+		free(argv);
+		free(probe);
+		step_fail(ctx, "cannot read the deployed WARs on %s",
+		    ctx->machine);
+		return -1;
+	}
+	free(argv);
+	for (i = 0; i < n; i++) {
+		xasprintf(&line, "same %s", markers[i]);
+		w[i].differs = !step_probe_has(probe, line);
+		free(line);
+	}
+	free(probe);
+	return 0;
+}
+
+static enum result
+war_check(struct step_ctx *ctx)
+{
+	struct war_want	*w;
+	size_t		 n, i;
+
+	if (war_probe(ctx, &w, &n) == -1) {
+		war_want_free(w, n);
+		return RESULT_FAILED;
+	}
+	for (i = 0; i < n; i++) {
+		if (!w[i].differs)
+			continue;
+		step_would(ctx, "deploy DHIS2 %s for %s from %s (sha256 %.16s...)"
+		    "%s", w[i].version, w[i].in->name, w[i].url ? w[i].url :
+		    w[i].file, w[i].sha256, w[i].migrate ?
+		    ", migrated to jakarta for Tomcat 10" : "");
+		step_would(ctx, "restart the Tomcat service(s) of %s",
+		    w[i].in->name);
+	}
+	war_want_free(w, n);
+	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
+}
+
+static int
+is_local(struct step_ctx *ctx)
+{
+	return strcmp(ctx->t->ops->name, "local") == 0;
+}
+
+/* Fetch into the cache of this machine with libcurl; 0 or -1. */
+static int
+fetch_here(struct step_ctx *ctx, struct war_want *w)
+{
+	struct progress_plain	 pp = { stderr, w->version, -1 };
+	struct war_fetch	 wf;
+	char			 err[REL_ERRBUF_SIZE];
+	int			 result;
+
+	if (step_run(ctx, (char *[]){ "install", "-d", "-m", "0755",
+	    WAR_CACHE, NULL }, NULL, 0) != 0)
+		return step_fail(ctx, "cannot create %s", WAR_CACHE), -1;
+	if (w->file != NULL) {
+		if (war_install_file(w->file, w->sha256, w->cache, &result, err,
+		    sizeof err) != REL_OK)
+			return step_fail(ctx, "%s", err), -1;
+		return 0;
+	}
+	memset(&wf, 0, sizeof wf);
+	wf.url = w->url;
+	wf.sha256 = w->sha256;
+	wf.dest = w->cache;
+	wf.progress = progress_plain;
+	wf.progress_arg = &pp;
+	if (war_download(&wf, &result, err, sizeof err) != REL_OK)
+		return step_fail(ctx, "%s", err), -1;
+	return 0;
+}
+
+/*
+ * On a remote target: curl with resume into CACHE.part, sha256sum, and
+ * only then rename into place.  A mismatch deletes the part file.
+ * Arguments: URL SHA256 CACHE.
+ */
+static const char fetch_script[] =
+    "set -e\n"
+    "url=$1 sum=$2 dest=$3\n"
+    "mkdir -p \"$(dirname \"$dest\")\"\n"
+    "if [ -f \"$dest\" ] && echo \"$sum  $dest\" | sha256sum -c --status; "
+    "then exit 0; fi\n"
+    "curl -fsSL --retry 3 --connect-timeout 20 -C - -o \"$dest.part\" "
+    "\"$url\" || curl -fsSL --retry 3 --connect-timeout 20 -o \"$dest.part\" "
+    "\"$url\"\n"
+    "if ! echo \"$sum  $dest.part\" | sha256sum -c --status; then\n"
+    "  echo \"sha256 mismatch: $url is not the WAR with sha256 $sum; "
+    "deleted\" >&2\n"
+    "  rm -f \"$dest.part\"; exit 3\n"
+    "fi\n"
+    "mv -f \"$dest.part\" \"$dest\"\n";
+
+static int
+fetch_there(struct step_ctx *ctx, struct war_want *w)
+{
+	if (w->file != NULL)
+		return step_fail(ctx, "war.file %s is on this machine; copy it "
+		    "to %s or give war.url", w->file, ctx->machine), -1;
+	if (step_run(ctx, (char *[]){ "sh", "-c", (char *)fetch_script, "sh",
+	    w->url, w->sha256, w->cache, NULL }, NULL, 0) != 0)
+		return step_fail(ctx, "cannot fetch a checked WAR from %s on "
+		    "%s: see the log", w->url, ctx->machine), -1;
+	return 0;
+}
+
+/*
+ * Deploy CACHE as WAR (migrated when asked), keep the previous as
+ * WAR.prev, write the marker, restart the units.  Arguments: CACHE WAR
+ * SHA256 MIGRATE UNIT...
+ */
+static const char deploy_script[] =
+    "set -e\n"
+    "src=$1 war=$2 sum=$3 migrate=$4\n"
+    "shift 4\n"
+    "if [ \"$migrate\" = 1 ]; then\n"
+    "  javax2jakarta \"$src\" \"$war.new\" >/dev/null\n"
+    "else cp \"$src\" \"$war.new\"; fi\n"
+    "chmod 0644 \"$war.new\"\n"
+    "[ -f \"$war\" ] && mv -f \"$war\" \"$war.prev\"\n"
+    "mv -f \"$war.new\" \"$war\"\n"
+    "echo \"$sum\" > \"$war.sha256.new\" && mv -f \"$war.sha256.new\" "
+    "\"$war.sha256\"\n"
+    "for u in \"$@\"; do systemctl restart \"$u\"; done\n";
+
+static int
+deploy(struct step_ctx *ctx, struct war_want *w)
+{
+	struct tomcat_paths	 tp;
+	char			*argv[8 + 16], *war = NULL;
+	size_t			 k = 0;
+	int			 node, rc;
+
+	argv[k++] = "sh";
+	argv[k++] = "-c";
+	argv[k++] = (char *)deploy_script;
+	argv[k++] = "sh";
+	argv[k++] = w->cache;
+	tomcat_paths(w->in, 0, &tp);
+	war = xstrdup(tp.war);
+	argv[k++] = war;
+	argv[k++] = w->sha256;
+	argv[k++] = w->migrate ? "1" : "0";
+	argv[k] = NULL;
+	/* Every node has its own CATALINA_BASE: deploy to each. */
+	for (node = 0; node < w->in->nodes && node < 16; node++) {
+		char	 unit[48];
+
+		tomcat_paths(w->in, node, &tp);
+		free(war);
+		war = xstrdup(tp.war);
+		argv[5] = war;
+		snprintf(unit, sizeof unit, "%s", tp.unit_name);
+		argv[8] = unit;
+		argv[9] = NULL;
+		rc = step_run(ctx, argv, NULL, 0);
+		if (rc != 0) {
+			free(war);
+			return step_fail(ctx, "deploying %s on %s failed; the "
+			    "previous WAR is %s.prev", w->version, tp.unit_name,
+			    tp.war), -1;
+		}
+	}
+	free(war);
+	return 0;
+}
+
+static enum result
+war_apply(struct step_ctx *ctx)
+{
+	struct war_want	*w;
+	size_t		 n, i;
+	enum result	 r = RESULT_CHANGED;
+
+	if (war_probe(ctx, &w, &n) == -1) {
+		war_want_free(w, n);
+		return RESULT_FAILED;
+	}
+	for (i = 0; i < n && r != RESULT_FAILED; i++) {
+		if (!w[i].differs)
+			continue;
+		if ((is_local(ctx) ? fetch_here(ctx, &w[i]) :
+		    fetch_there(ctx, &w[i])) == -1 || deploy(ctx, &w[i]) == -1)
+			r = RESULT_FAILED;
+	}
+	war_want_free(w, n);
+	return r;
+}
+
+/* Every instance's Tomcat runs the WAR check wanted. */
+static enum result
+war_verify(struct step_ctx *ctx)
+{
+	struct war_want		*w;
+	struct tomcat_paths	 tp;
+	size_t			 n, i;
+	int			 bad = 0, node;
+
+	if (war_probe(ctx, &w, &n) == -1) {
+		war_want_free(w, n);
+		return RESULT_FAILED;
+	}
+	for (i = 0; i < n; i++) {
+		bad += w[i].differs;
+		for (node = 0; node < w[i].in->nodes; node++) {
+			tomcat_paths(w[i].in, node, &tp);
+			if (step_run(ctx, (char *[]){ "systemctl", "is-active",
+			    "--quiet", tp.unit_name, NULL }, NULL, 0) != 0) {
+				step_note(ctx, "%s is not running: see "
+				    "journalctl -u %s", tp.unit_name,
+				    tp.unit_name);
+				bad++;
+			}
+		}
+	}
+	war_want_free(w, n);
+	if (bad > 0)
+		return step_fail(ctx, "DHIS2: %d WAR%s or service%s not as "
+		    "wanted", bad, bad == 1 ? "" : "s", bad == 1 ? "" : "s");
+	return RESULT_CHANGED;
+}
+
+static const char *const war_after[] = { "tomcat", NULL };
+
+const struct step step_war = {
+	.name = "war",
+	.roles = ROLE_BIT(ROLE_APP),
+	.summary = "The DHIS2 WAR: resolved, downloaded with resume, sha256 "
+	    "checked, deployed with the previous kept for rollback",
+	.after = war_after,
+	.check = war_check,
+	.apply = war_apply,
+	.verify = war_verify,
+};
