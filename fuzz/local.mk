@@ -4,8 +4,8 @@
 # part of `make check`: fuzzing is open-ended.
 FUZZ_SECONDS = 60
 FUZZ_CC = clang
-FUZZ_SRCS = $(srcdir)/fuzz/fuzz_profile.c $(srcdir)/core/util.c \
-	$(srcdir)/core/check.c $(srcdir)/profiles/diag.c \
+FUZZ_SRCS = $(srcdir)/fuzz/fuzz_profile.c $(srcdir)/src/util.c \
+	$(srcdir)/src/check.c $(srcdir)/profiles/diag.c \
 	$(srcdir)/profiles/profile.c $(srcdir)/profiles/yamltree.c \
 	$(srcdir)/profiles/profile_load.c $(srcdir)/profiles/profile_check.c \
 	$(srcdir)/profiles/profile_save.c

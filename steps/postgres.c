@@ -8,7 +8,7 @@
  * SCRAM password and a database with postgis, btree_gin and pg_trgm.
  *
  * Role passwords never travel in clear: the step builds the SCRAM verifier
- * itself (core/scram.c) and compares the stored one without changing it,
+ * itself (src/scram.c) and compares the stored one without changing it,
  * so a converged run neither sets a password nor reloads anything.
  *
  * PostgreSQL is reloaded when a setting changed and restarted only when

@@ -115,6 +115,27 @@ check "A: and says so" grep -q "sha256" "$E2E_TMP/a.bad"
 check "A: the previous WAR still answers" \
 	sh -c 'curl -sk --resolve "$1:443:$2" "https://$1/hmis/api/ping" | grep -q pong' sh "$FQDN" "$E2E_NET.21"
 
+# A WAR URL nobody answers: refused the same way.
+profile "$E2E_TMP/a-down.yaml" "$E2E_NET.21" nginx "  mode: self-signed" \
+	"$(instance hmis 1111111111111111111111111111111111111111111111111111111111111111 |
+	    sed "s|$WARURL|http://$E2E_NET.1:1/gone.war|")"
+cp "$E2E_TMP/a.secrets.yaml" "$E2E_TMP/a-down.secrets.yaml"
+apply "$E2E_TMP/a-down.yaml" "$E2E_TMP/a.down"; rc=$?
+check "A: an unreachable WAR URL fails the run (exit $rc)" [ $rc -eq 1 ]
+check "A: and names the URL" grep -q "gone.war" "$E2E_TMP/a.down"
+check "A: the previous WAR still answers after it" \
+	sh -c 'curl -sk --resolve "$1:443:$2" "https://$1/hmis/api/ping" | grep -q pong' sh "$FQDN" "$E2E_NET.21"
+
+# A profile change touches only what it must: a new heap is Tomcat's.
+sed 's/heap: 1GB/heap: 2GB/' "$PA" > "$E2E_TMP/a-heap.yaml"
+cp "$E2E_TMP/a.secrets.yaml" "$E2E_TMP/a-heap.secrets.yaml"
+apply "$E2E_TMP/a-heap.yaml" "$E2E_TMP/a.heap"; rc=$?
+check "A: a heap change applies (exit $rc)" [ $rc -eq 0 ]
+check "A: only tomcat changed" sh -c 'grep -q "\] tomcat *changed" "$1" &&
+	! grep -q "\] \(postgres\|war\|tls\|proxy\|base\) *changed" "$1"' sh "$E2E_TMP/a.heap"
+check "A: the unit has the new heap" \
+	sh -c 'lxc-attach -n "$1" -- grep -q -- "-Xmx2048m" /etc/systemd/system/dhis2-hmis.service' sh "$A"
+
 # --- B: apache2, provided certificate, two instances ----------------------
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$FQDN" \
 	-addext "subjectAltName=DNS:$FQDN" -keyout "$E2E_TMP/b.key" \

@@ -1,6 +1,6 @@
 /*
- * Unit tests of the format checks and small helpers (core/check.c,
- * core/util.c).
+ * Unit tests of the format checks and small helpers (src/check.c,
+ * src/util.c).
  */
 #include "config.h"
 

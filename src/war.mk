@@ -1,7 +1,7 @@
-# core/war.mk: fragment of Makefile.am
-# DHIS2 release metadata and the WAR download (core/releases.c), tested
+# src/war.mk: fragment of Makefile.am
+# DHIS2 release metadata and the WAR download (src/releases.c), tested
 # against a local HTTP server that honours Range (tests/releases/server.py).
-libdhis2setup_a_SOURCES += core/releases.h core/releases.c
+libdhis2setup_a_SOURCES += src/releases.h src/releases.c
 EXTRA_DIST += tests/releases
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_releases
