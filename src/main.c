@@ -27,7 +27,8 @@ static const struct command commands[] = {
 	{ "wizard", cmd_wizard,
 	  "wizard [--from PROFILE] [--frontend newt|text] [--output PATH]" },
 	{ "validate", cmd_validate, "validate PROFILE" },
-	{ "plan", cmd_plan, "plan [--json] [--explain] [--only STEPS] PROFILE" },
+	{ "plan", cmd_plan, "plan [--json] [--explain] [--accept-new-host-keys]\n"
+	  "                    [--only STEPS] PROFILE" },
 	{ "apply", cmd_apply,
 	  "apply [--jobs N] [--events-fd N] [--accept-new-host-keys]\n"
 	  "                    [--dry-run] [--only STEPS] PROFILE" },
