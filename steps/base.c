@@ -19,6 +19,7 @@
 #include "core.h"
 #include "profile.h"
 #include "step.h"
+#include "step_probe.h"
 #include "transport.h"
 
 #define BASE_USER	"dhis"		/* owns backups and DHIS2 tools */
@@ -83,38 +84,6 @@ static const char probe_script[] =
     "set -- /var/lib/dpkg/updates/*\n"
     "if [ -e \"$1\" ]; then echo audit=interrupted; else echo audit=; fi\n";
 
-/*
- * Run "$@" once no other package manager runs.  A run killed half-way
- * (kill -9, a dropped session) can leave its apt-get going on the machine;
- * apt's DPkg::Lock::Timeout covers the dpkg lock but not the lists lock of
- * "apt-get update", so wait here, bounded, instead of failing.
- */
-static const char apt_wait_script[] =
-    "busy() {\n"
-    "  for c in /proc/[0-9]*/comm; do\n"
-    "    read -r n < \"$c\" 2>/dev/null || continue\n"
-    "    case $n in\n"
-    "    apt|apt-get|dpkg) return 0;;\n"
-    /* unattended-upgrade-shutdown idles forever under the same name */
-    "    unattended-upgr)\n"
-    "      case $(tr '\\000' ' ' < \"${c%/comm}/cmdline\" 2>/dev/null) in\n"
-    "      *shutdown*) ;;\n"
-    "      *) return 0;;\n"
-    "      esac;;\n"
-    "    esac\n"
-    "  done\n"
-    "  return 1\n"
-    "}\n"
-    "i=0\n"
-    "while busy; do\n"
-    "  i=$((i + 1))\n"
-    "  if [ $i -gt 600 ]; then\n"
-    "    echo 'another apt-get or dpkg has run for 10 minutes' >&2\n"
-    "    exit 1\n"
-    "  fi\n"
-    "  sleep 1\n"
-    "done\n"
-    "exec \"$@\"\n";
 
 struct base_state {
 	char	*missing[16];		/* packages not installed */
@@ -125,33 +94,6 @@ struct base_state {
 	int	 user_missing;
 	int	 dpkg_broken;
 };
-
-static void
-sha256_hex(const char *s, char out[65])
-{
-	unsigned char	md[32];
-	unsigned int	len = sizeof md;
-	int		i;
-
-	EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL);
-	for (i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-static int
-probe_has(const char *probe, const char *line)
-{
-	size_t		 len = strlen(line);
-	const char	*p = probe;
-
-	while ((p = strstr(p, line)) != NULL) {
-		if ((p == probe || p[-1] == '\n') &&
-		    (p[len] == '\n' || p[len] == '\0'))
-			return 1;
-		p += len;
-	}
-	return 0;
-}
 
 static const char *
 base_timezone(struct step_ctx *ctx)
@@ -195,30 +137,30 @@ base_probe(struct step_ctx *ctx, struct base_state *st)
 	}
 	for (i = 0; base_packages[i] != NULL; i++) {
 		xasprintf(&line, "pkg=%s ii ", base_packages[i]);
-		if (!probe_has(probe, line) && st->nmissing < 16)
+		if (!step_probe_has(probe, line) && st->nmissing < 16)
 			st->missing[st->nmissing++] =
 			    xstrdup(base_packages[i]);
 		free(line);
 	}
 	for (i = 0; i < NBASE_FILES; i++) {
-		sha256_hex(base_files[i].content, hex);
+		step_sha256_hex(base_files[i].content, hex);
 		xasprintf(&line, "sum=%s %s", hex, base_files[i].path);
-		st->file_differs[i] = !probe_has(probe, line);
+		st->file_differs[i] = !step_probe_has(probe, line);
 		free(line);
 		xasprintf(&line, "stat=644 root root %s", base_files[i].path);
-		st->meta_differs[i] = !probe_has(probe, line);
+		st->meta_differs[i] = !step_probe_has(probe, line);
 		free(line);
 	}
 	if (tz != NULL) {
 		xasprintf(&line, "tz=%s", tz);
-		st->tz_differs = !probe_has(probe, line);
+		st->tz_differs = !step_probe_has(probe, line);
 		free(line);
 		xasprintf(&line, "localtime=/usr/share/zoneinfo/%s", tz);
-		st->tz_differs |= !probe_has(probe, line);
+		st->tz_differs |= !step_probe_has(probe, line);
 		free(line);
 	}
-	st->user_missing = !probe_has(probe, "user=1");
-	st->dpkg_broken = !probe_has(probe, "audit=");
+	st->user_missing = !step_probe_has(probe, "user=1");
+	st->dpkg_broken = !step_probe_has(probe, "audit=");
 	free(probe);
 	return 0;
 }
@@ -260,44 +202,21 @@ base_check(struct step_ctx *ctx)
 static enum result
 base_packages_apply(struct step_ctx *ctx, struct base_state *st)
 {
-	char	*argv[48];
-	int	 k = 0, i;
+	const char	*pkgs[17];
+	int		 i;
 
-	if (st->dpkg_broken && step_run(ctx, (char *[]){ "sh", "-c",
-	    (char *)apt_wait_script, "sh", "env",
-	    "DEBIAN_FRONTEND=noninteractive", "dpkg", "--configure", "-a",
-	    NULL }, NULL, 0) != 0)
+	if (st->dpkg_broken && st->nmissing == 0 && step_apt_run(ctx,
+	    (char *[]){ "env", "DEBIAN_FRONTEND=noninteractive", "dpkg",
+	    "--configure", "-a", NULL }) != 0)
 		return step_fail(ctx, "dpkg --configure -a failed: see the "
 		    "log, then run again");
 	if (st->nmissing == 0)
 		return RESULT_CHANGED;
-	if (step_run(ctx, (char *[]){ "sh", "-c", (char *)apt_wait_script,
-	    "sh", "apt-get", "-q", "-o", "DPkg::Lock::Timeout=300", "update",
-	    NULL }, NULL, 0) != 0)
-		return step_fail(ctx, "apt-get update failed: check the "
-		    "machine's sources and its access to the archive");
-	argv[k++] = "sh";
-	argv[k++] = "-c";
-	argv[k++] = (char *)apt_wait_script;
-	argv[k++] = "sh";
-	argv[k++] = "env";
-	argv[k++] = "DEBIAN_FRONTEND=noninteractive";
-	argv[k++] = "apt-get";
-	argv[k++] = "-q";
-	argv[k++] = "-y";
-	argv[k++] = "--no-install-recommends";
-	argv[k++] = "-o";
-	argv[k++] = "DPkg::Lock::Timeout=300";
-	argv[k++] = "-o";
-	argv[k++] = "Dpkg::Options::=--force-confold";
-	argv[k++] = "install";
 	for (i = 0; i < st->nmissing; i++)
-		argv[k++] = st->missing[i];
-	argv[k] = NULL;
-	if (step_run(ctx, argv, NULL, 0) != 0)
-		return step_fail(ctx, "installing packages failed: see the "
-		    "log, then run again");
-	return RESULT_CHANGED;
+		pkgs[i] = st->missing[i];
+	pkgs[i] = NULL;
+	return step_apt_install(ctx, pkgs) == 0 ? RESULT_CHANGED :
+	    RESULT_FAILED;
 }
 
 static enum result

@@ -45,6 +45,56 @@ step_sha256_hex(const char *s, char out[65])
 }
 
 /*
+ * Run "$@" once no other package manager runs.  A run killed half-way
+ * (kill -9, a dropped session) can leave its apt-get going on the machine;
+ * apt's DPkg::Lock::Timeout covers the dpkg lock but not the lists lock of
+ * "apt-get update", so wait here, bounded, instead of failing.
+ */
+static const char apt_wait_script[] =
+    "busy() {\n"
+    "  for c in /proc/[0-9]*/comm; do\n"
+    "    read -r n < \"$c\" 2>/dev/null || continue\n"
+    "    case $n in\n"
+    "    apt|apt-get|dpkg) return 0;;\n"
+    /* unattended-upgrade-shutdown idles forever under the same name */
+    "    unattended-upgr)\n"
+    "      case $(tr '\\000' ' ' < \"${c%/comm}/cmdline\" 2>/dev/null) in\n"
+    "      *shutdown*) ;;\n"
+    "      *) return 0;;\n"
+    "      esac;;\n"
+    "    esac\n"
+    "  done\n"
+    "  return 1\n"
+    "}\n"
+    "i=0\n"
+    "while busy; do\n"
+    "  i=$((i + 1))\n"
+    "  if [ $i -gt 600 ]; then\n"
+    "    echo 'another apt-get or dpkg has run for 10 minutes' >&2\n"
+    "    exit 1\n"
+    "  fi\n"
+    "  sleep 1\n"
+    "done\n"
+    "exec \"$@\"\n";
+
+/* argv once no other apt or dpkg runs on the machine; its exit status. */
+int
+step_apt_run(struct step_ctx *ctx, char *const *argv)
+{
+	char	*wrapped[48];
+	int	 k = 0, i;
+
+	wrapped[k++] = "sh";
+	wrapped[k++] = "-c";
+	wrapped[k++] = (char *)apt_wait_script;
+	wrapped[k++] = "sh";
+	for (i = 0; argv[i] != NULL && k < 47; i++)
+		wrapped[k++] = argv[i];
+	wrapped[k] = NULL;
+	return step_run(ctx, wrapped, NULL, 0);
+}
+
+/*
  * apt-get update, then install the NULL-terminated packages without
  * questions; a dpkg run that was killed is finished first, so a re-run
  * after a dropped link repairs the machine.  0, or -1 after step_fail.
@@ -55,14 +105,15 @@ step_apt_install(struct step_ctx *ctx, const char *const *pkgs)
 	char	*argv[48];
 	int	 k = 0, i;
 
-	if (step_run(ctx, (char *[]){ "env", "DEBIAN_FRONTEND=noninteractive",
-	    "dpkg", "--configure", "-a", NULL }, NULL, 0) != 0) {
+	if (step_apt_run(ctx, (char *[]){ "env",
+	    "DEBIAN_FRONTEND=noninteractive", "dpkg", "--configure", "-a",
+	    NULL }) != 0) {
 		step_fail(ctx, "dpkg --configure -a failed: see the log, then "
 		    "run again");
 		return -1;
 	}
-	if (step_run(ctx, (char *[]){ "apt-get", "-q", "-o",
-	    "DPkg::Lock::Timeout=300", "update", NULL }, NULL, 0) != 0) {
+	if (step_apt_run(ctx, (char *[]){ "apt-get", "-q", "-o",
+	    "DPkg::Lock::Timeout=300", "update", NULL }) != 0) {
 		step_fail(ctx, "apt-get update failed: check the machine's "
 		    "sources and its access to the archive");
 		return -1;
@@ -81,7 +132,7 @@ step_apt_install(struct step_ctx *ctx, const char *const *pkgs)
 	for (i = 0; pkgs[i] != NULL && k < 47; i++)
 		argv[k++] = (char *)pkgs[i];
 	argv[k] = NULL;
-	if (step_run(ctx, argv, NULL, 0) != 0) {
+	if (step_apt_run(ctx, argv) != 0) {
 		step_fail(ctx, "installing %s failed: see the log, then run "
 		    "again", pkgs[0]);
 		return -1;
