@@ -1,6 +1,12 @@
 # tests/: unit tests (cmocka, TAP) and data-driven profile cases.
 TESTS += tests/profiles/cases.sh tests/cli.sh
-EXTRA_DIST += tests/profiles
+EXTRA_DIST += tests/cli.sh
+# The cases are copied from the source tree only: a build tree's
+# tests/profiles holds the cases' .log and .trs, which must not ship.
+dist-hook-profile-cases:
+	$(MKDIR_P) $(distdir)/tests
+	cp -pR $(srcdir)/tests/profiles $(distdir)/tests/
+	chmod -R u+w $(distdir)/tests/profiles
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_check tests/unit/test_profile \
 	tests/unit/test_tuning
