@@ -67,17 +67,19 @@ profile_init(struct profile *p)
 	p->backups.retention_days = 14;
 }
 
-static void
-machine_free(struct machine *m)
+/* Free what a machine holds and zero it, ready to be filled again. */
+void
+machine_clear(struct machine *m)
 {
 	free(m->name);
 	free(m->address);
 	free(m->ssh_user);
 	free(m->ssh_key);
+	memset(m, 0, sizeof *m);
 }
 
-static void
-instance_free(struct instance *in)
+void
+instance_clear(struct instance *in)
 {
 	free(in->name);
 	free(in->version);
@@ -86,6 +88,7 @@ instance_free(struct instance *in)
 	free(in->war_file);
 	free(in->base_path);
 	free(in->database);
+	memset(in, 0, sizeof *in);
 }
 
 void
@@ -94,10 +97,10 @@ profile_free(struct profile *p)
 	size_t	i;
 
 	for (i = 0; i < p->nmachines; i++)
-		machine_free(&p->machines[i]);
+		machine_clear(&p->machines[i]);
 	free(p->machines);
 	for (i = 0; i < p->ninstances; i++)
-		instance_free(&p->instances[i]);
+		instance_clear(&p->instances[i]);
 	free(p->instances);
 	free(p->path);
 	free(p->fqdn);

@@ -213,6 +213,8 @@ void	 diag_print(const struct diag *, FILE *);
 /* profile.c */
 void		 profile_init(struct profile *);
 void		 profile_free(struct profile *);
+void		 machine_clear(struct machine *);
+void		 instance_clear(struct instance *);
 const char	*hosting_name(enum hosting);
 const char	*isolation_name(enum isolation);
 const char	*proxy_name(enum proxy_kind);

@@ -138,29 +138,6 @@ instance_defaults(struct instance *in, size_t i)
 }
 
 static void
-machine_clear(struct machine *m)
-{
-	free(m->name);
-	free(m->address);
-	free(m->ssh_user);
-	free(m->ssh_key);
-	memset(m, 0, sizeof *m);
-}
-
-static void
-instance_clear(struct instance *in)
-{
-	free(in->name);
-	free(in->version);
-	free(in->war_url);
-	free(in->war_sha256);
-	free(in->war_file);
-	free(in->base_path);
-	free(in->database);
-	memset(in, 0, sizeof *in);
-}
-
-static void
 resize_machines(struct profile *p, size_t n)
 {
 	size_t	i;
