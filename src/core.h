@@ -47,6 +47,7 @@ unsigned edit_distance(const char *, const char *);
 int	 read_file_limited(const char *, size_t, char **, size_t *);
 int	 write_file_atomic(const char *, const void *, size_t, mode_t);
 char	*path_dirname(const char *);
+int	 mkdir_private(const char *);
 char	*path_join(const char *, const char *);
 void	 secure_wipe(void *, size_t);
 

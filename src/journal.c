@@ -54,22 +54,6 @@ journal_name(const char *profile_path)
 	return n;
 }
 
-static int
-mkdirs(const char *dir)
-{
-	char	*parent;
-	int	 rc;
-
-	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -1;
-	parent = path_dirname(dir);
-	rc = strcmp(parent, dir) != 0 ? mkdirs(parent) : -1;
-	free(parent);
-	return rc == 0 && (mkdir(dir, 0700) == 0 || errno == EEXIST) ? 0 : -1;
-}
-
 static void
 now_iso(char *buf, size_t len)
 {
@@ -172,7 +156,7 @@ journal_open(struct journal *j, const char *profile_path, char **err)
 	name = journal_name(profile_path);
 	j->dir = path_join(state_dir(), name);
 	free(name);
-	if (mkdirs(j->dir) == -1) {
+	if (mkdir_private(j->dir) == -1) {
 		xasprintf(err, "cannot create %s: %s", j->dir,
 		    strerror(errno));
 		return -1;

@@ -97,24 +97,6 @@ log_event(const struct event *ev, void *arg)
 	fflush(log_file);
 }
 
-static int
-mkdir_private(const char *dir)
-{
-	char	*parent;
-	int	 rc;
-
-	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -1;
-	parent = path_dirname(dir);
-	rc = strcmp(parent, dir) != 0 ? mkdir_private(parent) : -1;
-	free(parent);
-	if (rc == -1)
-		return -1;
-	return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
-}
-
 /*
  * Open a new transcript for the profile named name; *path is where it is.
  * The file is created 0600 and O_EXCL so that no one can have planted it.

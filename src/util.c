@@ -326,6 +326,25 @@ fail:
 	return -1;
 }
 
+/* mkdir -p with mode 0700 for every folder it makes: logs, state. */
+int
+mkdir_private(const char *dir)
+{
+	char	*parent;
+	int	 rc;
+
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	parent = path_dirname(dir);
+	rc = strcmp(parent, dir) != 0 ? mkdir_private(parent) : -1;
+	free(parent);
+	if (rc == -1)
+		return -1;
+	return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
 char *
 path_dirname(const char *path)
 {

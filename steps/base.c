@@ -113,7 +113,7 @@ base_state_free(struct base_state *st)
 static int
 base_probe(struct step_ctx *ctx, struct base_state *st)
 {
-	char		*argv[64], *probe, *line, hex[65], nfiles[8];
+	char		*argv[64], *probe, *line, nfiles[8];
 	const char	*tz = base_timezone(ctx);
 	size_t		 i, k = 0;
 	int		 rc;
@@ -143,10 +143,8 @@ base_probe(struct step_ctx *ctx, struct base_state *st)
 		free(line);
 	}
 	for (i = 0; i < NBASE_FILES; i++) {
-		step_sha256_hex(base_files[i].content, hex);
-		xasprintf(&line, "sum=%s %s", hex, base_files[i].path);
-		st->file_differs[i] = !step_probe_has(probe, line);
-		free(line);
+		st->file_differs[i] = step_probe_sum_differs(probe,
+		    base_files[i].path, base_files[i].content);
 		xasprintf(&line, "stat=644 root root %s", base_files[i].path);
 		st->meta_differs[i] = !step_probe_has(probe, line);
 		free(line);

@@ -273,7 +273,7 @@ pg_probe(struct step_ctx *ctx, struct pg_state *st)
 {
 	const struct profile	*p = ctx->profile;
 	char			*argv[16 + PROFILE_MAX_ITEMS], *probe, *line;
-	char			 ver[8], hex[65];
+	char			 ver[8];
 	size_t			 i, k = 0;
 
 	memset(st, 0, sizeof *st);
@@ -307,14 +307,9 @@ pg_probe(struct step_ctx *ctx, struct pg_state *st)
 	xasprintf(&line, "pkg=%s ii ", st->pkg_postgis);
 	st->postgis_missing = !step_probe_has(probe, line);
 	free(line);
-	step_sha256_hex(st->conf, hex);
-	xasprintf(&line, "sum=%s %s", hex, st->conf_path);
-	st->conf_differs = !step_probe_has(probe, line);
-	free(line);
-	step_sha256_hex(st->hba, hex);
-	xasprintf(&line, "sum=%s %s", hex, st->hba_path);
-	st->hba_differs = !step_probe_has(probe, line);
-	free(line);
+	st->conf_differs = step_probe_sum_differs(probe, st->conf_path,
+	    st->conf);
+	st->hba_differs = step_probe_sum_differs(probe, st->hba_path, st->hba);
 	st->cluster_missing = strstr(probe, "cluster=") == NULL;
 	st->cluster_down = !step_probe_has(probe, "cluster=online");
 	st->pending_restart = strstr(probe, "pending_restart=0") == NULL &&

@@ -105,15 +105,43 @@ needs_upstream(const struct profile *p, const struct instance *in)
 	return in->nodes * app_machines(p) > 1;
 }
 
+/*
+ * Every Tomcat of instance i, one line each, for an nginx upstream or an
+ * apache2 balancer (whose route is Tomcat's jvmRoute); no final newline.
+ */
+static char *
+backend_members(const struct profile *p, size_t i, int apache)
+{
+	const struct instance	*in = &p->instances[i];
+	struct strbuf		 sb = { NULL, 0, 0 };
+	char			*b, *line;
+	size_t			 a;
+	int			 node;
+
+	for (a = 0; a < app_machines(p); a++) {
+		for (node = 0; node < in->nodes; node++) {
+			b = backend_address(p, i, node, a);
+			if (apache)
+				xasprintf(&line, "\t\tBalancerMember http://%s "
+				    "route=%s%d\n", b, in->name, node + 1);
+			else
+				xasprintf(&line, "\tserver %s;\n", b);
+			strbuf_add(&sb, line, strlen(line));
+			free(line);
+			free(b);
+		}
+	}
+	sb.buf[sb.len - 1] = '\0';
+	return sb.buf;
+}
+
 static char *
 render_nginx_site(const struct profile *p, char **err)
 {
 	struct tvars	 v, lv;
 	struct strbuf	 locs = { NULL, 0, 0 }, ups = { NULL, 0, 0 };
-	struct strbuf	 servers;
-	char		*out = NULL, *s, *b, *line;
-	size_t		 i, a;
-	int		 node;
+	char		*out = NULL, *s, *b;
+	size_t		 i;
 
 	tvars_init(&v);
 	common_vars(p, &v);
@@ -129,21 +157,11 @@ render_nginx_site(const struct profile *p, char **err)
 		    "1" : "");
 		tvars_set(&lv, "snippet", "/etc/nginx/snippets/dhis2-proxy.conf");
 		if (needs_upstream(p, in)) {
-			memset(&servers, 0, sizeof servers);
-			for (a = 0; a < app_machines(p); a++) {
-				for (node = 0; node < in->nodes; node++) {
-					b = backend_address(p, i, node, a);
-					xasprintf(&line, "\tserver %s;\n", b);
-					strbuf_add(&servers, line, strlen(line));
-					free(line);
-					free(b);
-				}
-			}
 			xasprintf(&up, "dhis2_%s", in->name);
 			tvars_set(&lv, "upstream", up);
-			servers.buf[servers.len - 1] = '\0';
-			tvars_set(&lv, "servers", servers.buf);
-			free(servers.buf);
+			b = backend_members(p, i, 0);
+			tvars_set(&lv, "servers", b);
+			free(b);
 			if ((s = template_render_file("nginx-upstream.conf", &lv,
 			    err)) == NULL)
 				goto out;
@@ -177,10 +195,9 @@ static char *
 render_apache_site(const struct profile *p, char **err)
 {
 	struct tvars	 v, lv;
-	struct strbuf	 locs = { NULL, 0, 0 }, members;
-	char		*out = NULL, *s, *b, *line;
-	size_t		 i, a;
-	int		 node;
+	struct strbuf	 locs = { NULL, 0, 0 };
+	char		*out = NULL, *s, *b;
+	size_t		 i;
 
 	tvars_init(&v);
 	common_vars(p, &v);
@@ -192,24 +209,9 @@ render_apache_site(const struct profile *p, char **err)
 		tvars_set(&lv, "base_path", strcmp(in->base_path, "/") == 0 ?
 		    "" : in->base_path);
 		tvars_setf(&lv, "timeout", "%d", TIMEOUT_S);
-		memset(&members, 0, sizeof members);
-		if (needs_upstream(p, in)) {
-			for (a = 0; a < app_machines(p); a++) {
-				for (node = 0; node < in->nodes; node++) {
-					b = backend_address(p, i, node, a);
-					/* route = Tomcat's jvmRoute */
-					xasprintf(&line, "\t\tBalancerMember "
-					    "http://%s route=%s%d\n", b, in->name,
-					    node + 1);
-					strbuf_add(&members, line, strlen(line));
-					free(line);
-					free(b);
-				}
-			}
-			members.buf[members.len - 1] = '\0';
-		}
-		tvars_set(&lv, "balancer", members.buf ? members.buf : "");
-		free(members.buf);
+		b = needs_upstream(p, in) ? backend_members(p, i, 1) : NULL;
+		tvars_set(&lv, "balancer", b ? b : "");
+		free(b);
 		b = backend_address(p, i, 0, 0);
 		tvars_set(&lv, "backend", b);
 		free(b);
@@ -275,7 +277,7 @@ proxy_probe(struct step_ctx *ctx, struct proxy_state *st)
 {
 	const struct profile	*p = ctx->profile;
 	int			 nginx = p->proxy == PROXY_NGINX;
-	char			*err = NULL, *probe, *line, hex[65];
+	char			*err = NULL, *probe, *line;
 	char			*argv[10];
 	size_t			 i, k = 0;
 
@@ -325,10 +327,8 @@ proxy_probe(struct step_ctx *ctx, struct proxy_state *st)
 	st->pkg_missing = !step_probe_has(probe, line);
 	free(line);
 	for (i = 0; i < st->nfiles; i++) {
-		step_sha256_hex(st->files[i].content, hex);
-		xasprintf(&line, "sum=%s %s", hex, st->files[i].path);
-		st->files[i].differs = !step_probe_has(probe, line);
-		free(line);
+		st->files[i].differs = step_probe_sum_differs(probe,
+		    st->files[i].path, st->files[i].content);
 	}
 	st->enabled = step_probe_has(probe, "enabled=1");
 	st->default_on = step_probe_has(probe, "default=1");

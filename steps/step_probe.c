@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -42,6 +43,24 @@ step_sha256_hex(const char *s, char out[65])
 	EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL);
 	for (i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/*
+ * Whether the probe's "sum=SHA256 NAME" line for NAME (a path, or a label
+ * the probe script chose) says the file does not hold content.
+ */
+int
+step_probe_sum_differs(const char *probe, const char *name,
+    const char *content)
+{
+	char	*line, hex[65];
+	int	 differs;
+
+	step_sha256_hex(content, hex);
+	xasprintf(&line, "sum=%s %s", hex, name);
+	differs = !step_probe_has(probe, line);
+	free(line);
+	return differs;
 }
 
 /*

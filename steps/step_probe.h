@@ -12,6 +12,7 @@ struct step_ctx;
 /* steps/step_probe.c */
 int	 step_probe_has(const char *, const char *);
 void	 step_sha256_hex(const char *, char [65]);
+int	 step_probe_sum_differs(const char *, const char *, const char *);
 int	 step_apt_run(struct step_ctx *, char *const *);
 int	 step_apt_install(struct step_ctx *, const char *const *);
 

@@ -127,7 +127,7 @@ static int
 tls_probe(struct step_ctx *ctx, struct tls_state *st)
 {
 	const struct profile	*p = ctx->profile;
-	char			*probe, *line, *live, hex[65];
+	char			*probe, *line, *live;
 	int			 rc;
 
 	memset(st, 0, sizeof *st);
@@ -155,14 +155,9 @@ tls_probe(struct step_ctx *ctx, struct tls_state *st)
 	st->covers = step_probe_has(probe, "covers=1");
 	st->live = step_probe_has(probe, "live=1");
 	if (st->fullchain != NULL) {
-		step_sha256_hex(st->fullchain, hex);
-		xasprintf(&line, "sum=%s fullchain", hex);
-		st->provided_differs = !step_probe_has(probe, line);
-		free(line);
-		step_sha256_hex(st->privkey, hex);
-		xasprintf(&line, "sum=%s privkey", hex);
-		st->provided_differs |= !step_probe_has(probe, line);
-		free(line);
+		st->provided_differs = step_probe_sum_differs(probe,
+		    "fullchain", st->fullchain) ||
+		    step_probe_sum_differs(probe, "privkey", st->privkey);
 	}
 	free(probe);
 	return 0;

@@ -440,7 +440,7 @@ static const char probe_script[] =
 static int
 tc_probe(struct step_ctx *ctx, struct tc_state *st)
 {
-	char		**argv, *probe, *line, hex[65];
+	char		**argv, *probe, *line;
 	size_t		  i, k = 0, n;
 	int		  rc;
 
@@ -513,10 +513,8 @@ tc_probe(struct step_ctx *ctx, struct tc_state *st)
 		free(line);
 	}
 	for (i = 0; i < st->nfiles; i++) {
-		step_sha256_hex(st->files[i].content, hex);
-		xasprintf(&line, "sum=%s %s", hex, st->files[i].path);
-		st->files[i].differs = !step_probe_has(probe, line);
-		free(line);
+		st->files[i].differs = step_probe_sum_differs(probe,
+		    st->files[i].path, st->files[i].content);
 	}
 	free(probe);
 	return 0;
