@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 
 #include <newt.h>
+#include <slang.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,31 @@ tui_terminal_size(int fd, int *cols, int *rows)
 	return 0;
 }
 
+/*
+ * Why the wizard draws its boxes in plain ASCII, or NULL when it uses
+ * lines.  One rule, the same as ncurses' (and so the run dashboard's):
+ * asked for (--ascii, DHIS2_SETUP_ASCII), or the terminal's description
+ * has no line-drawing set (acsc), whatever the locale.  Slang alone would
+ * draw Unicode lines in a UTF-8 locale even then, and a serial console or
+ * an old terminal with LANG set shows them as garbage.
+ */
+const char *
+tui_ascii_reason(int asked)
+{
+	const char	*e = getenv("DHIS2_SETUP_ASCII");
+	char		*acsc;
+
+	if (asked)
+		return "--ascii";
+	if (e != NULL && *e != '\0' && strcmp(e, "0") != 0)
+		return "DHIS2_SETUP_ASCII";
+	/* After newtInit(): the terminal's description is loaded. */
+	acsc = SLtt_tgetstr("ac");
+	if (acsc == NULL || *acsc == '\0')
+		return "the terminal has no line-drawing characters";
+	return NULL;
+}
+
 static int
 size_ok(int cols, int rows)
 {
@@ -111,6 +137,19 @@ newt_start(struct wizard *w)
 	if (nc != NULL && *nc != '\0')
 		setenv("NEWT_MONO", "1", 1);
 	newtInit();
+	if (tui_ascii_reason(w->ascii) != NULL) {
+		/*
+		 * newtInit() read the terminal's description and chose the
+		 * line drawing: slang's own rule is Unicode lines in a UTF-8
+		 * locale, else the terminal's alternate character set, else
+		 * ASCII.  Without the alternate set and without Unicode it
+		 * falls to its ASCII table (+ - |); set it up again so.
+		 */
+		SLtt_Has_Alt_Charset = 0;
+		SLtt_Graphics_Char_Pairs = NULL;
+		SLtt_utf8_enable(0);
+		SLsmg_reinit_smg();
+	}
 	newtCls();
 	newtPushHelpLine(HELP_LINE);
 	ns = xcalloc(1, sizeof *ns);

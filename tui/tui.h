@@ -97,6 +97,7 @@ struct wizard {
 	char			*output;
 	char			*enc_confirm;	/* typed device name */
 	int			 tls_none_ok;	/* "lab only" acknowledged */
+	int			 ascii;		/* --ascii: boxes in plain ASCII */
 	char			 err[256];	/* message of the last set */
 };
 
@@ -119,6 +120,7 @@ char		*help_load(const char *);
 /* newt_frontend.c */
 extern const struct frontend	 newt_frontend;
 int		 tui_terminal_size(int, int *, int *);
+const char	*tui_ascii_reason(int);
 
 /* text_frontend.c */
 extern const struct frontend	 text_frontend;

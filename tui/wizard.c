@@ -1156,7 +1156,7 @@ static int
 wizard_usage(void)
 {
 	fprintf(stderr, "usage: dhis2-setup wizard [--from PROFILE] "
-	    "[--frontend newt|text] [--output PATH]\n");
+	    "[--frontend newt|text] [--output PATH] [--ascii]\n");
 	return EXIT_USAGE;
 }
 
@@ -1233,7 +1233,7 @@ cmd_wizard(int argc, char **argv)
 {
 	struct wizard	 w;
 	const char	*from = NULL, *frontend = NULL, *output = NULL, *v;
-	int		 i, rc;
+	int		 i, rc, ascii = 0;
 
 	for (i = 1; i < argc; i++) {
 		if ((v = opt_value(argc, argv, &i, "--from")) != NULL)
@@ -1242,10 +1242,13 @@ cmd_wizard(int argc, char **argv)
 			frontend = v;
 		else if ((v = opt_value(argc, argv, &i, "--output")) != NULL)
 			output = v;
+		else if (strcmp(argv[i], "--ascii") == 0)
+			ascii = 1;
 		else
 			return wizard_usage();
 	}
 	memset(&w, 0, sizeof w);
+	w.ascii = ascii;
 	if ((rc = pick_frontend(&w, frontend)) != EXIT_OK)
 		return rc;
 	if (from != NULL) {

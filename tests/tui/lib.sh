@@ -43,7 +43,8 @@ need_tmux() {
 	fi
 }
 
-# start COLSxROWS ENV-ASSIGNMENTS... -- ARGS...: run the binary in tmux.
+# start COLSxROWS ENV-ASSIGNMENTS... -- ARGS...: run the binary in tmux,
+# in a UTF-8 locale (slang's line drawing depends on it) unless overridden.
 start() {
 	size=$1
 	shift
@@ -56,7 +57,7 @@ start() {
 	starts=$((${starts:-0} + 1))
 	sock="$tmp/tmux.$starts.sock"
 	T -f /dev/null new-session -d -s w -x "${size%x*}" -y "${size#*x}" \
-	    "cd '$tmp' && env TERM=xterm $envs '$bin' $*; echo \$? > '$tmp/rc'; sleep 600"
+	    "cd '$tmp' && env TERM=xterm LANG=C.UTF-8 LC_ALL=C.UTF-8 $envs '$bin' $*; echo \$? > '$tmp/rc'; sleep 600"
 }
 screen() { T capture-pane -p -t w; }
 keys() { T send-keys -t w "$@"; sleep 0.15; }
