@@ -116,6 +116,7 @@ profile_free(struct profile *p)
 	free(p->lxc.bridge);
 	free(p->lxc.subnet);
 	free(p->lxc.release);
+	free(p->lxc.prefix);
 	free(p->releases.url);
 	free(p->releases.mirror);
 	free(p->releases.file);
@@ -177,7 +178,8 @@ profile_equal(const struct profile *a, const struct profile *b)
 		return 0;
 	if (!str_eq(a->lxc.bridge, b->lxc.bridge) ||
 	    !str_eq(a->lxc.subnet, b->lxc.subnet) ||
-	    !str_eq(a->lxc.release, b->lxc.release))
+	    !str_eq(a->lxc.release, b->lxc.release) ||
+	    !str_eq(a->lxc.prefix, b->lxc.prefix))
 		return 0;
 	if (!str_eq(a->releases.url, b->releases.url) ||
 	    !str_eq(a->releases.mirror, b->releases.mirror) ||

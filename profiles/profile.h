@@ -131,6 +131,7 @@ struct lxc_opts {
 	char		*bridge;
 	char		*subnet;	/* CIDR, e.g. 10.77.0.0/24 */
 	char		*release;	/* container distribution release */
+	char		*prefix;	/* container names: PREFIX-proxy... */
 };
 
 /* Where DHIS2 releases are looked up (the stable.json metadata). */

@@ -266,18 +266,51 @@ check_machines_unique(struct checker *c)
 	}
 }
 
+/*
+ * isolation lxc: each instance gets a container named after it, beside
+ * proxy, postgres, redis and monitor, at .100 + its index on a subnet
+ * that must hold them all.
+ */
+static void
+check_lxc_layout(struct checker *c)
+{
+	static const char *const taken[] = { "proxy", "postgres", "redis",
+	    "monitor", NULL };
+	const struct profile	*p = c->p;
+	const char		*slash;
+	size_t			 i, k;
+
+	slash = p->lxc.subnet != NULL ? strchr(p->lxc.subnet, '/') : NULL;
+	if (slash != NULL && atoi(slash + 1) > 24)
+		ERR(c, p->pos_isolation, "lxc.subnet %s is too small: the "
+		    "containers need a /24 or larger", p->lxc.subnet);
+	for (i = 0; i < p->ninstances; i++) {
+		const char *name = p->instances[i].name;
+		int	    clash = strncmp(name, "postgres-replica", 16) == 0;
+
+		for (k = 0; taken[k] != NULL; k++)
+			clash |= strcmp(name, taken[k]) == 0;
+		if (clash)
+			ERR(c, p->instances[i].pos, "instance name '%s' is "
+			    "the name of another container with isolation "
+			    "lxc; choose another", name);
+	}
+}
+
 static void
 check_isolation_options(struct checker *c)
 {
 	const struct profile	*p = c->p;
 
 	if (p->isolation != ISOLATION_LXC && (p->lxc.bridge || p->lxc.subnet ||
-	    p->lxc.release))
+	    p->lxc.release || p->lxc.prefix))
 		ERR(c, p->pos_isolation, "the lxc section is only used with "
 		    "isolation lxc");
 	if (p->isolation == ISOLATION_MACHINES && p->admin_network == NULL)
 		WARN(c, p->pos_isolation, "no admin_network: SSH will be "
 		    "allowed from anywhere on every machine");
+	if (p->isolation == ISOLATION_LXC)
+		check_lxc_layout(c);
 }
 
 static void

@@ -277,7 +277,7 @@ static int
 load_lxc(struct loader *l, const struct ynode *n)
 {
 	static const char *const keys[] = { "bridge", "subnet", "release",
-	    NULL };
+	    "prefix", NULL };
 	struct ynode	*v;
 	int		 bad = 0;
 
@@ -299,6 +299,14 @@ load_lxc(struct loader *l, const struct ynode *n)
 	if ((v = ytree_get(n, "release")) != NULL)
 		bad += get_string(l, v, "lxc.release", valid_name,
 		    "a release name like bookworm", &l->p->lxc.release) != 0;
+	if ((v = ytree_get(n, "prefix")) != NULL)
+		bad += get_string(l, v, "lxc.prefix", valid_name,
+		    "a short name like dhis", &l->p->lxc.prefix) != 0;
+	if (l->p->lxc.prefix != NULL && strlen(l->p->lxc.prefix) > 20) {
+		ERR(l, v, "lxc.prefix '%s' is longer than 20 characters; "
+		    "container names must stay short", l->p->lxc.prefix);
+		bad++;
+	}
 	return bad ? -1 : 0;
 }
 

@@ -147,13 +147,15 @@ save_tls(struct saver *s, const struct tls *t)
 static void
 save_lxc(struct saver *s, const struct lxc_opts *x)
 {
-	if (x->bridge == NULL && x->subnet == NULL && x->release == NULL)
+	if (x->bridge == NULL && x->subnet == NULL && x->release == NULL &&
+	    x->prefix == NULL)
 		return;
 	scalar(s, "lxc");
 	map_start(s);
 	kv(s, "bridge", x->bridge);
 	kv(s, "subnet", x->subnet);
 	kv(s, "release", x->release);
+	kv(s, "prefix", x->prefix);
 	map_end(s);
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -34,6 +35,8 @@ static const char	**redact_vals;
 static size_t		 redact_n;
 static __thread const char *ctx_machine;
 static __thread const char *ctx_step;
+static int		 json_fds[EVENTS_MAX_SUBS];
+static int		 json_nfds;
 
 const char *
 result_name(enum result r)
@@ -78,6 +81,7 @@ events_reset(void)
 {
 	pthread_mutex_lock(&events_lock);
 	memset(subs, 0, sizeof subs);
+	json_nfds = 0;
 	redact_vals = NULL;
 	redact_n = 0;
 	pthread_mutex_unlock(&events_lock);
@@ -330,6 +334,7 @@ plain_event(const struct event *ev, void *arg)
 			fprintf(plain.f, "[%s]   %s\n", m, ev->text);
 		break;
 	case EV_PROGRESS:
+	case EV_PLAN:
 		break;
 	case EV_RUN_END:
 		fprintf(plain.f, "%s\n", ev->text);
@@ -353,8 +358,10 @@ event_type_name(enum event_type t)
 {
 	static const char *names[] = { "run-start", "machine", "step-start",
 	    "step-result", "change", "progress", "command", "output", "note",
-	    "run-end" };
+	    "run-end", "plan" };
 
+	if ((unsigned)t >= sizeof names / sizeof names[0])
+		return "?";
 	return names[t];
 }
 
@@ -402,6 +409,10 @@ json_event(const struct event *ev, void *arg)
 	if (ev->dry_run)
 		json_object_object_add(o, "dry_run",
 		    json_object_new_boolean(1));
+	json_add_str(o, "log", ev->log);
+	if (ev->type == EV_RUN_START || ev->type == EV_RUN_END)
+		json_object_object_add(o, "time", json_object_new_int64(
+		    ev->time != 0 ? ev->time : (long long)time(NULL)));
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	len = strlen(s);
 	for (off = 0; off < len + 1; off += n) {
@@ -422,11 +433,84 @@ json_event(const struct event *ev, void *arg)
 int
 events_json_subscribe(int fd)
 {
-	static int	fds[EVENTS_MAX_SUBS];
-	static int	nfds;
-
-	if (nfds == EVENTS_MAX_SUBS)
+	if (json_nfds == EVENTS_MAX_SUBS)
 		return -1;
-	fds[nfds] = fd;
-	return events_subscribe(json_event, &fds[nfds++]);
+	json_fds[json_nfds] = fd;
+	return events_subscribe(json_event, &json_fds[json_nfds++]);
+}
+
+static const char *
+json_str(struct json_object *o, const char *k)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(o, k, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static long long
+json_num(struct json_object *o, const char *k)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		return 0;
+	return json_object_get_int64(v);
+}
+
+/* The reverse of json_event(), for 'attach' reading a run's events. */
+int
+events_json_parse(const char *line, struct event *ev, void **hold)
+{
+	struct json_object	*o, *c;
+	const char		*name, *r;
+	int			 i;
+
+	memset(ev, 0, sizeof *ev);
+	*hold = NULL;
+	if ((o = json_tokener_parse(line)) == NULL)
+		return -1;
+	if (!json_object_is_type(o, json_type_object) ||
+	    (name = json_str(o, "event")) == NULL)
+		goto bad;
+	for (i = 0; i <= EV_PLAN; i++) {
+		if (strcmp(name, event_type_name(i)) == 0)
+			break;
+	}
+	if (i > EV_PLAN)
+		goto bad;
+	ev->type = i;
+	ev->machine = json_str(o, "machine");
+	ev->step = json_str(o, "step");
+	ev->text = json_str(o, "text");
+	ev->log = json_str(o, "log");
+	if ((r = json_str(o, "result")) != NULL) {
+		for (i = 0; i < RESULT_COUNT; i++) {
+			if (strcmp(r, result_name(i)) == 0)
+				ev->result = i;
+		}
+	}
+	ev->stream = (int)json_num(o, "stream");
+	ev->done = (int)json_num(o, "done");
+	ev->total = (int)json_num(o, "total");
+	ev->time = json_num(o, "time");
+	ev->dry_run = (int)json_num(o, "dry_run");
+	if (json_object_object_get_ex(o, "counts", &c)) {
+		for (i = 0; i < RESULT_COUNT; i++)
+			ev->counts[i] = (int)json_num(c, result_name(i));
+	}
+	*hold = o;
+	return 0;
+bad:
+	json_object_put(o);
+	return -1;
+}
+
+void
+events_json_free(void *hold)
+{
+	if (hold != NULL)
+		json_object_put(hold);
 }

@@ -4,8 +4,8 @@
  * One event stream for a run: step started and finished, progress, output
  * lines, commands, notes.  Subscribers read it: the plain-line reporter
  * (no terminal), JSON lines on --events-fd, the transcript log and later
- * the ncurses dashboard.  Every text is redacted before any subscriber
- * sees it, so no subscriber can leak a secret.
+ * the ncurses dashboard (tui/dashboard.c).  Every text is redacted
+ * before any subscriber sees it, so no subscriber can leak a secret.
  */
 #ifndef EVENTS_H
 #define EVENTS_H
@@ -21,7 +21,8 @@ enum result {
 #define RESULT_COUNT	4
 
 enum event_type {
-	EV_RUN_START,		/* text: profile; total: step instances */
+	EV_RUN_START,		/* text: profile; total: step instances;
+				   log: the transcript */
 	EV_MACHINE,		/* a machine was reached (text: its facts) */
 	EV_STEP_START,
 	EV_STEP_RESULT,		/* result, text: message */
@@ -31,6 +32,8 @@ enum event_type {
 	EV_OUTPUT,		/* stream, text: one line */
 	EV_NOTE,		/* text: a warning the operator should read */
 	EV_RUN_END,		/* counts[], text: summary */
+	EV_PLAN,		/* a step instance the run will take, sent
+				   before run-start in plan order */
 };
 
 struct event {
@@ -44,6 +47,9 @@ struct event {
 	int		 total;
 	int		 counts[RESULT_COUNT];
 	int		 dry_run;
+	const char	*log;		/* run-start: the transcript's path */
+	long long	 time;		/* run-start/end read back from JSON:
+					   seconds since the epoch; 0 else */
 };
 
 /* events.c */
@@ -63,6 +69,12 @@ void	 events_change(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 int	 events_plain_subscribe(FILE *, int);
 int	 events_json_subscribe(int);
+/*
+ * One JSON line back into an event.  The strings in it belong to *hold,
+ * freed with events_json_free().  0, or -1 for a line that is not one.
+ */
+int	 events_json_parse(const char *, struct event *, void **);
+void	 events_json_free(void *);
 void	 events_reset(void);
 
 #endif

@@ -3,12 +3,11 @@
  *
  * From a profile to step instances on machines.
  *
- * single-host: the only machine is this one (local transport) unless
- *   machines: lists one, reached over SSH.
- * machines: every machine over SSH, steps chosen by its roles.
- * lxc: the host, as for single-host; its containers get their steps once
- *   the container steps exist (they will use the LXC transport through
- *   the host's).
+ * The machines are the topology's nodes (topology.c), in its order: this
+ * machine or one over SSH for single-host, every listed machine for
+ * machines, the host and its containers for lxc (a container is reached
+ * with lxc-attach through its host's transport).  Each machine gets the
+ * steps its roles call for, in registry order.
  */
 #include "config.h"
 
@@ -23,29 +22,11 @@
 #include "planner.h"
 #include "profile.h"
 #include "step.h"
+#include "topology.h"
 #include "transport.h"
 
-static unsigned
-all_roles(const struct profile *p)
-{
-	unsigned	r;
-
-	r = ROLE_BIT(ROLE_PROXY) | ROLE_BIT(ROLE_APP) |
-	    ROLE_BIT(ROLE_DATABASE);
-	if (p->redis)
-		r |= ROLE_BIT(ROLE_REDIS);
-	if (p->monitoring != MONITORING_NONE)
-		r |= ROLE_BIT(ROLE_MONITOR);
-	if (p->backups.enabled)
-		r |= ROLE_BIT(ROLE_BACKUP);
-	if (p->database.replicas > 0)
-		r |= ROLE_BIT(ROLE_REPLICA);
-	return r;
-}
-
 static struct plan_machine *
-plan_add_machine(struct plan *pl, const char *name, enum plan_transport kind,
-    const struct machine *m, unsigned roles)
+plan_add_machine(struct plan *pl, const struct topo_node *n)
 {
 	struct plan_machine	*pm;
 
@@ -53,10 +34,22 @@ plan_add_machine(struct plan *pl, const char *name, enum plan_transport kind,
 	    sizeof *pl->machines);
 	pm = &pl->machines[pl->nmachines++];
 	memset(pm, 0, sizeof *pm);
-	pm->name = xstrdup(name);
-	pm->kind = kind;
-	pm->m = m;
-	pm->roles = roles;
+	pm->name = xstrdup(n->name);
+	pm->m = n->m;
+	pm->roles = n->roles;
+	switch (n->kind) {
+	case TOPO_LOCAL:
+		pm->kind = PLAN_LOCAL;
+		break;
+	case TOPO_SSH:
+		pm->kind = PLAN_SSH;
+		break;
+	case TOPO_CONTAINER:
+		pm->kind = PLAN_LXC;
+		pm->lxc_name = xstrdup(n->name);
+		pm->parent = n->host;
+		break;
+	}
 	return pm;
 }
 
@@ -77,6 +70,27 @@ plan_find(const struct plan *pl, size_t machine, const char *step,
 }
 
 static void
+plan_add_dep(struct plan_step *ps, size_t dep)
+{
+	size_t	i;
+
+	for (i = 0; i < ps->ndeps; i++) {
+		if (ps->deps[i] == dep)
+			return;
+	}
+	ps->deps = xreallocarray(ps->deps, ps->ndeps + 1, sizeof *ps->deps);
+	ps->deps[ps->ndeps++] = dep;
+}
+
+static int
+step_wanted(const struct step *s, const struct topo_node *n)
+{
+	if ((s->flags & STEP_LXC_HOST) && !n->lxc_host)
+		return 0;
+	return s->roles == 0 || (s->roles & n->roles) != 0;
+}
+
+static void
 plan_add_steps(struct plan *pl, size_t mi)
 {
 	const struct step	*s;
@@ -85,7 +99,7 @@ plan_add_steps(struct plan *pl, size_t mi)
 
 	for (i = 0; i < steps_count; i++) {
 		s = steps_all[i];
-		if (s->roles != 0 && (s->roles & pl->machines[mi].roles) == 0)
+		if (!step_wanted(s, &pl->topo.nodes[mi]))
 			continue;
 		pl->steps = xreallocarray(pl->steps, pl->nsteps + 1,
 		    sizeof *pl->steps);
@@ -94,13 +108,47 @@ plan_add_steps(struct plan *pl, size_t mi)
 		ps->step = s;
 		ps->machine = mi;
 		for (k = 0; s->after != NULL && s->after[k] != NULL; k++) {
-			if (plan_find(pl, mi, s->after[k], &dep) == -1)
-				continue;
-			ps->deps = xreallocarray(ps->deps, ps->ndeps + 1,
-			    sizeof *ps->deps);
-			ps->deps[ps->ndeps++] = dep;
+			if (plan_find(pl, mi, s->after[k], &dep) == 0)
+				plan_add_dep(ps, dep);
 		}
 		pl->nsteps++;
+	}
+}
+
+/*
+ * Needs across machines: a container's steps wait for its host's lxc
+ * step (which makes the container); a step's after_anywhere names steps
+ * that must be done on every machine that has them (war needs the
+ * databases made); a STEP_LAST step (verify) waits for everything else.
+ */
+static void
+plan_add_cross_deps(struct plan *pl)
+{
+	struct plan_step	*ps;
+	const struct step	*s;
+	size_t			 i, k, j, dep;
+
+	for (i = 0; i < pl->nsteps; i++) {
+		ps = &pl->steps[i];
+		s = ps->step;
+		if (pl->machines[ps->machine].kind == PLAN_LXC &&
+		    plan_find(pl, pl->machines[ps->machine].parent, "lxc",
+		    &dep) == 0)
+			plan_add_dep(ps, dep);
+		for (k = 0; s->after_anywhere != NULL &&
+		    s->after_anywhere[k] != NULL; k++) {
+			for (j = 0; j < pl->nsteps; j++) {
+				if (strcmp(pl->steps[j].step->name,
+				    s->after_anywhere[k]) == 0 && j != i)
+					plan_add_dep(ps, j);
+			}
+		}
+		if (!(s->flags & STEP_LAST))
+			continue;
+		for (j = 0; j < pl->nsteps; j++) {
+			if (j != i && !(pl->steps[j].step->flags & STEP_LAST))
+				plan_add_dep(ps, j);
+		}
 	}
 }
 
@@ -110,28 +158,13 @@ plan_build(struct plan *pl, const struct profile *p, char **err)
 	size_t	i;
 
 	memset(pl, 0, sizeof *pl);
-	switch (p->isolation) {
-	case ISOLATION_SINGLE_HOST:
-	case ISOLATION_LXC:
-		if (p->nmachines > 0)
-			plan_add_machine(pl, p->machines[0].name, PLAN_SSH,
-			    &p->machines[0], all_roles(p));
-		else
-			plan_add_machine(pl, "local", PLAN_LOCAL, NULL,
-			    all_roles(p));
-		break;
-	case ISOLATION_MACHINES:
-		for (i = 0; i < p->nmachines; i++)
-			plan_add_machine(pl, p->machines[i].name, PLAN_SSH,
-			    &p->machines[i], p->machines[i].roles);
-		break;
-	}
-	if (pl->nmachines == 0) {
-		xasprintf(err, "the profile names no machine to run on");
+	if (topology_build(&pl->topo, p, err) == -1)
 		return -1;
-	}
+	for (i = 0; i < pl->topo.nnodes; i++)
+		plan_add_machine(pl, &pl->topo.nodes[i]);
 	for (i = 0; i < pl->nmachines; i++)
 		plan_add_steps(pl, i);
+	plan_add_cross_deps(pl);
 	return 0;
 }
 
@@ -223,6 +256,7 @@ plan_free(struct plan *pl)
 	}
 	free(pl->machines);
 	free(pl->steps);
+	topology_free(&pl->topo);
 	memset(pl, 0, sizeof *pl);
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "events.h"
+#include "topology.h"
 
 struct profile;
 struct machine;
@@ -58,6 +59,7 @@ struct plan_step {
 };
 
 struct plan {
+	struct topology		 topo;		/* machine i is node i */
 	struct plan_machine	*machines;
 	size_t			 nmachines;
 	struct plan_step	*steps;

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,12 @@ struct ssh_data {
 	int		 keepalive;
 	ssh_session	 s;
 	sftp_session	 sftp;
+	/*
+	 * A libssh session is not for concurrent use, and the containers
+	 * of an LXC host over SSH share their host's: one user at a time
+	 * (recursive: put asks run for ids).
+	 */
+	pthread_mutex_t	 lock;
 };
 
 static char *
@@ -225,12 +232,14 @@ tcp_keepalive(struct ssh_data *d)
 }
 
 static int
-ssh_open(struct transport *t, char **err)
+ssh_open_locked(struct transport *t, char **err)
 {
 	struct ssh_data	*d = t->data;
 	long		 timeout = SSH_CONNECT_TIMEOUT;
 	int		 no = 0, yes = 1;
 
+	if (d->s != NULL)	/* another user of the session opened it */
+		return 0;
 	if ((d->s = ssh_new()) == NULL)
 		fatalx("out of memory");
 	ssh_options_set(d->s, SSH_OPTIONS_HOST, d->host);
@@ -264,6 +273,18 @@ fail:
 }
 
 static int
+ssh_open(struct transport *t, char **err)
+{
+	struct ssh_data	*d = t->data;
+	int		 rc;
+
+	pthread_mutex_lock(&d->lock);
+	rc = ssh_open_locked(t, err);
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+static int
 channel_write_all(ssh_channel ch, const void *buf, size_t len)
 {
 	const char	*p = buf;
@@ -280,7 +301,7 @@ channel_write_all(ssh_channel ch, const void *buf, size_t len)
 }
 
 static int
-ssh_run(struct transport *t, char *const *argv, const void *in,
+ssh_run_locked(struct transport *t, char *const *argv, const void *in,
     size_t inlen, struct transport_output *out, char **err)
 {
 	struct ssh_data		*d = t->data;
@@ -350,6 +371,19 @@ fail:
 }
 
 static int
+ssh_run(struct transport *t, char *const *argv, const void *in,
+    size_t inlen, struct transport_output *out, char **err)
+{
+	struct ssh_data	*d = t->data;
+	int		 rc;
+
+	pthread_mutex_lock(&d->lock);
+	rc = ssh_run_locked(t, argv, in, inlen, out, err);
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+static int
 sftp_ready(struct transport *t, struct ssh_data *d, char **err)
 {
 	if (d->sftp != NULL)
@@ -402,8 +436,8 @@ static const char ssh_finish_script[] =
     "ln -- \"$1\" \"$1.prev\"; fi && mv -f -- \"$2\" \"$1\"";
 
 static int
-ssh_put(struct transport *t, const char *path, const void *buf, size_t len,
-    mode_t mode, const char *owner, const char *group, char **err)
+ssh_put_locked(struct transport *t, const char *path, const void *buf,
+    size_t len, mode_t mode, const char *owner, const char *group, char **err)
 {
 	struct ssh_data	*d = t->data;
 	sftp_file	 f;
@@ -459,7 +493,20 @@ out:
 }
 
 static int
-ssh_get(struct transport *t, const char *path, char **buf, size_t *len,
+ssh_put(struct transport *t, const char *path, const void *buf, size_t len,
+    mode_t mode, const char *owner, const char *group, char **err)
+{
+	struct ssh_data	*d = t->data;
+	int		 rc;
+
+	pthread_mutex_lock(&d->lock);
+	rc = ssh_put_locked(t, path, buf, len, mode, owner, group, err);
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+static int
+ssh_get_locked(struct transport *t, const char *path, char **buf, size_t *len,
     char **err)
 {
 	struct ssh_data	*d = t->data;
@@ -506,6 +553,19 @@ ssh_get(struct transport *t, const char *path, char **buf, size_t *len,
 	return 0;
 }
 
+static int
+ssh_get(struct transport *t, const char *path, char **buf, size_t *len,
+    char **err)
+{
+	struct ssh_data	*d = t->data;
+	int		 rc;
+
+	pthread_mutex_lock(&d->lock);
+	rc = ssh_get_locked(t, path, buf, len, err);
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
 static void
 ssh_close(struct transport *t)
 {
@@ -523,6 +583,7 @@ ssh_close(struct transport *t)
 	free(d->user);
 	free(d->key);
 	free(d->known_hosts);
+	pthread_mutex_destroy(&d->lock);
 	free(d);
 	t->data = NULL;
 }
@@ -553,6 +614,14 @@ transport_ssh_new(const char *name, const struct ssh_target *st)
 	d->confirm_arg = st->confirm_arg;
 	d->keepalive = st->keepalive > 0 ? st->keepalive :
 	    SSH_KEEPALIVE_DEFAULT;
+	{
+		pthread_mutexattr_t a;
+
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&d->lock, &a);
+		pthread_mutexattr_destroy(&a);
+	}
 	t->ops = &ssh_ops;
 	t->name = xstrdup(name);
 	t->data = d;

@@ -29,6 +29,7 @@
 #include "scram.h"
 #include "secrets.h"
 #include "step.h"
+#include "topology.h"
 #include "step_probe.h"
 #include "transport.h"
 #include "tuning.h"
@@ -103,6 +104,35 @@ single_host(const struct profile *p)
 	return p->isolation == ISOLATION_SINGLE_HOST;
 }
 
+/*
+ * Does PostgreSQL share this machine's RAM with Tomcat?  On one server,
+ * when this machine also plays app, and in LXC containers, which all see
+ * (and share) the host's memory.
+ */
+static int
+shares_ram(struct step_ctx *ctx)
+{
+	return single_host(ctx->profile) ||
+	    ctx->profile->isolation == ISOLATION_LXC ||
+	    (ctx->roles & ROLE_BIT(ROLE_APP));
+}
+
+/* Does any client reach this database over a network? */
+static int
+clients_cross_network(struct step_ctx *ctx)
+{
+	const struct topology	*t = ctx->topo;
+	size_t			 i;
+
+	for (i = 0; i < t->nnodes; i++) {
+		if ((t->nodes[i].roles & (ROLE_BIT(ROLE_APP) |
+		    ROLE_BIT(ROLE_REPLICA))) &&
+		    topo_crosses_network(t, i, ctx->node))
+			return 1;
+	}
+	return 0;
+}
+
 /* RAM PostgreSQL gets on this machine: all of it, or its share. */
 static long long
 database_ram_mb(struct step_ctx *ctx)
@@ -110,10 +140,24 @@ database_ram_mb(struct step_ctx *ctx)
 	const struct facts	*f = step_facts(ctx);
 	long long		 db, app;
 
-	memory_split(f->mem_mb > 0 ? f->mem_mb : 4096,
-	    single_host(ctx->profile) || (ctx->roles & ROLE_BIT(ROLE_APP)),
+	memory_split(f->mem_mb > 0 ? f->mem_mb : 4096, shares_ram(ctx),
 	    ctx->profile->ninstances, &db, &app);
 	return db;
+}
+
+/* Are all its clients on this machine? */
+static int
+local_clients_only(struct step_ctx *ctx)
+{
+	const struct topology	*t = ctx->topo;
+	size_t			 i;
+
+	for (i = 0; i < t->nnodes; i++) {
+		if (i != ctx->node && (t->nodes[i].roles &
+		    (ROLE_BIT(ROLE_APP) | ROLE_BIT(ROLE_REPLICA))))
+			return 0;
+	}
+	return 1;
 }
 
 static char *
@@ -128,13 +172,14 @@ wanted_conf(struct step_ctx *ctx)
 	tuning = pg_settings_conf(&s);
 	/*
 	 * On one server only Tomcat on the same host connects; elsewhere
-	 * PostgreSQL listens on the network, with TLS, and the firewall
-	 * and pg_hba.conf narrow it down to the application hosts.
+	 * PostgreSQL listens on the network, with TLS where its clients
+	 * cross one, and the firewall and pg_hba.conf narrow it down to the
+	 * application hosts.
 	 */
 	xasprintf(&out, "%s# Derived from %lld MB of RAM for the database.\n"
 	    "listen_addresses = '%s'\n%s", tuning, ram,
-	    single_host(ctx->profile) ? "localhost" : "*",
-	    single_host(ctx->profile) ? "" : "ssl = on\n");
+	    local_clients_only(ctx) ? "localhost" : "*",
+	    clients_cross_network(ctx) ? "ssl = on\n" : "");
 	free(tuning);
 	return out;
 }
@@ -181,6 +226,7 @@ wanted_hba(struct step_ctx *ctx)
 	    "local   all             postgres                "
 	    "                                peer\n";
 	const struct profile	*p = ctx->profile;
+	const struct topology	*t = ctx->topo;
 	struct strbuf		 sb = { NULL, 0, 0 };
 	size_t			 i, m;
 
@@ -188,17 +234,20 @@ wanted_hba(struct step_ctx *ctx)
 	for (i = 0; i < p->ninstances; i++) {
 		const struct instance *in = &p->instances[i];
 
-		if (single_host(p) || p->nmachines == 0) {
-			hba_line(&sb, "host", instance_db_name(in), in->name,
-			    "127.0.0.1");
-			hba_line(&sb, "host", instance_db_name(in), in->name,
-			    "::1");
-			continue;
-		}
-		for (m = 0; m < p->nmachines; m++) {
-			if (p->machines[m].roles & ROLE_BIT(ROLE_APP))
-				hba_line(&sb, "hostssl", instance_db_name(in),
-				    in->name, p->machines[m].address);
+		for (m = 0; m < t->nnodes; m++) {
+			if (!topo_runs_instance(t, m, i))
+				continue;
+			if (m == ctx->node) {
+				hba_line(&sb, "host", instance_db_name(in),
+				    in->name, "127.0.0.1");
+				hba_line(&sb, "host", instance_db_name(in),
+				    in->name, "::1");
+				continue;
+			}
+			/* Only TLS where the connection crosses a network. */
+			hba_line(&sb, topo_crosses_network(t, m, ctx->node) ?
+			    "hostssl" : "host", instance_db_name(in), in->name,
+			    t->nodes[m].address);
 		}
 	}
 	return sb.buf;

@@ -21,6 +21,7 @@
 #include "profile.h"
 #include "proxy.h"
 #include "step.h"
+#include "topology.h"
 #include "step_probe.h"
 #include "template.h"
 #include "tomcat.h"
@@ -46,36 +47,34 @@ struct proxy_state {
 	int			 active;
 };
 
-/* host:port of node of instance i as the proxy reaches it. */
+/*
+ * host:port of Tomcat node `node` of instance i on app machine `host`
+ * (a topology node), as the proxy reaches it.
+ */
 static char *
-backend_address(const struct profile *p, size_t i, int node, size_t app)
+backend_address(struct step_ctx *ctx, size_t i, int node, size_t host)
 {
-	char			*out;
-	const char		*host = "127.0.0.1";
-	size_t			 m, k = 0;
+	char	*out;
 
-	if (p->isolation == ISOLATION_MACHINES) {
-		for (m = 0; m < p->nmachines; m++) {
-			if (!(p->machines[m].roles & ROLE_BIT(ROLE_APP)))
-				continue;
-			if (k++ == app)
-				host = p->machines[m].address;
-		}
-	}
-	xasprintf(&out, "%s:%d", host, instance_port(p, i, node));
+	xasprintf(&out, "%s:%d", topo_reach(ctx->topo, ctx->node, host),
+	    instance_port(ctx->profile, i, node));
 	return out;
 }
 
+/* The app machines that run instance i, and the first of them. */
 static size_t
-app_machines(const struct profile *p)
+instance_hosts(struct step_ctx *ctx, size_t i, size_t *first)
 {
 	size_t	m, n = 0;
 
-	if (p->isolation != ISOLATION_MACHINES)
-		return 1;
-	for (m = 0; m < p->nmachines; m++)
-		n += (p->machines[m].roles & ROLE_BIT(ROLE_APP)) != 0;
-	return n > 0 ? n : 1;
+	*first = ctx->node;
+	for (m = ctx->topo->nnodes; m-- > 0;) {
+		if (topo_runs_instance(ctx->topo, m, i)) {
+			*first = m;
+			n++;
+		}
+	}
+	return n;
 }
 
 static void
@@ -100,9 +99,21 @@ common_vars(const struct profile *p, struct tvars *v)
 
 /* Instances with more than one backend get a sticky upstream. */
 static int
-needs_upstream(const struct profile *p, const struct instance *in)
+needs_upstream(struct step_ctx *ctx, size_t i)
 {
-	return in->nodes * app_machines(p) > 1;
+	size_t	first;
+
+	return ctx->profile->instances[i].nodes *
+	    instance_hosts(ctx, i, &first) > 1;
+}
+
+static char *
+first_backend(struct step_ctx *ctx, size_t i)
+{
+	size_t	first;
+
+	instance_hosts(ctx, i, &first);
+	return backend_address(ctx, i, 0, first);
 }
 
 /*
@@ -110,17 +121,19 @@ needs_upstream(const struct profile *p, const struct instance *in)
  * apache2 balancer (whose route is Tomcat's jvmRoute); no final newline.
  */
 static char *
-backend_members(const struct profile *p, size_t i, int apache)
+backend_members(struct step_ctx *ctx, size_t i, int apache)
 {
-	const struct instance	*in = &p->instances[i];
+	const struct instance	*in = &ctx->profile->instances[i];
 	struct strbuf		 sb = { NULL, 0, 0 };
 	char			*b, *line;
 	size_t			 a;
 	int			 node;
 
-	for (a = 0; a < app_machines(p); a++) {
+	for (a = 0; a < ctx->topo->nnodes; a++) {
+		if (!topo_runs_instance(ctx->topo, a, i))
+			continue;
 		for (node = 0; node < in->nodes; node++) {
-			b = backend_address(p, i, node, a);
+			b = backend_address(ctx, i, node, a);
 			if (apache)
 				xasprintf(&line, "\t\tBalancerMember http://%s "
 				    "route=%s%d\n", b, in->name, node + 1);
@@ -136,8 +149,9 @@ backend_members(const struct profile *p, size_t i, int apache)
 }
 
 static char *
-render_nginx_site(const struct profile *p, char **err)
+render_nginx_site(struct step_ctx *ctx, char **err)
 {
+	const struct profile	*p = ctx->profile;
 	struct tvars	 v, lv;
 	struct strbuf	 locs = { NULL, 0, 0 }, ups = { NULL, 0, 0 };
 	char		*out = NULL, *s, *b;
@@ -156,10 +170,10 @@ render_nginx_site(const struct profile *p, char **err)
 		tvars_set(&lv, "redirect_bare", strcmp(in->base_path, "/") ?
 		    "1" : "");
 		tvars_set(&lv, "snippet", "/etc/nginx/snippets/dhis2-proxy.conf");
-		if (needs_upstream(p, in)) {
+		if (needs_upstream(ctx, i)) {
 			xasprintf(&up, "dhis2_%s", in->name);
 			tvars_set(&lv, "upstream", up);
-			b = backend_members(p, i, 0);
+			b = backend_members(ctx, i, 0);
 			tvars_set(&lv, "servers", b);
 			free(b);
 			if ((s = template_render_file("nginx-upstream.conf", &lv,
@@ -170,7 +184,7 @@ render_nginx_site(const struct profile *p, char **err)
 			tvars_set(&lv, "backend", up);
 			free(up);
 		} else {
-			b = backend_address(p, i, 0, 0);
+			b = first_backend(ctx, i);
 			tvars_set(&lv, "backend", b);
 			free(b);
 		}
@@ -192,8 +206,9 @@ out:
 }
 
 static char *
-render_apache_site(const struct profile *p, char **err)
+render_apache_site(struct step_ctx *ctx, char **err)
 {
+	const struct profile	*p = ctx->profile;
 	struct tvars	 v, lv;
 	struct strbuf	 locs = { NULL, 0, 0 };
 	char		*out = NULL, *s, *b;
@@ -209,10 +224,10 @@ render_apache_site(const struct profile *p, char **err)
 		tvars_set(&lv, "base_path", strcmp(in->base_path, "/") == 0 ?
 		    "" : in->base_path);
 		tvars_setf(&lv, "timeout", "%d", TIMEOUT_S);
-		b = needs_upstream(p, in) ? backend_members(p, i, 1) : NULL;
+		b = needs_upstream(ctx, i) ? backend_members(ctx, i, 1) : NULL;
 		tvars_set(&lv, "balancer", b ? b : "");
 		free(b);
-		b = backend_address(p, i, 0, 0);
+		b = first_backend(ctx, i);
 		tvars_set(&lv, "backend", b);
 		free(b);
 		s = template_render_file("apache2-location.conf", &lv, err);
@@ -285,8 +300,8 @@ proxy_probe(struct step_ctx *ctx, struct proxy_state *st)
 	st->pkg = nginx ? "nginx" : "apache2";
 	st->files[0].path = nginx ? "/etc/nginx/sites-available/dhis2" :
 	    "/etc/apache2/sites-available/dhis2.conf";
-	st->files[0].content = nginx ? render_nginx_site(p, &err) :
-	    render_apache_site(p, &err);
+	st->files[0].content = nginx ? render_nginx_site(ctx, &err) :
+	    render_apache_site(ctx, &err);
 	st->nfiles = 1;
 	if (st->files[0].content == NULL) {
 		step_fail(ctx, "%s", err);

@@ -30,12 +30,15 @@ struct profile;
 struct secrets;
 struct transport;
 struct facts;
+struct topology;
 
 struct step_ctx {
 	const struct profile	*profile;
 	const struct secrets	*secrets;
 	struct transport	*t;
 	const char		*machine;	/* its name */
+	const struct topology	*topo;		/* every node, where it is */
+	size_t			 node;		/* this machine's node */
 	unsigned		 roles;		/* ROLE_BIT()s it plays */
 	int			 dry_run;
 	char			*msg;		/* the result's message */
@@ -43,11 +46,16 @@ struct step_ctx {
 	int			 notes;
 };
 
+#define STEP_LXC_HOST	0x1	/* only on the host of LXC containers */
+#define STEP_LAST	0x2	/* after every other step everywhere */
+
 struct step {
 	const char		 *name;
 	unsigned		  roles;	/* ROLE_BIT()s; 0: every machine */
+	unsigned		  flags;	/* STEP_* */
 	const char		 *summary;
 	const char *const	 *after;	/* steps it needs on its machine */
+	const char *const	 *after_anywhere; /* ... on every machine */
 	enum result		(*check)(struct step_ctx *);
 	enum result		(*apply)(struct step_ctx *);
 	enum result		(*verify)(struct step_ctx *);

@@ -24,6 +24,7 @@
 #include "step_probe.h"
 #include "template.h"
 #include "tomcat.h"
+#include "topology.h"
 #include "transport.h"
 #include "tuning.h"
 
@@ -92,9 +93,39 @@ tomcat_paths(const struct instance *in, int node, struct tomcat_paths *tp)
 	    strcmp(in->base_path, "/") == 0 ? "ROOT" : in->base_path + 1);
 }
 
+/* Does this machine run instance i?  (With isolation lxc, each its own.) */
+int
+tomcat_runs_here(struct step_ctx *ctx, size_t i)
+{
+	return topo_runs_instance(ctx->topo, ctx->node, i);
+}
+
 /* Tomcats of all instances on this machine, for the heap split. */
 static size_t
-tomcats_here(const struct profile *p)
+tomcats_here(struct step_ctx *ctx)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < ctx->profile->ninstances; i++) {
+		if (tomcat_runs_here(ctx, i))
+			n += ctx->profile->instances[i].nodes;
+	}
+	return n;
+}
+
+/* Instances on this machine, for the memory split. */
+static size_t
+instances_here(struct step_ctx *ctx)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < ctx->profile->ninstances; i++)
+		n += tomcat_runs_here(ctx, i);
+	return n;
+}
+
+static size_t
+tomcats_all(const struct profile *p)
 {
 	size_t	i, n = 0;
 
@@ -111,41 +142,60 @@ heap_mb(struct step_ctx *ctx, const struct instance *in)
 
 	if (in->heap_mb > 0)
 		return in->heap_mb;
+	/*
+	 * Containers see (and share) the whole host's RAM, so with
+	 * isolation lxc the split is the one server's; elsewhere the
+	 * database takes its share only where it runs too.
+	 */
 	memory_split(f->mem_mb > 0 ? f->mem_mb : 4096,
-	    (ctx->roles & ROLE_BIT(ROLE_DATABASE)) != 0, ctx->profile->ninstances,
-	    &db, &app);
-	return tomcat_heap_mb(app, tomcats_here(ctx->profile));
+	    (ctx->roles & ROLE_BIT(ROLE_DATABASE)) != 0 ||
+	    ctx->profile->isolation == ISOLATION_LXC,
+	    ctx->profile->isolation == ISOLATION_LXC ?
+	    ctx->profile->ninstances : instances_here(ctx), &db, &app);
+	if (ctx->profile->isolation == ISOLATION_LXC)
+		return tomcat_heap_mb(app, tomcats_all(ctx->profile));
+	return tomcat_heap_mb(app, tomcats_here(ctx));
 }
 
-/* Where the instance's database is, seen from this machine. */
-static const char *
-database_host(const struct profile *p)
+/* Is the database on another machine (or container)? */
+static int
+database_elsewhere(struct step_ctx *ctx)
 {
-	const struct machine	*m;
+	size_t	n = topo_role_node(ctx->topo, ROLE_DATABASE);
 
-	if (p->isolation == ISOLATION_SINGLE_HOST)
+	return n != TOPO_NONE && n != ctx->node;
+}
+
+/* Where a role's node is, seen from this machine; loopback by name. */
+static const char *
+role_host(struct step_ctx *ctx, enum role r)
+{
+	size_t	n = topo_role_node(ctx->topo, r);
+
+	if (n == TOPO_NONE || n == ctx->node)
 		return "localhost";
-	m = profile_machine_for_role(p, ROLE_DATABASE);
-	return m != NULL ? m->address : "localhost";
+	return ctx->topo->nodes[n].address;
 }
 
 static void
-replica_lines(const struct profile *p, const struct instance *in,
+replica_lines(struct step_ctx *ctx, const struct instance *in,
     const char *password, struct strbuf *sb)
 {
-	char	*line;
-	size_t	 m;
-	int	 k = 0;
+	const struct topology	*t = ctx->topo;
+	char			*line;
+	size_t			 m;
+	int			 k = 0;
 
-	for (m = 0; m < p->nmachines && k < 5; m++) {
-		if (!(p->machines[m].roles & ROLE_BIT(ROLE_REPLICA)))
+	for (m = 0; m < t->nnodes && k < 5; m++) {
+		if (!(t->nodes[m].roles & ROLE_BIT(ROLE_REPLICA)))
 			continue;
 		k++;
 		xasprintf(&line, "read%d.connection.url = jdbc:postgresql://%s:"
-		    "5432/%s?sslmode=require\nread%d.connection.username = %s\n"
+		    "5432/%s%s\nread%d.connection.username = %s\n"
 		    "read%d.connection.password = %s\n", k,
-		    p->machines[m].address, instance_db_name(in), k, in->name,
-		    k, password);
+		    topo_reach(t, ctx->node, m), instance_db_name(in),
+		    topo_crosses_network(t, ctx->node, m) ? "?sslmode=require" :
+		    "", k, in->name, k, password);
 		strbuf_add(sb, line, strlen(line));
 		secure_wipe(line, strlen(line));
 		free(line);
@@ -173,7 +223,6 @@ render_dhis_conf(struct step_ctx *ctx, const struct instance *in,
     const struct tomcat_paths *tp)
 {
 	const struct profile	*p = ctx->profile;
-	const struct machine	*redis;
 	struct tvars		 v;
 	struct strbuf		 rep = { NULL, 0, 0 };
 	const char		*dbpw, *enc, *redispw;
@@ -190,11 +239,11 @@ render_dhis_conf(struct step_ctx *ctx, const struct instance *in,
 	tvars_init(&v);
 	tvars_set(&v, "name", in->name);
 	tvars_set(&v, "user", tp->user);
-	tvars_set(&v, "db_host", database_host(p));
+	tvars_set(&v, "db_host", role_host(ctx, ROLE_DATABASE));
 	tvars_set(&v, "db_port", "5432");
 	tvars_set(&v, "db_name", instance_db_name(in));
-	tvars_set(&v, "db_ssl", p->isolation == ISOLATION_SINGLE_HOST ? "" :
-	    "1");
+	tvars_set(&v, "db_ssl", topo_crosses_network(ctx->topo, ctx->node,
+	    topo_role_node(ctx->topo, ROLE_DATABASE)) ? "1" : "");
 	tvars_set(&v, "db_user", in->name);
 	tvars_set(&v, "db_password", dbpw);
 	tvars_set(&v, "pool_hikari", dhis2_version_cmp(in->version, "2.38") >=
@@ -207,12 +256,10 @@ render_dhis_conf(struct step_ctx *ctx, const struct instance *in,
 	tvars_set(&v, "monitoring", p->monitoring == MONITORING_PROMETHEUS ?
 	    "1" : "");
 	tvars_set(&v, "redis", p->redis ? "1" : "");
-	redis = profile_machine_for_role(p, ROLE_REDIS);
-	tvars_set(&v, "redis_host", redis != NULL ? redis->address :
-	    "localhost");
+	tvars_set(&v, "redis_host", role_host(ctx, ROLE_REDIS));
 	tvars_set(&v, "redis_port", "6379");
 	tvars_set(&v, "redis_password", redispw);
-	replica_lines(p, in, dbpw, &rep);
+	replica_lines(ctx, in, dbpw, &rep);
 	tvars_set(&v, "replicas", rep.buf != NULL ? rep.buf : "");
 	if (rep.buf != NULL)
 		secure_wipe(rep.buf, rep.len);
@@ -239,9 +286,9 @@ render_server_xml(struct step_ctx *ctx, size_t i, int node,
 
 	tvars_init(&v);
 	tvars_set(&v, "name", in->name);
-	/* On one server only the local proxy talks to Tomcat. */
-	tvars_set(&v, "listen", p->isolation == ISOLATION_SINGLE_HOST ?
-	    "127.0.0.1" : "0.0.0.0");
+	/* Where the proxy is on this machine, only it talks to Tomcat. */
+	tvars_set(&v, "listen", topo_role_node(ctx->topo, ROLE_PROXY) ==
+	    ctx->node ? "127.0.0.1" : "0.0.0.0");
 	tvars_setf(&v, "port", "%d", instance_port(p, i, node));
 	tvars_set(&v, "https", p->tls.mode == TLS_NONE ? "" : "1");
 	tvars_set(&v, "fqdn", p->fqdn ? p->fqdn : "localhost");
@@ -313,6 +360,7 @@ struct tc_state {
 	int			 java_missing;
 	int			 tomcat_missing;
 	int			 migration_missing;
+	int			 client_missing;	/* psql for verify */
 	struct tc_file		*files;
 	size_t			 nfiles;
 	struct tc_node		*nodes;
@@ -368,19 +416,21 @@ tc_wanted(struct step_ctx *ctx, struct tc_state *st)
 	struct tomcat_paths	 tp;
 	char			*why = NULL, *c, path[256];
 	size_t			 i;
-	int			 node;
+	int			 node, chosen = 0;
 
 	/* One Java and Tomcat per machine: the newest instance decides. */
 	for (i = 0; i < p->ninstances; i++) {
 		struct tomcat_choice c1;
 
+		if (!tomcat_runs_here(ctx, i))
+			continue;
 		if (tomcat_choose(step_facts(ctx), p->instances[i].version, &c1,
 		    &why) == -1) {
 			step_fail(ctx, "%s", why);
 			free(why);
 			return -1;
 		}
-		if (i == 0 || c1.tomcat > st->c.tomcat ||
+		if (chosen++ == 0 || c1.tomcat > st->c.tomcat ||
 		    c1.java > st->c.java)
 			st->c = c1;
 		st->c.migrate |= c1.migrate && st->c.tomcat == 10;
@@ -388,6 +438,8 @@ tc_wanted(struct step_ctx *ctx, struct tc_state *st)
 	for (i = 0; i < p->ninstances; i++) {
 		const struct instance *in = &p->instances[i];
 
+		if (!tomcat_runs_here(ctx, i))
+			continue;
 		for (node = 0; node < in->nodes; node++) {
 			tomcat_paths(in, node, &tp);
 			st->nodes = xreallocarray(st->nodes, st->nnodes + 1,
@@ -456,6 +508,7 @@ tc_probe(struct step_ctx *ctx, struct tc_state *st)
 	argv[k++] = st->c.java_pkg;
 	argv[k++] = st->c.tomcat_pkg;
 	argv[k++] = "tomcat-jakartaee-migration";
+	argv[k++] = "postgresql-client";
 	argv[k++] = "--";
 	for (i = 0; i < st->nnodes; i++) {
 		if (i == 0 || strcmp(st->nodes[i].tp.user,
@@ -487,6 +540,8 @@ tc_probe(struct step_ctx *ctx, struct tc_state *st)
 	free(line);
 	st->migration_missing = st->c.migrate && !step_probe_has(probe,
 	    "pkg=tomcat-jakartaee-migration ii ");
+	st->client_missing = database_elsewhere(ctx) && !step_probe_has(probe,
+	    "pkg=postgresql-client ii ");
 	for (i = 0; i < st->nnodes; i++) {
 		const char *user = st->nodes[i].tp.user;
 		const char *unit = st->nodes[i].tp.unit_name;
@@ -537,6 +592,9 @@ tc_check(struct step_ctx *ctx)
 	if (st.migration_missing)
 		step_would(ctx, "install package tomcat-jakartaee-migration "
 		    "(javax WAR on Tomcat 10)");
+	if (st.client_missing)
+		step_would(ctx, "install package postgresql-client (verify "
+		    "reaches the database from here with libpq)");
 	for (i = 0; i < st.nusers_missing; i++)
 		step_would(ctx, "create the service user %s",
 		    st.users_missing[i]);
@@ -566,7 +624,7 @@ tc_check(struct step_ctx *ctx)
 static int
 tc_packages(struct step_ctx *ctx, struct tc_state *st)
 {
-	const char	*pkgs[4];
+	const char	*pkgs[5];
 	size_t		 n = 0;
 
 	if (st->java_missing)
@@ -575,6 +633,8 @@ tc_packages(struct step_ctx *ctx, struct tc_state *st)
 		pkgs[n++] = st->c.tomcat_pkg;
 	if (st->migration_missing)
 		pkgs[n++] = "tomcat-jakartaee-migration";
+	if (st->client_missing)
+		pkgs[n++] = "postgresql-client";
 	pkgs[n] = NULL;
 	if (n == 0)
 		return 0;

@@ -33,5 +33,7 @@ struct tomcat_paths {
 int	 tomcat_choose(const struct facts *, const char *,
 	    struct tomcat_choice *, char **);
 void	 tomcat_paths(const struct instance *, int, struct tomcat_paths *);
+struct step_ctx;
+int	 tomcat_runs_here(struct step_ctx *, size_t);
 
 #endif

@@ -27,6 +27,7 @@
 #include "profile.h"
 #include "step.h"
 #include "tomcat.h"
+#include "topology.h"
 #include "transport.h"
 
 #define START_WAIT_S	900	/* DHIS2's first start migrates the schema */
@@ -48,16 +49,24 @@ collect(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* The proxy's address as this machine reaches it. */
+/*
+ * The proxy's address as this program reaches it: a machine at its
+ * address; a container on this machine at its bridge address; a
+ * container on a remote host through the host's forwarded 80/443.
+ */
 static const char *
 proxy_address(struct step_ctx *ctx)
 {
-	const struct machine *m;
+	const struct topology	*t = ctx->topo;
+	const struct topo_node	*n;
+	size_t			 i = topo_role_node(t, ROLE_PROXY);
 
-	/* A listed machine (even the one server) is reached at its address. */
-	if ((m = profile_machine_for_role(ctx->profile, ROLE_PROXY)) != NULL)
-		return m->address;
-	return "127.0.0.1";
+	if (i == TOPO_NONE)
+		return "127.0.0.1";
+	n = &t->nodes[i];
+	if (n->kind == TOPO_CONTAINER && t->nodes[n->host].kind != TOPO_LOCAL)
+		return t->nodes[n->host].address;
+	return n->address;
 }
 
 /*
@@ -203,6 +212,82 @@ conf_value(const char *conf, const char *key)
 	return NULL;
 }
 
+#define POSTGIS_QUERY \
+	"SELECT extname FROM pg_extension WHERE extname = 'postgis'"
+
+static int
+is_local(struct step_ctx *ctx)
+{
+	return strcmp(ctx->t->ops->name, "local") == 0;
+}
+
+/* A libpq conninfo value, quoted as libpq reads it. */
+static void
+conninfo_add(struct strbuf *sb, const char *key, const char *value)
+{
+	const char	*v;
+
+	strbuf_add(sb, key, strlen(key));
+	strbuf_add(sb, "='", 2);
+	for (v = value; *v != '\0'; v++) {
+		if (*v == '\'' || *v == '\\')
+			strbuf_add(sb, "\\", 1);
+		strbuf_add(sb, v, 1);
+	}
+	strbuf_add(sb, "' ", 2);
+}
+
+/*
+ * The same check on the application machine itself, with psql (libpq
+ * there): the password goes on stdin into PGPASSWORD, never on a
+ * command line; the rest of the connection string is an argument.
+ */
+static int
+database_there(struct step_ctx *ctx, const char *const *keys,
+    const char *const *vals)
+{
+	static const char script[] =
+	    "IFS= read -r PGPASSWORD; export PGPASSWORD\n"
+	    "exec psql -XAtq -v ON_ERROR_STOP=1 -d \"$1\" -c \"$2\" 2>&1\n";
+	struct strbuf	 sb = { NULL, 0, 0 };
+	char		*out = NULL, *pw = "";
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; keys[i] != NULL; i++) {
+		if (strcmp(keys[i], "password") != 0)
+			conninfo_add(&sb, keys[i], vals[i]);
+		else
+			pw = (char *)vals[i];
+	}
+	strbuf_add(&sb, "", 1);
+	{
+		char	*in, *argv[] = { "sh", "-c", (char *)script, "sh",
+			    sb.buf, POSTGIS_QUERY, NULL };
+		struct transport_output o;
+		char	*err = NULL;
+		size_t	 outlen = 0;
+
+		xasprintf(&in, "%s\n", pw);
+		memset(&o, 0, sizeof o);
+		o.capture = &out;
+		o.capture_len = &outlen;
+		rc = transport_run(ctx->t, argv, in, strlen(in), &o, &err);
+		secure_wipe(in, strlen(in));
+		free(in);
+		free(err);
+	}
+	free(sb.buf);
+	if (rc == 0 && out != NULL && strncmp(out, "postgis", 7) == 0) {
+		free(out);
+		return 0;
+	}
+	step_fail(ctx, "the database from %s with dhis.conf's credentials: "
+	    "%s", ctx->machine, out != NULL && *out ? out : "no answer");
+	free(out);
+	return -1;
+}
+
 /*
  * jdbc:postgresql://HOST:PORT/DB[?sslmode=require] with dhis.conf's user
  * and password, through libpq: the exact credentials DHIS2 uses.
@@ -242,20 +327,26 @@ verify_database(struct step_ctx *ctx, const struct instance *in)
 	if (port != NULL)
 		*port++ = '\0';
 	{
+		const char *sslmode = strstr(q != NULL ? q + 1 : "",
+		    "sslmode=require") != NULL || (q == NULL &&
+		    ctx->profile->isolation == ISOLATION_MACHINES) ? "require" :
+		    "prefer";
 		const char *keys[] = { "host", "port", "dbname", "user",
 		    "password", "sslmode", "connect_timeout", NULL };
 		const char *vals[] = { host, port ? port : "5432", db, user, pw,
-		    ctx->profile->isolation == ISOLATION_SINGLE_HOST ? "prefer" :
-		    "require", "10", NULL };
+		    sslmode, "10", NULL };
 
+		if (!is_local(ctx)) {
+			rc = database_there(ctx, keys, vals);
+			goto out_free;
+		}
 		pg = PQconnectdbParams(keys, vals, 0);
 	}
 	if (PQstatus(pg) != CONNECTION_OK)
 		step_fail(ctx, "database %s as %s: %s", db, user,
 		    PQerrorMessage(pg));
 	else {
-		PGresult *r = PQexec(pg, "SELECT extname FROM pg_extension "
-		    "WHERE extname = 'postgis'");
+		PGresult *r = PQexec(pg, POSTGIS_QUERY);
 
 		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
 			step_fail(ctx, "database %s has no postgis extension",
@@ -278,12 +369,6 @@ out:
 	return rc;
 }
 
-static int
-is_local(struct step_ctx *ctx)
-{
-	return strcmp(ctx->t->ops->name, "local") == 0;
-}
-
 /* Every proof, each API waited for up to wait_s; 0 when all hold. */
 static int
 prove(struct step_ctx *ctx, int wait_s)
@@ -293,10 +378,11 @@ prove(struct step_ctx *ctx, int wait_s)
 	for (i = 0; i < ctx->profile->ninstances; i++) {
 		const struct instance *in = &ctx->profile->instances[i];
 
-		/* libpq runs here: only here is "here" the app host. */
-		if (is_local(ctx) && (ctx->roles & ROLE_BIT(ROLE_APP)) &&
-		    verify_database(ctx, in) == -1)
+		/* The database from the application's side, as DHIS2 sees it. */
+		if (tomcat_runs_here(ctx, i) && verify_database(ctx, in) == -1)
 			return -1;
+		if (!(ctx->roles & ROLE_BIT(ROLE_PROXY)))
+			continue;
 		if (verify_api(ctx, in, wait_s) == -1 ||
 		    verify_tls_versions(ctx, in) == -1)
 			return -1;
@@ -329,9 +415,15 @@ verify_apply(struct step_ctx *ctx)
 static const char *const verify_after[] = { "proxy", "war", "postgres",
 	"certbot", NULL };
 
+/*
+ * On the proxy (the API through it, TLS) and on each application machine
+ * (the database with its dhis.conf), after every other step everywhere:
+ * it proves the whole, firewalls included.
+ */
 const struct step step_verify = {
 	.name = "verify",
-	.roles = ROLE_BIT(ROLE_PROXY),
+	.roles = ROLE_BIT(ROLE_PROXY) | ROLE_BIT(ROLE_APP),
+	.flags = STEP_LAST,
 	.summary = "Prove it works: each instance's API through the proxy "
 	    "over HTTPS, the database with dhis.conf's credentials, TLS versions",
 	.after = verify_after,

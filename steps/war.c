@@ -44,6 +44,29 @@ struct war_want {
 	int			 migrate;
 };
 
+/* The k-th instance this machine runs (each its own with isolation lxc). */
+static const struct instance *
+nth_here(struct step_ctx *ctx, size_t k)
+{
+	size_t	i;
+
+	for (i = 0; i < ctx->profile->ninstances; i++) {
+		if (tomcat_runs_here(ctx, i) && k-- == 0)
+			return &ctx->profile->instances[i];
+	}
+	return NULL;
+}
+
+static size_t
+count_here(struct step_ctx *ctx)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < ctx->profile->ninstances; i++)
+		n += tomcat_runs_here(ctx, i);
+	return n;
+}
+
 /* Resolve every instance's WAR; -1 after step_fail. */
 static int
 war_resolve(struct step_ctx *ctx, struct war_want *w, size_t n)
@@ -58,7 +81,7 @@ war_resolve(struct step_ctx *ctx, struct war_want *w, size_t n)
 	size_t			 i;
 
 	for (i = 0; i < n && rc == 0; i++) {
-		const struct instance *in = &p->instances[i];
+		const struct instance *in = nth_here(ctx, i);
 
 		w[i].in = in;
 		if (in->war_source == WAR_URL) {
@@ -125,15 +148,14 @@ static const char probe_script[] =
 static int
 war_probe(struct step_ctx *ctx, struct war_want **wp, size_t *np)
 {
-	const struct profile	*p = ctx->profile;
 	struct war_want		*w;
 	struct tomcat_choice	 c;
 	struct tomcat_paths	 tp;
 	char			**argv, *probe, *why = NULL, *line;
 	char			  markers[PROFILE_MAX_ITEMS][200];
-	size_t			  i, k = 0, n = p->ninstances;
+	size_t			  i, k = 0, n = count_here(ctx);
 
-	w = xcalloc(n, sizeof *w);
+	w = xcalloc(n > 0 ? n : 1, sizeof *w);
 	*wp = w;
 	*np = n;
 	if (war_resolve(ctx, w, n) == -1)
@@ -385,6 +407,7 @@ war_verify(struct step_ctx *ctx)
 }
 
 static const char *const war_after[] = { "tomcat", NULL };
+static const char *const war_after_anywhere[] = { "postgres", NULL };
 
 const struct step step_war = {
 	.name = "war",
@@ -392,6 +415,8 @@ const struct step step_war = {
 	.summary = "The DHIS2 WAR: resolved, downloaded with resume, sha256 "
 	    "checked, deployed with the previous kept for rollback",
 	.after = war_after,
+	/* DHIS2 starts against its database: made first, wherever it is. */
+	.after_anywhere = war_after_anywhere,
 	.check = war_check,
 	.apply = war_apply,
 	.verify = war_verify,

@@ -303,12 +303,12 @@ static enum result fake_change(struct step_ctx *c)
 	step_would(c, "thing");
 	return RESULT_CHANGED;
 }
-static const struct step s_fail = { "f", 0, "fails", NULL, fake_fail,
-    fake_fail, NULL };
-static const struct step s_ok = { "o", 0, "ok", NULL, fake_ok, fake_ok,
-    NULL };
-static const struct step s_chg = { "c", 0, "changes", NULL, fake_change,
-    fake_change, NULL };
+static const struct step s_fail = { .name = "f", .summary = "fails",
+    .check = fake_fail, .apply = fake_fail };
+static const struct step s_ok = { .name = "o", .summary = "ok",
+    .check = fake_ok, .apply = fake_ok };
+static const struct step s_chg = { .name = "c", .summary = "changes",
+    .check = fake_change, .apply = fake_change };
 
 static void
 test_engine_deps(void **state)
