@@ -1,18 +1,24 @@
 /*
  * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
  *
- * plan, apply, status: the commands that reach machines.
+ * plan, apply, status, attach: the commands that reach machines (or, for
+ * status and attach, read what a run left in its state folder).
  *
  * plan is check on every step (read-only on the machines; the only local
  * write it may make is a new known_hosts entry when asked to accept it).
  * apply checks, applies what differs and verifies, with a transcript log
  * and the journal; SIGHUP is ignored so a dropped SSH session does not
- * stop it half-way.
+ * stop it half-way.  On a terminal apply shows the run dashboard
+ * (tui/dashboard.c), one more reader of the event stream; attach follows
+ * the events file of a run (journal.c writes it) with the same dashboard.
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +27,7 @@
 
 #include "core.h"
 #include "commands.h"
+#include "dashboard.h"
 #include "engine.h"
 #include "events.h"
 #include "journal.h"
@@ -38,6 +45,7 @@ struct run_opts {
 	int		 events_fd;
 	int		 accept_new;
 	int		 dry_run;
+	int		 dashboard;	/* -1 on a terminal, 0 never, 1 asked */
 	const char	*only;		/* --only step,step */
 	const char	*profile;
 };
@@ -68,6 +76,7 @@ parse_run_opts(int argc, char **argv, struct run_opts *o, int is_plan)
 
 	memset(o, 0, sizeof *o);
 	o->events_fd = -1;
+	o->dashboard = -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -77,6 +86,10 @@ parse_run_opts(int argc, char **argv, struct run_opts *o, int is_plan)
 			o->explain = 1;
 		else if (strcmp(a, "--dry-run") == 0 && !is_plan)
 			o->dry_run = 1;
+		else if (strcmp(a, "--dashboard") == 0 && !is_plan)
+			o->dashboard = 1;
+		else if (strcmp(a, "--no-dashboard") == 0 && !is_plan)
+			o->dashboard = 0;
 		else if (strcmp(a, "--accept-new-host-keys") == 0)
 			o->accept_new = 1;
 		else if (strcmp(a, "--only") == 0) {
@@ -114,7 +127,8 @@ parse_run_opts(int argc, char **argv, struct run_opts *o, int is_plan)
 		fprintf(stderr, "usage: dhis2-setup %s\n", is_plan ?
 		    "plan [--json] [--explain] [--accept-new-host-keys] "
 		    "[--only STEPS] PROFILE" : "apply [--jobs N] [--events-fd N] "
-		    "[--accept-new-host-keys] [--dry-run] [--only STEPS] PROFILE");
+		    "[--accept-new-host-keys] [--dry-run] [--only STEPS] "
+		    "[--[no-]dashboard] PROFILE");
 		return -1;
 	}
 	return 0;
@@ -145,12 +159,13 @@ print_explain(const struct plan *pl, FILE *f)
 
 static void
 emit_run(enum event_type type, const char *text, int total,
-    const struct engine_summary *sum, int dry_run)
+    const struct engine_summary *sum, int dry_run, const char *logpath)
 {
 	struct event	ev = { .type = type };
 	int		i;
 
 	ev.text = text;
+	ev.log = logpath;
 	ev.total = total;
 	ev.dry_run = dry_run;
 	if (sum != NULL) {
@@ -173,6 +188,49 @@ print_unreachable(const struct plan *pl)
 	}
 }
 
+/* Every step instance in plan order, for readers that show what is to come. */
+static void
+emit_plan(const struct plan *pl)
+{
+	struct event	ev = { .type = EV_PLAN };
+	size_t		i, k;
+
+	for (i = 0; i < pl->nmachines; i++) {
+		for (k = 0; k < pl->nsteps; k++) {
+			if (pl->steps[k].machine != i)
+				continue;
+			ev.machine = pl->machines[i].name;
+			ev.step = pl->steps[k].step->name;
+			events_emit(&ev);
+		}
+	}
+}
+
+/*
+ * The dashboard when apply runs on a terminal (not asked away, not -q);
+ * --dashboard where the terminal cannot take it says why and goes plain.
+ */
+static struct dashboard *
+open_dashboard(const struct run_opts *o, int dry)
+{
+	struct dashboard	*d;
+	const char		*why = NULL;
+
+	if (dry || o->dashboard == 0 || global_opts.quiet)
+		return NULL;
+	if (!dashboard_usable(&why)) {
+		if (o->dashboard == 1)
+			fprintf(stderr, "dhis2-setup: no dashboard: %s\n", why);
+		return NULL;
+	}
+	if ((d = dashboard_open("dhis2-setup: applying",
+	    "closing this terminal does not stop the run")) == NULL &&
+	    o->dashboard == 1)
+		fprintf(stderr, "dhis2-setup: no dashboard: the terminal "
+		    "cannot be set up\n");
+	return d;
+}
+
 /*
  * plan and apply share everything but the journal, the log and whether
  * apply runs.
@@ -186,6 +244,8 @@ run(struct run_opts *o, int is_plan)
 	struct journal		 j;
 	struct engine_opts	 eo;
 	struct engine_summary	 sum;
+	struct dashboard	*dash = NULL;
+	int			 dash_sub = -1;
 	const char		**vals;
 	char			*err = NULL, *logpath = NULL, *name, *text;
 	size_t			 nvals;
@@ -194,6 +254,8 @@ run(struct run_opts *o, int is_plan)
 	memset(&j, 0, sizeof j);
 	j.lockfd = -1;
 	j.sub = -1;
+	j.evfd = -1;
+	j.evsub = -1;
 	secrets_init(&s);
 	if ((rc = load_profile_checked(o->profile, &p, &s, !dry)) !=
 	    EXIT_OK) {
@@ -232,7 +294,9 @@ run(struct run_opts *o, int is_plan)
 		signal(SIGHUP, SIG_IGN);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (!o->json && !global_opts.quiet)
+	if (!o->json && (dash = open_dashboard(o, dry)) != NULL)
+		dash_sub = events_subscribe(dashboard_event, dash);
+	else if (!o->json && !global_opts.quiet)
 		events_plain_subscribe(stdout, global_opts.verbose);
 	if (o->events_fd != -1)
 		events_json_subscribe(o->events_fd);
@@ -242,20 +306,28 @@ run(struct run_opts *o, int is_plan)
 		    "every step is checked again and only what is missing "
 		    "is done");
 	plan_connect(&pl, &p, o->accept_new);
-	emit_run(EV_RUN_START, o->profile, (int)pl.nsteps, NULL, dry);
+	emit_plan(&pl);
+	emit_run(EV_RUN_START, o->profile, (int)pl.nsteps, NULL, dry, logpath);
 	memset(&eo, 0, sizeof eo);
 	eo.jobs = o->jobs;
 	eo.dry_run = dry;
 	engine_run(&pl, &p, &s, &eo, &sum);
 	text = engine_summary_text(&sum, dry);
-	emit_run(EV_RUN_END, text, (int)pl.nsteps, &sum, dry);
+	emit_run(EV_RUN_END, text, (int)pl.nsteps, &sum, dry, NULL);
 	if (!dry)
 		journal_finish(&j, text);
 	free(text);
+	if (dash != NULL) {
+		/* Its report ends with the log's path. */
+		events_unsubscribe(dash_sub);
+		dashboard_close(dash, 1);
+	}
 	print_unreachable(&pl);
+	if (is_plan && !o->json && !global_opts.quiet)
+		topology_print_matrix(&pl.topo, stdout);
 	if (o->json)
 		plan_print_json(&pl, &p, stdout, 1);
-	if (logpath != NULL && !global_opts.quiet)
+	if (logpath != NULL && !global_opts.quiet && dash == NULL)
 		fprintf(o->json ? stderr : stdout, "log: %s\n", logpath);
 	rc = engine_exit_code(&sum);
 out:
@@ -298,4 +370,180 @@ cmd_status(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	return journal_status(argv[1], stdout);
+}
+
+/*
+ * attach: follow a run's events file (STATEDIR/NAME/events, JSON lines)
+ * from its start, through the dashboard on a terminal or as plain lines,
+ * until the run ends, its lock is gone (killed), or q detaches.  Reading
+ * it changes nothing; the run does not know it is watched.
+ */
+struct follow {
+	int		 fd;
+	off_t		 pos;
+	char		*buf;
+	size_t		 len, cap;
+	int		 ended;
+	int		 failed;
+	char		*log;
+};
+
+static void
+follow_line(struct follow *fw, const char *line, struct dashboard *d)
+{
+	struct event	 ev;
+	void		*hold;
+
+	if (events_json_parse(line, &ev, &hold) == -1)
+		return;
+	if (ev.type == EV_RUN_START && ev.log != NULL) {
+		free(fw->log);
+		fw->log = xstrdup(ev.log);
+	}
+	if (ev.type == EV_RUN_END) {
+		fw->ended = 1;
+		fw->failed = ev.counts[RESULT_FAILED] > 0;
+	}
+	if (d != NULL)
+		dashboard_event(&ev, d);
+	else
+		events_emit(&ev);
+	events_json_free(hold);
+}
+
+/* What the file holds beyond fw->pos; 1 when something was read. */
+static int
+follow_read(struct follow *fw, struct dashboard *d)
+{
+	struct stat	 st;
+	char		*nl, *p;
+	ssize_t		 n;
+	int		 got = 0;
+
+	if (fstat(fw->fd, &st) == 0 && st.st_size < fw->pos) {
+		/* A new run truncated it: start over. */
+		fw->pos = 0;
+		fw->len = 0;
+		fw->ended = 0;
+		if (lseek(fw->fd, 0, SEEK_SET) == -1)
+			return 0;
+		if (d != NULL)
+			dashboard_reset(d);
+	}
+	for (;;) {
+		if (fw->cap - fw->len < 65536) {
+			fw->cap = fw->cap * 2 + 65536;
+			fw->buf = xreallocarray(fw->buf, 1, fw->cap);
+		}
+		n = read(fw->fd, fw->buf + fw->len, fw->cap - fw->len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got = 1;
+		fw->pos += n;
+		fw->len += (size_t)n;
+		fw->buf[fw->len] = '\0';
+		p = fw->buf;
+		while (!fw->ended && (nl = strchr(p, '\n')) != NULL) {
+			*nl = '\0';
+			follow_line(fw, p, d);
+			p = nl + 1;
+		}
+		fw->len -= (size_t)(p - fw->buf);
+		memmove(fw->buf, p, fw->len);
+		if (fw->ended)
+			break;
+	}
+	return got;
+}
+
+int
+cmd_attach(int argc, char **argv)
+{
+	struct follow		 fw;
+	struct dashboard	*d = NULL;
+	struct pollfd		 pfd;
+	const char		*profile = NULL, *why;
+	char			*dir, *path, c;
+	int			 i, plain = 0, rc, detached = 0, gone = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--no-dashboard") == 0)
+			plain = 1;
+		else if (argv[i][0] == '-' || profile != NULL) {
+			profile = NULL;
+			break;
+		} else
+			profile = argv[i];
+	}
+	if (profile == NULL) {
+		fprintf(stderr, "usage: dhis2-setup attach [--no-dashboard] "
+		    "PROFILE\n");
+		return EXIT_USAGE;
+	}
+	memset(&fw, 0, sizeof fw);
+	dir = journal_dir(profile);
+	path = path_join(dir, "events");
+	fw.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fw.fd == -1) {
+		fprintf(stderr, "dhis2-setup: %s: no run to attach to (%s: "
+		    "%s); see 'dhis2-setup status %s'\n", profile, path,
+		    strerror(errno), profile);
+		free(path);
+		free(dir);
+		return EXIT_USAGE;
+	}
+	free(path);
+	signal(SIGPIPE, SIG_IGN);
+	if (!plain && dashboard_usable(&why))
+		d = dashboard_open("dhis2-setup: attached to",
+		    "q detaches; the run goes on");
+	if (d == NULL)
+		events_plain_subscribe(stdout, global_opts.verbose);
+	for (;;) {
+		if (follow_read(&fw, d) || fw.ended)
+			;
+		else if (!journal_running(dir)) {
+			/* It may have written its end before letting go. */
+			follow_read(&fw, d);
+			break;
+		}
+		if (fw.ended || (d != NULL && dashboard_dead(d)))
+			break;
+		if (d == NULL) {
+			poll(NULL, 0, 250);
+			continue;
+		}
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 250) > 0) {
+			if (read(STDIN_FILENO, &c, 1) != 1) {
+				gone = 1;	/* the terminal went away */
+				break;
+			}
+			if (c == 'q' || c == 'Q') {
+				detached = 1;
+				break;
+			}
+		}
+	}
+	if (d != NULL)
+		dashboard_close(d, !gone);
+	if (detached)
+		printf("detached; the run goes on ('dhis2-setup status %s')\n",
+		    profile);
+	else if (!fw.ended)
+		printf("the run stopped before it finished; 'dhis2-setup apply "
+		    "%s' again finishes it\n", profile);
+	else if (d == NULL && fw.log != NULL)
+		printf("log: %s\n", fw.log);
+	rc = detached ? EXIT_OK : !fw.ended || fw.failed ? EXIT_STEP_FAILED :
+	    EXIT_OK;
+	events_reset();
+	close(fw.fd);
+	free(fw.buf);
+	free(fw.log);
+	free(dir);
+	return rc;
 }

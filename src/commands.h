@@ -33,6 +33,7 @@ int	 load_profile_checked(const char *, struct profile *, struct secrets *,
 int	 cmd_plan(int, char **);
 int	 cmd_apply(int, char **);
 int	 cmd_status(int, char **);
+int	 cmd_attach(int, char **);
 
 /* tui/wizard.c */
 int	 cmd_wizard(int, char **);

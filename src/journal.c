@@ -145,17 +145,79 @@ read_status(const char *dir)
 	return buf;
 }
 
+char *
+journal_dir(const char *profile_path)
+{
+	char	*name, *dir;
+
+	name = journal_name(profile_path);
+	dir = path_join(state_dir(), name);
+	free(name);
+	return dir;
+}
+
+/* The lock is held: a run of the profile is under way. */
+int
+journal_running(const char *dir)
+{
+	char	*lock;
+	int	 fd, running = 0;
+
+	lock = path_join(dir, "lock");
+	if ((fd = open(lock, O_RDWR | O_CLOEXEC)) != -1) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == -1 &&
+		    errno == EWOULDBLOCK)
+			running = 1;
+		close(fd);
+	}
+	free(lock);
+	return running;
+}
+
+/*
+ * This run's events as JSON lines for 'attach': truncated at each run
+ * (the lock is ours), 0600 even when an older file had another mode.
+ */
+static void
+journal_events_open(struct journal *j)
+{
+	char	*path;
+
+	path = path_join(j->dir, "events");
+	j->evfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	free(path);
+	if (j->evfd == -1)
+		return;
+	if (fchmod(j->evfd, 0600) == -1 ||
+	    (j->evsub = events_json_subscribe(j->evfd)) == -1) {
+		close(j->evfd);
+		j->evfd = -1;
+	}
+}
+
+static void
+journal_events_close(struct journal *j)
+{
+	if (j->evsub != -1)
+		events_unsubscribe(j->evsub);
+	j->evsub = -1;
+	if (j->evfd != -1)
+		close(j->evfd);
+	j->evfd = -1;
+}
+
 int
 journal_open(struct journal *j, const char *profile_path, char **err)
 {
-	char	*name, *lock, ts[32];
+	char	*lock, ts[32];
 
 	memset(j, 0, sizeof *j);
 	j->lockfd = -1;
 	j->sub = -1;
-	name = journal_name(profile_path);
-	j->dir = path_join(state_dir(), name);
-	free(name);
+	j->evfd = -1;
+	j->evsub = -1;
+	j->dir = journal_dir(profile_path);
 	if (mkdir_private(j->dir) == -1) {
 		xasprintf(err, "cannot create %s: %s", j->dir,
 		    strerror(errno));
@@ -189,6 +251,7 @@ journal_open(struct journal *j, const char *profile_path, char **err)
 	journal_append(j, lock);
 	free(lock);
 	j->sub = events_subscribe(journal_event, j);
+	journal_events_open(j);
 	return 0;
 }
 
@@ -201,6 +264,7 @@ journal_finish(struct journal *j, const char *summary)
 		return;
 	events_unsubscribe(j->sub);
 	j->sub = -1;
+	journal_events_close(j);
 	free(j->current);
 	j->current = NULL;
 	journal_write_status(j, "finished");
@@ -214,6 +278,7 @@ journal_close(struct journal *j)
 {
 	if (j->sub != -1)
 		events_unsubscribe(j->sub);
+	journal_events_close(j);
 	if (j->lockfd != -1)
 		close(j->lockfd);
 	free(j->dir);
@@ -224,6 +289,8 @@ journal_close(struct journal *j)
 	memset(j, 0, sizeof *j);
 	j->lockfd = -1;
 	j->sub = -1;
+	j->evfd = -1;
+	j->evsub = -1;
 }
 
 /* The step results of the last run: the journal after its last "start". */
@@ -266,12 +333,10 @@ print_last_run(const char *dir, FILE *out)
 int
 journal_status(const char *profile_path, FILE *f)
 {
-	char	*name, *dir, *st, *lock;
-	int	 fd, running = 0;
+	char	*dir, *st;
+	int	 running;
 
-	name = journal_name(profile_path);
-	dir = path_join(state_dir(), name);
-	free(name);
+	dir = journal_dir(profile_path);
 	st = read_status(dir);
 	if (st == NULL) {
 		fprintf(f, "%s: never applied (no state in %s)\n",
@@ -279,16 +344,10 @@ journal_status(const char *profile_path, FILE *f)
 		free(dir);
 		return EXIT_OK;
 	}
-	lock = path_join(dir, "lock");
-	if ((fd = open(lock, O_RDWR | O_CLOEXEC)) != -1) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == -1 &&
-		    errno == EWOULDBLOCK)
-			running = 1;
-		close(fd);
-	}
-	free(lock);
+	running = journal_running(dir);
 	if (running)
-		fprintf(f, "%s: a run is under way\n", profile_path);
+		fprintf(f, "%s: a run is under way; 'dhis2-setup attach %s' "
+		    "follows it\n", profile_path, profile_path);
 	else if (strncmp(st, "state running\n", 14) == 0)
 		fprintf(f, "%s: the last run was interrupted; run 'dhis2-setup "
 		    "apply %s' again to finish it\n", profile_path,

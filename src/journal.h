@@ -7,7 +7,9 @@
  * a status file says where it is, and a journal file keeps every step
  * result of every run.  Resuming needs no replay: steps are idempotent and
  * check first, so a re-run does only what is missing; the journal tells
- * the operator where the last run stopped.
+ * the operator where the last run stopped.  An events file holds the
+ * current run's events as JSON lines (0600, redacted like every event) for
+ * 'dhis2-setup attach' to follow.
  */
 #ifndef JOURNAL_H
 #define JOURNAL_H
@@ -27,6 +29,8 @@ struct journal {
 	char	*profile;
 	char	*previous;	/* status of an interrupted run, or NULL */
 	int	 counts[RESULT_COUNT];
+	int	 evfd;		/* the events file */
+	int	 evsub;
 };
 
 /* journal.c */
@@ -38,5 +42,8 @@ void	 journal_finish(struct journal *, const char *);
 void	 journal_close(struct journal *);
 /* Print where the profile's last or current run is; an exit code. */
 int	 journal_status(const char *, FILE *);
+/* The profile's state folder and whether a run of it holds the lock. */
+char	*journal_dir(const char *);
+int	 journal_running(const char *);
 
 #endif

@@ -31,8 +31,10 @@ static const struct command commands[] = {
 	  "                    [--only STEPS] PROFILE" },
 	{ "apply", cmd_apply,
 	  "apply [--jobs N] [--events-fd N] [--accept-new-host-keys]\n"
-	  "                    [--dry-run] [--only STEPS] PROFILE" },
+	  "                    [--dry-run] [--only STEPS] [--[no-]dashboard] "
+	  "PROFILE" },
 	{ "status", cmd_status, "status PROFILE" },
+	{ "attach", cmd_attach, "attach [--no-dashboard] PROFILE" },
 	{ "secrets", cmd_secrets, "secrets generate PROFILE" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -2,6 +2,7 @@
 # and plain-text frontends render its screens.
 libdhis2setup_a_SOURCES += tui/wizard.c tui/help.c tui/newt_frontend.c \
 	tui/text_frontend.c tui/tui.h
+libdhis2setup_a_SOURCES += tui/dashboard.c tui/dashboard.h
 # newt_frontend.c sets slang's line drawing (ASCII) itself.
 D2S_LIBS += $(SLANG_LIBS)
 nobase_dist_pkgdata_DATA += \
