@@ -327,10 +327,9 @@ verify_database(struct step_ctx *ctx, const struct instance *in)
 	if (port != NULL)
 		*port++ = '\0';
 	{
-		const char *sslmode = strstr(q != NULL ? q + 1 : "",
-		    "sslmode=require") != NULL || (q == NULL &&
-		    ctx->profile->isolation == ISOLATION_MACHINES) ? "require" :
-		    "prefer";
+		/* As DHIS2 connects: TLS required when dhis.conf says so. */
+		const char *sslmode = q != NULL && strstr(q + 1,
+		    "sslmode=require") != NULL ? "require" : "prefer";
 		const char *keys[] = { "host", "port", "dbname", "user",
 		    "password", "sslmode", "connect_timeout", NULL };
 		const char *vals[] = { host, port ? port : "5432", db, user, pw,
