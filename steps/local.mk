@@ -5,3 +5,5 @@ libdhis2setup_a_SOURCES += steps/step.h steps/step_util.c steps/registry.c \
 libdhis2setup_a_SOURCES += steps/step_probe.h steps/step_probe.c \
 	steps/postgres.c steps/tomcat.h steps/tomcat.c steps/war.c \
 	steps/proxy.h steps/proxy.c steps/tls.c steps/certbot.c steps/verify.c
+# isolation lxc: the containers' host (issue 5).
+libdhis2setup_a_SOURCES += steps/lxc.c

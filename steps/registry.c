@@ -11,6 +11,7 @@
 
 extern const struct step step_preflight;
 extern const struct step step_base;
+extern const struct step step_lxc;
 extern const struct step step_postgres;
 extern const struct step step_tomcat;
 extern const struct step step_war;
@@ -22,6 +23,7 @@ extern const struct step step_verify;
 const struct step *const steps_all[] = {
 	&step_preflight,
 	&step_base,
+	&step_lxc,
 	&step_postgres,
 	&step_tomcat,
 	&step_war,
