@@ -5,5 +5,13 @@ libdhis2setup_a_SOURCES += steps/step.h steps/step_util.c steps/registry.c \
 libdhis2setup_a_SOURCES += steps/step_probe.h steps/step_probe.c \
 	steps/postgres.c steps/tomcat.h steps/tomcat.c steps/war.c \
 	steps/proxy.h steps/proxy.c steps/tls.c steps/certbot.c steps/verify.c
+# Least-access firewalls (issue 5).
+libdhis2setup_a_SOURCES += steps/firewall.h steps/firewall.c
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_firewall
+TESTS += tests/unit/test_firewall
+tests_unit_test_firewall_SOURCES = tests/unit/test_firewall.c
+tests_unit_test_firewall_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+endif
 # isolation lxc: the containers' host (issue 5).
 libdhis2setup_a_SOURCES += steps/lxc.c

@@ -18,6 +18,7 @@ extern const struct step step_war;
 extern const struct step step_tls;
 extern const struct step step_proxy;
 extern const struct step step_certbot;
+extern const struct step step_firewall;
 extern const struct step step_verify;
 
 const struct step *const steps_all[] = {
@@ -30,6 +31,7 @@ const struct step *const steps_all[] = {
 	&step_tls,
 	&step_proxy,
 	&step_certbot,
+	&step_firewall,
 	&step_verify,
 };
 const size_t steps_count = sizeof steps_all / sizeof steps_all[0];
