@@ -380,6 +380,36 @@ transport_kind_name(enum plan_transport k)
 	return "?";
 }
 
+/* The allowed pairs (what the firewalls let through), for plan --json. */
+static struct json_object *
+firewall_json(const struct topology *t)
+{
+	struct json_object	*a, *r;
+	const struct topo_rule	*tr;
+	char			 ports[16];
+	size_t			 i;
+
+	a = json_object_new_array();
+	for (i = 0; i < t->nrules; i++) {
+		tr = &t->rules[i];
+		if (tr->port_lo == tr->port_hi)
+			snprintf(ports, sizeof ports, "%d", tr->port_lo);
+		else
+			snprintf(ports, sizeof ports, "%d-%d", tr->port_lo,
+			    tr->port_hi);
+		r = json_object_new_object();
+		json_object_object_add(r, "from",
+		    json_object_new_string(topo_rule_source(t, tr)));
+		json_object_object_add(r, "to",
+		    json_object_new_string(t->nodes[tr->to].name));
+		json_object_object_add(r, "ports", json_object_new_string(ports));
+		json_object_object_add(r, "service",
+		    json_object_new_string(tr->service));
+		json_object_array_add(a, r);
+	}
+	return a;
+}
+
 void
 plan_print_json(const struct plan *pl, const struct profile *p, FILE *f,
     int checked)
@@ -451,6 +481,7 @@ plan_print_json(const struct plan *pl, const struct profile *p, FILE *f,
 		json_object_array_add(ms, m);
 	}
 	json_object_object_add(o, "machines", ms);
+	json_object_object_add(o, "firewall", firewall_json(&pl->topo));
 	fprintf(f, "%s\n", json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);

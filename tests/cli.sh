@@ -8,7 +8,7 @@ bin="$top_builddir/dhis2-setup"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 n=0
-echo "1..19"
+echo "1..23"
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 expect_rc() { want=$1; shift; what=$1; shift; "$@" >"$work/out" 2>"$work/err" </dev/null; rc=$?
 	[ $rc -eq "$want" ]; ok $? "$what (exit $rc, want $want)"; }
@@ -38,4 +38,38 @@ chmod 644 "$work/site.secrets.yaml"
 expect_rc 2 "validate refuses a readable secrets file" "$bin" validate "$work/site.yaml"
 expect_rc 2 "generate refuses a readable secrets file" "$bin" secrets generate "$work/site.yaml"
 expect_rc 2 "plan --only with an unknown step" "$bin" plan --only base,nosuch "$top_srcdir/profiles/examples/single-server.yaml"
-grep -q "no step 'nosuch' (steps: preflight, base, postgres" "$work/err"; ok $? "and the message lists the steps"
+grep -q "no step 'nosuch' (steps: preflight, base, .*postgres" "$work/err"; ok $? "and the message lists the steps"
+
+# plan shows the allowed pairs (the firewalls' matrix), in text and JSON.
+# The machines are loopback addresses where nothing listens on port 1:
+# unreachable at once (exit 3), nothing else contacted.
+cat > "$work/m.yaml" <<EOP
+version: 1
+hosting: datacentre
+isolation: machines
+fqdn: dhis.example.org
+admin_network: 127.0.0.0/8
+timezone: UTC
+known_hosts: known_hosts
+proxy: nginx
+tls:
+  mode: self-signed
+machines:
+  - {name: web, address: 127.0.0.2, roles: [proxy], ssh: {port: 1}}
+  - {name: app, address: 127.0.0.3, roles: [app], ssh: {port: 1}}
+  - {name: db, address: 127.0.0.4, roles: [database], ssh: {port: 1}}
+instances:
+  - {name: hmis, version: "2.41", base_path: /hmis}
+database:
+  version: 15
+monitoring: none
+EOP
+"$bin" -q secrets generate "$work/m.yaml" >/dev/null 2>&1
+expect_rc 3 "plan of unreachable machines" "$bin" plan "$work/m.yaml"
+grep -q "^Allowed connections" "$work/out" &&
+	grep -Eq "^  app +db +5432 +postgresql$" "$work/out" &&
+	grep -Eq "^  web +app +8080 +tomcat$" "$work/out"
+ok $? "plan prints the allowed pairs"
+expect_rc 3 "plan --json of unreachable machines" "$bin" plan --json "$work/m.yaml"
+tr -d ' \n' < "$work/out" | grep -q '"firewall":\[.*{"from":"app","to":"db","ports":"5432","service":"postgresql"}'
+ok $? "plan --json has the firewall pairs"
