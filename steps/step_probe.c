@@ -70,16 +70,22 @@ step_probe_sum_differs(const char *probe, const char *name,
  * "apt-get update", so wait here, bounded, instead of failing.
  */
 static const char apt_wait_script[] =
+    /*
+     * Only this machine's own: an LXC host sees its containers' processes
+     * in /proc, and their package managers hold other files' locks.
+     */
+    "self=$(readlink /proc/self/ns/pid)\n"
+    "mine() { [ \"$(readlink \"${1%/comm}/ns/pid\")\" = \"$self\" ]; }\n"
     "busy() {\n"
     "  for c in /proc/[0-9]*/comm; do\n"
     "    read -r n < \"$c\" 2>/dev/null || continue\n"
     "    case $n in\n"
-    "    apt|apt-get|dpkg) return 0;;\n"
+    "    apt|apt-get|dpkg) mine \"$c\" && return 0;;\n"
     /* unattended-upgrade-shutdown idles forever under the same name */
     "    unattended-upgr)\n"
     "      case $(tr '\\000' ' ' < \"${c%/comm}/cmdline\" 2>/dev/null) in\n"
     "      *shutdown*) ;;\n"
-    "      *) return 0;;\n"
+    "      *) mine \"$c\" && return 0;;\n"
     "      esac;;\n"
     "    esac\n"
     "  done\n"
