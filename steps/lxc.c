@@ -130,8 +130,8 @@ static const char probe_script[] =
     "  else echo \"sum=none $1\"; fi\n"
     "  shift; n=$((n - 1))\n"
     "done\n"
-    "if [ \"$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)\" = Y ]\n"
-    "then echo aa=1; else echo aa=0; fi\n"
+    "aa=$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)\n"
+    "if [ \"$aa\" = Y ]; then echo aa=1; else echo aa=0; fi\n"
     "if l=$(ip -o link show dev \"$br\" 2>/dev/null); then\n"
     "  echo br=1\n"
     "  case $l in *\"<UP,\"*|*\",UP,\"*|*\",UP>\"*|*\"<UP>\"*) echo brup=1;;\n"
@@ -374,7 +374,7 @@ nat_content(const struct topology *t, const char *proxy)
 	    "# dhis2-setup: NAT for the LXC containers on %s (%s/%d).  The\n"
 	    "# containers reach out through the host; HTTP and HTTPS for the\n"
 	    "# host go to the proxy container, nothing else.  Only this table\n"
-	    "# is replaced; filtering is the firewall's (table inet dhis2_setup).\n"
+	    "# is replaced; filtering is the firewall's (inet dhis2_setup).\n"
 	    "table ip " LXC_NAT_TABLE "\n"
 	    "delete table ip " LXC_NAT_TABLE "\n"
 	    "table ip " LXC_NAT_TABLE " {\n"
@@ -403,7 +403,7 @@ unit_content(const struct topology *t)
 	    "# dhis2-setup: the LXC containers' bridge and NAT, made before\n"
 	    "# lxc.service starts the containers at boot.\n"
 	    "[Unit]\n"
-	    "Description=dhis2-setup: bridge %s and NAT for the LXC containers\n"
+	    "Description=dhis2-setup: bridge %s and NAT for LXC containers\n"
 	    "Before=lxc.service\n"
 	    "After=systemd-sysctl.service\n"
 	    "\n"
@@ -430,7 +430,8 @@ static char *
 fragment_content(struct step_ctx *ctx, const struct topo_node *n, int aa)
 {
 	const struct topology	*t = ctx->topo;
-	char			 bcast[INET_ADDRSTRLEN], *s, *mount = NULL, *esc;
+	char			 bcast[INET_ADDRSTRLEN], *s, *esc;
+	char			*mount = NULL;
 	uint32_t		 a = 0;
 
 	parse_v4(n->address, &a);
@@ -686,13 +687,14 @@ static void
 lxc_notes(struct step_ctx *ctx, const struct lxc_state *st)
 {
 	if (data_path(ctx) != NULL)
-		step_note(ctx, "the database's data directory is %s on the host "
-		    "(%s): it should be on the separate, encrypted disk",
+		step_note(ctx, "the database's data directory is %s on the "
+		    "host (%s): it should be on the separate, encrypted disk",
 		    data_path(ctx), st->datafs != NULL && *st->datafs != '\0' ?
 		    st->datafs : "not made yet");
 	if (st->strays != NULL)
 		step_note(ctx, "container%s %s no longer in the profile: left "
-		    "as they are (lxc-destroy -n NAME removes one with its data)",
+		    "as they are (lxc-destroy -n NAME removes one with its "
+		    "data)",
 		    strchr(st->strays, ',') ? "s" : "", st->strays);
 }
 
@@ -825,7 +827,8 @@ lxc_apply_host(struct step_ctx *ctx, struct lxc_state *st)
 		if (!run_ok(ctx, (char *[]){ "systemctl", "daemon-reload",
 		    NULL }) || !run_ok(ctx, (char *[]){ "systemctl", "enable",
 		    LXC_UNIT_NAME, NULL }))
-			return step_fail(ctx, "cannot enable %s", LXC_UNIT_NAME);
+			return step_fail(ctx, "cannot enable %s",
+			    LXC_UNIT_NAME);
 	}
 	if (systemd && st->lxc_off && !run_ok(ctx, (char *[]){ "systemctl",
 	    "enable", "lxc.service", NULL }))
@@ -856,9 +859,10 @@ lxc_apply_host(struct step_ctx *ctx, struct lxc_state *st)
 	    "sh", LXC_NAT, LXC_NAT_LISTED, NULL }))
 		return step_fail(ctx, "nft refused %s: see the log", LXC_NAT);
 	if (st->data_missing) {
-		if (!run_ok(ctx, (char *[]){ "mkdir", "-p", (char *)data_path(ctx),
-		    NULL }) || !run_ok(ctx, (char *[]){ "chmod", "0700",
-		    (char *)data_path(ctx), NULL }))
+		char	*path = (char *)data_path(ctx);
+
+		if (!run_ok(ctx, (char *[]){ "mkdir", "-p", path, NULL }) ||
+		    !run_ok(ctx, (char *[]){ "chmod", "0700", path, NULL }))
 			return step_fail(ctx, "cannot create %s",
 			    data_path(ctx));
 	}
@@ -896,6 +900,7 @@ lxc_create(struct step_ctx *ctx, struct lxc_ct *c)
 	    ubuntu ? "ubuntu" : "debian", "--", "-r", t->release, mirror_opt,
 	    NULL }, NULL, 0);
 	free(mirror_opt);
+	run_ok(ctx, (char *[]){ "rm", "-f", create, NULL });
 	free(create);
 	if (rc != 0)
 		return step_fail(ctx, "lxc-create of %s failed (%d): see the "
@@ -985,7 +990,8 @@ lxc_apply(struct step_ctx *ctx)
 {
 	struct lxc_state	 st;
 	struct lxc_ct		*c;
-	char			*argv[4 + MAX_CTS + 1], *resolv = NULL, *err = NULL;
+	char			*argv[4 + MAX_CTS + 1], *resolv = NULL;
+	char			*err = NULL;
 	size_t			 i, k, resolvlen = 0;
 	int			 start;
 	enum result		 r;
@@ -1035,7 +1041,6 @@ lxc_apply(struct step_ctx *ctx)
 		    "did not come up within " LXC_BOOT_WAIT " s: see the log");
 		goto out;
 	}
-	lxc_notes(ctx, &st);
 	r = RESULT_CHANGED;
 out:
 	free(resolv);
