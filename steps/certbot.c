@@ -6,7 +6,12 @@
  * renewed by the certbot package's timer, with a deploy hook that reloads
  * the proxy on this machine -- the one that serves the certificate.
  * verify runs `certbot renew --dry-run`, the proof that renewal works.
- * tls.acme_server points certbot at another ACME CA (pebble in tests).
+ * tls.acme_server points certbot at another ACME CA (pebble in tests, a
+ * private CA): this machine must trust that CA's TLS certificate through
+ * its system store, which apply checks first with certbot's own HTTP
+ * library.  When the lineage renews from another CA than the profile
+ * names (say, from a staging CA to the real one), the certificate is
+ * requested again at once.
  */
 #include "config.h"
 
@@ -22,7 +27,15 @@
 #include "transport.h"
 
 #define HOOK_PATH	"/etc/letsencrypt/renewal-hooks/deploy/dhis2-setup"
+/* certbot's own default, as its renewal files name it */
+#define LE_DIRECTORY	"https://acme-v02.api.letsencrypt.org/directory"
 
+/*
+ * Arguments: FQDN HOOK.  The package, the live files, the link the proxy
+ * reads, the CA the lineage renews from, the renewal timer and the hook
+ * (sum and whether it may run: certbot skips a hook that is not
+ * executable).
+ */
 static const char probe_script[] =
     "fqdn=$1 hook=$2\n"
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' certbot "
@@ -30,16 +43,48 @@ static const char probe_script[] =
     "[ -f \"/etc/letsencrypt/live/$fqdn/fullchain.pem\" ] && echo live=1\n"
     "[ \"$(readlink " PROXY_TLS_DIR "/fullchain.pem)\" = "
     "\"/etc/letsencrypt/live/$fqdn/fullchain.pem\" ] && echo linked=1\n"
-    "[ -f \"$hook\" ] && echo \"hook=$(sha256sum < \"$hook\" | cut -d' ' -f1)\"\n"
+    "r=\"/etc/letsencrypt/renewal/$fqdn.conf\"\n"
+    "[ -f \"$r\" ] && sed -n 's/^server *= *\\(.*[^ ]\\) *$/server=\\1/p' "
+    "\"$r\"\n"
+    "systemctl is-enabled --quiet certbot.timer 2>/dev/null && "
+    "systemctl is-active --quiet certbot.timer && echo timer=1\n"
+    "if [ -f \"$hook\" ]; then\n"
+    "  echo \"sum=$(sha256sum < \"$hook\" | cut -d' ' -f1) $hook\"\n"
+    "  [ -x \"$hook\" ] && echo hook_x=1\n"
+    "fi\n"
     "exit 0\n";
+
+/*
+ * Arguments: DIRECTORY-URL.  Whether this machine reaches the ACME CA and
+ * trusts its certificate the way certbot does: with python3-requests and
+ * the system's CA store (Debian's certifi is /etc/ssl/certs).
+ */
+static const char acme_reach_script[] =
+    "python3 - \"$1\" <<'EOF'\n"
+    "import sys, requests\n"
+    "try:\n"
+    "    requests.get(sys.argv[1], timeout=30).raise_for_status()\n"
+    "except requests.exceptions.SSLError as e:\n"
+    "    print('untrusted: %s' % e, file=sys.stderr); sys.exit(2)\n"
+    "except Exception as e:\n"
+    "    print('unreachable: %s' % e, file=sys.stderr); sys.exit(3)\n"
+    "EOF\n";
 
 struct cb_state {
 	int	 pkg_missing;
 	int	 live;
 	int	 linked;
+	int	 other_ca;	/* the lineage renews from another CA */
+	int	 timer_off;
 	int	 hook_differs;
 	char	*hook;
 };
+
+static const char *
+acme_directory(const struct profile *p)
+{
+	return p->tls.acme_server != NULL ? p->tls.acme_server : LE_DIRECTORY;
+}
 
 static char *
 hook_text(const struct profile *p)
@@ -55,7 +100,7 @@ hook_text(const struct profile *p)
 static int
 cb_probe(struct step_ctx *ctx, struct cb_state *st)
 {
-	char	*probe, *line, hex[65];
+	char	*probe, *line;
 
 	memset(st, 0, sizeof *st);
 	st->hook = hook_text(ctx->profile);
@@ -69,10 +114,12 @@ cb_probe(struct step_ctx *ctx, struct cb_state *st)
 	st->pkg_missing = !step_probe_has(probe, "pkg=certbot ii ");
 	st->live = step_probe_has(probe, "live=1");
 	st->linked = step_probe_has(probe, "linked=1");
-	step_sha256_hex(st->hook, hex);
-	xasprintf(&line, "hook=%s", hex);
-	st->hook_differs = !step_probe_has(probe, line);
+	xasprintf(&line, "server=%s", acme_directory(ctx->profile));
+	st->other_ca = st->live && !step_probe_has(probe, line);
 	free(line);
+	st->timer_off = !step_probe_has(probe, "timer=1");
+	st->hook_differs = step_probe_sum_differs(probe, HOOK_PATH, st->hook) ||
+	    !step_probe_has(probe, "hook_x=1");
 	free(probe);
 	return 0;
 }
@@ -80,7 +127,8 @@ cb_probe(struct step_ctx *ctx, struct cb_state *st)
 static enum result
 cb_check(struct step_ctx *ctx)
 {
-	struct cb_state	st;
+	struct cb_state	 st;
+	const char	*ca;
 
 	if (ctx->profile->tls.mode != TLS_LETSENCRYPT)
 		return RESULT_SKIPPED;
@@ -88,15 +136,20 @@ cb_check(struct step_ctx *ctx)
 		free(st.hook);
 		return RESULT_FAILED;
 	}
+	ca = ctx->profile->tls.acme_server ? ctx->profile->tls.acme_server :
+	    "Let's Encrypt";
 	if (st.pkg_missing)
 		step_would(ctx, "install package certbot");
 	if (!st.live)
 		step_would(ctx, "request a certificate for %s from %s (webroot "
-		    "%s)", ctx->profile->fqdn, ctx->profile->tls.acme_server ?
-		    ctx->profile->tls.acme_server : "Let's Encrypt",
-		    PROXY_ACME_WEBROOT);
+		    "%s)", ctx->profile->fqdn, ca, PROXY_ACME_WEBROOT);
+	else if (st.other_ca)
+		step_would(ctx, "replace the certificate for %s: it renews "
+		    "from another CA than %s", ctx->profile->fqdn, ca);
 	if (!st.linked)
 		step_would(ctx, "serve the Let's Encrypt certificate");
+	if (st.timer_off && !st.pkg_missing)
+		step_would(ctx, "enable and start certbot.timer (renewals)");
 	if (st.hook_differs)
 		step_would(ctx, "write %s (reload %s after each renewal)",
 		    HOOK_PATH, proxy_name(ctx->profile->proxy));
@@ -104,8 +157,29 @@ cb_check(struct step_ctx *ctx)
 	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
 }
 
+/* Before asking: can certbot talk to the CA from here?  0 or -1. */
 static int
-cb_request(struct step_ctx *ctx)
+cb_reach(struct step_ctx *ctx)
+{
+	const char	*dir = acme_directory(ctx->profile);
+	int		 rc;
+
+	rc = step_run(ctx, (char *[]){ "sh", "-c", (char *)acme_reach_script,
+	    "sh", (char *)dir, NULL }, NULL, 0);
+	if (rc == 2)
+		return step_fail(ctx, "%s does not trust the certificate of "
+		    "%s: put the root certificate of that CA in "
+		    "/usr/local/share/ca-certificates/ (a .crt file) and run "
+		    "update-ca-certificates there; certbot uses that store",
+		    ctx->machine, dir), -1;
+	if (rc != 0)
+		return step_fail(ctx, "%s cannot reach the ACME directory %s: "
+		    "see the log", ctx->machine, dir), -1;
+	return 0;
+}
+
+static int
+cb_request(struct step_ctx *ctx, int replace)
 {
 	const struct profile	*p = ctx->profile;
 	char			*argv[24];
@@ -119,6 +193,9 @@ cb_request(struct step_ctx *ctx)
 	argv[k++] = "--webroot";
 	argv[k++] = "-w";
 	argv[k++] = PROXY_ACME_WEBROOT;
+	/* the lineage's name is the fqdn, never fqdn-0001 */
+	argv[k++] = "--cert-name";
+	argv[k++] = p->fqdn;
 	argv[k++] = "-d";
 	argv[k++] = p->fqdn;
 	argv[k++] = "-m";
@@ -126,11 +203,10 @@ cb_request(struct step_ctx *ctx)
 	argv[k++] = "--agree-tos";
 	argv[k++] = "--no-eff-email";
 	argv[k++] = "--non-interactive";
-	argv[k++] = "--keep-until-expiring";
-	if (p->tls.acme_server != NULL) {
-		argv[k++] = "--server";
-		argv[k++] = p->tls.acme_server;
-	}
+	/* another CA: its certificate now, not when the old one expires */
+	argv[k++] = replace ? "--force-renewal" : "--keep-until-expiring";
+	argv[k++] = "--server";
+	argv[k++] = (char *)acme_directory(p);
 	argv[k] = NULL;
 	return step_run(ctx, argv, NULL, 0);
 }
@@ -140,7 +216,9 @@ cb_apply(struct step_ctx *ctx)
 {
 	struct cb_state	 st;
 	const char	*pkgs[] = { "certbot", NULL };
+	const char	*proxy = proxy_name(ctx->profile->proxy);
 	enum result	 r = RESULT_CHANGED;
+	int		 issued = 0;
 
 	if (ctx->profile->tls.mode != TLS_LETSENCRYPT)
 		return RESULT_SKIPPED;
@@ -148,33 +226,58 @@ cb_apply(struct step_ctx *ctx)
 		free(st.hook);
 		return RESULT_FAILED;
 	}
-	if (st.pkg_missing && step_apt_install(ctx, pkgs) != 0)
-		r = RESULT_FAILED;
-	else if (!st.live && cb_request(ctx) != 0)
-		r = step_fail(ctx, "the CA did not issue a certificate for %s: "
-		    "does the name resolve to this proxy, and is port 80 open "
-		    "to the internet? (the stand-in certificate stays)",
-		    ctx->profile->fqdn);
-	else if (st.hook_differs && (step_run(ctx, (char *[]){ "install", "-d",
+	if (st.pkg_missing) {
+		if (step_apt_install(ctx, pkgs) != 0)
+			goto failed;
+		st.timer_off = 1;	/* look again below: enable is cheap */
+	}
+	if (st.timer_off && step_run(ctx, (char *[]){ "systemctl", "enable",
+	    "--now", "--quiet", "certbot.timer", NULL }, NULL, 0) != 0) {
+		step_fail(ctx, "cannot enable certbot.timer: certificates "
+		    "would not renew");
+		goto failed;
+	}
+	if (st.hook_differs && (step_run(ctx, (char *[]){ "install", "-d",
 	    "-m", "0755", "/etc/letsencrypt/renewal-hooks/deploy", NULL }, NULL,
 	    0) != 0 || step_put(ctx, HOOK_PATH, st.hook, strlen(st.hook), 0755,
-	    NULL, NULL) == -1))
-		r = step_fail(ctx, "cannot write %s", HOOK_PATH);
-	else if (!st.linked && (tls_use_live(ctx) != 0 ||
-	    step_run(ctx, (char *[]){ "systemctl", "reload",
-	    (char *)proxy_name(ctx->profile->proxy), NULL }, NULL, 0) != 0))
-		r = step_fail(ctx, "cannot switch the proxy to the new "
-		    "certificate");
+	    NULL, NULL) == -1)) {
+		step_fail(ctx, "cannot write %s", HOOK_PATH);
+		goto failed;
+	}
+	if (!st.live || st.other_ca) {
+		if (cb_reach(ctx) != 0)
+			goto failed;
+		if (cb_request(ctx, st.live) != 0) {
+			step_fail(ctx, "the CA did not issue a certificate for "
+			    "%s: does the name resolve to this proxy, and is "
+			    "port 80 open to the internet? (the certificate "
+			    "served until now stays)", ctx->profile->fqdn);
+			goto failed;
+		}
+		issued = 1;
+	}
+	/* A new certificate: link it, decide HSTS for it, serve it. */
+	if ((issued || !st.linked) && (tls_use_live(ctx) != 0 ||
+	    step_run(ctx, (char *[]){ "systemctl", "reload", (char *)proxy,
+	    NULL }, NULL, 0) != 0)) {
+		step_fail(ctx, "cannot switch %s to the new certificate",
+		    proxy);
+		goto failed;
+	}
 	free(st.hook);
 	return r;
+failed:
+	free(st.hook);
+	return RESULT_FAILED;
 }
 
 /* A renewal that works today is the only proof it will work in 60 days. */
 static enum result
 cb_verify(struct step_ctx *ctx)
 {
-	struct cb_state	st;
-	int		bad;
+	struct cb_state	 st;
+	char		*argv[12];
+	int		 bad, k = 0;
 
 	if (ctx->profile->tls.mode != TLS_LETSENCRYPT)
 		return RESULT_SKIPPED;
@@ -182,14 +285,33 @@ cb_verify(struct step_ctx *ctx)
 		free(st.hook);
 		return RESULT_FAILED;
 	}
-	bad = st.pkg_missing + !st.live + !st.linked + st.hook_differs;
+	bad = st.pkg_missing + !st.live + !st.linked + st.other_ca +
+	    st.hook_differs;
 	free(st.hook);
 	if (bad)
 		return step_fail(ctx, "the Let's Encrypt certificate is not in "
 		    "place");
-	if (step_run(ctx, (char *[]){ "certbot", "renew", "--dry-run",
-	    "--non-interactive", "--cert-name", ctx->profile->fqdn, NULL },
-	    NULL, 0) != 0)
+	if (st.timer_off)
+		return step_fail(ctx, "certbot.timer is not enabled and "
+		    "running: nothing would renew the certificate");
+	/*
+	 * Without a terminal certbot renew first sleeps up to 8 minutes.  A
+	 * dry run goes to Let's Encrypt's staging CA unless --server names
+	 * another: the lineage's own server is not used for it.
+	 */
+	argv[k++] = "certbot";
+	argv[k++] = "renew";
+	argv[k++] = "--dry-run";
+	argv[k++] = "--non-interactive";
+	argv[k++] = "--no-random-sleep-on-renew";
+	argv[k++] = "--cert-name";
+	argv[k++] = ctx->profile->fqdn;
+	if (ctx->profile->tls.acme_server != NULL) {
+		argv[k++] = "--server";
+		argv[k++] = ctx->profile->tls.acme_server;
+	}
+	argv[k] = NULL;
+	if (step_run(ctx, argv, NULL, 0) != 0)
 		return step_fail(ctx, "certbot renew --dry-run failed: the "
 		    "certificate will not renew; see the log");
 	return RESULT_CHANGED;

@@ -86,7 +86,7 @@ common_vars(const struct profile *p, struct tvars *v)
 	tvars_set(v, "tls", tls ? "1" : "");
 	tvars_set(v, "tls_cert", PROXY_TLS_DIR "/fullchain.pem");
 	tvars_set(v, "tls_key", PROXY_TLS_DIR "/privkey.pem");
-	tvars_set(v, "hsts", proxy_hsts(p) ? "1" : "");
+	tvars_set(v, "hsts_conf", PROXY_HSTS_CONF);
 	/* Stapling needs an OCSP responder: only real CAs have one. */
 	tvars_set(v, "ocsp", p->tls.mode == TLS_LETSENCRYPT &&
 	    p->tls.acme_server == NULL ? "1" : "");
@@ -243,16 +243,6 @@ out:
 	tvars_free(&v);
 	free(locs.buf);
 	return out;
-}
-
-/*
- * HSTS tells browsers never to accept anything but this certificate's
- * kind for years: only a certificate a public CA vouches for earns it.
- */
-int
-proxy_hsts(const struct profile *p)
-{
-	return p->tls.mode == TLS_LETSENCRYPT && p->tls.acme_server == NULL;
 }
 
 /* One round trip.  Arguments: KIND PACKAGE FILE... */

@@ -12,6 +12,15 @@
  *  - letsencrypt: links to certbot's live files once the certbot step has
  *    them; until then a self-signed stand-in so that the proxy can start
  *    and answer the ACME challenge.
+ *
+ * HSTS is earned by trust, not by the profile: /etc/dhis2-setup/tls/
+ * hsts.conf (which the proxy's site includes) sends the header only while
+ * the machine's own CA store (/etc/ssl/certs, what certbot and every
+ * client on it use) verifies the served certificate for the fqdn: a public
+ * CA's, or a private CA's whose root the operator installed there.  A
+ * self-signed certificate never earns it.  When the certificate or that
+ * file changes, a running proxy is reloaded here, so that a renewed
+ * self-signed or replaced provided certificate is served at once.
  */
 #include "config.h"
 
@@ -30,15 +39,19 @@
 #define RENEW_BEFORE_S	(30 * 86400)
 #define SELF_DAYS	"825"	/* what browsers accept for a leaf */
 
+#define CA_STORE	"/etc/ssl/certs/ca-certificates.crt"
+
 /*
  * Arguments: DIR FQDN.  Says whether the files are there, links or not,
- * whether the certificate covers FQDN and outlives 30 days, where the
- * letsencrypt live files are, and the sums of the two files.
+ * whether the certificate covers FQDN and outlives 30 days, whether the
+ * machine's CA store trusts it for FQDN, where the letsencrypt live files
+ * are, and the sums of the two files and of hsts.conf.
  */
 static const char probe_script[] =
     "d=$1 fqdn=$2\n"
-    "for f in fullchain privkey; do\n"
+    "for f in fullchain privkey hsts; do\n"
     "  p=\"$d/$f.pem\"\n"
+    "  [ $f = hsts ] && p=\"$d/hsts.conf\"\n"
     "  if [ -L \"$p\" ]; then echo \"link=$(readlink \"$p\") $f\"; fi\n"
     "  if [ -f \"$p\" ]; then echo \"sum=$(sha256sum < \"$p\" | cut -d' ' -f1) $f\"; fi\n"
     "done\n"
@@ -48,6 +61,10 @@ static const char probe_script[] =
     "2>&1 && echo fresh=1\n"
     "  openssl x509 -in \"$c\" -noout -checkhost \"$fqdn\" 2>/dev/null | "
     "grep -q 'does match' && echo covers=1\n"
+    /* -untrusted: the chain's intermediates; never a trust anchor */
+    "  openssl verify -CAfile " CA_STORE " -untrusted \"$c\" -purpose "
+    "sslserver -verify_hostname \"$fqdn\" \"$c\" >/dev/null 2>&1 && "
+    "echo trusted=1\n"
     "fi\n"
     "[ -f \"/etc/letsencrypt/live/$fqdn/fullchain.pem\" ] && echo live=1\n"
     "exit 0\n";
@@ -74,10 +91,13 @@ struct tls_state {
 	int	 linked_live;	/* both are links to certbot's live files */
 	int	 fresh;
 	int	 covers;
+	int	 trusted;	/* by the machine's CA store, for the fqdn */
 	int	 live;
 	char	*fullchain;	/* provided: wanted contents */
 	char	*privkey;
 	int	 provided_differs;
+	char	*hsts;		/* wanted hsts.conf for the current cert */
+	int	 hsts_differs;
 };
 
 static void
@@ -88,7 +108,33 @@ tls_state_free(struct tls_state *st)
 		free(st->privkey);
 	}
 	free(st->fullchain);
+	free(st->hsts);
 	memset(st, 0, sizeof *st);
+}
+
+/*
+ * What hsts.conf holds: the header in the proxy's own syntax, or only a
+ * comment saying why not.  Two years, no includeSubDomains and no preload:
+ * other names under the domain are not ours to bind.
+ */
+char *
+tls_hsts_text(int nginx, int trusted)
+{
+	char	*s;
+
+	if (!trusted)
+		s = xstrdup("# dhis2-setup: no HSTS: this machine's CA store "
+		    "does not trust the certificate\n# (self-signed, or a "
+		    "private CA whose root is not in /etc/ssl/certs).\n");
+	else if (nginx)
+		s = xstrdup("# dhis2-setup: HSTS, because this machine's CA "
+		    "store trusts the certificate.\nadd_header "
+		    "Strict-Transport-Security \"max-age=63072000\" always;\n");
+	else
+		s = xstrdup("# dhis2-setup: HSTS, because this machine's CA "
+		    "store trusts the certificate.\nHeader always set "
+		    "Strict-Transport-Security \"max-age=63072000\"\n");
+	return s;
 }
 
 /* The operator's files, checked, as the two files the proxy reads. */
@@ -123,6 +169,26 @@ provided_contents(struct step_ctx *ctx, struct tls_state *st)
 	return 0;
 }
 
+/* Whether the probe saw a regular file for NAME: its "sum=HEX NAME". */
+static int
+has_sum(const char *probe, const char *name)
+{
+	const char	*l, *sp, *nl;
+	size_t		 len = strlen(name);
+
+	for (l = probe; *l != '\0'; l = nl + 1) {
+		if ((nl = strchr(l, '\n')) == NULL)
+			nl = l + strlen(l) - 1;
+		if (strncmp(l, "sum=", 4) == 0 && (sp = strchr(l, ' ')) !=
+		    NULL && sp < nl && (size_t)(nl - sp - 1) == len &&
+		    strncmp(sp + 1, name, len) == 0)
+			return 1;
+		if (nl[1] == '\0')
+			break;
+	}
+	return 0;
+}
+
 static int
 tls_probe(struct step_ctx *ctx, struct tls_state *st)
 {
@@ -141,8 +207,8 @@ tls_probe(struct step_ctx *ctx, struct tls_state *st)
 		    ctx->machine);
 		return -1;
 	}
-	st->present = strstr(probe, " fullchain\n") != NULL &&
-	    strstr(probe, " privkey\n") != NULL;
+	/* sum= lines: a dangling link is not a certificate */
+	st->present = has_sum(probe, "fullchain") && has_sum(probe, "privkey");
 	xasprintf(&live, "/etc/letsencrypt/live/%s", p->fqdn);
 	xasprintf(&line, "link=%s/fullchain.pem fullchain", live);
 	st->linked_live = step_probe_has(probe, line);
@@ -153,6 +219,9 @@ tls_probe(struct step_ctx *ctx, struct tls_state *st)
 	free(live);
 	st->fresh = step_probe_has(probe, "fresh=1");
 	st->covers = step_probe_has(probe, "covers=1");
+	st->trusted = step_probe_has(probe, "trusted=1");
+	st->hsts = tls_hsts_text(p->proxy == PROXY_NGINX, st->trusted);
+	st->hsts_differs = step_probe_sum_differs(probe, "hsts", st->hsts);
 	st->live = step_probe_has(probe, "live=1");
 	if (st->fullchain != NULL) {
 		st->provided_differs = step_probe_sum_differs(probe,
@@ -203,8 +272,49 @@ tls_check(struct step_ctx *ctx)
 	}
 	if ((todo = tls_todo(ctx->profile, &st)) != NULL)
 		step_would(ctx, "%s in %s", todo, PROXY_TLS_DIR);
+	else if (st.hsts_differs)
+		step_would(ctx, "%s HSTS (%s): this machine's CA store %s the "
+		    "certificate", st.trusted ? "send" : "stop sending",
+		    PROXY_HSTS_CONF, st.trusted ? "trusts" : "does not trust");
 	tls_state_free(&st);
 	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
+}
+
+/* Arguments: UNIT.  Reload it when it runs; nothing when it does not. */
+static const char reload_script[] =
+    "if systemctl is-active --quiet \"$1\"; then exec systemctl reload "
+    "\"$1\"; fi\n";
+
+static int
+reload_proxy(struct step_ctx *ctx)
+{
+	return step_run(ctx, (char *[]){ "sh", "-c", (char *)reload_script,
+	    "sh", (char *)proxy_name(ctx->profile->proxy), NULL }, NULL, 0);
+}
+
+/*
+ * hsts.conf as the certificate in place now earns it: a fresh look at
+ * the files, because the caller may just have changed them.  1 when it
+ * was written, 0 when it was right, -1 after step_fail.
+ */
+static int
+hsts_sync(struct step_ctx *ctx)
+{
+	struct tls_state	st;
+	int			rc = 0;
+
+	if (tls_probe(ctx, &st) == -1)
+		rc = -1;
+	else if (st.hsts_differs) {
+		if (step_put(ctx, PROXY_HSTS_CONF, st.hsts, strlen(st.hsts),
+		    0644, NULL, NULL) == -1) {
+			step_fail(ctx, "cannot write %s", PROXY_HSTS_CONF);
+			rc = -1;
+		} else
+			rc = 1;
+	}
+	tls_state_free(&st);
+	return rc;
 }
 
 static int
@@ -226,14 +336,17 @@ link_live(struct step_ctx *ctx)
 	return rc;
 }
 
-/* Used by the certbot step too, once the certificate is issued. */
+/*
+ * Used by the certbot step too, once a certificate is issued: link
+ * certbot's live files and decide HSTS for them.  The caller reloads.
+ */
 int
 tls_use_live(struct step_ctx *ctx)
 {
 	if (step_run(ctx, (char *[]){ "install", "-d", "-m", "0755",
-	    PROXY_TLS_DIR, NULL }, NULL, 0) != 0)
+	    PROXY_TLS_DIR, NULL }, NULL, 0) != 0 || link_live(ctx) != 0)
 		return -1;
-	return link_live(ctx);
+	return hsts_sync(ctx) == -1 ? -1 : 0;
 }
 
 static enum result
@@ -241,7 +354,7 @@ tls_apply(struct step_ctx *ctx)
 {
 	const struct profile	*p = ctx->profile;
 	struct tls_state	 st;
-	enum result		 r = RESULT_CHANGED;
+	int			 cert = 1, failed = 0, hsts = 0;
 
 	if (p->tls.mode == TLS_NONE)
 		return RESULT_SKIPPED;
@@ -250,7 +363,7 @@ tls_apply(struct step_ctx *ctx)
 		return RESULT_FAILED;
 	}
 	if (tls_todo(p, &st) == NULL)
-		r = RESULT_OK;
+		cert = 0;
 	else if (p->tls.mode == TLS_PROVIDED) {
 		if (step_run(ctx, (char *[]){ "install", "-d", "-m", "0755",
 		    PROXY_TLS_DIR, NULL }, NULL, 0) != 0 ||
@@ -258,18 +371,28 @@ tls_apply(struct step_ctx *ctx)
 		    strlen(st.privkey), 0600, NULL, NULL) == -1 ||
 		    step_put(ctx, PROXY_TLS_DIR "/fullchain.pem", st.fullchain,
 		    strlen(st.fullchain), 0644, NULL, NULL) == -1)
-			r = step_fail(ctx, "cannot install the certificate");
+			failed = step_fail(ctx, "cannot install the "
+			    "certificate");
 	} else if (p->tls.mode == TLS_LETSENCRYPT && st.live) {
 		if (tls_use_live(ctx) != 0)
-			r = step_fail(ctx, "cannot link the Let's Encrypt "
-			    "certificate");
+			failed = step_fail(ctx, "cannot link the Let's "
+			    "Encrypt certificate");
 	} else if (step_run(ctx, (char *[]){ "sh", "-c",
 	    (char *)selfsign_script, "sh", PROXY_TLS_DIR, p->fqdn, NULL },
 	    NULL, 0) != 0)
-		r = step_fail(ctx, "openssl could not make a certificate for "
-		    "%s", p->fqdn);
+		failed = step_fail(ctx, "openssl could not make a "
+		    "certificate for %s", p->fqdn);
 	tls_state_free(&st);
-	return r;
+	if (failed || (hsts = hsts_sync(ctx)) == -1)
+		return RESULT_FAILED;
+	if (!cert && !hsts)
+		return RESULT_OK;
+	/* The proxy step reloads only for its own files. */
+	if (reload_proxy(ctx) != 0)
+		return step_fail(ctx, "%s did not reload with the new "
+		    "certificate: see journalctl -u %s",
+		    proxy_name(p->proxy), proxy_name(p->proxy));
+	return RESULT_CHANGED;
 }
 
 static enum result
@@ -284,7 +407,8 @@ tls_verify(struct step_ctx *ctx)
 		tls_state_free(&st);
 		return RESULT_FAILED;
 	}
-	bad = tls_todo(ctx->profile, &st) != NULL || !st.present;
+	bad = tls_todo(ctx->profile, &st) != NULL || !st.present ||
+	    st.hsts_differs;
 	tls_state_free(&st);
 	if (bad)
 		return step_fail(ctx, "the certificate in %s is still not as "

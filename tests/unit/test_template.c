@@ -21,6 +21,7 @@
 
 #include "core.h"
 #include "template.h"
+#include "proxy.h"
 
 static void
 test_substitution_and_sections(void **state)
@@ -108,7 +109,7 @@ nginx_site_vars(struct tvars *v, const char *dir, int tls)
 	tvars_set(v, "tls", tls ? "1" : "");
 	tvars_setf(v, "tls_cert", "%s/cert.pem", dir);
 	tvars_setf(v, "tls_key", "%s/key.pem", dir);
-	tvars_set(v, "hsts", "");
+	tvars_setf(v, "hsts_conf", "%s/hsts.conf", dir);
 	tvars_set(v, "ocsp", "");
 	tvars_setf(v, "acme_webroot", "%s/acme", dir);
 	tvars_set(v, "body_size", "100M");
@@ -169,6 +170,12 @@ test_nginx_templates_pass_nginx_t(void **state)
 	xasprintf(&path, "%s/dhis2-proxy.conf", dir);
 	write_text(path, snippet);
 	free(path);
+	/* hsts.conf as the tls step writes it for a trusted certificate */
+	xasprintf(&path, "%s/hsts.conf", dir);
+	conf = tls_hsts_text(1, 1);
+	write_text(path, conf);
+	free(conf);
+	free(path);
 	xasprintf(&conf, "pid %s/nginx.pid;\nerror_log %s/error.log;\n"
 	    "events {}\nhttp {\n access_log off;\n include %s/site.conf;\n}\n",
 	    dir, dir, dir);
@@ -206,7 +213,7 @@ test_every_template_renders(void **state)
 	    "port", "fqdn", "route", "tomcat_major", "java", "local_db",
 	    "catalina_home", "catalina_base", "dhis2_home", "java_home",
 	    "heap_mb", "tls", "tls_cert", "tls_key", "acme_webroot", "ocsp",
-	    "hsts", "body_size_bytes", "timeout", "locations", "balancer",
+	    "hsts_conf", "body_size_bytes", "timeout", "locations", "balancer",
 	    "base_path", "backend", "upstreams", "body_size", "snippet", NULL };
 	struct tvars	 v;
 	char		*out, *err;
