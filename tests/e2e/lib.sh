@@ -219,3 +219,73 @@ line2" ]
 	    sh -c 'echo "$1" | grep -q "^os_id=debian$"' sh "$out"
 	"$TOOL" "$@" run rm -rf "$dir" >/dev/null 2>&1
 }
+
+# --- the DHIS2 stack (stack.sh, letsencrypt.sh, bench/stack.sh) ----------
+
+# stack_profile FILE ADDRESS PROXY TLS-BLOCK INSTANCES-BLOCK: a single
+# server profile for $FQDN, the server reached over SSH as root.
+stack_profile() {
+	cat > "$1" <<EOP
+version: 1
+hosting: basement
+isolation: single-host
+fqdn: $FQDN
+timezone: UTC
+known_hosts: known_hosts
+proxy: $3
+tls:
+$4
+machines:
+  - name: server
+    address: $2
+    roles: [proxy, app, database]
+    ssh:
+      user: root
+      key: $E2E_TMP/id
+instances:
+$5
+database:
+  version: 15
+monitoring: none
+backups:
+  enabled: false
+EOP
+}
+
+# stack_instance NAME VERSION HEAP URL SHA256 | NAME VERSION HEAP FILE
+stack_instance() {
+	printf '  - name: %s\n    version: "%s"\n    heap: %s\n    war:\n' \
+	    "$1" "$2" "$3"
+	if [ $# -ge 5 ]; then
+		printf '      url: "%s"\n      sha256: %s\n' "$4" "$5"
+	else
+		printf '      file: "%s"\n' "$4"
+	fi
+}
+
+# standin_serve DIR: serve DIR over HTTP on the bridge (the WARs' origin);
+# sets WARBASE to its URL.
+standin_serve() {
+	port=$((20000 + $$ % 10000))
+	(cd "$1" && exec python3 -m http.server "$port" --bind "$E2E_NET.1") \
+	    > "$E2E_TMP/http.log" 2>&1 &
+	at_exit "kill $!"
+	WARBASE="http://$E2E_NET.1:$port"
+	wait_for 20 tcp_open "$E2E_NET.1" "$port"
+}
+
+# container_trust NAME PEM LABEL: add a CA to the container's system
+# store, as an operator adds a private CA's root.
+container_trust() {
+	lxc-attach -n "$1" -- sh -c 'command -v update-ca-certificates ||
+	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q ca-certificates; }' \
+	    >/dev/null 2>&1
+	lxc-attach -n "$1" -- sh -c 'mkdir -p /usr/local/share/ca-certificates &&
+	    cat > "/usr/local/share/ca-certificates/$1.crt" &&
+	    update-ca-certificates' sh "$3" < "$2" >/dev/null 2>&1
+}
+
+container_distrust() {	# NAME LABEL
+	lxc-attach -n "$1" -- sh -c 'rm -f "/usr/local/share/ca-certificates/$1.crt" &&
+	    update-ca-certificates --fresh' sh "$2" >/dev/null 2>&1
+}

@@ -6,7 +6,8 @@ check_PROGRAMS += tests/e2e/transport-tool
 tests_e2e_transport_tool_SOURCES = tests/e2e/transport-tool.c
 tests_e2e_transport_tool_LDADD = libdhis2setup.a $(D2S_LIBS)
 
-E2E_TESTS = tests/e2e/stack.sh tests/e2e/transport-local.sh tests/e2e/transport-ssh.sh \
+E2E_TESTS = tests/e2e/stack.sh tests/e2e/letsencrypt.sh tests/e2e/transport-local.sh \
+	tests/e2e/transport-ssh.sh \
 	tests/e2e/containers.sh tests/e2e/dashboard.sh
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)
 
