@@ -48,6 +48,7 @@ struct nscreen {
 	newtComponent		 form;
 	newtComponent		 status;
 	newtComponent		 back;
+	newtComponent		 action;
 	newtComponent		 next;
 	newtComponent		 quit;
 	struct nfield		 f[8];
@@ -351,7 +352,11 @@ build(struct wizard *w, struct nscreen *n, size_t focus)
 	draw_root(title);
 	newtOpenWindow(WIN_LEFT, WIN_TOP, WIN_W, WIN_H, title);
 	n->form = newtForm(NULL, NULL, 0);
-	intro = xstrdup(s->intro);
+	if (s->info != NULL && (v = s->info(w, n->idx)) != NULL) {
+		xasprintf(&intro, "%s\n%s", s->intro, v);
+		free(v);
+	} else
+		intro = xstrdup(s->intro);
 	tb = newtTextboxReflowed(1, 0, intro, WIN_W - 2, 0, 0, 0);
 	free(intro);
 	newtComponentGetSize(tb, &iw, &ih);
@@ -380,8 +385,13 @@ build(struct wizard *w, struct nscreen *n, size_t focus)
 	n->back = newtCompactButton(1, BUTTON_Y, "Back");
 	n->next = newtCompactButton(33, BUTTON_Y, "Next");
 	n->quit = newtCompactButton(WIN_W - 10, BUTTON_Y, "Quit");
-	newtFormAddComponents(n->form, n->status, n->back, n->next, n->quit,
-	    NULL);
+	newtFormAddComponents(n->form, n->status, n->back, NULL);
+	n->action = NULL;
+	if (s->action != NULL) {
+		n->action = newtCompactButton(12, BUTTON_Y, s->action_label);
+		newtFormAddComponent(n->form, n->action);
+	}
+	newtFormAddComponents(n->form, n->next, n->quit, NULL);
 	newtFormAddHotKey(n->form, NEWT_KEY_F1);
 	newtFormAddHotKey(n->form, NEWT_KEY_F10);
 	newtFormAddHotKey(n->form, NEWT_KEY_F12);
@@ -513,6 +523,18 @@ newt_screen(struct wizard *w, const struct screen *s, size_t idx)
 			teardown(&n);
 			break;
 		}
+		if (es.reason == NEWT_EXIT_COMPONENT && n.action != NULL &&
+		    es.u.co == n.action) {
+			/* Store the fields, run it, show the screen again. */
+			if (submit(w, &n) != -1)
+				continue;
+			capture(&n);
+			teardown(&n);
+			s->action(w, idx);
+			build(w, &n, 0);
+			newtFormSetCurrent(n.form, n.next);
+			continue;
+		}
 		/* Next, F12, or Enter in a field. */
 		if (submit(w, &n) == -1) {
 			r = FE_NEXT;
@@ -529,7 +551,7 @@ static enum fe_result
 newt_review(struct wizard *w, const char *text, int nerr)
 {
 	struct newt_state	*st = w->fe_data;
-	newtComponent		 form, tb, back, save, quit;
+	newtComponent		 form, tb, back, save, apply, quit;
 	struct newtExitStruct	 es;
 	enum fe_result		 r = FE_NEXT;
 	int			 done = 0;
@@ -541,11 +563,15 @@ newt_review(struct wizard *w, const char *text, int nerr)
 		    NEWT_FLAG_WRAP | NEWT_FLAG_SCROLL);
 		newtTextboxSetText(tb, text);
 		back = newtCompactButton(1, BUTTON_Y, "Back");
-		save = newtCompactButton(33, BUTTON_Y, nerr ? "Save (errors)" :
+		save = newtCompactButton(22, BUTTON_Y, nerr ? "Save (errors)" :
 		    "Save");
+		apply = newtCompactButton(42, BUTTON_Y, "Save and apply");
 		quit = newtCompactButton(WIN_W - 10, BUTTON_Y, "Quit");
 		form = newtForm(NULL, NULL, 0);
-		newtFormAddComponents(form, tb, back, save, quit, NULL);
+		newtFormAddComponents(form, tb, back, save, NULL);
+		if (!nerr)
+			newtFormAddComponent(form, apply);
+		newtFormAddComponent(form, quit);
 		newtFormAddHotKey(form, NEWT_KEY_F1);
 		newtFormAddHotKey(form, NEWT_KEY_F10);
 		newtFormSetTimer(form, POLL_MS);
@@ -567,6 +593,15 @@ newt_review(struct wizard *w, const char *text, int nerr)
 			else if (es.reason == NEWT_EXIT_COMPONENT &&
 			    es.u.co == save)
 				r = FE_NEXT;
+			else if (es.reason == NEWT_EXIT_COMPONENT &&
+			    es.u.co == apply && newtWinChoice("Apply", "Apply",
+			    "Not now", "Save the profile, generate its missing "
+			    "secrets (0600) and apply it now? This changes the "
+			    "machines.") == 1)
+				r = FE_APPLY;
+			else if (es.reason == NEWT_EXIT_COMPONENT &&
+			    es.u.co == apply)
+				continue;
 			else if (es.reason == NEWT_EXIT_ERROR)
 				r = FE_ERROR;
 			else if (confirm_quit())
@@ -576,6 +611,8 @@ newt_review(struct wizard *w, const char *text, int nerr)
 			done = 1;
 			break;
 		}
+		if (nerr)
+			newtComponentDestroy(apply);
 		newtFormDestroy(form);
 		newtPopWindow();
 		if (!done) {
@@ -594,6 +631,30 @@ newt_message(struct wizard *w, const char *title, const char *text)
 	show_text_window(title, text);
 }
 
+static int
+newt_ask(struct wizard *w, const char *title, const char *text)
+{
+	newtComponent		 form, tb, yes, no;
+	struct newtExitStruct	 es;
+	int			 r;
+
+	(void)w;
+	newtOpenWindow(4, 4, 71, 14, title);
+	tb = newtTextbox(1, 0, 68, 11, NEWT_FLAG_WRAP);
+	newtTextboxSetText(tb, text);
+	yes = newtCompactButton(20, 12, "Yes");
+	no = newtCompactButton(44, 12, "No");
+	form = newtForm(NULL, NULL, 0);
+	newtFormAddComponents(form, tb, yes, no, NULL);
+	newtFormAddHotKey(form, NEWT_KEY_ESCAPE);
+	newtFormSetCurrent(form, no);	/* trust is never the default */
+	newtFormRun(form, &es);
+	r = es.reason == NEWT_EXIT_COMPONENT && es.u.co == yes;
+	newtFormDestroy(form);
+	newtPopWindow();
+	return r;
+}
+
 const struct frontend newt_frontend = {
 	"newt",
 	newt_start,
@@ -601,4 +662,5 @@ const struct frontend newt_frontend = {
 	newt_screen,
 	newt_review,
 	newt_message,
+	newt_ask,
 };

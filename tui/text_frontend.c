@@ -207,10 +207,54 @@ answer_result(enum answer a)
 	return FE_ERROR;
 }
 
+/* yes, no (the default), or "<" / "!q"; ANSWER_OK with *yes set. */
+static enum answer
+yes_no(const char *question, int *yes)
+{
+	char	*line;
+
+	for (;;) {
+		printf("%s (yes/no) [no]: ", question);
+		fflush(stdout);
+		if ((line = read_line()) == NULL) {
+			putchar('\n');
+			return ANSWER_EOF;
+		}
+		if (strcmp(line, "<") == 0 || strcmp(line, "!q") == 0) {
+			enum answer a = line[0] == '<' ? ANSWER_BACK :
+			    ANSWER_QUIT;
+
+			free(line);
+			return a;
+		}
+		*yes = strcmp(line, "yes") == 0 || strcmp(line, "y") == 0;
+		if (*yes || *line == '\0' || strcmp(line, "no") == 0 ||
+		    strcmp(line, "n") == 0) {
+			free(line);
+			return ANSWER_OK;
+		}
+		free(line);
+	}
+}
+
+/* The screen's button, as a question: run it when the answer is yes. */
+static enum answer
+offer_action(struct wizard *w, const struct screen *s, size_t idx)
+{
+	enum answer	a;
+	char		q[80];
+	int		yes;
+
+	snprintf(q, sizeof q, "%s now?", s->action_label);
+	if ((a = yes_no(q, &yes)) == ANSWER_OK && yes)
+		s->action(w, idx);
+	return a;
+}
+
 static enum fe_result
 text_screen(struct wizard *w, const struct screen *s, size_t idx)
 {
-	char		 title[80];
+	char		 title[80], *info;
 	const char	*err;
 	enum answer	 a;
 	size_t		 i;
@@ -218,6 +262,13 @@ text_screen(struct wizard *w, const struct screen *s, size_t idx)
 
 	printf("\n== %s ==\n", screen_title(w, s, idx, title, sizeof title));
 	print_wrapped(s->intro, "");
+	if (s->info != NULL && (info = s->info(w, idx)) != NULL) {
+		print_wrapped(info, "");
+		free(info);
+	}
+	if (s->action != NULL && s->action_first &&
+	    (a = offer_action(w, s, idx)) != ANSWER_OK)
+		return answer_result(a);
 	for (i = 0; i < s->nfields; i++) {
 		if ((a = ask_field(w, s, idx, i)) != ANSWER_OK)
 			return answer_result(a);
@@ -228,6 +279,9 @@ text_screen(struct wizard *w, const struct screen *s, size_t idx)
 		if ((a = ask_field(w, s, idx, fi)) != ANSWER_OK)
 			return answer_result(a);
 	}
+	if (s->action != NULL && !s->action_first &&
+	    (a = offer_action(w, s, idx)) != ANSWER_OK)
+		return answer_result(a);
 	return FE_NEXT;
 }
 
@@ -241,8 +295,9 @@ text_review(struct wizard *w, const char *text, int nerr)
 	printf("\n== Review ==\n");
 	print_wrapped(text, "");
 	for (;;) {
-		printf("%s [yes = save, < = back, !q = quit]: ", nerr ?
-		    "The profile has errors; save anyway?" : "Save?");
+		printf("%s [yes = save,%s < = back, !q = quit]: ", nerr ?
+		    "The profile has errors; save anyway?" : "Save?",
+		    nerr ? "" : " apply = save and apply,");
 		fflush(stdout);
 		if ((line = read_line()) == NULL)
 			return answer_result(ANSWER_EOF);
@@ -263,6 +318,10 @@ text_review(struct wizard *w, const char *text, int nerr)
 			continue;
 		}
 		save = strcmp(line, "yes") == 0 || strcmp(line, "y") == 0;
+		if (!nerr && strcmp(line, "apply") == 0) {
+			free(line);
+			return FE_APPLY;
+		}
 		free(line);
 		if (save)
 			return FE_NEXT;
@@ -277,6 +336,19 @@ text_message(struct wizard *w, const char *title, const char *text)
 	print_wrapped(text, "");
 }
 
+static int
+text_ask(struct wizard *w, const char *title, const char *text)
+{
+	int	yes = 0;
+
+	(void)w;
+	printf("\n== %s ==\n", title);
+	print_wrapped(text, "");
+	if (yes_no("Answer", &yes) != ANSWER_OK)
+		return 0;
+	return yes;
+}
+
 const struct frontend text_frontend = {
 	"text",
 	text_start,
@@ -284,4 +356,5 @@ const struct frontend text_frontend = {
 	text_screen,
 	text_review,
 	text_message,
+	text_ask,
 };

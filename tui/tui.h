@@ -12,9 +12,12 @@
 #include <stddef.h>
 
 #include "profile.h"
+#include "releases.h"
+#include "transport.h"
 
 #define TUI_MIN_COLS	80
 #define TUI_MIN_ROWS	24
+#define TUI_MAX_MACHINES 16
 
 struct wizard;
 
@@ -68,6 +71,16 @@ struct screen {
 	void			(*enter)(struct wizard *, size_t);
 	/* After the fields are stored: rules across fields. */
 	const char		*(*check)(struct wizard *, size_t, int *);
+	/* Text under the intro, worked out when shown (facts, versions). */
+	char			*(*info)(struct wizard *, size_t);
+	/*
+	 * A button beside Back and Next: a test or a look-up that talks to
+	 * the operator through the frontend's message and ask.  The fields
+	 * are stored (and must be valid) before it runs.
+	 */
+	const char		*action_label;
+	void			(*action)(struct wizard *, size_t);
+	int			 action_first;	/* text: offered before the fields */
 };
 
 enum fe_result {
@@ -75,6 +88,7 @@ enum fe_result {
 	FE_BACK,
 	FE_QUIT,
 	FE_ERROR,		/* the frontend cannot go on (no terminal...) */
+	FE_APPLY,		/* the review: save, then apply */
 };
 
 struct frontend {
@@ -84,10 +98,12 @@ struct frontend {
 	void		(*stop)(struct wizard *);
 	enum fe_result	(*screen)(struct wizard *, const struct screen *,
 			    size_t);
-	/* The review: FE_NEXT saves, FE_BACK goes back. */
+	/* The review: FE_NEXT saves, FE_APPLY saves and applies. */
 	enum fe_result	(*review)(struct wizard *, const char *, int);
 	void		(*message)(struct wizard *, const char *,
 			    const char *);
+	/* A yes/no question; 1 is yes. */
+	int		(*ask)(struct wizard *, const char *, const char *);
 };
 
 struct wizard {
@@ -98,7 +114,18 @@ struct wizard {
 	char			*enc_confirm;	/* typed device name */
 	int			 tls_none_ok;	/* "lab only" acknowledged */
 	int			 ascii;		/* --ascii: boxes in plain ASCII */
+	int			 workshop;	/* --workshop: lab defaults */
 	char			 err[256];	/* message of the last set */
+	/* What the actions found out (actions.c). */
+	struct facts		 facts[TUI_MAX_MACHINES]; /* per machine */
+	char			*disks[TUI_MAX_MACHINES]; /* lsblk JSON */
+	struct facts		 local;		/* this machine */
+	char			*local_disks;
+	int			 local_probed;
+	struct dhis2_releases	 rel;
+	int			 rel_state;	/* 0 not tried, 1 loaded, -1 failed */
+	char			*rel_from;	/* where rel came from */
+	char			 rel_err[REL_ERRBUF_SIZE];
 };
 
 /* wizard.c */
@@ -113,6 +140,19 @@ const char	*screen_check(struct wizard *, const struct screen *, size_t,
 		    int *);
 void		 screen_enter(struct wizard *, const struct screen *, size_t);
 int		 wizard_run(struct wizard *);
+
+/* actions.c */
+void		 act_test_machine(struct wizard *, size_t);
+char		*info_instance(struct wizard *, size_t);
+void		 act_versions(struct wizard *, size_t);
+const char	*check_version_listed(struct wizard *, const char *);
+char		*info_database(struct wizard *, size_t);
+void		 act_test_alert(struct wizard *, size_t);
+char		*info_encryption(struct wizard *, size_t);
+const char	*check_disk(struct wizard *, const char *);
+char		*plan_text(struct wizard *);
+char		*wizard_known_hosts(struct wizard *);
+void		 wizard_actions_free(struct wizard *);
 
 /* help.c */
 char		*help_load(const char *);

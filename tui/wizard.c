@@ -21,7 +21,7 @@
 #include "profile.h"
 #include "tui.h"
 
-#define MAX_MACHINES	16
+#define MAX_MACHINES	TUI_MAX_MACHINES
 #define MAX_INSTANCES	8
 #define MAX_HISTORY	256
 
@@ -296,6 +296,67 @@ set_heap(struct wizard *w, size_t idx, const char *s)
 	return NULL;
 }
 
+/* Versions from: a URL, or a local stable.json (absolute path). */
+static char *
+get_releases(struct wizard *w, size_t idx)
+{
+	(void)idx;
+	if (w->p.releases.file != NULL)
+		return xstrdup(w->p.releases.file);
+	return xstrdup(w->p.releases.url != NULL ? w->p.releases.url : "");
+}
+
+static const char *
+set_releases(struct wizard *w, size_t idx, const char *s)
+{
+	(void)idx;
+	if (*s != '\0' && strncmp(s, "http://", 7) != 0 &&
+	    strncmp(s, "https://", 8) != 0 && !valid_abs_path(s))
+		return "a URL, or the absolute path of a stable.json";
+	if (*s != '\0' && s[0] != '/' && !valid_url(s))
+		return "a URL like https://host/stable.json";
+	free(w->p.releases.url);
+	free(w->p.releases.file);
+	w->p.releases.url = w->p.releases.file = NULL;
+	if (*s == '/')
+		w->p.releases.file = xstrdup(s);
+	else if (*s != '\0')
+		w->p.releases.url = xstrdup(s);
+	return NULL;
+}
+
+static char *
+get_war_file(struct wizard *w, size_t idx)
+{
+	const struct instance	*in = &w->p.instances[idx];
+
+	return xstrdup(in->war_source == WAR_FILE && in->war_file != NULL ?
+	    in->war_file : "");
+}
+
+static const char *
+set_war_file(struct wizard *w, size_t idx, const char *s)
+{
+	struct instance	*in = &w->p.instances[idx];
+
+	if (*s == '\0') {
+		if (in->war_source == WAR_FILE) {
+			in->war_source = WAR_RELEASE;
+			free(in->war_file);
+			in->war_file = NULL;
+		}
+		return NULL;
+	}
+	if (!valid_abs_path(s))
+		return "an absolute path to a .war";
+	if (access(s, R_OK) == -1)
+		return "no such file here";
+	free(in->war_file);
+	in->war_file = xstrdup(s);
+	in->war_source = WAR_FILE;
+	return NULL;
+}
+
 static char *
 get_confirm(struct wizard *w, size_t idx)
 {
@@ -368,6 +429,10 @@ check_instance(struct wizard *w, size_t idx, int *field)
 		*field = field_index(s, "base_path");
 		return "with several instances, give each its own /name";
 	}
+	if (in->war_source == WAR_RELEASE) {
+		*field = field_index(s, "version");
+		return check_version_listed(w, in->version);
+	}
 	return NULL;
 }
 
@@ -439,7 +504,7 @@ check_tls_none(struct wizard *w, size_t idx, int *field)
 static const char *
 check_encryption(struct wizard *w, size_t idx, int *field)
 {
-	const char	*dev = w->p.encryption.device;
+	const char	*dev = w->p.encryption.device, *err;
 
 	(void)idx;
 	*field = field_index(screen_by_id("encryption"), "confirm");
@@ -447,6 +512,10 @@ check_encryption(struct wizard *w, size_t idx, int *field)
 		free(w->enc_confirm);
 		w->enc_confirm = NULL;
 		return NULL;
+	}
+	if ((err = check_disk(w, dev)) != NULL) {
+		*field = field_index(screen_by_id("encryption"), "device");
+		return err;
 	}
 	if (w->enc_confirm == NULL || strcmp(w->enc_confirm, dev) != 0)
 		return "type the device name again to confirm";
@@ -591,6 +660,8 @@ static const struct field f_proxy[] = {
 static const struct field f_instances[] = {
 	{ "count", "Instances", FIELD_TEXT, CUSTOM(get_ninstances,
 	    set_ninstances) },
+	{ "releases", "Versions from", FIELD_TEXT, CUSTOM(get_releases,
+	    set_releases), .optional = 1 },
 };
 
 static const struct field f_instance[] = {
@@ -598,6 +669,8 @@ static const struct field f_instance[] = {
 	    .invalid = "lowercase letters, digits, -" },
 	{ "version", "DHIS2 version", FIELD_TEXT, I(version),
 	    .valid = valid_dhis2_version, .invalid = "like 2.41 or 2.41.3" },
+	{ "war_file", "or WAR file", FIELD_TEXT, CUSTOM(get_war_file,
+	    set_war_file), .optional = 1 },
 	{ "base_path", "Base path", FIELD_TEXT, I(base_path),
 	    .valid = valid_base_path, .invalid = "/ or /name" },
 	{ "nodes", "Tomcat nodes", FIELD_INT, I(nodes), .min = 1, .max = 16 },
@@ -661,79 +734,100 @@ const struct screen screens[] = {
 	{ "hosting", "Hosting model",
 	  "Where will DHIS2 run? Each model trades cost, skills and security."
 	  "\n                 Cost         Skills              Security",
-	  FIELDS(f_hosting), NULL, NULL, NULL },
+	  FIELDS(f_hosting), NULL, NULL, NULL,
+	  .info = NULL },
 	{ "isolation", "Isolation",
 	  "Proxy, Tomcat and PostgreSQL should not share one system: a break-"
 	  "in or a runaway process then stays where it starts, and each part "
 	  "gets its own resources.",
-	  FIELDS(f_isolation), NULL, NULL, NULL },
+	  FIELDS(f_isolation), NULL, NULL, NULL,
+	  .info = NULL },
 	{ "machines", "Machines",
 	  "How many machines (VMs or servers, reached over SSH)? You need at "
 	  "least a proxy, an app and a database machine; a monitor machine "
 	  "when monitoring is on.",
-	  FIELDS(f_machines), count_machines_screen, NULL, NULL },
+	  FIELDS(f_machines), count_machines_screen, NULL, NULL,
+	  .info = NULL },
 	{ "machine", "Machine",
 	  "Roles: proxy app database replica redis monitor backup, separated "
 	  "by commas. The key file may be empty to use your SSH agent.",
-	  FIELDS(f_machine), count_machines, NULL, check_machine },
+	  FIELDS(f_machine), count_machines, NULL, check_machine,
+	  .action_label = "Test connection", .action = act_test_machine },
 	{ "site", "Server name",
 	  "The name users type in their browser, the network administrators "
 	  "connect from (SSH is closed to others), and the time zone.",
-	  FIELDS(f_site), NULL, NULL, NULL },
+	  FIELDS(f_site), NULL, NULL, NULL,
+	  .info = NULL },
 	{ "tls", "TLS certificate",
 	  "Users log in with passwords: the proxy should serve HTTPS with a "
 	  "certificate browsers trust.",
-	  FIELDS(f_tls), NULL, NULL, NULL },
+	  FIELDS(f_tls), NULL, NULL, NULL,
+	  .info = NULL },
 	{ "letsencrypt", "Let's Encrypt",
 	  "Let's Encrypt writes to this address before a certificate expires "
 	  "if renewal fails. The server name must be public and reachable on "
 	  "port 80.",
-	  FIELDS(f_letsencrypt), count_letsencrypt, NULL, check_letsencrypt },
+	  FIELDS(f_letsencrypt), count_letsencrypt, NULL, check_letsencrypt,
+	  .info = NULL },
 	{ "provided", "Your certificate",
 	  "Files on the proxy machine, in PEM format. The key stays there "
 	  "(mode 0600); the chain is the CA's intermediate certificates.",
-	  FIELDS(f_provided), count_provided, NULL, check_provided },
+	  FIELDS(f_provided), count_provided, NULL, check_provided,
+	  .info = NULL },
 	{ "tls-none", "No TLS: lab only",
 	  "WARNING: without TLS every password and every health record "
 	  "crosses the network in clear text. Use this only in a lab or a "
 	  "class, never for real data.",
-	  FIELDS(f_tls_none), count_tls_none, NULL, check_tls_none },
+	  FIELDS(f_tls_none), count_tls_none, NULL, check_tls_none,
+	  .info = NULL },
 	{ "proxy", "Web proxy",
 	  "The proxy ends TLS and passes requests to Tomcat. Both work; pick "
 	  "the one your team knows.",
-	  FIELDS(f_proxy), NULL, NULL, NULL },
+	  FIELDS(f_proxy), NULL, NULL, NULL,
+	  .info = NULL },
 	{ "instances", "DHIS2 instances",
 	  "How many DHIS2 instances on this server (for example hmis and a "
-	  "training copy)? Each gets its own Tomcat and database.",
-	  FIELDS(f_instances), NULL, NULL, NULL },
+	  "training copy)? Each gets its own Tomcat and database. Versions "
+	  "come from releases.dhis2.org unless you give another stable.json "
+	  "(a URL or a file here).",
+	  FIELDS(f_instances), NULL, NULL, NULL,
+	  .info = NULL },
 	{ "instance", "DHIS2 instance",
 	  "The version decides Java and Tomcat: 2.41 means its latest patch, "
 	  "2.41.3 pins one. Heap auto sizes Java from the RAM.",
-	  FIELDS(f_instance), count_instances, NULL, check_instance },
+	  FIELDS(f_instance), count_instances, NULL, check_instance,
+	  .info = info_instance, .action_label = "Versions",
+	  .action = act_versions, .action_first = 1 },
 	{ "database", "Database",
 	  "PostgreSQL with PostGIS. Tuning from RAM sets shared_buffers, "
 	  "work_mem and the rest from the memory the database gets.",
-	  FIELDS(f_database), NULL, NULL, check_database },
+	  FIELDS(f_database), NULL, NULL, check_database,
+	  .info = info_database },
 	{ "clustering", "Clustering",
 	  "Several Tomcat nodes of one instance share sessions and caches "
 	  "through Redis. It is forced on when an instance has several nodes.",
-	  FIELDS(f_clustering), NULL, enter_clustering, check_clustering },
+	  FIELDS(f_clustering), NULL, enter_clustering, check_clustering,
+	  .info = NULL },
 	{ "monitoring", "Monitoring",
 	  "Production needs monitoring: it shows memory, disk and database "
 	  "load before users notice.",
-	  FIELDS(f_monitoring), NULL, NULL, NULL },
+	  FIELDS(f_monitoring), NULL, NULL, NULL,
+	  .info = NULL },
 	{ "alerting", "Alerting",
 	  "Who is told when a disk fills or a service stops? Tokens and "
 	  "webhooks go in the secrets file, never here.",
-	  FIELDS(f_alerting), NULL, NULL, NULL },
+	  FIELDS(f_alerting), NULL, NULL, NULL,
+	  .action_label = "Send test", .action = act_test_alert },
 	{ "encryption", "Disk encryption",
 	  "Encrypt the database disk with LUKS (leave empty for none). "
 	  "WARNING: ALL DATA ON THAT DEVICE WILL BE ERASED.",
-	  FIELDS(f_encryption), NULL, NULL, check_encryption },
+	  FIELDS(f_encryption), NULL, NULL, check_encryption,
+	  .info = info_encryption },
 	{ "backups", "Backups",
 	  "Nightly database dumps, kept for some days, copied off the "
 	  "server: a backup that dies with the server is no backup.",
-	  FIELDS(f_backups), NULL, NULL, check_backups },
+	  FIELDS(f_backups), NULL, NULL, check_backups,
+	  .info = NULL },
 };
 const size_t nscreens = NITEMS(screens);
 
@@ -994,7 +1088,8 @@ review_text(struct wizard *w, int *nerr)
 {
 	struct strbuf	 sb = { NULL, 0, 0 };
 	struct diag	 err, warn;
-	char		*yaml, *line;
+	char		*yaml, *line, *plan;
+	const char	*head;
 	size_t		 len;
 
 	diag_init(&err);
@@ -1017,8 +1112,15 @@ review_text(struct wizard *w, int *nerr)
 	}
 	if (err.n == 0 && warn.n == 0)
 		strbuf_add(&sb, "The checks found nothing to say.\n", 33);
-	strbuf_add(&sb, "The plan (what changes on which machine) is shown by "
-	    "'dhis2-setup plan'.\n\n", 73);
+	if (err.n == 0) {
+		head = "The plan, step by step on each machine ('dhis2-setup "
+		    "plan' checks each against the machine):\n";
+		strbuf_add(&sb, head, strlen(head));
+		plan = plan_text(w);
+		strbuf_add(&sb, plan, strlen(plan));
+		free(plan);
+	}
+	strbuf_add(&sb, "\nThe profile:\n", strlen("\nThe profile:\n"));
 	if ((yaml = profile_save_buffer(&w->p, &len)) != NULL) {
 		strbuf_add(&sb, yaml, len);
 		free(yaml);
@@ -1030,36 +1132,39 @@ review_text(struct wizard *w, int *nerr)
 
 enum run_result {
 	RUN_SAVED,
+	RUN_APPLY,
 	RUN_SAAS,
 	RUN_QUIT,
 	RUN_FAILED,
 };
 
+/* *stay: not saved, and the review is shown again. */
 static enum run_result
-review_and_save(struct wizard *w, enum fe_result *r)
+review_and_save(struct wizard *w, enum fe_result *r, int *stay)
 {
 	char	*text, *errmsg;
 	int	 nerr;
 
+	*stay = 0;
 	normalise(w);
 	text = review_text(w, &nerr);
 	*r = w->fe->review(w, text, nerr);
 	free(text);
-	if (*r != FE_NEXT)
+	if (*r != FE_NEXT && *r != FE_APPLY)
 		return RUN_FAILED;
 	if (nerr > 0) {
 		w->fe->message(w, "Not saved", "The profile has errors: go "
 		    "Back and fix the screens they name.");
-		*r = FE_ERROR;
+		*stay = 1;
 		return RUN_FAILED;
 	}
 	if (profile_save_file(&w->p, w->output, &errmsg) == -1) {
 		w->fe->message(w, "Not saved", errmsg);
 		free(errmsg);
-		*r = FE_ERROR;
+		*stay = 1;
 		return RUN_FAILED;
 	}
-	return RUN_SAVED;
+	return *r == FE_APPLY ? RUN_APPLY : RUN_SAVED;
 }
 
 static enum run_result
@@ -1069,14 +1174,15 @@ walk(struct wizard *w)
 	size_t		 s = 0, idx = 0;
 	enum fe_result	 r;
 	enum run_result	 rr;
+	int		 stay;
 
 	for (;;) {
 		if (s == nscreens) {
-			rr = review_and_save(w, &r);
-			if (rr == RUN_SAVED)
+			rr = review_and_save(w, &r, &stay);
+			if (rr == RUN_SAVED || rr == RUN_APPLY)
 				return rr;
-			if (r == FE_ERROR)
-				continue;	/* stay on the review */
+			if (stay)
+				continue;
 		} else {
 			screen_enter(w, &screens[s], idx);
 			r = w->fe->screen(w, &screens[s], idx);
@@ -1100,10 +1206,20 @@ walk(struct wizard *w)
 		case FE_QUIT:
 			return RUN_QUIT;
 		case FE_ERROR:
+		case FE_APPLY:
 			return RUN_FAILED;
 		}
 	}
 }
+
+static const char workshop_note[] =
+    "Workshop mode: a practice server on THIS machine, in LXC containers "
+    "(proxy, DHIS2, database), with lab defaults:\n"
+    "  - self-signed certificate (browsers warn: fine in a class)\n"
+    "  - small Java heap (1GB), no monitoring, no backups\n"
+    "  - server name dhis2.workshop.test, reached from this machine\n"
+    "Every answer can still be changed; F1 explains each screen. Not for "
+    "real data.";
 
 static const char saas_advice[] =
     "DHIS2 as a service: nothing to install here.\n"
@@ -1114,6 +1230,26 @@ static const char saas_advice[] =
     "terms, and how you get all your data back when the contract ends.\n"
     "No profile was saved.\n";
 
+/*
+ * "Save and apply": the secrets the profile needs (generated where
+ * missing, 0600), then the apply command itself, exactly as typed.
+ */
+static int
+save_and_apply(struct wizard *w)
+{
+	char	*gen[] = { "secrets", "generate", w->output, NULL };
+	char	*app[] = { "apply", w->output, NULL };
+	int	 rc;
+
+	printf("Profile saved to %s.\n", w->output);
+	fflush(stdout);
+	if ((rc = cmd_secrets(3, gen)) != EXIT_OK)
+		return rc;
+	printf("Applying: dhis2-setup apply %s\n", w->output);
+	fflush(stdout);
+	return cmd_apply(2, app);
+}
+
 int
 wizard_run(struct wizard *w)
 {
@@ -1122,9 +1258,13 @@ wizard_run(struct wizard *w)
 
 	if ((rc = w->fe->start(w)) != 0)
 		return rc;
+	if (w->workshop)
+		w->fe->message(w, "Workshop mode", workshop_note);
 	rr = walk(w);
 	w->fe->stop(w);
 	switch (rr) {
+	case RUN_APPLY:
+		return save_and_apply(w);
 	case RUN_SAVED:
 		printf("Profile saved to %s.\n\nNext:\n"
 		    "  dhis2-setup secrets generate %s   # passwords, mode 0600\n"
@@ -1156,7 +1296,8 @@ static int
 wizard_usage(void)
 {
 	fprintf(stderr, "usage: dhis2-setup wizard [--from PROFILE] "
-	    "[--frontend newt|text] [--output PATH] [--ascii]\n");
+	    "[--frontend newt|text] [--output PATH] [--ascii]\n"
+	    "       [--workshop]\n");
 	return EXIT_USAGE;
 }
 
@@ -1228,12 +1369,27 @@ wizard_defaults(struct wizard *w)
 	resize_instances(&w->p, 1);
 }
 
+/* --workshop: a class practises on a local LXC playground. */
+static void
+workshop_defaults(struct wizard *w)
+{
+	struct profile	*p = &w->p;
+
+	p->hosting = HOSTING_BASEMENT;
+	p->isolation = ISOLATION_LXC;
+	p->tls.mode = TLS_SELF_SIGNED;
+	p->fqdn = xstrdup("dhis2.workshop.test");
+	p->monitoring = MONITORING_NONE;
+	p->backups.enabled = 0;
+	p->instances[0].heap_mb = 1024;
+}
+
 int
 cmd_wizard(int argc, char **argv)
 {
 	struct wizard	 w;
 	const char	*from = NULL, *frontend = NULL, *output = NULL, *v;
-	int		 i, rc, ascii = 0;
+	int		 i, rc, ascii = 0, workshop = 0;
 
 	for (i = 1; i < argc; i++) {
 		if ((v = opt_value(argc, argv, &i, "--from")) != NULL)
@@ -1244,6 +1400,8 @@ cmd_wizard(int argc, char **argv)
 			output = v;
 		else if (strcmp(argv[i], "--ascii") == 0)
 			ascii = 1;
+		else if (strcmp(argv[i], "--workshop") == 0)
+			workshop = 1;
 		else
 			return wizard_usage();
 	}
@@ -1259,12 +1417,17 @@ cmd_wizard(int argc, char **argv)
 		if (w.p.encryption.device != NULL)
 			w.enc_confirm = xstrdup(w.p.encryption.device);
 		w.tls_none_ok = w.p.tls.mode == TLS_NONE;
-	} else
+	} else {
 		wizard_defaults(&w);
+		if (workshop)
+			workshop_defaults(&w);
+	}
+	w.workshop = workshop;
 	w.output = xstrdup(output != NULL ? output : "dhis2.yaml");
 	free(w.p.path);
 	w.p.path = xstrdup(w.output);
 	rc = wizard_run(&w);
+	wizard_actions_free(&w);
 	profile_free(&w.p);
 	free(w.output);
 	free(w.enc_confirm);

@@ -86,10 +86,12 @@ wait_rc() {
 	while [ $i -lt 50 ] && [ ! -s "$tmp/rc" ]; do sleep 0.1; i=$((i + 1)); done
 	cat "$tmp/rc" 2>/dev/null
 }
-# golden NAME: compare the screen (trailing blanks stripped) with
+# golden NAME [SED]: compare the screen (trailing blanks stripped, SED
+# applied: what others' code decides, e.g. the planner's steps) with
 # tests/tui/golden/NAME.txt; UPDATE_GOLDEN=1 rewrites it.
 golden() {
-	screen | sed -e 's/[[:space:]]*$//' -e "s|$tmp|TMP|g" > "$tmp/$1.txt"
+	screen | sed -e 's/[[:space:]]*$//' -e "s|$tmp|TMP|g" -e "${2:-}" \
+	    > "$tmp/$1.txt"
 	if [ -n "$UPDATE_GOLDEN" ]; then
 		cp "$tmp/$1.txt" "$golden/$1.txt"
 	fi

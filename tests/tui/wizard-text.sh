@@ -5,13 +5,14 @@
 
 cd "$tmp" || exit 1
 # hosting, isolation, (server name: bad, then good), admin network,
-# time zone, tls, email, proxy, instances, instance x5, database x3,
-# redis, monitoring, alerting x5, encryption x3, backups x4, save.
+# time zone, tls, email, proxy, instances x2 (count, versions from),
+# instance (look up versions? then x6), database x3, redis, monitoring,
+# alerting x5 and send a test?, encryption x3, backups x4, save.
 answers() {
 	printf '%s\n' 4 '?' lxc '<' lxc 'not a name!' dhis.example.org \
-	    198.51.100.0/24 Europe/Oslo 1 admin@example.org 2 1 \
-	    '' 2.42 '' '' 3GB 16 no 0 '' munin ops@example.org '' no '' yes \
-	    '' '' no yes '@daily' 7 s3://dhis-backups/prod yes
+	    198.51.100.0/24 Europe/Oslo 1 admin@example.org 2 1 '' \
+	    '' '' 2.42 '' '' '' 3GB 16 no 0 '' munin ops@example.org '' no '' \
+	    yes '' '' '' no yes '@daily' 7 s3://dhis-backups/prod yes
 }
 answers | "$bin" wizard --frontend text --output text.yaml > out.txt 2> err.txt
 check "text wizard exits 0" test $? = 0
@@ -33,7 +34,7 @@ done
 check "tuning off saved" grep -q "tuning:" text.yaml
 
 # --from: the saved profile gives every default; Enter keeps them all.
-yes '' | head -40 > enter.txt
+yes '' | head -60 > enter.txt
 echo yes >> enter.txt
 "$bin" wizard --frontend text --from text.yaml --output again.yaml \
     < enter.txt > out2.txt 2>&1
