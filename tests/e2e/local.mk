@@ -9,6 +9,8 @@ tests_e2e_transport_tool_LDADD = libdhis2setup.a $(D2S_LIBS)
 E2E_TESTS = tests/e2e/stack.sh tests/e2e/letsencrypt.sh tests/e2e/transport-local.sh \
 	tests/e2e/transport-ssh.sh \
 	tests/e2e/containers.sh tests/e2e/dashboard.sh
+# isolation: machines, firewalls and TLS to the database (issue 5).
+E2E_TESTS += tests/e2e/isolation-machines.sh
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)
 
 check-e2e: dhis2-setup tests/e2e/transport-tool
