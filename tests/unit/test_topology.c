@@ -269,12 +269,15 @@ test_plan_lxc(void **state)
 		}
 	}
 	/* every container step waits for the containers to exist */
-	if (host != TOPO_NONE) {
-		for (i = 0; i < pl.nsteps; i++) {
-			if (pl.steps[i].machine != 0)
-				assert_true(needs(&pl, i, host));
-		}
+	assert_true(host != TOPO_NONE);
+	for (i = 0; i < pl.nsteps; i++) {
+		if (pl.steps[i].machine != 0)
+			assert_true(needs(&pl, i, host));
 	}
+	/* and every machine, containers too, gets a firewall */
+	for (i = 0; i < pl.nmachines; i++)
+		assert_true(step_on(&pl, pl.machines[i].name, "firewall") !=
+		    TOPO_NONE);
 	plan_free(&pl);
 	profile_free(&p);
 }
