@@ -11,6 +11,8 @@ E2E_TESTS = tests/e2e/stack.sh tests/e2e/letsencrypt.sh tests/e2e/transport-loca
 	tests/e2e/containers.sh tests/e2e/dashboard.sh
 # isolation: machines, firewalls and TLS to the database (issue 5).
 E2E_TESTS += tests/e2e/isolation-machines.sh
+# isolation: lxc, the test machine as the server in a network namespace.
+E2E_TESTS += tests/e2e/isolation-lxc.sh
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)
 
 check-e2e: dhis2-setup tests/e2e/transport-tool
