@@ -162,7 +162,6 @@ static const char probe_script[] =
     "fi\n"
     "echo \"resolvsrc=$rs\"\n"
     "echo \"resolvsum=$(sum \"$rs\")\"\n"
-    "run=$(lxc-ls -1 --running 2>/dev/null)\n"
     "n=$1; shift\n"
     "while [ \"$n\" -gt 0 ]; do\n"
     "  c=$1; shift; n=$((n - 1))\n"
@@ -184,7 +183,10 @@ static const char probe_script[] =
     "      [ ! -L \"$s/multi-user.target.wants/ssh.service\" ] &&\n"
     "      [ ! -L \"$s/sshd.service\" ]; then echo \"ssh=$c off\"\n"
     "  else echo \"ssh=$c on\"; fi\n"
-    "  printf '%s\\n' \"$run\" | grep -qxF \"$c\" && echo \"up=$c\"\n"
+    /* lxc-info asks only this container (lxc-ls would wait on
+     * every container's lock on the host) */
+    "  [ \"$(lxc-info -n \"$c\" -sH 2>/dev/null)\" = RUNNING ] && "
+    "echo \"up=$c\"\n"
     "done\n"
     "for f in \"$P\"/*/config; do\n"
     "  [ -f \"$f\" ] && grep -qF \"lxc.include = $dir/\" \"$f\" &&\n"
