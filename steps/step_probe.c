@@ -32,17 +32,24 @@ step_probe_has(const char *probe, const char *line)
 	return 0;
 }
 
-/* The sha256 of a text as sha256sum prints it, to compare file sums. */
+/* The sha256 of bytes as sha256sum prints it, to compare file sums. */
 void
-step_sha256_hex(const char *s, char out[65])
+step_sha256_hex_bytes(const void *p, size_t n, char out[65])
 {
 	unsigned char	md[32];
 	unsigned int	len = sizeof md;
 	int		i;
 
-	EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL);
+	EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
 	for (i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* The same for a text. */
+void
+step_sha256_hex(const char *s, char out[65])
+{
+	step_sha256_hex_bytes(s, strlen(s), out);
 }
 
 /*

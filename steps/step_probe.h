@@ -7,11 +7,14 @@
 #ifndef STEP_PROBE_H
 #define STEP_PROBE_H
 
+#include <stddef.h>
+
 struct step_ctx;
 
 /* steps/step_probe.c */
 int	 step_probe_has(const char *, const char *);
 void	 step_sha256_hex(const char *, char [65]);
+void	 step_sha256_hex_bytes(const void *, size_t, char [65]);
 int	 step_probe_sum_differs(const char *, const char *, const char *);
 int	 step_apt_run(struct step_ctx *, char *const *);
 int	 step_apt_install(struct step_ctx *, const char *const *);

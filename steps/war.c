@@ -10,6 +10,8 @@
  * Where it is fetched: on this machine (libcurl, with a progress bar) when
  * the target is this machine; on the target itself (curl, then sha256sum)
  * otherwise, so that a slow link to the operator never carries the WAR.
+ * A war.file of this machine is copied to a remote target (once: a cached
+ * copy with the right sum is kept) and its sum checked there again.
  * Either way nothing unchecked is deployed.
  *
  * Each deployed WAR has a marker CONTEXT.war.sha256 with the sha256 of the
@@ -17,6 +19,8 @@
  * compares: a converged run downloads nothing.
  */
 #include "config.h"
+
+#include <sys/stat.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,12 +281,54 @@ static const char fetch_script[] =
     "fi\n"
     "mv -f \"$dest.part\" \"$dest\"\n";
 
+/* Arguments: CACHE SHA256.  Whether the target holds the checked WAR. */
+static const char cached_script[] =
+    "[ -f \"$1\" ] && echo \"$2  $1\" | sha256sum -c --status\n";
+
+/* war.file to a remote target's cache: read, checked, put, checked. */
+static int
+upload_there(struct step_ctx *ctx, struct war_want *w)
+{
+	struct stat	 sb;
+	char		*bytes = NULL, hex[65];
+	size_t		 len;
+	int		 rc;
+
+	if (step_run(ctx, (char *[]){ "sh", "-c", (char *)cached_script, "sh",
+	    w->cache, w->sha256, NULL }, NULL, 0) == 0)
+		return 0;
+	if (stat(w->file, &sb) == -1 || read_file_limited(w->file,
+	    (size_t)sb.st_size, &bytes, &len) == -1)
+		return step_fail(ctx, "cannot read %s", w->file), -1;
+	/* the file may have changed since its sum was taken */
+	step_sha256_hex_bytes(bytes, len, hex);
+	if (strcmp(hex, w->sha256) != 0) {
+		free(bytes);
+		return step_fail(ctx, "%s changed while it was read: run "
+		    "again", w->file), -1;
+	}
+	rc = step_run(ctx, (char *[]){ "install", "-d", "-m", "0755",
+	    WAR_CACHE, NULL }, NULL, 0) != 0 || step_run(ctx, (char *[]){
+	    "rm", "-f", w->cache, NULL }, NULL, 0) != 0 ||
+	    step_put(ctx, w->cache, bytes, len, 0644, NULL, NULL) == -1;
+	free(bytes);
+	if (rc != 0)
+		return step_fail(ctx, "cannot copy %s to %s", w->file,
+		    ctx->machine), -1;
+	if (step_run(ctx, (char *[]){ "sh", "-c", (char *)cached_script, "sh",
+	    w->cache, w->sha256, NULL }, NULL, 0) != 0) {
+		step_run(ctx, (char *[]){ "rm", "-f", w->cache, NULL }, NULL, 0);
+		return step_fail(ctx, "%s arrived on %s with another sha256; "
+		    "deleted", w->file, ctx->machine), -1;
+	}
+	return 0;
+}
+
 static int
 fetch_there(struct step_ctx *ctx, struct war_want *w)
 {
 	if (w->file != NULL)
-		return step_fail(ctx, "war.file %s is on this machine; copy it "
-		    "to %s or give war.url", w->file, ctx->machine), -1;
+		return upload_there(ctx, w);
 	if (step_run(ctx, (char *[]){ "sh", "-c", (char *)fetch_script, "sh",
 	    w->url, w->sha256, w->cache, NULL }, NULL, 0) != 0)
 		return step_fail(ctx, "cannot fetch a checked WAR from %s on "
