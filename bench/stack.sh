@@ -80,4 +80,12 @@ echo "packages: $PKGS"
 echo "floor (apt-get install + start postgresql tomcat10 nginx): $floor ms"
 echo "dhis2-setup apply, single server, empty to verified:      $tool ms"
 awk -v t="$tool" -v f="$floor" 'BEGIN { printf "ratio tool/floor: %.2fx (target <= 1.2x)\n", t / f }'
+# Where the tool's time went: each step's first to last line in the
+# first apply's transcript (the re-runs have their own).
+echo "tool, per step (s):"
+grep -h '^[0-9T:.-]*Z server [a-z]*:' "$(ls "$DHIS2_SETUP_LOGDIR"/*.log | head -n 1)" |
+	awk 'function t(s) { split(substr(s, 12, 12), a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
+	{ st = $3; sub(/:$/, "", st)
+	  if (!(st in b)) { b[st] = t($1); order[++n] = st }; e[st] = t($1) }
+	END { for (i = 1; i <= n; i++) printf "  %-10s %6.1f\n", order[i], e[order[i]] - b[order[i]] }'
 echo "converged re-run: median $(median < "$E2E_TMP/reruns") ms (runs: $(tr '\n' ' ' < "$E2E_TMP/reruns"))"
