@@ -28,6 +28,10 @@ for c in nsenter unshare iptables curl python3; do
 	command -v $c >/dev/null 2>&1 || skip_all "no $c"
 done
 
+# lib.sh keeps the firewall off the machine the tests run on; here the
+# "server" is the namespace, so its firewall is loaded and tested.
+export DHIS2_SETUP_SKIP_LOCAL_FIREWALL=0
+
 NS=d2s-ns-$$
 UP=d2su$$			# the root namespace's end of the uplink
 UPNET=10.196.$(( $$ % 250 + 1 ))	# uplink: .1 root namespace, .2 server
@@ -57,6 +61,9 @@ in_ns sh -c 'ip link set lo up && ip link set "$1" name uplink0 &&
 	ip addr add "$2.2/24" dev uplink0 && ip link set uplink0 up &&
 	ip route add default via "$2.1"' sh "${UP}n" "$UPNET" ||
 	skip_all "cannot set up the namespace's uplink"
+# base on the server sets vm.swappiness, which no namespace holds
+old_swap=$(cat /proc/sys/vm/swappiness)
+at_exit "echo $old_swap > /proc/sys/vm/swappiness"
 old_fwd=$(cat /proc/sys/net/ipv4/ip_forward)
 echo 1 > /proc/sys/net/ipv4/ip_forward
 at_exit "echo $old_fwd > /proc/sys/net/ipv4/ip_forward"
@@ -102,6 +109,7 @@ version: 1
 hosting: basement
 isolation: lxc
 fqdn: $FQDN
+admin_network: $UPNET.0/24
 timezone: UTC
 proxy: nginx
 tls:
@@ -223,6 +231,85 @@ closed() { ! tcp_open "$UPNET.2" 5432 && ! tcp_open "$UPNET.2" 8080; }
 check "only 80 and 443 are forwarded: 5432 and 8080 on the uplink are closed" closed
 root_clean() { ! nft list table ip dhis2_setup_nat >/dev/null 2>&1; }
 check "no table of ours in the root namespace" root_clean
+
+# --- the reachability matrix (with the firewall step's rules) -------------
+PORTS="22 80 443 5432 8080"
+ct_of() { echo "$P-$1"; }
+addr_of() {
+	case $1 in
+	host) echo "$E2E_NET.1";; proxy) echo "$E2E_NET.10";;
+	hmis) echo "$E2E_NET.100";; postgres) echo "$E2E_NET.20";;
+	uplink) echo "$UPNET.2";;
+	esac
+}
+LISTENER='my $s = IO::Socket::INET->new(LocalPort => $ARGV[0], Listen => 16,
+	ReuseAddr => 1, Proto => "tcp") or exit 1; while (my $c = $s->accept) { close $c }'
+# A listener on every port of interest nobody holds, on the host and in
+# each container, so that "closed" means the firewall, not a free port.
+for port in $PORTS; do
+	in_ns ss -Hltn "sport = :$port" | grep -q . && continue
+	in_ns perl -MIO::Socket::INET -e "$LISTENER" "$port" </dev/null >/dev/null 2>&1 &
+	at_exit "kill $!"
+done
+for c in proxy hmis postgres; do
+	for port in $PORTS; do
+		in_ns lxc-attach -n "$(ct_of $c)" -- sh -c 'ss -Hltn "sport = :$1" | grep -q . ||
+		    setsid perl -MIO::Socket::INET -e "$2" "$1" </dev/null >/dev/null 2>&1 &' \
+		    sh "$port" "$LISTENER"
+	done
+done
+held() {	# WHERE: every port of interest is listened on
+	for port in $PORTS; do
+		if [ "$1" = host ]; then in_ns ss -Hltn "sport = :$port"
+		else in_ns lxc-attach -n "$(ct_of "$1")" -- ss -Hltn "sport = :$port"
+		fi | grep -q . || return 1
+	done
+}
+for w in host proxy hmis postgres; do
+	check "matrix: every port of interest is listened on in $w" wait_for 15 held "$w"
+done
+# What the topology allows (plan's matrix), and nothing else.
+ALLOWED="outside uplink 22
+outside uplink 80
+outside uplink 443
+host proxy 80
+host proxy 443
+hmis proxy 80
+hmis proxy 443
+postgres proxy 80
+postgres proxy 443
+proxy hmis 8080
+hmis postgres 5432"
+reach() {	# SOURCE TARGET PORT -> m.SOURCE.TARGET.PORT: open|closed
+	a=$(addr_of "$2")
+	case $1 in
+	outside) timeout 3 bash -c "exec 3<>/dev/tcp/$a/$3";;
+	host) in_ns timeout 3 bash -c "exec 3<>/dev/tcp/$a/$3";;
+	*) in_ns lxc-attach -n "$(ct_of "$1")" -- timeout 3 bash -c "exec 3<>/dev/tcp/$a/$3";;
+	esac >/dev/null 2>&1 && echo open > "$E2E_TMP/m.$1.$2.$3" ||
+	    echo closed > "$E2E_TMP/m.$1.$2.$3"
+}
+PAIRS="outside:uplink"
+for s in host proxy hmis postgres; do
+	for d in host proxy hmis postgres; do
+		[ "$s" = "$d" ] || PAIRS="$PAIRS $s:$d"
+	done
+done
+pids=""
+for pair in $PAIRS; do
+	for port in $PORTS; do
+		reach "${pair%%:*}" "${pair#*:}" "$port" & pids="$pids $!"
+	done
+done
+wait $pids	# not the listeners or the WAR's server, which are children too
+for pair in $PAIRS; do
+	s=${pair%%:*} d=${pair#*:} want="" got=""
+	for port in $PORTS; do
+		echo "$ALLOWED" | grep -qx "$s $d $port" && want="$want $port"
+		[ "$(cat "$E2E_TMP/m.$s.$d.$port" 2>/dev/null)" = open ] && got="$got $port"
+	done
+	check "matrix: $s -> $d: open exactly [${want# }] (open: [${got# }])" [ "$want" = "$got" ]
+done
 
 # --- converged ---------------------------------------------------------------
 t0=$(date +%s%N)
