@@ -12,8 +12,10 @@
 # database's files land on the chosen host path; the stand-in answers
 # through the proxy over HTTPS from OUTSIDE (root namespace -> uplink
 # address:443, DNAT to the proxy container) and reached its database;
-# only 80/443 are forwarded; a re-run changes nothing; no table of ours in
-# the root namespace.
+# only 80/443 are forwarded; the reachability matrix from outside, the host
+# and every container to every port is exactly the allowed pairs (the
+# firewall step's rules, loaded in the namespace too); a re-run changes
+# nothing; no table of ours in the root namespace.
 #
 # Not `ip netns exec`: it remounts /sys for the namespace and so hides the
 # cgroup mounts lxc-start needs.  in_ns does the same remount but keeps
