@@ -129,6 +129,10 @@ run_instance(struct engine *e, struct plan_step *ps)
 			xasprintf(&ps->msg, "container %s is made first by the "
 			    "lxc step on %s", pm->lxc_name,
 			    e->pl->machines[pm->parent].name);
+			/* Not a fault: no "cannot reach" for it at the end. */
+			free(pm->error);
+			pm->error = NULL;
+			pm->unreachable = 0;
 		} else {
 			ps->result = RESULT_FAILED;
 			xasprintf(&ps->msg, "%s", pm->error);
