@@ -49,6 +49,8 @@ int	 write_file_atomic(const char *, const void *, size_t, mode_t);
 char	*path_dirname(const char *);
 int	 mkdir_private(const char *);
 char	*path_join(const char *, const char *);
+char	*path_expand_home(const char *);
+char	*path_beside(const char *, const char *);
 void	 secure_wipe(void *, size_t);
 
 /* check.c: formats an operator types */

@@ -260,36 +260,13 @@ plan_free(struct plan *pl)
 	memset(pl, 0, sizeof *pl);
 }
 
-static char *
-expand_home(const char *path)
-{
-	const char	*home = getenv("HOME");
-	char		*out;
-
-	if (path == NULL)
-		return NULL;
-	if (strncmp(path, "~/", 2) == 0 && home != NULL) {
-		xasprintf(&out, "%s/%s", home, path + 2);
-		return out;
-	}
-	return xstrdup(path);
-}
-
 /* known_hosts: relative to the profile's folder, like secrets_file. */
 static char *
 known_hosts_path(const struct profile *p)
 {
-	char	*dir, *out;
-
 	if (p->known_hosts == NULL)
 		return NULL;
-	if (p->known_hosts[0] == '/' || p->known_hosts[0] == '~' ||
-	    p->path == NULL)
-		return expand_home(p->known_hosts);
-	dir = path_dirname(p->path);
-	out = path_join(dir, p->known_hosts);
-	free(dir);
-	return out;
+	return path_beside(p->path, p->known_hosts);
 }
 
 /* Make (not open) the transport of every machine. */
@@ -310,7 +287,7 @@ plan_connect(struct plan *pl, const struct profile *p, int accept_new)
 			break;
 		case PLAN_SSH:
 			memset(&st, 0, sizeof st);
-			key = expand_home(pm->m->ssh_key);
+			key = path_expand_home(pm->m->ssh_key);
 			st.host = pm->m->address;
 			st.port = pm->m->ssh_port > 0 ? pm->m->ssh_port : 22;
 			st.user = pm->m->ssh_user != NULL ? pm->m->ssh_user :

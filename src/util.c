@@ -369,6 +369,40 @@ path_join(const char *dir, const char *name)
 	return p;
 }
 
+/* "~/x" as $HOME/x; anything else as it is.  NULL stays NULL. */
+char *
+path_expand_home(const char *path)
+{
+	const char	*home = getenv("HOME");
+	char		*out;
+
+	if (path == NULL)
+		return NULL;
+	if (strncmp(path, "~/", 2) == 0 && home != NULL) {
+		xasprintf(&out, "%s/%s", home, path + 2);
+		return out;
+	}
+	return xstrdup(path);
+}
+
+/*
+ * A file a profile names (known_hosts, secrets): absolute or ~/ as it is,
+ * otherwise relative to the folder of the file `beside` (the profile);
+ * as given when there is no such file.
+ */
+char *
+path_beside(const char *beside, const char *name)
+{
+	char	*dir, *out;
+
+	if (name[0] == '/' || name[0] == '~' || beside == NULL)
+		return path_expand_home(name);
+	dir = path_dirname(beside);
+	out = path_join(dir, name);
+	free(dir);
+	return out;
+}
+
 /* Wipe a secret so that the compiler cannot drop the stores. */
 void
 secure_wipe(void *p, size_t n)

@@ -113,9 +113,9 @@ tomcats_here(struct step_ctx *ctx)
 	return n;
 }
 
-/* Instances on this machine, for the memory split. */
-static size_t
-instances_here(struct step_ctx *ctx)
+/* Instances on this machine (the memory split, the WARs to deploy). */
+size_t
+tomcat_instances_here(struct step_ctx *ctx)
 {
 	size_t	i, n = 0;
 
@@ -151,7 +151,7 @@ heap_mb(struct step_ctx *ctx, const struct instance *in)
 	    (ctx->roles & ROLE_BIT(ROLE_DATABASE)) != 0 ||
 	    ctx->profile->isolation == ISOLATION_LXC,
 	    ctx->profile->isolation == ISOLATION_LXC ?
-	    ctx->profile->ninstances : instances_here(ctx), &db, &app);
+	    ctx->profile->ninstances : tomcat_instances_here(ctx), &db, &app);
 	if (ctx->profile->isolation == ISOLATION_LXC)
 		return tomcat_heap_mb(app, tomcats_all(ctx->profile));
 	return tomcat_heap_mb(app, tomcats_here(ctx));

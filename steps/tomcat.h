@@ -35,5 +35,6 @@ int	 tomcat_choose(const struct facts *, const char *,
 void	 tomcat_paths(const struct instance *, int, struct tomcat_paths *);
 struct step_ctx;
 int	 tomcat_runs_here(struct step_ctx *, size_t);
+size_t	 tomcat_instances_here(struct step_ctx *);
 
 #endif

@@ -61,16 +61,6 @@ nth_here(struct step_ctx *ctx, size_t k)
 	return NULL;
 }
 
-static size_t
-count_here(struct step_ctx *ctx)
-{
-	size_t	i, n = 0;
-
-	for (i = 0; i < ctx->profile->ninstances; i++)
-		n += tomcat_runs_here(ctx, i);
-	return n;
-}
-
 /* Resolve every instance's WAR; -1 after step_fail. */
 static int
 war_resolve(struct step_ctx *ctx, struct war_want *w, size_t n)
@@ -157,7 +147,7 @@ war_probe(struct step_ctx *ctx, struct war_want **wp, size_t *np)
 	struct tomcat_paths	 tp;
 	char			**argv, *probe, *why = NULL, *line;
 	char			  markers[PROFILE_MAX_ITEMS][200];
-	size_t			  i, k = 0, n = count_here(ctx);
+	size_t			  i, k = 0, n = tomcat_instances_here(ctx);
 
 	w = xcalloc(n > 0 ? n : 1, sizeof *w);
 	*wp = w;

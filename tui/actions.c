@@ -30,21 +30,6 @@
 #define LOOKUP_CONNECT_TIMEOUT	5	/* seconds: the operator is waiting */
 #define SEND_TIMEOUT		15	/* seconds for a whole test message */
 
-static char *
-expand_home(const char *path)
-{
-	const char	*home = getenv("HOME");
-	char		*out;
-
-	if (path == NULL)
-		return NULL;
-	if (strncmp(path, "~/", 2) == 0 && home != NULL) {
-		xasprintf(&out, "%s/%s", home, path + 2);
-		return out;
-	}
-	return xstrdup(path);
-}
-
 /*
  * The profile's known_hosts file, as the planner finds it: relative to
  * the profile's folder.  A wizard that tests a machine gives the profile
@@ -54,16 +39,9 @@ expand_home(const char *path)
 char *
 wizard_known_hosts(struct wizard *w)
 {
-	char	*dir, *out;
-
 	if (w->p.known_hosts == NULL)
 		w->p.known_hosts = xstrdup("known_hosts");
-	if (w->p.known_hosts[0] == '/' || w->p.known_hosts[0] == '~')
-		return expand_home(w->p.known_hosts);
-	dir = path_dirname(w->output);
-	out = path_join(dir, w->p.known_hosts);
-	free(dir);
-	return out;
+	return path_beside(w->output, w->p.known_hosts);
 }
 
 struct key_ask {
@@ -121,7 +99,7 @@ act_test_machine(struct wizard *w, size_t idx)
 		return;
 	}
 	kh = wizard_known_hosts(w);
-	key = expand_home(m->ssh_key);
+	key = path_expand_home(m->ssh_key);
 	ka.w = w;
 	ka.kh = kh;
 	memset(&st, 0, sizeof st);
