@@ -175,27 +175,28 @@ if ! need_sshd; then
 	ok "# SKIP the SSH connection test needs root, sshd, ssh-keygen and tmux"
 	exit 0
 fi
-d="$tmp/sshd"
-mkdir -p "$d" /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$d/host_ed25519" -C test-host
+sshd_dir="$tmp/sshd"   # not $d: check() in lib.sh sets d
+mkdir -p "$sshd_dir" /run/sshd
+ssh-keygen -q -t ed25519 -N '' -f "$sshd_dir/host_ed25519" -C test-host
 ssh-keygen -q -t ed25519 -N '' -f "$tmp/id" -C test-user
-install -m 600 "$tmp/id.pub" "$d/authorized_keys"
+install -m 600 "$tmp/id.pub" "$sshd_dir/authorized_keys"
 sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$d/sshd_config" <<EOC
+cat > "$sshd_dir/sshd_config" <<EOC
 ListenAddress 127.0.0.1:$sport
-HostKey $d/host_ed25519
-PidFile $d/sshd.pid
-AuthorizedKeysFile $d/authorized_keys
+HostKey $sshd_dir/host_ed25519
+PidFile $sshd_dir/sshd.pid
+AuthorizedKeysFile $sshd_dir/authorized_keys
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 EOC
-/usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log"
-trap 'echo "1..$n"; kill $(cat "$d/sshd.pid" 2>/dev/null) 2>/dev/null; cleanup' EXIT
-i=0; while [ ! -s "$d/sshd.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-fp=$(ssh-keygen -lf "$d/host_ed25519.pub" | awk '{ print $2 }')
+/usr/sbin/sshd -f "$sshd_dir/sshd_config" -E "$sshd_dir/sshd.log"
+i=0; while [ ! -s "$sshd_dir/sshd.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+sshd_pid=$(cat "$sshd_dir/sshd.pid" 2>/dev/null)
+trap 'echo "1..$n"; [ -n "$sshd_pid" ] && kill "$sshd_pid" 2>/dev/null; cleanup' EXIT
+fp=$(ssh-keygen -lf "$sshd_dir/host_ed25519.pub" | awk '{ print $2 }')
 
 start 80x24 -- wizard --output ssh.yaml
 wait_for "Hosting model" >/dev/null
