@@ -369,11 +369,7 @@ firewall_json(const struct topology *t)
 	a = json_object_new_array();
 	for (i = 0; i < t->nrules; i++) {
 		tr = &t->rules[i];
-		if (tr->port_lo == tr->port_hi)
-			snprintf(ports, sizeof ports, "%d", tr->port_lo);
-		else
-			snprintf(ports, sizeof ports, "%d-%d", tr->port_lo,
-			    tr->port_hi);
+		topo_rule_ports(tr, ports, sizeof ports);
 		r = json_object_new_object();
 		json_object_object_add(r, "from",
 		    json_object_new_string(topo_rule_source(t, tr)));

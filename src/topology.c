@@ -411,6 +411,16 @@ topo_rule_source(const struct topology *t, const struct topo_rule *r)
 	return "?";
 }
 
+const char *
+topo_rule_ports(const struct topo_rule *r, char *buf, size_t len)
+{
+	if (r->port_lo == r->port_hi)
+		snprintf(buf, len, "%d", r->port_lo);
+	else
+		snprintf(buf, len, "%d-%d", r->port_lo, r->port_hi);
+	return buf;
+}
+
 void
 topology_print_matrix(const struct topology *t, FILE *f)
 {
@@ -423,12 +433,8 @@ topology_print_matrix(const struct topology *t, FILE *f)
 	    "service");
 	for (i = 0; i < t->nrules; i++) {
 		r = &t->rules[i];
-		if (r->port_lo == r->port_hi)
-			snprintf(ports, sizeof ports, "%d", r->port_lo);
-		else
-			snprintf(ports, sizeof ports, "%d-%d", r->port_lo,
-			    r->port_hi);
 		fprintf(f, "  %-28s %-16s %-12s %s\n", topo_rule_source(t, r),
-		    t->nodes[r->to].name, ports, r->service);
+		    t->nodes[r->to].name, topo_rule_ports(r, ports,
+		    sizeof ports), r->service);
 	}
 }

@@ -98,6 +98,8 @@ const char *topo_reach(const struct topology *, size_t, size_t);
 int	 topo_crosses_network(const struct topology *, size_t, size_t);
 /* A rule's source, for people: "anywhere", "admin 192.0.2.0/24", a name. */
 const char *topo_rule_source(const struct topology *, const struct topo_rule *);
+/* A rule's ports as "5432" or "8080-8081" (nftables reads the same). */
+const char *topo_rule_ports(const struct topo_rule *, char *, size_t);
 /* The allowed-pairs matrix, for plan. */
 void	 topology_print_matrix(const struct topology *, FILE *);
 

@@ -139,10 +139,9 @@ add_comment(struct strbuf *b, const char *fmt, ...)
 static void
 add_ports(struct strbuf *b, const struct topo_rule *r)
 {
-	if (r->port_lo == r->port_hi)
-		add(b, "%d", r->port_lo);
-	else
-		add(b, "%d-%d", r->port_lo, r->port_hi);
+	char	ports[16];
+
+	add(b, "%s", topo_rule_ports(r, ports, sizeof ports));
 }
 
 /* "ip saddr A " for a rule's source; "" for anywhere; -1 when not an IP. */

@@ -100,14 +100,17 @@ tomcat_runs_here(struct step_ctx *ctx, size_t i)
 	return topo_runs_instance(ctx->topo, ctx->node, i);
 }
 
-/* Tomcats of all instances on this machine, for the heap split. */
+/*
+ * Tomcats of the instances on this machine, or of every instance (all:
+ * LXC containers share the host's RAM), for the heap split.
+ */
 static size_t
-tomcats_here(struct step_ctx *ctx)
+tomcats_count(struct step_ctx *ctx, int all)
 {
 	size_t	i, n = 0;
 
 	for (i = 0; i < ctx->profile->ninstances; i++) {
-		if (tomcat_runs_here(ctx, i))
+		if (all || tomcat_runs_here(ctx, i))
 			n += ctx->profile->instances[i].nodes;
 	}
 	return n;
@@ -124,37 +127,26 @@ tomcat_instances_here(struct step_ctx *ctx)
 	return n;
 }
 
-static size_t
-tomcats_all(const struct profile *p)
-{
-	size_t	i, n = 0;
-
-	for (i = 0; i < p->ninstances; i++)
-		n += p->instances[i].nodes;
-	return n;
-}
-
 static long long
 heap_mb(struct step_ctx *ctx, const struct instance *in)
 {
 	const struct facts	*f = step_facts(ctx);
 	long long		 db, app;
-
-	if (in->heap_mb > 0)
-		return in->heap_mb;
 	/*
 	 * Containers see (and share) the whole host's RAM, so with
 	 * isolation lxc the split is the one server's; elsewhere the
 	 * database takes its share only where it runs too.
 	 */
+	int			 shared = ctx->profile->isolation ==
+				    ISOLATION_LXC;
+
+	if (in->heap_mb > 0)
+		return in->heap_mb;
 	memory_split(f->mem_mb > 0 ? f->mem_mb : 4096,
-	    (ctx->roles & ROLE_BIT(ROLE_DATABASE)) != 0 ||
-	    ctx->profile->isolation == ISOLATION_LXC,
-	    ctx->profile->isolation == ISOLATION_LXC ?
-	    ctx->profile->ninstances : tomcat_instances_here(ctx), &db, &app);
-	if (ctx->profile->isolation == ISOLATION_LXC)
-		return tomcat_heap_mb(app, tomcats_all(ctx->profile));
-	return tomcat_heap_mb(app, tomcats_here(ctx));
+	    (ctx->roles & ROLE_BIT(ROLE_DATABASE)) != 0 || shared,
+	    shared ? ctx->profile->ninstances : tomcat_instances_here(ctx),
+	    &db, &app);
+	return tomcat_heap_mb(app, tomcats_count(ctx, shared));
 }
 
 /* Is the database on another machine (or container)? */
