@@ -14,6 +14,7 @@ endif
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_topology
 TESTS += tests/unit/test_topology
-tests_unit_test_topology_SOURCES = tests/unit/test_topology.c
+tests_unit_test_topology_SOURCES = tests/unit/test_topology.c \
+	tests/unit/topo_fixture.h
 tests_unit_test_topology_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 endif

@@ -10,7 +10,8 @@ libdhis2setup_a_SOURCES += steps/firewall.h steps/firewall.c
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_firewall
 TESTS += tests/unit/test_firewall
-tests_unit_test_firewall_SOURCES = tests/unit/test_firewall.c
+tests_unit_test_firewall_SOURCES = tests/unit/test_firewall.c \
+	tests/unit/topo_fixture.h
 tests_unit_test_firewall_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 endif
 # isolation lxc: the containers' host (issue 5).

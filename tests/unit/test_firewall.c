@@ -25,6 +25,7 @@
 #include "firewall.h"
 #include "profile.h"
 #include "topology.h"
+#include "topo_fixture.h"
 
 static const char lxc_profile[] =
     "version: 1\nhosting: datacentre\nisolation: lxc\n"
@@ -47,32 +48,6 @@ static const char machines_profile[] =
     "    ssh:\n      port: 2222\n"
     "instances:\n  - name: hmis\n    version: \"2.41\"\n"
     "    base_path: /hmis\ndatabase:\n  version: 15\nmonitoring: none\n";
-
-static void
-load(struct profile *p, const char *text)
-{
-	struct diag	d;
-
-	diag_init(&d);
-	if (profile_load_buffer(p, "t.yaml", text, strlen(text), &d) != 0) {
-		diag_print(&d, stderr);
-		fail();
-	}
-	diag_free(&d);
-}
-
-static size_t
-node_named(const struct topology *t, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < t->nnodes; i++) {
-		if (strcmp(t->nodes[i].name, name) == 0)
-			return i;
-	}
-	fail_msg("no node %s", name);
-	return TOPO_NONE;
-}
 
 /* Does text have a line that, without its leading tabs, starts so? */
 static int

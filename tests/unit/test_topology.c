@@ -21,6 +21,7 @@
 #include "profile.h"
 #include "step.h"
 #include "topology.h"
+#include "topo_fixture.h"
 
 static const char lxc_profile[] =
     "version: 1\nhosting: datacentre\nisolation: lxc\n"
@@ -42,32 +43,6 @@ static const char machines_profile[] =
     "  - name: db\n    address: 192.0.2.12\n    roles: [database]\n"
     "instances:\n  - name: hmis\n    version: \"2.41\"\n"
     "    base_path: /hmis\ndatabase:\n  version: 15\nmonitoring: none\n";
-
-static void
-load(struct profile *p, const char *text)
-{
-	struct diag	d;
-
-	diag_init(&d);
-	if (profile_load_buffer(p, "t.yaml", text, strlen(text), &d) != 0) {
-		diag_print(&d, stderr);
-		fail();
-	}
-	diag_free(&d);
-}
-
-static size_t
-node_named(const struct topology *t, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < t->nnodes; i++) {
-		if (strcmp(t->nodes[i].name, name) == 0)
-			return i;
-	}
-	fail_msg("no node %s", name);
-	return TOPO_NONE;
-}
 
 /* Is there a rule from (kind, from) to node `to` covering port? */
 static int
