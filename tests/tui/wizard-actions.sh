@@ -8,8 +8,10 @@
 # known_hosts.
 . "$(dirname "$0")/lib.sh"
 
+# Absolute (before the cd): the wizard runs in $tmp, and top_srcdir may
+# be relative to the build folder.
+fixture="$(cd "$top_srcdir" && pwd)/tests/releases/stable.json"
 cd "$tmp" || exit 1
-fixture="$top_srcdir/tests/releases/stable.json"
 export DHIS2_SETUP_STATEDIR="$tmp/state" DHIS2_SETUP_LOGDIR="$tmp/log"
 
 # The text frontend through a pipe.  $1: name; NAME.in holds the answers.
