@@ -31,6 +31,7 @@ sock="$tmp/tmux.sock"
 T() { tmux -S "$sock" "$@"; }
 cleanup() {
 	T kill-server 2>/dev/null
+	[ -n "${KEEP:-}" ] && { echo "kept $tmp" >&2; return; }
 	rm -rf "$tmp"
 }
 # The plan comes last: "1..N" after the tests.
@@ -53,6 +54,7 @@ start() {
 	shift
 	rm -f "$tmp/rc"
 	T kill-server 2>/dev/null
+	[ -n "${KEEP:-}" ] && { echo "kept $tmp" >&2; return; }
 	# A fresh socket: the old server may still be going away.
 	starts=$((${starts:-0} + 1))
 	sock="$tmp/tmux.$starts.sock"

@@ -36,8 +36,16 @@ inst() { echo no; e 6; }
   middle; tail1 yes; } > v.in
 walk v
 check "versions: the wizard saves" test "$(cat v.rc)" = 0
+# The text frontend wraps at 80 columns where the path's length puts the
+# break, so the paragraph is compared without its white space.
+paragraph() {	# paragraph FILE PREFIX: from PREFIX to a blank line or a
+		# prompt, unwrapped
+	awk -v p="$2" 'index($0, p) == 1 { f = 1 } f && /^$|: $/ { exit } f' "$1" |
+	    tr -d ' \n'
+}
+versions_info=$(printf 'Versions in %s: 2.42 (2.42.1)  2.41 (2.41.10)  2.40 (2.40.10.1)  2.39 (2.39.6)' "$fixture" | tr -d ' ')
 check "versions are listed from the stable.json" \
-    grep -q "^Versions in $fixture: 2.42 (2.42.1)  2.41$" v.out
+    test "$(paragraph v.out "Versions in")" = "$versions_info"
 check "the Versions button lists them with their latest patch" \
     grep -q "^2.42 (2.42.1)  2.41 (2.41.10)  2.40 (2.40.10.1)  2.39 (2.39.6)$" v.out
 check "a version not in the list is refused beside the field" \
