@@ -92,6 +92,12 @@ struct transport {
 	void		*data;		/* the implementation's */
 	int		 opened;
 	struct facts	 facts;
+	/*
+	 * The machine's package lists were updated in this run (steps/
+	 * step_probe.c): later installs skip apt-get update.  Set with an
+	 * atomic exchange; the engine runs one step at a time per machine.
+	 */
+	int		 apt_updated;
 };
 
 /* Splits a stream of bytes into lines for a transport_output. */

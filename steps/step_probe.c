@@ -15,6 +15,7 @@
 #include "core.h"
 #include "step.h"
 #include "step_probe.h"
+#include "transport.h"
 
 /* Whether the probe output has exactly this line. */
 int
@@ -127,28 +128,60 @@ step_apt_run(struct step_ctx *ctx, char *const *argv)
 }
 
 /*
- * apt-get update, then install the NULL-terminated packages without
- * questions; a dpkg run that was killed is finished first, so a re-run
- * after a dropped link repairs the machine.  0, or -1 after step_fail.
+ * dpkg --configure -a only when dpkg has something to finish: what dpkg
+ * itself reads to say it was interrupted (its journal of updates), or a
+ * package left half-way in its status file (unpacked, half-configured,
+ * triggers pending).  A clean database costs a glob and a grep, not a
+ * run of dpkg over the whole database.
  */
-int
-step_apt_install(struct step_ctx *ctx, const char *const *pkgs)
-{
-	char	*argv[48];
-	int	 k = 0, i;
+static const char dpkg_finish_script[] =
+    "set -- /var/lib/dpkg/updates/*\n"
+    "if [ -e \"$1\" ] || grep -Eq '^Status: [a-z]+ [a-z]+ "
+    "(half-installed|unpacked|half-configured|triggers-awaited|"
+    "triggers-pending)$' /var/lib/dpkg/status; then\n"
+    "  exec env DEBIAN_FRONTEND=noninteractive dpkg --configure -a\n"
+    "fi\n";
 
-	if (step_apt_run(ctx, (char *[]){ "env",
-	    "DEBIAN_FRONTEND=noninteractive", "dpkg", "--configure", "-a",
-	    NULL }) != 0) {
-		step_fail(ctx, "dpkg --configure -a failed: see the log, then "
-		    "run again");
-		return -1;
-	}
+static int
+apt_update(struct step_ctx *ctx)
+{
 	if (step_apt_run(ctx, (char *[]){ "apt-get", "-q", "-o",
 	    "DPkg::Lock::Timeout=300", "update", NULL }) != 0) {
 		step_fail(ctx, "apt-get update failed: check the machine's "
 		    "sources and its access to the archive");
 		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Install the NULL-terminated packages without questions; a dpkg run
+ * that was killed is finished first, so a re-run after a dropped link
+ * repairs the machine.  The package lists are updated by the first
+ * install on a machine in a run, not by every step's: the later ones use
+ * them, and should one fail with them (lists gone stale, a package
+ * missing) they are updated and the install tried once more.
+ * 0, or -1 after step_fail.
+ */
+int
+step_apt_install(struct step_ctx *ctx, const char *const *pkgs)
+{
+	char	*argv[48];
+	int	 k = 0, i, updated = 0;
+
+	if (step_apt_run(ctx, (char *[]){ "sh", "-c",
+	    (char *)dpkg_finish_script, "sh", NULL }) != 0) {
+		step_fail(ctx, "dpkg --configure -a failed: see the log, then "
+		    "run again");
+		return -1;
+	}
+	if (!__atomic_exchange_n(&ctx->t->apt_updated, 1, __ATOMIC_ACQ_REL)) {
+		if (apt_update(ctx) == -1) {
+			__atomic_store_n(&ctx->t->apt_updated, 0,
+			    __ATOMIC_RELEASE);
+			return -1;
+		}
+		updated = 1;
 	}
 	argv[k++] = "env";
 	argv[k++] = "DEBIAN_FRONTEND=noninteractive";
@@ -164,10 +197,15 @@ step_apt_install(struct step_ctx *ctx, const char *const *pkgs)
 	for (i = 0; pkgs[i] != NULL && k < 47; i++)
 		argv[k++] = (char *)pkgs[i];
 	argv[k] = NULL;
-	if (step_apt_run(ctx, argv) != 0) {
-		step_fail(ctx, "installing %s failed: see the log, then run "
-		    "again", pkgs[0]);
-		return -1;
+	if (step_apt_run(ctx, argv) == 0)
+		return 0;
+	if (!updated) {
+		if (apt_update(ctx) == -1)
+			return -1;
+		if (step_apt_run(ctx, argv) == 0)
+			return 0;
 	}
-	return 0;
+	step_fail(ctx, "installing %s failed: see the log, then run again",
+	    pkgs[0]);
+	return -1;
 }

@@ -9,6 +9,7 @@
 #   server B: apache2, a provided certificate from a CA B trusts (HSTS),
 #             two instances: hmis (2.42, jakarta) and tracker (2.41: a
 #             javax WAR from war.file, migrated for Tomcat 10)
+# The package lists are updated once per machine in a run.
 # Then: a re-run changes nothing; a wrong sha256 and a certificate that
 # does not match its key are refused and the working site stays live.
 #
@@ -116,6 +117,12 @@ apply "$PA" "$E2E_TMP/a.1"; rc=$?
 diag "server A install: $(( $(date +%s) - t0 )) s"
 check "A: apply installs the whole stack (exit $rc)" [ $rc -eq 0 ] ||
 	diag "$(tail -40 "$E2E_TMP/a.1")"
+# The package lists are updated once per machine and run, not per step.
+log=$(ls "$DHIS2_SETUP_LOGDIR"/a-[0-9]*.log 2>/dev/null | head -n 1)
+n_up=$(grep -c "sh apt-get -q -o DPkg::Lock::Timeout=300 update\$" "$log")
+n_in=$(grep -c "apt-get -q -y --no-install-recommends .* install " "$log")
+check "A: one apt-get update for the $n_in installs of the run ($n_up)" \
+	[ "$n_up" -eq 1 -a "$n_in" -ge 3 ]
 # DHIS2 itself takes minutes to create its tables on the first start.
 [ -n "$REAL" ] && wait_for 900 sh -c 'curl -sk -u admin:district --resolve "$1:443:$2" \
 	"https://$1/hmis/api/system/info" | grep -q "\"version\""' sh "$FQDN" "$E2E_NET.21"

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the engine's machinery: argv quoting, line splitting,
  * redaction in events and logs, JSON events, the local transport, facts,
- * the planner, the journal lock and the engine's dependency handling.
+ * the planner, the journal lock, the engine's dependency handling and
+ * the package lists updated once per machine.
  */
 #include "config.h"
 
@@ -29,6 +30,7 @@
 #include "planner.h"
 #include "profile.h"
 #include "step.h"
+#include "step_probe.h"
 #include "transport.h"
 
 static char tmpdir[] = "/tmp/d2s-unit.XXXXXX";
@@ -453,6 +455,90 @@ test_preflight(void **state)
 	unsetenv("DHIS2_SETUP_MIN_RAM_MB");
 }
 
+/*
+ * A fake machine's package manager: each command step_apt_install runs
+ * (after the wait for other package managers, argv[4] on) is recorded as
+ * "dpkg;", "update;" or "install;"; installs fail while apt_fails > 0.
+ */
+static char	apt_log[256];
+static int	apt_fails;
+
+static int
+apt_run(struct transport *t, char *const *argv, const void *in,
+    size_t inlen, struct transport_output *out, char **err)
+{
+	const char	*what = "other;";
+	size_t		 i;
+
+	for (i = 4; argv[i] != NULL; i++) {
+		if (strcmp(argv[i], "update") == 0)
+			what = "update;";
+		else if (strcmp(argv[i], "install") == 0)
+			what = "install;";
+	}
+	if (strcmp(argv[4], "sh") == 0)
+		what = "dpkg;";
+	i = strlen(apt_log);
+	snprintf(apt_log + i, sizeof apt_log - i, "%s", what);
+	if (strcmp(what, "install;") == 0 && apt_fails > 0) {
+		apt_fails--;
+		return 100;
+	}
+	return 0;
+}
+
+static const struct transport_ops apt_ops = { .name = "fake",
+    .run = apt_run };
+
+static int
+apt_on(struct transport *t, int fails, char **msg)
+{
+	const char	*pkgs[] = { "nginx", NULL };
+	struct step_ctx	 ctx;
+	int		 rc;
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.t = t;
+	ctx.machine = t->name;
+	apt_log[0] = '\0';
+	apt_fails = fails;
+	rc = step_apt_install(&ctx, pkgs);
+	*msg = ctx.msg;
+	return rc;
+}
+
+/* One apt-get update per machine and run; stale lists retried once. */
+static void
+test_apt_update_once(void **state)
+{
+	struct transport	 a = { .ops = &apt_ops, .name = "a",
+	    .opened = 1 };
+	struct transport	 b = { .ops = &apt_ops, .name = "b",
+	    .opened = 1 };
+	char			*msg;
+
+	assert_int_equal(apt_on(&a, 0, &msg), 0);
+	assert_string_equal(apt_log, "dpkg;update;install;");
+	assert_int_equal(apt_on(&a, 0, &msg), 0);
+	assert_string_equal(apt_log, "dpkg;install;");
+	/* Another machine has lists of its own. */
+	assert_int_equal(apt_on(&b, 0, &msg), 0);
+	assert_string_equal(apt_log, "dpkg;update;install;");
+	/* Lists of an earlier step that no longer do: update, once more. */
+	assert_int_equal(apt_on(&a, 1, &msg), 0);
+	assert_string_equal(apt_log, "dpkg;install;update;install;");
+	assert_null(msg);
+	assert_int_equal(apt_on(&a, 2, &msg), -1);
+	assert_string_equal(apt_log, "dpkg;install;update;install;");
+	assert_non_null(strstr(msg, "installing nginx failed"));
+	free(msg);
+	/* Just updated: a failure is a failure, no second try. */
+	b.apt_updated = 0;
+	assert_int_equal(apt_on(&b, 1, &msg), -1);
+	assert_string_equal(apt_log, "dpkg;update;install;");
+	free(msg);
+}
+
 static int
 setup(void **state)
 {
@@ -488,6 +574,7 @@ main(void)
 		cmocka_unit_test(test_journal_lock),
 		cmocka_unit_test(test_engine_deps),
 		cmocka_unit_test(test_preflight),
+		cmocka_unit_test(test_apt_update_once),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
