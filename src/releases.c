@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "core.h"
+#include "lazylib.h"
 #include "releases.h"
 
 #define SHA256_HEX_LEN	64
@@ -76,21 +77,19 @@ rel_strerror(int code)
 }
 
 /*
- * libcurl must be initialised once before threads exist; the engine is
- * single-threaded when it first fetches, so a lazy call is enough.
+ * libcurl is loaded, and initialised once, on first use (lazylib.c): a
+ * machine without it gets the package to install as the error.
  */
 static int
 rel_curl_init(char *errbuf, size_t errlen)
 {
-	static int	done;
+	char	*err;
 
-	if (done)
-		return REL_OK;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		rel_err(errbuf, errlen, "libcurl could not be initialised");
+	if (lazylib_load(LAZY_CURL, &err) == -1) {
+		rel_err(errbuf, errlen, "%s", err);
+		free(err);
 		return REL_ENET;
 	}
-	done = 1;
 	return REL_OK;
 }
 

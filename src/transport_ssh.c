@@ -29,6 +29,7 @@
 #include <libssh/sftp.h>
 
 #include "core.h"
+#include "lazylib.h"
 #include "transport.h"
 
 #define SSH_CONNECT_TIMEOUT	15	/* seconds */
@@ -236,10 +237,17 @@ ssh_open_locked(struct transport *t, char **err)
 {
 	struct ssh_data	*d = t->data;
 	long		 timeout = SSH_CONNECT_TIMEOUT;
+	char		*why;
 	int		 no = 0, yes = 1;
 
 	if (d->s != NULL)	/* another user of the session opened it */
 		return 0;
+	/* libssh is loaded on first use: without it, which package. */
+	if (lazylib_load(LAZY_SSH, &why) == -1) {
+		xasprintf(err, "%s: %s", t->name, why);
+		free(why);
+		return TRANSPORT_ERR_UNREACHABLE;
+	}
 	if ((d->s = ssh_new()) == NULL)
 		fatalx("out of memory");
 	ssh_options_set(d->s, SSH_OPTIONS_HOST, d->host);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "lazylib.h"
 #include "planner.h"
 #include "profile.h"
 #include "releases.h"
@@ -639,6 +640,12 @@ act_test_alert(struct wizard *w, size_t idx)
 	int			 loaded;
 
 	(void)idx;
+	/* libcurl is loaded now, the first time: without it, say so. */
+	if (lazylib_load(LAZY_CURL, &line) == -1) {
+		w->fe->message(w, "Test alert", line);
+		free(line);
+		return;
+	}
 	strbuf_add(&sb, "", 0);
 	if (a->email != NULL && a->smarthost != NULL)
 		send_mail(w, &sb);
