@@ -31,6 +31,7 @@
 #include "engine.h"
 #include "events.h"
 #include "journal.h"
+#include "lazylib.h"
 #include "log.h"
 #include "planner.h"
 #include "profile.h"
@@ -251,6 +252,14 @@ run(struct run_opts *o, int is_plan)
 	size_t			 nvals;
 	int			 rc, collect = -1, dry = is_plan || o->dry_run;
 
+	/*
+	 * Steps use libcurl, libpq and libssh, loaded on first use
+	 * (lazylib.h): here, before any thread or dashboard, so that a
+	 * missing one stops the run at once with its package's name.
+	 */
+	lazylib_require(LAZY_CURL);
+	lazylib_require(LAZY_PQ);
+	lazylib_require(LAZY_SSH);
 	memset(&j, 0, sizeof j);
 	j.lockfd = -1;
 	j.sub = -1;

@@ -21,7 +21,7 @@
 #define EXIT_UNREACHABLE 3	/* a machine could not be reached or trusted */
 #define EXIT_LOCKED	4	/* another run of this profile is under way */
 #define EXIT_NOT_BUILT	5	/* the feature asked for is not built yet */
-#define EXIT_INTERNAL	70	/* a bug or an out-of-resources condition */
+#define EXIT_INTERNAL	70	/* a bug, out of resources, a library missing */
 
 /* A growable, always NUL-terminated byte buffer. */
 struct strbuf {

@@ -10,8 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "core.h"
 #include "commands.h"
 
@@ -67,12 +65,6 @@ main(int argc, char **argv)
 {
 	size_t	i;
 	int	argi;
-
-	/* Before any thread: curl's global set-up is not thread-safe. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		fprintf(stderr, "dhis2-setup: cannot initialise libcurl\n");
-		return EXIT_INTERNAL;
-	}
 
 	for (argi = 1; argi < argc && argv[argi][0] == '-'; argi++) {
 		const char *a = argv[argi];
