@@ -195,6 +195,7 @@ struct profile {
 	struct pos	 pos_fqdn;
 	struct pos	 pos_isolation;
 	struct pos	 pos_redis;
+	struct pos	 pos_monitoring;
 	struct pos	 pos_secrets;
 };
 

@@ -819,6 +819,8 @@ load_root(struct loader *l, const struct ynode *root)
 	bad += load_enum_key(l, root, "monitoring", monitoring_i,
 	    MONITORING_MUNIN + 1, &e);
 	p->monitoring = e;
+	if ((v = ytree_get(root, "monitoring")) != NULL)
+		p->pos_monitoring = pos_of(v);
 	if ((v = ytree_get(root, "fqdn")) != NULL) {
 		p->pos_fqdn = pos_of(v);
 		bad += get_string(l, v, "fqdn", valid_fqdn,

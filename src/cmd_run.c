@@ -30,6 +30,7 @@
 #include "dashboard.h"
 #include "engine.h"
 #include "events.h"
+#include "feature.h"
 #include "journal.h"
 #include "lazylib.h"
 #include "log.h"
@@ -208,6 +209,29 @@ emit_plan(const struct plan *pl)
 }
 
 /*
+ * A profile that asks for a feature no step builds yet: the plan shows
+ * it and ends with EXIT_NOT_BUILT; apply refuses before it touches a
+ * machine, rather than install the rest and leave the operator to find
+ * out later that there are no backups or no monitoring.
+ */
+static int
+refuse_unbuilt(const struct profile *p, int dry)
+{
+	struct diag	d;
+	size_t		n;
+
+	diag_init(&d);
+	n = profile_unbuilt(p, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	if (n == 0 || dry)
+		return EXIT_OK;
+	fprintf(stderr, "dhis2-setup: %s asks for %s not built yet; nothing "
+	    "was changed\n", p->path, n == 1 ? "a feature" : "features");
+	return EXIT_NOT_BUILT;
+}
+
+/*
  * The dashboard when apply runs on a terminal (not asked away, not -q);
  * --dashboard where the terminal cannot take it says why and goes plain.
  */
@@ -268,6 +292,11 @@ run(struct run_opts *o, int is_plan)
 	secrets_init(&s);
 	if ((rc = load_profile_checked(o->profile, &p, &s, !dry)) !=
 	    EXIT_OK) {
+		profile_free(&p);
+		secrets_free(&s);
+		return rc;
+	}
+	if ((rc = refuse_unbuilt(&p, dry)) != EXIT_OK) {
 		profile_free(&p);
 		secrets_free(&s);
 		return rc;
@@ -339,6 +368,9 @@ run(struct run_opts *o, int is_plan)
 	if (logpath != NULL && !global_opts.quiet && dash == NULL)
 		fprintf(o->json ? stderr : stdout, "log: %s\n", logpath);
 	rc = engine_exit_code(&sum);
+	/* The plan was shown; what it lacks still decides the exit code. */
+	if (rc == EXIT_OK && profile_unbuilt(&p, NULL) > 0)
+		rc = EXIT_NOT_BUILT;
 out:
 	events_unsubscribe(collect);
 	log_close();

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "feature.h"
 #include "commands.h"
 #include "profile.h"
 #include "secrets.h"
@@ -75,6 +76,35 @@ load_profile_checked(const char *path, struct profile *p, struct secrets *s,
 	return rc;
 }
 
+/* Valid is not the same as installable: say what apply would refuse. */
+static void
+print_unbuilt(const struct profile *p)
+{
+	struct diag	d;
+
+	diag_init(&d);
+	if (profile_unbuilt(p, &d) > 0)
+		diag_print(&d, stderr);
+	diag_free(&d);
+}
+
+/* What this version installs, and what a profile may ask for that is coming. */
+int
+cmd_features(int argc, char **argv)
+{
+	int	f;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: dhis2-setup features\n");
+		return EXIT_USAGE;
+	}
+	for (f = 0; f < FEATURE_COUNT; f++)
+		printf("%-7s %-26s %s\n", feature_built(f) ? "built" : "coming",
+		    feature_name(f), feature_title(f));
+	return EXIT_OK;
+}
+
 int
 cmd_validate(int argc, char **argv)
 {
@@ -87,10 +117,12 @@ cmd_validate(int argc, char **argv)
 	}
 	for (i = 1; i < argc; i++) {
 		rc = load_profile_checked(argv[i], &p, NULL, 0);
-		if (rc == EXIT_OK && !global_opts.quiet)
+		if (rc == EXIT_OK && !global_opts.quiet) {
 			printf("%s: valid (%s, %s, %zu instance%s)\n", argv[i],
 			    hosting_name(p.hosting), isolation_name(p.isolation),
 			    p.ninstances, p.ninstances == 1 ? "" : "s");
+			print_unbuilt(&p);
+		}
 		profile_free(&p);
 		bad += rc != EXIT_OK;
 	}

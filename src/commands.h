@@ -20,6 +20,7 @@ extern struct global_opts global_opts;
 
 /* commands.c */
 int	 cmd_validate(int, char **);
+int	 cmd_features(int, char **);
 int	 cmd_secrets(int, char **);
 /*
  * Load a profile, run the cross-field checks and, when require_secrets,

@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "wizard", cmd_wizard,
 	  "wizard [--from PROFILE] [--frontend newt|text] [--output PATH]" },
 	{ "validate", cmd_validate, "validate PROFILE" },
+	{ "features", cmd_features, "features" },
 	{ "plan", cmd_plan, "plan [--json] [--explain] [--accept-new-host-keys]\n"
 	  "                    [--only STEPS] PROFILE" },
 	{ "apply", cmd_apply,

@@ -19,6 +19,7 @@
 
 #include "core.h"
 #include "events.h"
+#include "feature.h"
 #include "planner.h"
 #include "profile.h"
 #include "step.h"
@@ -383,6 +384,22 @@ firewall_json(const struct topology *t)
 	return a;
 }
 
+/* What the profile asks for that no step builds yet, as messages. */
+static struct json_object *
+unbuilt_json(const struct profile *p)
+{
+	struct json_object	*a = json_object_new_array();
+	struct diag		 d;
+	size_t			 i;
+
+	diag_init(&d);
+	profile_unbuilt(p, &d);
+	for (i = 0; i < d.n; i++)
+		json_object_array_add(a, json_object_new_string(d.msgs[i]));
+	diag_free(&d);
+	return a;
+}
+
 void
 plan_print_json(const struct plan *pl, const struct profile *p, FILE *f,
     int checked)
@@ -455,6 +472,7 @@ plan_print_json(const struct plan *pl, const struct profile *p, FILE *f,
 	}
 	json_object_object_add(o, "machines", ms);
 	json_object_object_add(o, "firewall", firewall_json(&pl->topo));
+	json_object_object_add(o, "unbuilt", unbuilt_json(p));
 	fprintf(f, "%s\n", json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);

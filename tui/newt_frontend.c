@@ -398,6 +398,8 @@ build(struct wizard *w, struct nscreen *n, size_t focus)
 	newtFormSetTimer(n->form, POLL_MS);
 	if (focus < s->nfields)
 		newtFormSetCurrent(n->form, n->f[focus].input);
+	else if (s->nfields == 0)	/* only words: Enter goes on */
+		newtFormSetCurrent(n->form, n->next);
 }
 
 static void

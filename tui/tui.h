@@ -36,9 +36,17 @@ enum field_base {
 	BASE_CUSTOM,		/* get and set do it all */
 };
 
+/*
+ * A field or choice that a step may not build yet names its feature in
+ * needs as NEEDS(FEATURE_...); 0 is "always offered".  The wizard shows
+ * only what this build installs (screen_offered()).
+ */
+#define NEEDS(f)	((f) + 1)
+
 struct choice {
 	const char	*value;		/* the profile's name for it */
 	const char	*label;		/* what the operator reads */
+	int		 needs;
 };
 
 struct field {
@@ -57,6 +65,7 @@ struct field {
 	/* For BASE_CUSTOM: the value as text, and storing typed text. */
 	char			*(*get)(struct wizard *, size_t);
 	const char		*(*set)(struct wizard *, size_t, const char *);
+	int			 needs;
 };
 
 struct screen {
@@ -139,6 +148,8 @@ const char	*screen_title(struct wizard *, const struct screen *, size_t,
 const char	*screen_check(struct wizard *, const struct screen *, size_t,
 		    int *);
 void		 screen_enter(struct wizard *, const struct screen *, size_t);
+const struct screen *screen_offered(size_t);
+void		 screens_offered_free(void);
 int		 wizard_run(struct wizard *);
 
 /* actions.c */

@@ -18,6 +18,7 @@
 
 #include "core.h"
 #include "commands.h"
+#include "feature.h"
 #include "profile.h"
 #include "tui.h"
 
@@ -557,39 +558,40 @@ check_provided(struct wizard *w, size_t idx, int *field)
 
 static const struct choice hosting_choices[] = {
 	{ "basement",   "Own server room  high setup   broad: DC+net+admin "
-	    "all yours, physical too" },
+	    "all yours, physical too", 0 },
 	{ "datacentre", "Govt data centre 0 to high    sysadmin            "
-	    "shared with the centre" },
+	    "shared with the centre", 0 },
 	{ "colocation", "Co-location/VPS  medium       sysadmin+network    "
-	    "shared with the host" },
+	    "shared with the host", 0 },
 	{ "cloud",      "Cloud (IaaS)     lowest       sysadmin+budget     "
-	    "shared with provider" },
+	    "shared with provider", 0 },
 	{ "saas",       "DHIS2 as service highest fee  budget management   "
-	    "mostly the provider's" },
+	    "mostly the provider's", 0 },
 };
 
 static const struct choice isolation_choices[] = {
-	{ "single-host", "Single host: all on one server (small, simple)" },
-	{ "lxc", "LXC containers on one server (recommended)" },
-	{ "machines", "Separate machines or VMs over SSH (largest)" },
+	{ "single-host", "Single host: all on one server (small, simple)", 0 },
+	{ "lxc", "LXC containers on one server (recommended)", 0 },
+	{ "machines", "Separate machines or VMs over SSH (largest)", 0 },
 };
 
 static const struct choice tls_choices[] = {
-	{ "letsencrypt", "Let's Encrypt (public name, free, renewed)" },
-	{ "provided", "A certificate I have (cert, key, chain files)" },
-	{ "self-signed", "Self-signed (lab or intranet with its own CA)" },
-	{ "none", "None: plain HTTP (lab only, never production)" },
+	{ "letsencrypt", "Let's Encrypt (public name, free, renewed)", 0 },
+	{ "provided", "A certificate I have (cert, key, chain files)", 0 },
+	{ "self-signed", "Self-signed (lab or intranet with its own CA)", 0 },
+	{ "none", "None: plain HTTP (lab only, never production)", 0 },
 };
 
 static const struct choice proxy_choices[] = {
-	{ "nginx", "nginx (recommended)" },
-	{ "apache2", "Apache 2" },
+	{ "nginx", "nginx (recommended)", 0 },
+	{ "apache2", "Apache 2", 0 },
 };
 
 static const struct choice monitoring_choices[] = {
-	{ "prometheus", "Prometheus + Grafana (recommended)" },
-	{ "munin", "Munin (simple, older)" },
-	{ "none", "None (not for production)" },
+	{ "prometheus", "Prometheus (recommended)",
+	    NEEDS(FEATURE_PROMETHEUS) },
+	{ "munin", "Munin (simple, older)", NEEDS(FEATURE_MUNIN) },
+	{ "none", "None (not for production)", 0 },
 };
 
 static const struct field f_hosting[] = {
@@ -673,7 +675,8 @@ static const struct field f_instance[] = {
 	    set_war_file), .optional = 1 },
 	{ "base_path", "Base path", FIELD_TEXT, I(base_path),
 	    .valid = valid_base_path, .invalid = "/ or /name" },
-	{ "nodes", "Tomcat nodes", FIELD_INT, I(nodes), .min = 1, .max = 16 },
+	{ "nodes", "Tomcat nodes", FIELD_INT, I(nodes), .min = 1, .max = 16,
+	    .needs = NEEDS(FEATURE_REDIS) },
 	{ "heap", "Java heap", FIELD_TEXT, CUSTOM(get_heap, set_heap) },
 };
 
@@ -682,11 +685,12 @@ static const struct field f_database[] = {
 	    .max = 17 },
 	{ "auto_tune", "Tune from RAM", FIELD_BOOL, P(database.tuning.auto_tune) },
 	{ "replicas", "Read replicas", FIELD_INT, P(database.replicas),
-	    .min = 0, .max = 5 },
+	    .min = 0, .max = 5, .needs = NEEDS(FEATURE_REPLICAS) },
 };
 
 static const struct field f_clustering[] = {
-	{ "redis", "Redis", FIELD_BOOL, P(redis) },
+	{ "redis", "Redis", FIELD_BOOL, P(redis),
+	    .needs = NEEDS(FEATURE_REDIS) },
 };
 
 static const struct field f_monitoring[] = {
@@ -696,36 +700,57 @@ static const struct field f_monitoring[] = {
 
 static const struct field f_alerting[] = {
 	{ "email", "Alert email", FIELD_TEXT, P(alerting.email), .optional = 1,
-	    .valid = valid_email, .invalid = "an address like ops@example.org" },
+	    .valid = valid_email, .invalid = "an address like ops@example.org",
+	    .needs = NEEDS(FEATURE_ALERTING) },
 	{ "smarthost", "Mail relay", FIELD_TEXT, P(alerting.smarthost),
 	    .optional = 1, .valid = valid_smarthost,
-	    .invalid = "a relay host[:port]" },
-	{ "telegram", "Telegram", FIELD_BOOL, P(alerting.telegram) },
+	    .invalid = "a relay host[:port]",
+	    .needs = NEEDS(FEATURE_ALERTING) },
+	{ "telegram", "Telegram", FIELD_BOOL, P(alerting.telegram),
+	    .needs = NEEDS(FEATURE_ALERTING) },
 	{ "telegram_chat", "Telegram chat", FIELD_TEXT,
 	    P(alerting.telegram_chat), .optional = 1, .valid = valid_chat,
-	    .invalid = "a chat id like -1001234 or @channel" },
-	{ "slack", "Slack", FIELD_BOOL, P(alerting.slack) },
+	    .invalid = "a chat id like -1001234 or @channel",
+	    .needs = NEEDS(FEATURE_ALERTING) },
+	{ "slack", "Slack", FIELD_BOOL, P(alerting.slack),
+	    .needs = NEEDS(FEATURE_ALERTING) },
 };
 
 static const struct field f_encryption[] = {
 	{ "device", "Data disk", FIELD_TEXT, P(encryption.device),
 	    .optional = 1, .valid = valid_device,
-	    .invalid = "a device like /dev/sdb" },
+	    .invalid = "a device like /dev/sdb",
+	    .needs = NEEDS(FEATURE_ENCRYPTION) },
 	{ "confirm", "Type it again", FIELD_TEXT, CUSTOM(get_confirm,
-	    set_confirm), .optional = 1 },
-	{ "swap", "Encrypt swap", FIELD_BOOL, P(encryption.swap) },
+	    set_confirm), .optional = 1,
+	    .needs = NEEDS(FEATURE_ENCRYPTION) },
+	{ "swap", "Encrypt swap", FIELD_BOOL, P(encryption.swap),
+	    .needs = NEEDS(FEATURE_ENCRYPTION) },
 };
 
+/* The profile takes s3:// too; the wizard offers it once it is built. */
+static int
+valid_offered_backup_target(const char *s)
+{
+	if (strncmp(s, "s3://", 5) == 0 && !feature_built(FEATURE_BACKUPS_S3))
+		return 0;
+	return valid_backup_target(s);
+}
+
 static const struct field f_backups[] = {
-	{ "enabled", "Backups", FIELD_BOOL, P(backups.enabled) },
+	{ "enabled", "Backups", FIELD_BOOL, P(backups.enabled),
+	    .needs = NEEDS(FEATURE_BACKUPS) },
 	{ "schedule", "Schedule (cron)", FIELD_TEXT, P(backups.schedule),
 	    .optional = 1, .valid = valid_cron,
-	    .invalid = "five cron fields or @daily" },
+	    .invalid = "five cron fields or @daily",
+	    .needs = NEEDS(FEATURE_BACKUPS) },
 	{ "retention_days", "Keep (days)", FIELD_INT, P(backups.retention_days),
-	    .min = 1, .max = 3650 },
+	    .min = 1, .max = 3650,
+	    .needs = NEEDS(FEATURE_BACKUPS) },
 	{ "target", "Off-host copy", FIELD_TEXT, P(backups.target),
-	    .optional = 1, .valid = valid_backup_target,
-	    .invalid = "user@host:/path or s3://bucket/path" },
+	    .optional = 1, .valid = valid_offered_backup_target,
+	    .invalid = "user@host:/path (S3 is coming)",
+	    .needs = NEEDS(FEATURE_BACKUPS) },
 };
 
 #define FIELDS(a)	(a), NITEMS(a)
@@ -838,9 +863,128 @@ screen_by_id(const char *id)
 
 	for (i = 0; i < nscreens; i++) {
 		if (strcmp(screens[i].id, id) == 0)
-			return &screens[i];
+			return screen_offered(i);
 	}
 	fatalx("no screen %s", id);
+}
+
+/*
+ * The screens as this build offers them: fields and choices whose
+ * feature no step builds yet are left out, and the intro says what is
+ * coming.  Made once; field indexes in messages refer to these.
+ */
+static struct screen	*offered;
+
+static int
+is_offered(int needs)
+{
+	return needs == 0 || feature_built(needs - 1);
+}
+
+static void
+note_coming(unsigned *coming, int needs)
+{
+	if (!is_offered(needs))
+		*coming |= 1u << (needs - 1);
+}
+
+static const struct choice *
+offered_choices(const struct field *f, size_t *n, unsigned *coming)
+{
+	struct choice	*cs = xreallocarray(NULL, f->nchoices, sizeof *cs);
+	size_t		 i;
+
+	*n = 0;
+	for (i = 0; i < f->nchoices; i++) {
+		note_coming(coming, f->choices[i].needs);
+		if (is_offered(f->choices[i].needs))
+			cs[(*n)++] = f->choices[i];
+	}
+	return cs;
+}
+
+static char *
+coming_intro(const char *intro, unsigned coming)
+{
+	struct strbuf	 sb = { NULL, 0, 0 };
+	const char	*sep = "\n\nComing, not built yet: ";
+	int		 f;
+
+	strbuf_add(&sb, intro, strlen(intro));
+	for (f = 0; f < FEATURE_COUNT; f++) {
+		if (!(coming & (1u << f)))
+			continue;
+		strbuf_add(&sb, sep, strlen(sep));
+		strbuf_add(&sb, feature_title(f), strlen(feature_title(f)));
+		sep = ", ";
+	}
+	strbuf_add(&sb, ". This version does not install it.",
+	    strlen(". This version does not install it."));
+	return sb.buf;
+}
+
+static void
+offer_screen(struct screen *o, const struct screen *s)
+{
+	struct field	*fs = xreallocarray(NULL, s->nfields + 1, sizeof *fs);
+	unsigned	 coming = 0;
+	size_t		 i, k = 0;
+
+	*o = *s;
+	for (i = 0; i < s->nfields; i++) {
+		note_coming(&coming, s->fields[i].needs);
+		if (!is_offered(s->fields[i].needs))
+			continue;
+		fs[k] = s->fields[i];
+		if (fs[k].kind == FIELD_CHOICE)
+			fs[k].choices = offered_choices(&s->fields[i],
+			    &fs[k].nchoices, &coming);
+		k++;
+	}
+	o->fields = fs;
+	o->nfields = k;
+	if (k == 0 && s->nfields > 0) {
+		/* Nothing to ask: no test to run, no facts to check. */
+		o->info = NULL;
+		o->check = NULL;
+		o->action = NULL;
+		o->action_label = NULL;
+	}
+	if (coming != 0)
+		o->intro = coming_intro(s->intro, coming);
+}
+
+const struct screen *
+screen_offered(size_t i)
+{
+	size_t	k;
+
+	if (offered == NULL) {
+		offered = xreallocarray(NULL, nscreens, sizeof *offered);
+		for (k = 0; k < nscreens; k++)
+			offer_screen(&offered[k], &screens[k]);
+	}
+	return &offered[i];
+}
+
+void
+screens_offered_free(void)
+{
+	size_t	i, k;
+
+	if (offered == NULL)
+		return;
+	for (i = 0; i < nscreens; i++) {
+		for (k = 0; k < offered[i].nfields; k++) {
+			if (offered[i].fields[k].kind == FIELD_CHOICE)
+				free((void *)offered[i].fields[k].choices);
+		}
+		free((void *)offered[i].fields);
+		if (offered[i].intro != screens[i].intro)
+			free((char *)offered[i].intro);
+	}
+	free(offered);
+	offered = NULL;
 }
 
 static void *
@@ -893,16 +1037,16 @@ field_get(struct wizard *w, const struct field *f, size_t idx)
 static const char *
 choice_enum_name(const struct field *f, int v)
 {
-	if (f->choices == hosting_choices && v >= 0 && v <= HOSTING_SAAS)
+	if (strcmp(f->key, "hosting") == 0 && v >= 0 && v <= HOSTING_SAAS)
 		return hosting_name(v);
-	if (f->choices == isolation_choices && v >= 0 &&
+	if (strcmp(f->key, "isolation") == 0 && v >= 0 &&
 	    v <= ISOLATION_MACHINES)
 		return isolation_name(v);
-	if (f->choices == tls_choices && v >= 0 && v <= TLS_NONE)
+	if (strcmp(f->key, "tls") == 0 && v >= 0 && v <= TLS_NONE)
 		return tls_mode_name(v);
-	if (f->choices == proxy_choices && v >= 0 && v <= PROXY_APACHE2)
+	if (strcmp(f->key, "proxy") == 0 && v >= 0 && v <= PROXY_APACHE2)
 		return proxy_name(v);
-	if (f->choices == monitoring_choices && v >= 0 &&
+	if (strcmp(f->key, "monitoring") == 0 && v >= 0 &&
 	    v <= MONITORING_MUNIN)
 		return monitoring_name(v);
 	return NULL;
@@ -1184,8 +1328,8 @@ walk(struct wizard *w)
 			if (stay)
 				continue;
 		} else {
-			screen_enter(w, &screens[s], idx);
-			r = w->fe->screen(w, &screens[s], idx);
+			screen_enter(w, screen_offered(s), idx);
+			r = w->fe->screen(w, screen_offered(s), idx);
 		}
 		switch (r) {
 		case FE_NEXT:
@@ -1422,11 +1566,17 @@ cmd_wizard(int argc, char **argv)
 		if (workshop)
 			workshop_defaults(&w);
 	}
+	/* What no step builds is not offered, so it is not kept either. */
+	if (profile_drop_unbuilt(&w.p) > 0 && from != NULL)
+		fprintf(stderr, "dhis2-setup: %s asks for what this version "
+		    "does not install yet (see 'dhis2-setup plan %s'); the "
+		    "wizard leaves it off\n", from, from);
 	w.workshop = workshop;
 	w.output = xstrdup(output != NULL ? output : "dhis2.yaml");
 	free(w.p.path);
 	w.p.path = xstrdup(w.output);
 	rc = wizard_run(&w);
+	screens_offered_free();
 	wizard_actions_free(&w);
 	profile_free(&w.p);
 	free(w.output);

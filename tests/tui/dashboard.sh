@@ -160,6 +160,9 @@ check "the machine, its facts, preflight ok" \
 	echo "{\"event\":\"run-end\",\"text\":\"summary: 1 ok, 0 changed, 0 skipped, 1 failed\",\"counts\":{\"ok\":1,\"changed\":0,\"skipped\":0,\"failed\":1},\"time\":$((now + 42))}"
 } >> "$st/small/events"
 check "attach ends with the run and exits 1 for its failure" [ "$(wait_rc)" = 1 ]
+# The exit status can be written before tmux has drawn the report.
+wait_for "log: /var/log/dhis2-setup/small-1.log" >/dev/null 2>&1
+wait_for "summary: 1 ok, 0 changed" >/dev/null 2>&1
 s=$(screen)
 echo "$s" | sed 's/^/# /'
 check "its report: results, the failed step's last lines, summary, log" \

@@ -24,16 +24,25 @@ e() { i=0; while [ $i -lt "$1" ]; do echo; i=$((i + 1)); done; }
 # Answers by screen.  A single server: hosting, isolation, server name,
 # admin network, time zone, TLS (self-signed), proxy, instance count.
 head1() { printf '%s\n' 1 1 dhis.example.org '' '' 3 1 1; }
-# database x3, redis, monitoring; alerting x5, send a test? (no)
-middle() { e 5; e 5; echo no; }
-# encryption x3, backups x4, the review's answer ($1)
-tail1() { e 3; e 4; echo "$1"; }
-# instance: look up versions? (no), name, version, WAR, path, nodes, heap
-inst() { echo no; e 6; }
+# Screens and fields of features still coming ask nothing (lib.sh built).
+# database (version, tuning, [replicas]), [redis], monitoring; [alerting
+# x5, send a test? (no)]
+to_alerting() {
+	e 2; built "database: replicas" && e 1
+	built "clustering: redis" && e 1
+	e 1
+}
+middle() { to_alerting; built alerting && { e 5; echo no; }; }
+# [encryption x3], [backups x4], the review's answer ($1)
+tail1() { built encryption && e 3; built backups && e 4; echo "$1"; }
+# The instance's Tomcat nodes, asked once Redis clustering is built.
+nodes() { built "clustering: redis" && e 1; }
+# instance: look up versions? (no), name, version, WAR, path, [nodes], heap
+inst() { echo no; e 4; nodes; e 1; }
 
 # --- versions from a local stable.json; a version not in it is refused
-{ head1; echo "$fixture"; printf '%s\n' yes '' 2.38 '' '' '' '' 2.40
-  middle; tail1 yes; } > v.in
+{ head1; echo "$fixture"; printf '%s\n' yes '' 2.38 '' ''; nodes
+  printf '%s\n' '' 2.40; middle; tail1 yes; } > v.in
 walk v
 check "versions: the wizard saves" test "$(cat v.rc)" = 0
 # The text frontend wraps at 80 columns where the path's length puts the
@@ -55,8 +64,8 @@ check "and where the versions come from" grep -qxF "  file: $fixture" v.yaml
 
 # --- a local WAR file instead of a download
 : > my.war
-{ head1; echo; printf '%s\n' no '' '' /nonexistent.war "$tmp/my.war" '' '' ''
-  middle; tail1 yes; } > war.in
+{ head1; echo; printf '%s\n' no '' '' /nonexistent.war "$tmp/my.war" ''
+  nodes; echo; middle; tail1 yes; } > war.in
 walk war
 check "war: the wizard saves" test "$(cat war.rc)" = 0
 check "a missing WAR file is refused" grep -q "! or WAR file: no such file here" war.out
@@ -75,7 +84,14 @@ check "shared_buffers is a quarter of the database's share ($sb MB)" \
     grep -q "^shared_buffers ${sb}MB  work_mem" v.out
 
 # --- disks for encryption: this machine's, a mounted one refused
-if lsblk -J -o NAME,PATH,SIZE,TYPE,MOUNTPOINT >/dev/null 2>&1; then
+if ! built encryption; then
+	# Not offered: no disks probed, no device asked for, none saved.
+	check "encryption is coming: its screen says so" \
+	    grep -q "^Coming, not built yet: disk encryption with LUKS" v.out
+	check "and neither lists disks nor asks for one" \
+	    sh -c '! grep -q "^Disks of this machine\|Data disk" v.out'
+	check "and the profile has no device" sh -c '! grep -q "device:" v.yaml'
+elif lsblk -J -o NAME,PATH,SIZE,TYPE,MOUNTPOINT >/dev/null 2>&1; then
 	check "the encryption screen lists this machine's disks" \
 	    grep -q "^Disks of this machine: /dev/" v.out
 	{ head1; echo; inst; middle; printf '%s\n' /dev/nosuchdisk \
@@ -127,11 +143,15 @@ while True:
     else: say("250 ok")
 out.close()
 EOF
-if command -v python3 >/dev/null 2>&1; then
+if ! built alerting; then
+	check "alerting is coming: its screen says so" \
+	    grep -q "^Coming, not built yet: alerting by mail" v.out
+	check "and offers no test message" sh -c '! grep -q "Send test" v.out'
+elif command -v python3 >/dev/null 2>&1; then
 	python3 smtp.py smtp.port smtp.log &
 	i=0; while [ ! -s smtp.port ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 	port=$(cat smtp.port)
-	{ head1; echo; inst; e 5; printf '%s\n' ops@example.org \
+	{ head1; echo; inst; to_alerting; printf '%s\n' ops@example.org \
 	    "127.0.0.1:$port" no '' no yes; tail1 yes; } > mail.in
 	walk mail
 	wait
