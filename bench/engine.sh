@@ -39,6 +39,7 @@ P="$E2E_TMP/bench.yaml"
 	done
 	printf 'instances:\n  - name: hmis\n    version: "2.41"\n'
 	printf '    base_path: /hmis\ndatabase:\n  version: 15\nmonitoring: none\n'
+	printf 'backups:\n  enabled: false\n'
 } > "$P"
 "$D2S" -q secrets generate "$P" >/dev/null 2>&1
 "$D2S" -q apply $ONLY --jobs 3 "$P" > "$E2E_TMP/first" 2>&1 || { cat "$E2E_TMP/first"; exit 1; }

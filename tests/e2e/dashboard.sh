@@ -76,6 +76,8 @@ instances:
 database:
   version: 15
 monitoring: none
+backups:
+  enabled: false
 EOP
 "$D2S" -q secrets generate "$P" >/dev/null 2>&1
 check "secrets generated" [ -s "$E2E_TMP/dash.secrets.yaml" ]
