@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "cron.h"
 #include "profile.h"
 
 struct checker {
@@ -313,6 +314,29 @@ check_isolation_options(struct checker *c)
 		check_lxc_layout(c);
 }
 
+/*
+ * The schedule becomes systemd timer lines (src/cron.c): one that never
+ * comes would be a backup that never runs.
+ */
+static void
+check_backup_schedule(struct checker *c)
+{
+	const struct profile	*p = c->p;
+	char			*cal[CRON_MAX_CALENDARS];
+	const char		*why;
+	int			 n, i;
+
+	if (!p->backups.enabled || p->backups.schedule == NULL)
+		return;
+	if ((n = cron_to_oncalendar(p->backups.schedule, cal, &why)) == -1) {
+		ERR(c, p->backups.pos, "backups.schedule \"%s\": %s",
+		    p->backups.schedule, why);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		free(cal[i]);
+}
+
 static void
 check_operations(struct checker *c)
 {
@@ -350,5 +374,6 @@ profile_check(const struct profile *p, struct diag *err, struct diag *warn)
 	check_machines_unique(&c);
 	check_isolation_options(&c);
 	check_operations(&c);
+	check_backup_schedule(&c);
 	return err->n == before ? 0 : -1;
 }

@@ -36,3 +36,9 @@ TESTS += tests/unit/test_tlscheck
 tests_unit_test_tlscheck_SOURCES = tests/unit/test_tlscheck.c
 tests_unit_test_tlscheck_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 endif
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_cron
+TESTS += tests/unit/test_cron
+tests_unit_test_cron_SOURCES = tests/unit/test_cron.c
+tests_unit_test_cron_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+endif
