@@ -1,0 +1,657 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * backup: the profile's backups on the database node.  A fixed script
+ * (/usr/local/sbin/dhis2-backup) run by a systemd timer built from
+ * backups.schedule (src/cron.c), as the postgres user:
+ *
+ *  - per instance, pg_dump -Fc of its database into
+ *    /var/backups/dhis2/INSTANCE/INSTANCE-YYYYmmddTHHMMSS.dump (folders
+ *    0700), written under a hidden temporary name and renamed only once
+ *    pg_dump succeeded and pg_restore --list reads it back: a failed dump
+ *    never replaces or counts as a good one, and the service fails so
+ *    systemctl --failed and monitoring see it;
+ *  - dumps older than retention_days are removed, never the newest one;
+ *  - with a user@host:/path target, the dumps are copied there with
+ *    rsync over SSH, with a key of its own made on the database node
+ *    (the private half never leaves it, never printed; the public half
+ *    is shown for the operator to authorise on the target).  The copy is
+ *    never pruned from here: a server whose dumps were destroyed cannot
+ *    destroy the copies.
+ *
+ * The database is only read: no table (the audit table included) is
+ * truncated or changed, whatever its size.  Settings (folder, retention,
+ * target, instances) are one file the script reads, not shell it runs.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "cron.h"
+#include "profile.h"
+#include "step.h"
+#include "step_probe.h"
+#include "topology.h"
+#include "transport.h"
+
+#define BACKUP_SCRIPT	"/usr/local/sbin/dhis2-backup"
+#define BACKUP_CONF	"/etc/dhis2-setup/backup.conf"
+#define BACKUP_UNIT	"dhis2-backup"
+#define BACKUP_SERVICE	"/etc/systemd/system/" BACKUP_UNIT ".service"
+#define BACKUP_TIMER	"/etc/systemd/system/" BACKUP_UNIT ".timer"
+#define BACKUP_DIR	"/var/backups/dhis2"
+#define BACKUP_KEYDIR	"/var/lib/dhis2-backup"
+#define BACKUP_KEY	BACKUP_KEYDIR "/id_ed25519"
+#define BACKUP_USER	"postgres"
+/* Nightly at two when the profile names no schedule (docs/backups.md). */
+#define BACKUP_DEFAULT_SCHEDULE "0 2 * * *"
+
+static const char backup_script[] =
+    "#!/bin/sh\n"
+    "# dhis2-backup: written by dhis2-setup; replaced on the next apply.\n"
+    "# Per instance, pg_dump -Fc of its database into DIR/INSTANCE/, "
+    "under a\n"
+    "# temporary name renamed only once the dump is whole; then "
+    "retention\n"
+    "# (never the newest dump) and the copy to the target.  Exits 1 when\n"
+    "# anything failed.  Settings: " BACKUP_CONF ".\n"
+    "set -u\n"
+    "umask 077\n"
+    "conf=${DHIS2_BACKUP_CONF:-" BACKUP_CONF "}\n"
+    "dir= retention= target= key= known_hosts= instances=\n"
+    "[ -r \"$conf\" ] || { echo \"dhis2-backup: cannot read $conf\" >&2; "
+    "exit 1; }\n"
+    "while IFS='=' read -r k v; do\n"
+    "  case $k in\n"
+    "  dir) dir=$v;;\n"
+    "  retention_days) retention=$v;;\n"
+    "  target) target=$v;;\n"
+    "  key) key=$v;;\n"
+    "  known_hosts) known_hosts=$v;;\n"
+    "  instance) instances=\"$instances $v\";;\n"
+    "  esac\n"
+    "done < \"$conf\"\n"
+    "case $retention in ''|*[!0-9]*) echo \"dhis2-backup: retention_days "
+    "in $conf is not a number\" >&2; exit 1;; esac\n"
+    "[ -d \"$dir\" ] || { echo \"dhis2-backup: no folder $dir\" >&2; "
+    "exit 1; }\n"
+    "failed=0\n"
+    "stamp=$(date +%Y%m%dT%H%M%S)\n"
+    "for e in $instances; do\n"
+    "  name=${e%%:*} db=${e#*:}\n"
+    "  d=$dir/$name\n"
+    "  if ! mkdir -p -m 700 \"$d\"; then failed=1; continue; fi\n"
+    "  # A killed run's leftovers are never dumps.\n"
+    "  rm -f \"$d\"/.*.partial\n"
+    "  tmp=$d/.$name-$stamp.dump.partial f=$d/$name-$stamp.dump\n"
+    "  if pg_dump -Fc -d \"$db\" -f \"$tmp\" &&\n"
+    "     pg_restore --list \"$tmp\" >/dev/null && sync \"$tmp\" &&\n"
+    "     mv \"$tmp\" \"$f\"; then\n"
+    "    echo \"dhis2-backup: $db -> $f ($(stat -c %s \"$f\") bytes)\"\n"
+    "  else\n"
+    "    rm -f \"$tmp\"\n"
+    "    echo \"dhis2-backup: the dump of $db FAILED: no new dump in $d\" "
+    ">&2\n"
+    "    failed=1\n"
+    "  fi\n"
+    "  # Retention: older than retention_days, but never the newest dump.\n"
+    "  newest=$(ls \"$d\" | grep \"^$name-[0-9]\\{8\\}T[0-9]\\{6\\}"
+    "\\.dump\\$\" | sort | tail -n 1)\n"
+    "  [ -n \"$newest\" ] && find \"$d\" -maxdepth 1 -type f -name "
+    "\"$name-*.dump\" \\\n"
+    "    ! -name \"$newest\" -mtime +$((retention - 1)) -print -delete |\n"
+    "    sed 's/^/dhis2-backup: removed (retention): /'\n"
+    "done\n"
+    "if [ -n \"$target\" ]; then\n"
+    "  if rsync -rt --chmod=D700,F600 --include='*/' --include='*.dump' "
+    "--exclude='*' \\\n"
+    "      -e \"ssh -i $key -o BatchMode=yes -o IdentitiesOnly=yes "
+    "-o ConnectTimeout=30 -o StrictHostKeyChecking=accept-new "
+    "-o UserKnownHostsFile=$known_hosts\" \\\n"
+    "      \"$dir/\" \"$target/\"; then\n"
+    "    echo \"dhis2-backup: copied to $target\"\n"
+    "  else\n"
+    "    echo \"dhis2-backup: the copy to $target FAILED: the dumps are "
+    "only on this machine\" >&2\n"
+    "    failed=1\n"
+    "  fi\n"
+    "fi\n"
+    "exit $failed\n";
+
+static const char backup_service[] =
+    "# Written by dhis2-setup: changes here are replaced on the next "
+    "apply.\n"
+    "[Unit]\n"
+    "Description=DHIS2 database backups (pg_dump of every instance)\n"
+    "After=postgresql.service network-online.target\n"
+    "Wants=network-online.target\n"
+    "\n"
+    "[Service]\n"
+    "Type=oneshot\n"
+    "User=" BACKUP_USER "\n"
+    "Group=" BACKUP_USER "\n"
+    "UMask=0077\n"
+    "ExecStart=" BACKUP_SCRIPT "\n"
+    "Nice=10\n"
+    "IOSchedulingClass=best-effort\n"
+    "IOSchedulingPriority=7\n"
+    "# It reads the database and writes only the dumps and its known "
+    "hosts.\n"
+    "NoNewPrivileges=true\n"
+    "PrivateTmp=true\n"
+    "ProtectSystem=strict\n"
+    "ProtectHome=true\n"
+    /* The key's folder exists only with a target: "-" when missing. */
+    "ReadWritePaths=" BACKUP_DIR " -" BACKUP_KEYDIR "\n";
+
+struct bk_state {
+	char	*conf;		/* wanted contents */
+	char	*timer;
+	char	*pub;		/* the public key, when there is one */
+	char	*last_failed;	/* when the last run failed, if it did */
+	int	 script_differs;
+	int	 conf_differs;
+	int	 service_differs;
+	int	 timer_differs;
+	int	 timer_present;
+	int	 dir_differs;
+	int	 keydir_differs;
+	int	 key_missing;
+	int	 not_enabled;
+	int	 not_active;
+	int	 rsync_missing;
+	int	 ssh_missing;
+	int	 target;	/* an rsync target */
+};
+
+/*
+ * One round trip: the sums of the four files, the folders' and the key's
+ * mode and owner (the private key is never read), the public key, the
+ * timer's state and the packages the copy needs.
+ */
+static const char probe_script[] =
+    "for f in \"$1\" \"$2\" \"$3\" \"$4\"; do\n"
+    "  if [ -f \"$f\" ]; then echo \"sum=$(sha256sum < \"$f\" | cut -d' ' "
+    "-f1) $f\"\n"
+    "  else echo \"sum=none $f\"; fi\n"
+    "done\n"
+    "stat -c 'dir=%a %U %G' -- \"$5\" 2>/dev/null\n"
+    "stat -c 'keydir=%a %U %G' -- \"$6\" 2>/dev/null\n"
+    "stat -c 'key=%a %U' -- \"$6/id_ed25519\" 2>/dev/null\n"
+    "[ -f \"$6/id_ed25519.pub\" ] && echo \"pub=$(head -n 1 "
+    "\"$6/id_ed25519.pub\")\"\n"
+    "echo \"enabled=$(systemctl is-enabled " BACKUP_UNIT ".timer "
+    "2>/dev/null)\"\n"
+    "echo \"active=$(systemctl is-active " BACKUP_UNIT ".timer "
+    "2>/dev/null)\"\n"
+    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' rsync "
+    "openssh-client 2>/dev/null\n"
+    "echo \"last=$(systemctl show -P Result " BACKUP_UNIT ".service "
+    "2>/dev/null) $(systemctl show -P ExecMainExitTimestamp " BACKUP_UNIT
+    ".service 2>/dev/null)\"\n"
+    "exit 0\n";
+
+static const char *
+bk_schedule(const struct profile *p)
+{
+	return p->backups.schedule != NULL ? p->backups.schedule :
+	    BACKUP_DEFAULT_SCHEDULE;
+}
+
+static int
+bk_rsync_target(const struct profile *p)
+{
+	return p->backups.target != NULL &&
+	    strncmp(p->backups.target, "s3://", 5) != 0;
+}
+
+static char *
+wanted_conf(const struct profile *p)
+{
+	struct strbuf	 sb = { NULL, 0, 0 };
+	char		*line;
+	size_t		 i;
+
+	xasprintf(&line, "# Written by dhis2-setup from the profile's backups "
+	    "section: changes here are\n# replaced on the next apply.  Read "
+	    "by " BACKUP_SCRIPT ".\ndir=" BACKUP_DIR "\nretention_days=%d\n"
+	    "target=%s\nkey=" BACKUP_KEY "\nknown_hosts=" BACKUP_KEYDIR
+	    "/known_hosts\n", p->backups.retention_days,
+	    bk_rsync_target(p) ? p->backups.target : "");
+	strbuf_add(&sb, line, strlen(line));
+	free(line);
+	for (i = 0; i < p->ninstances; i++) {
+		xasprintf(&line, "instance=%s:%s\n", p->instances[i].name,
+		    instance_db_name(&p->instances[i]));
+		strbuf_add(&sb, line, strlen(line));
+		free(line);
+	}
+	return sb.buf;
+}
+
+/* The timer; NULL with *err when the schedule cannot be one. */
+static char *
+wanted_timer(const struct profile *p, const char **err)
+{
+	struct strbuf	 sb = { NULL, 0, 0 };
+	char		*cal[CRON_MAX_CALENDARS], *line;
+	int		 n, i;
+
+	if ((n = cron_to_oncalendar(bk_schedule(p), cal, err)) == -1)
+		return NULL;
+	xasprintf(&line, "# Written by dhis2-setup from backups.schedule "
+	    "\"%s\": changes here are\n# replaced on the next apply.\n"
+	    "[Unit]\nDescription=DHIS2 database backups on the profile's "
+	    "schedule\n\n[Timer]\n", bk_schedule(p));
+	strbuf_add(&sb, line, strlen(line));
+	free(line);
+	for (i = 0; i < n; i++) {
+		xasprintf(&line, "OnCalendar=%s\n", cal[i]);
+		strbuf_add(&sb, line, strlen(line));
+		free(line);
+		free(cal[i]);
+	}
+	/* A run missed while the machine was off happens at boot. */
+	line = "Persistent=true\nAccuracySec=1min\n\n[Install]\n"
+	    "WantedBy=timers.target\n";
+	strbuf_add(&sb, line, strlen(line));
+	return sb.buf;
+}
+
+static void
+bk_state_free(struct bk_state *st)
+{
+	free(st->conf);
+	free(st->timer);
+	free(st->pub);
+	free(st->last_failed);
+	memset(st, 0, sizeof *st);
+}
+
+static int
+bk_probe(struct step_ctx *ctx, struct bk_state *st)
+{
+	const struct profile	*p = ctx->profile;
+	const char		*err;
+	char			*probe, *s;
+
+	memset(st, 0, sizeof *st);
+	st->target = bk_rsync_target(p);
+	st->conf = wanted_conf(p);
+	if ((st->timer = wanted_timer(p, &err)) == NULL) {
+		step_fail(ctx, "backups.schedule \"%s\": %s", bk_schedule(p),
+		    err);
+		return -1;
+	}
+	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)probe_script,
+	    "sh", BACKUP_SCRIPT, BACKUP_CONF, BACKUP_SERVICE, BACKUP_TIMER,
+	    BACKUP_DIR, BACKUP_KEYDIR, NULL }, &probe) != 0) {
+		free(probe);
+		step_fail(ctx, "cannot read the backups' state on %s",
+		    ctx->machine);
+		return -1;
+	}
+	st->script_differs = step_probe_sum_differs(probe, BACKUP_SCRIPT,
+	    backup_script);
+	st->conf_differs = step_probe_sum_differs(probe, BACKUP_CONF,
+	    st->conf);
+	st->service_differs = step_probe_sum_differs(probe, BACKUP_SERVICE,
+	    backup_service);
+	st->timer_differs = step_probe_sum_differs(probe, BACKUP_TIMER,
+	    st->timer);
+	st->timer_present = !step_probe_has(probe, "sum=none " BACKUP_TIMER);
+	st->dir_differs = !step_probe_has(probe, "dir=700 " BACKUP_USER " "
+	    BACKUP_USER);
+	st->not_enabled = !step_probe_has(probe, "enabled=enabled");
+	st->not_active = !step_probe_has(probe, "active=active");
+	if (st->target) {
+		st->keydir_differs = !step_probe_has(probe, "keydir=700 "
+		    BACKUP_USER " " BACKUP_USER);
+		st->key_missing = !step_probe_has(probe, "key=600 "
+		    BACKUP_USER);
+		st->rsync_missing = !step_probe_has(probe, "pkg=rsync ii ");
+		st->ssh_missing = !step_probe_has(probe,
+		    "pkg=openssh-client ii ");
+		if ((s = strstr(probe, "pub=")) != NULL && (s == probe ||
+		    s[-1] == '\n')) {
+			st->pub = xstrdup(s + 4);
+			st->pub[strcspn(st->pub, "\n")] = '\0';
+		}
+	}
+	/* "last=exit-code Mon 2026-11-23 01:30:04 UTC": it ran and failed. */
+	if ((s = strstr(probe, "\nlast=")) != NULL && strncmp(s + 6,
+	    "success", 7) != 0 && s[6] != '\n' && s[6] != ' ') {
+		st->last_failed = xstrdup(s + 6);
+		st->last_failed[strcspn(st->last_failed, "\n")] = '\0';
+	}
+	free(probe);
+	return 0;
+}
+
+static int
+bk_changes(const struct bk_state *st)
+{
+	return st->script_differs + st->conf_differs + st->service_differs +
+	    st->timer_differs + st->dir_differs + st->keydir_differs +
+	    st->key_missing + st->not_enabled + st->not_active +
+	    st->rsync_missing + st->ssh_missing;
+}
+
+/*
+ * Only the database node backs up (the first one, should a profile ever
+ * name more); a replica holds the same data.
+ */
+static int
+bk_here(struct step_ctx *ctx)
+{
+	return topo_role_node(ctx->topo, ROLE_DATABASE) == ctx->node;
+}
+
+static int
+bk_s3_refused(struct step_ctx *ctx)
+{
+	const struct profile	*p = ctx->profile;
+
+	if (p->backups.target == NULL ||
+	    strncmp(p->backups.target, "s3://", 5) != 0)
+		return 0;
+	step_fail(ctx, "backups.target %s: s3:// targets are not built yet; "
+	    "use a user@host:/path target (rsync over SSH)",
+	    p->backups.target);
+	return 1;
+}
+
+/* Backups turned off: stop the timer, keep every dump. */
+static enum result
+bk_check_off(struct step_ctx *ctx, int apply)
+{
+	char	*probe = NULL;
+	int	 on;
+
+	if (step_capture(ctx, (char *[]){ "sh", "-c", "systemctl is-enabled "
+	    BACKUP_UNIT ".timer 2>/dev/null; systemctl is-active "
+	    BACKUP_UNIT ".timer 2>/dev/null; exit 0", NULL }, &probe) != 0) {
+		free(probe);
+		return step_fail(ctx, "cannot read the backups' timer on %s",
+		    ctx->machine);
+	}
+	on = step_probe_has(probe, "enabled") || step_probe_has(probe,
+	    "active");
+	free(probe);
+	if (!on) {
+		step_msg(ctx, "backups are off in the profile");
+		return RESULT_SKIPPED;
+	}
+	if (!apply) {
+		step_would(ctx, "stop and disable %s.timer: backups are off in "
+		    "the profile (the dumps in %s are kept)", BACKUP_UNIT,
+		    BACKUP_DIR);
+		return RESULT_CHANGED;
+	}
+	if (step_run(ctx, (char *[]){ "systemctl", "disable", "--now",
+	    "--quiet", BACKUP_UNIT ".timer", NULL }, NULL, 0) != 0)
+		return step_fail(ctx, "cannot disable %s.timer", BACKUP_UNIT);
+	step_note(ctx, "backups are off: %s.timer disabled; the dumps in %s "
+	    "are kept", BACKUP_UNIT, BACKUP_DIR);
+	return RESULT_CHANGED;
+}
+
+static enum result
+bk_preconditions(struct step_ctx *ctx)
+{
+	if (!bk_here(ctx)) {
+		step_msg(ctx, "backups run on the database node");
+		return RESULT_SKIPPED;
+	}
+	if (bk_s3_refused(ctx))
+		return RESULT_FAILED;
+	if (!step_facts(ctx)->systemd)
+		return step_fail(ctx, "backups run from a systemd timer and "
+		    "systemd is not running on %s", ctx->machine);
+	return RESULT_OK;
+}
+
+static enum result
+backup_check(struct step_ctx *ctx)
+{
+	struct bk_state	 st;
+	enum result	 r;
+
+	if (!bk_here(ctx)) {
+		step_msg(ctx, "backups run on the database node");
+		return RESULT_SKIPPED;
+	}
+	if (!ctx->profile->backups.enabled)
+		return bk_check_off(ctx, 0);
+	if ((r = bk_preconditions(ctx)) != RESULT_OK)
+		return r;
+	if (bk_probe(ctx, &st) == -1) {
+		bk_state_free(&st);
+		return RESULT_FAILED;
+	}
+	if (st.rsync_missing)
+		step_would(ctx, "install package rsync");
+	if (st.ssh_missing)
+		step_would(ctx, "install package openssh-client");
+	if (st.dir_differs)
+		step_would(ctx, "create %s (mode 0700, owner %s)", BACKUP_DIR,
+		    BACKUP_USER);
+	if (st.keydir_differs)
+		step_would(ctx, "create %s (mode 0700, owner %s)",
+		    BACKUP_KEYDIR, BACKUP_USER);
+	if (st.key_missing)
+		step_would(ctx, "make the SSH key %s for the copy to %s (its "
+		    "public half to be authorised there)", BACKUP_KEY,
+		    ctx->profile->backups.target);
+	if (st.script_differs)
+		step_file_differs(ctx, BACKUP_SCRIPT, backup_script,
+		    strlen(backup_script), 0755, 1);
+	if (st.conf_differs)
+		step_file_differs(ctx, BACKUP_CONF, st.conf, strlen(st.conf),
+		    0644, 1);
+	if (st.service_differs)
+		step_file_differs(ctx, BACKUP_SERVICE, backup_service,
+		    strlen(backup_service), 0644, 1);
+	if (st.timer_differs)
+		step_file_differs(ctx, BACKUP_TIMER, st.timer,
+		    strlen(st.timer), 0644, 1);
+	if (st.not_enabled || st.not_active)
+		step_would(ctx, "enable and start %s.timer (%s)", BACKUP_UNIT,
+		    bk_schedule(ctx->profile));
+	else if (st.timer_differs)
+		step_would(ctx, "restart %s.timer on the new schedule",
+		    BACKUP_UNIT);
+	/* Backups that fail unseen are the ones peers lost data to. */
+	if (st.last_failed != NULL)
+		step_note(ctx, "the last backup failed (%s): see journalctl -u "
+		    "%s.service; the newest good dumps are kept in %s",
+		    st.last_failed, BACKUP_UNIT, BACKUP_DIR);
+	r = bk_changes(&st) > 0 ? RESULT_CHANGED : RESULT_OK;
+	bk_state_free(&st);
+	return r;
+}
+
+/* The public key, for the operator to authorise on the target. */
+static void
+bk_tell_key(struct step_ctx *ctx, const char *pub)
+{
+	const char	*t = ctx->profile->backups.target;
+	char		*host = xstrndup(t, strcspn(t, ":"));
+
+	if (pub == NULL)
+		step_note(ctx, "authorise the backups' key %s.pub on %s",
+		    BACKUP_KEY, host);
+	else
+		step_note(ctx, "authorise the backups' key on %s: add this "
+		    "line to the authorized_keys of the target's user (see "
+		    "docs/backups.md): restrict %s", host, pub);
+	free(host);
+}
+
+static enum result
+bk_apply_files(struct step_ctx *ctx, struct bk_state *st)
+{
+	if (st->script_differs && step_put(ctx, BACKUP_SCRIPT, backup_script,
+	    strlen(backup_script), 0755, "root", "root") == -1)
+		return RESULT_FAILED;
+	if (st->conf_differs && step_put(ctx, BACKUP_CONF, st->conf,
+	    strlen(st->conf), 0644, "root", "root") == -1)
+		return RESULT_FAILED;
+	if (st->service_differs && step_put(ctx, BACKUP_SERVICE,
+	    backup_service, strlen(backup_service), 0644, "root",
+	    "root") == -1)
+		return RESULT_FAILED;
+	if (st->timer_differs && step_put(ctx, BACKUP_TIMER, st->timer,
+	    strlen(st->timer), 0644, "root", "root") == -1)
+		return RESULT_FAILED;
+	return RESULT_CHANGED;
+}
+
+static enum result
+bk_apply_timer(struct step_ctx *ctx, struct bk_state *st)
+{
+	if ((st->service_differs || st->timer_differs) &&
+	    step_run(ctx, (char *[]){ "systemctl", "daemon-reload", NULL },
+	    NULL, 0) != 0)
+		return step_fail(ctx, "systemctl daemon-reload failed");
+	if ((st->not_enabled || st->not_active) && step_run(ctx, (char *[]){
+	    "systemctl", "enable", "--now", "--quiet", BACKUP_UNIT ".timer",
+	    NULL }, NULL, 0) != 0)
+		return step_fail(ctx, "cannot enable %s.timer: see systemctl "
+		    "status %s.timer", BACKUP_UNIT, BACKUP_UNIT);
+	/* A running timer keeps its old schedule until restarted. */
+	if (st->timer_differs && !st->not_active && step_run(ctx, (char *[]){
+	    "systemctl", "restart", BACKUP_UNIT ".timer", NULL }, NULL,
+	    0) != 0)
+		return step_fail(ctx, "cannot restart %s.timer", BACKUP_UNIT);
+	return RESULT_CHANGED;
+}
+
+static enum result
+backup_apply(struct step_ctx *ctx)
+{
+	static const char *const pkgs[] = { "rsync", "openssh-client", NULL };
+	struct bk_state	 st;
+	enum result	 r;
+	char		*comment;
+
+	if (!bk_here(ctx))
+		return RESULT_SKIPPED;
+	if (!ctx->profile->backups.enabled)
+		return bk_check_off(ctx, 1);
+	if ((r = bk_preconditions(ctx)) != RESULT_OK)
+		return r;
+	if (bk_probe(ctx, &st) == -1)
+		goto fail;
+	if ((st.rsync_missing || st.ssh_missing) &&
+	    step_apt_install(ctx, pkgs) == -1)
+		goto fail;
+	if (step_run(ctx, (char *[]){ "mkdir", "-p", "-m", "0755",
+	    "/etc/dhis2-setup", "/usr/local/sbin", NULL }, NULL, 0) != 0 ||
+	    (st.dir_differs && step_run(ctx, (char *[]){ "install", "-d",
+	    "-m", "0700", "-o", BACKUP_USER, "-g", BACKUP_USER, BACKUP_DIR,
+	    NULL }, NULL, 0) != 0) ||
+	    (st.keydir_differs && step_run(ctx, (char *[]){ "install", "-d",
+	    "-m", "0700", "-o", BACKUP_USER, "-g", BACKUP_USER, BACKUP_KEYDIR,
+	    NULL }, NULL, 0) != 0)) {
+		step_fail(ctx, "cannot create the backups' folders (is "
+		    "PostgreSQL installed: does the user %s exist?)",
+		    BACKUP_USER);
+		goto fail;
+	}
+	if (st.key_missing) {
+		/*
+		 * Made by its owner on the machine: the private half is
+		 * never read by this tool nor shown.  A half-made key (a
+		 * killed run) is made again.
+		 */
+		xasprintf(&comment, "dhis2-backup@%s", ctx->machine);
+		r = step_run(ctx, (char *[]){ "sh", "-c", "rm -f \"$1\" "
+		    "\"$1.pub\" && runuser -u " BACKUP_USER " -- ssh-keygen -q "
+		    "-t ed25519 -N '' -C \"$2\" -f \"$1\" && chmod 600 \"$1\"",
+		    "sh", BACKUP_KEY, comment, NULL }, NULL, 0) == 0 ?
+		    RESULT_CHANGED : RESULT_FAILED;
+		free(comment);
+		if (r == RESULT_FAILED) {
+			step_fail(ctx, "cannot make the SSH key %s", BACKUP_KEY);
+			goto fail;
+		}
+	}
+	if (bk_apply_files(ctx, &st) == RESULT_FAILED ||
+	    bk_apply_timer(ctx, &st) == RESULT_FAILED)
+		goto fail;
+	/* A new key is shown by verify, which finds the target refuses it. */
+	bk_state_free(&st);
+	return RESULT_CHANGED;
+fail:
+	bk_state_free(&st);
+	return RESULT_FAILED;
+}
+
+/*
+ * Nothing left to do, the timer has a next run, and the target takes the
+ * key (a dry run of the copy): when it does not yet, the operator is told
+ * what to authorise; the step does not fail for it, the service will.
+ */
+static enum result
+backup_verify(struct step_ctx *ctx)
+{
+	struct bk_state	 st;
+	char		*out = NULL;
+	int		 bad;
+
+	if (!bk_here(ctx) || !ctx->profile->backups.enabled)
+		return RESULT_CHANGED;
+	if (bk_probe(ctx, &st) == -1) {
+		bk_state_free(&st);
+		return RESULT_FAILED;
+	}
+	bad = bk_changes(&st);
+	if (bad > 0) {
+		bk_state_free(&st);
+		return step_fail(ctx, "backups: %d thing%s still not as wanted "
+		    "after apply: see the log", bad, bad == 1 ? "" : "s");
+	}
+	if (step_capture(ctx, (char *[]){ "systemctl", "show", "-P",
+	    "NextElapseUSecRealtime", BACKUP_UNIT ".timer", NULL }, &out) != 0 ||
+	    out == NULL || out[0] == '\n' || out[0] == '\0') {
+		free(out);
+		bk_state_free(&st);
+		return step_fail(ctx, "%s.timer has no next run: see systemctl "
+		    "status %s.timer", BACKUP_UNIT, BACKUP_UNIT);
+	}
+	out[strcspn(out, "\n")] = '\0';
+	step_msg(ctx, "next backup: %s", out);
+	free(out);
+	if (st.target && step_run(ctx, (char *[]){ "runuser", "-u",
+	    BACKUP_USER, "--", "rsync", "-rt", "--dry-run", "--include=*/",
+	    "--include=*.dump", "--exclude=*", "-e", "ssh -i " BACKUP_KEY
+	    " -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=20 "
+	    "-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="
+	    BACKUP_KEYDIR "/known_hosts", BACKUP_DIR "/",
+	    ctx->profile->backups.target, NULL }, NULL, 0) != 0) {
+		step_note(ctx, "%s does not take the backups' copy yet: the "
+		    "dumps stay on %s until it does", ctx->profile->backups.target,
+		    ctx->machine);
+		bk_tell_key(ctx, st.pub);
+	}
+	bk_state_free(&st);
+	return RESULT_CHANGED;
+}
+
+static const char *const backup_after[] = { "postgres", NULL };
+
+const struct step step_backup = {
+	.name = "backup",
+	.roles = ROLE_BIT(ROLE_DATABASE),
+	.summary = "Backups: pg_dump -Fc of every instance's database from a "
+	    "systemd timer on backups.schedule, whole dumps only, retention "
+	    "that keeps the newest, rsync over SSH to backups.target",
+	.after = backup_after,
+	.check = backup_check,
+	.apply = backup_apply,
+	.verify = backup_verify,
+};
