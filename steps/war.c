@@ -443,7 +443,8 @@ war_verify(struct step_ctx *ctx)
 }
 
 static const char *const war_after[] = { "tomcat", NULL };
-static const char *const war_after_anywhere[] = { "postgres", NULL };
+static const char *const war_after_anywhere[] = { "postgres", "redis",
+	NULL };
 
 const struct step step_war = {
 	.name = "war",
@@ -451,7 +452,7 @@ const struct step step_war = {
 	.summary = "The DHIS2 WAR: resolved, downloaded with resume, sha256 "
 	    "checked, deployed with the previous kept for rollback",
 	.after = war_after,
-	/* DHIS2 starts against its database: made first, wherever it is. */
+	/* DHIS2 starts against its database and Redis: made first. */
 	.after_anywhere = war_after_anywhere,
 	.check = war_check,
 	.apply = war_apply,

@@ -44,6 +44,21 @@ static const char machines_profile[] =
     "instances:\n  - name: hmis\n    version: \"2.41\"\n"
     "    base_path: /hmis\ndatabase:\n  version: 15\nmonitoring: none\n";
 
+/* Clustered: two app machines, Redis on a machine of its own. */
+static const char redis_profile[] =
+    "version: 1\nhosting: datacentre\nisolation: machines\n"
+    "fqdn: dhis.example.org\nadmin_network: 192.0.2.0/24\n"
+    "timezone: UTC\nproxy: nginx\ntls:\n  mode: self-signed\n"
+    "machines:\n"
+    "  - name: web\n    address: 192.0.2.10\n    roles: [proxy]\n"
+    "  - name: app\n    address: 192.0.2.11\n    roles: [app]\n"
+    "  - name: app2\n    address: 192.0.2.13\n    roles: [app]\n"
+    "  - name: db\n    address: 192.0.2.12\n    roles: [database]\n"
+    "  - name: cache\n    address: 192.0.2.14\n    roles: [redis]\n"
+    "instances:\n  - name: hmis\n    version: \"2.41\"\n"
+    "    base_path: /hmis\n    nodes: 2\ndatabase:\n  version: 15\n"
+    "clustering:\n  redis: true\nmonitoring: none\n";
+
 /* Is there a rule from (kind, from) to node `to` covering port? */
 static int
 allowed(const struct topology *t, enum topo_from kind, size_t from,
@@ -257,6 +272,44 @@ test_plan_lxc(void **state)
 	profile_free(&p);
 }
 
+/*
+ * Redis on its machine only; DHIS2 starts (war) after it wherever it
+ * is; 6379 from the app machines and nothing else.
+ */
+static void
+test_plan_redis(void **state)
+{
+	struct profile	 p;
+	struct plan	 pl;
+	char		*err = NULL;
+	size_t		 redis, web, app, app2, cache;
+	const char	*const others[] = { "web", "app", "app2", "db", NULL };
+	int		 i;
+
+	(void)state;
+	if (step_find("redis") == NULL)
+		skip();		/* not in steps/registry.c yet */
+	load(&p, redis_profile);
+	assert_int_equal(plan_build(&pl, &p, &err), 0);
+	redis = step_on(&pl, "cache", "redis");
+	assert_true(redis != TOPO_NONE);
+	for (i = 0; others[i] != NULL; i++)
+		assert_int_equal(step_on(&pl, others[i], "redis"), TOPO_NONE);
+	assert_true(needs(&pl, step_on(&pl, "app", "war"), redis));
+	assert_true(needs(&pl, step_on(&pl, "app2", "war"), redis));
+	assert_true(needs(&pl, step_on(&pl, "app2", "verify"), redis));
+	web = node_named(&pl.topo, "web");
+	app = node_named(&pl.topo, "app");
+	app2 = node_named(&pl.topo, "app2");
+	cache = node_named(&pl.topo, "cache");
+	assert_true(allowed(&pl.topo, FROM_NODE, app, cache, 6379));
+	assert_true(allowed(&pl.topo, FROM_NODE, app2, cache, 6379));
+	assert_false(allowed(&pl.topo, FROM_NODE, web, cache, 6379));
+	assert_false(allowed(&pl.topo, FROM_ANY, 0, cache, 6379));
+	plan_free(&pl);
+	profile_free(&p);
+}
+
 int
 main(void)
 {
@@ -266,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_machines_rules),
 		cmocka_unit_test(test_plan_cross_machine),
 		cmocka_unit_test(test_plan_lxc),
+		cmocka_unit_test(test_plan_redis),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
