@@ -475,7 +475,7 @@ firewall_client_allowed(const struct topology *t, size_t node, const char *clien
 /* The step                                                           */
 
 static const char probe_script[] =
-    "f=$1 u=$2 sd=$3\n"
+    "f=$1 u=$2 sd=$3 br=$4\n"
     "for p in \"$f\" \"$u\"; do\n"
     "  if [ -f \"$p\" ]; then\n"
     "    echo \"sum=$(sha256sum < \"$p\" | cut -d' ' -f1) $p\"\n"
@@ -488,7 +488,9 @@ static const char probe_script[] =
     "  nft list table inet " FIREWALL_TABLE " 2>/dev/null |\n"
     "    sed -n 's/^[[:space:]]*comment \"dhis2-setup \\(.*\\)\"$/"
     "loaded=\\1/p'\n"
-    "  nft list table bridge " FIREWALL_BRIDGE_TABLE " 2>/dev/null |\n"
+    /* the bridge table only where it is wanted: one nft less */
+    "  [ \"$br\" = 1 ] && nft list table bridge " FIREWALL_BRIDGE_TABLE
+    " 2>/dev/null |\n"
     "    sed -n 's/^[[:space:]]*comment \"dhis2-setup \\(.*\\)\"$/"
     "loaded_br=\\1/p'\n"
     "fi\n"
@@ -537,7 +539,7 @@ fw_probe(struct step_ctx *ctx, struct fw_state *st)
 	    ctx->topo->bridge != NULL;
 	rc = step_capture(ctx, (char *[]){ "sh", "-c", (char *)probe_script,
 	    "sh", FIREWALL_FILE, FIREWALL_UNIT_PATH, f->systemd ? "1" : "0",
-	    NULL }, &probe);
+	    st->bridge ? "1" : "0", NULL }, &probe);
 	if (rc != 0) {
 		free(probe);
 		step_fail(ctx, "cannot read the firewall state of %s",

@@ -41,7 +41,9 @@
  * the sums of the two files it owns, whether the cluster runs, roles with
  * their verifiers (captured, never logged), databases with their owners
  * and each instance database's extensions.  Arguments: VERSION CONF HBA
- * then the databases.
+ * then the databases.  One pg_lsclusters, and psql once plus once per
+ * database, the binary rather than /usr/bin/psql (a Perl wrapper): a
+ * converged re-run spent most of its time here.
  */
 static const char probe_script[] =
     "v=$1 conf=$2 hba=$3\n"
@@ -53,22 +55,30 @@ static const char probe_script[] =
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' "
     "\"postgresql-$v\" \"postgresql-$v-postgis-3\" 2>/dev/null\n"
     "command -v pg_lsclusters >/dev/null || exit 0\n"
-    "pg_lsclusters -h 2>/dev/null | awk -v v=\"$v\" "
+    "c=$(pg_lsclusters -h 2>/dev/null)\n"
+    "echo \"$c\" | awk -v v=\"$v\" "
     "'$1 == v && $2 == \"main\" { print \"cluster=\" $4 }'\n"
-    "pg_lsclusters -h 2>/dev/null | grep -q \"^$v *main .*online\" || exit 0\n"
-    "q() { runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 \"$@\"; }\n"
+    "echo \"$c\" | grep -q \"^$v *main .*online\" || exit 0\n"
+    /* psql itself, not Debian's Perl wrapper, at the cluster's port */
+    "port=$(echo \"$c\" | awk -v v=\"$v\" '$1 == v && $2 == \"main\" "
+    "{ print $3 }')\n"
+    "psql=/usr/lib/postgresql/$v/bin/psql\n"
+    "[ -x \"$psql\" ] || psql=psql\n"
+    "cd /\n"
+    "q() { runuser -u postgres -- \"$psql\" -XAtq -p \"$port\" "
+    "-v ON_ERROR_STOP=1 \"$@\"; }\n"
     "echo \"SELECT 'role=' || rolname || ' ' || coalesce(rolpassword, '') "
     "FROM pg_authid WHERE rolname !~ '^pg_'; SELECT 'db=' || datname || "
     "' ' || pg_get_userbyid(datdba) FROM pg_database; SELECT "
     "'pending_restart=' || count(*) FROM pg_settings WHERE pending_restart;\" "
     "| q -d postgres\n"
+    /* a database that is not there refuses the connection: no ext= */
     "for db in \"$@\"; do\n"
-    "  echo \"SELECT 1 FROM pg_database WHERE datname = :'d';\" "
-    "| q -v d=\"$db\" -d postgres | grep -q 1 || continue\n"
     "  echo \"SELECT 'ext=' || :'d' || ' ' || string_agg(extname, ',' "
     "ORDER BY extname) FROM pg_extension WHERE extname IN ('postgis', "
-    "'btree_gin', 'pg_trgm');\" | q -v d=\"$db\" -d \"$db\"\n"
-    "done\n";
+    "'btree_gin', 'pg_trgm');\" | q -v d=\"$db\" -d \"$db\" 2>/dev/null\n"
+    "done\n"
+    "exit 0\n";
 
 struct pg_instance {
 	const char	*role;

@@ -27,6 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "core.h"
 #include "profile.h"
@@ -43,7 +48,8 @@
 
 /*
  * Arguments: DIR FQDN.  Says whether the files are there, links or not,
- * whether the certificate covers FQDN and outlives 30 days, whether the
+ * the served certificate (its leaf, whose dates and names are read here
+ * rather than by two more openssl processes there), whether the
  * machine's CA store trusts it for FQDN, where the letsencrypt live files
  * are, and the sums of the two files and of hsts.conf.
  */
@@ -57,10 +63,10 @@ static const char probe_script[] =
     "done\n"
     "c=\"$d/fullchain.pem\"\n"
     "if [ -f \"$c\" ]; then\n"
-    "  openssl x509 -in \"$c\" -noout -checkend " "2592000" " >/dev/null "
-    "2>&1 && echo fresh=1\n"
-    "  openssl x509 -in \"$c\" -noout -checkhost \"$fqdn\" 2>/dev/null | "
-    "grep -q 'does match' && echo covers=1\n"
+    /* the leaf's DER in base64 on one line: dates and names read here */
+    "  awk '/-END CERTIFICATE-/ { exit } f { printf \"%s\", $0 } "
+    "/-BEGIN CERTIFICATE-/ { f = 1; printf \"leaf=\" } END { print \"\" }' "
+    "\"$c\"\n"
     /* -untrusted: the chain's intermediates; never a trust anchor */
     "  openssl verify -CAfile " CA_STORE " -untrusted \"$c\" -purpose "
     "sslserver -verify_hostname \"$fqdn\" \"$c\" >/dev/null 2>&1 && "
@@ -189,6 +195,43 @@ has_sum(const char *probe, const char *name)
 	return 0;
 }
 
+/*
+ * The probe's leaf= line (a DER certificate in base64): whether it
+ * outlives RENEW_BEFORE_S (openssl x509 -checkend) and covers fqdn
+ * (-checkhost: the DNS names, else the common name).
+ */
+static void
+leaf_check(const char *probe, const char *fqdn, int *fresh, int *covers)
+{
+	const char		*b64, *nl;
+	unsigned char		*der;
+	const unsigned char	*q;
+	X509			*x;
+	time_t			 until = time(NULL) + RENEW_BEFORE_S;
+	size_t			 len;
+	int			 n;
+
+	*fresh = *covers = 0;
+	if ((b64 = strstr(probe, "leaf=")) == NULL ||
+	    (b64 != probe && b64[-1] != '\n'))
+		return;
+	b64 += 5;
+	nl = strchr(b64, '\n');
+	len = nl != NULL ? (size_t)(nl - b64) : strlen(b64);
+	if (len == 0 || len % 4 != 0 || len > (1 << 20))
+		return;
+	der = xmalloc(len / 4 * 3);
+	n = EVP_DecodeBlock(der, (const unsigned char *)b64, (int)len);
+	/* DecodeBlock counts the padding as bytes; d2i stops at the end. */
+	q = der;
+	if (n > 0 && (x = d2i_X509(NULL, &q, n)) != NULL) {
+		*fresh = X509_cmp_time(X509_get0_notAfter(x), &until) > 0;
+		*covers = X509_check_host(x, fqdn, 0, 0, NULL) == 1;
+		X509_free(x);
+	}
+	free(der);
+}
+
 static int
 tls_probe(struct step_ctx *ctx, struct tls_state *st)
 {
@@ -217,8 +260,7 @@ tls_probe(struct step_ctx *ctx, struct tls_state *st)
 	st->linked_live &= step_probe_has(probe, line);
 	free(line);
 	free(live);
-	st->fresh = step_probe_has(probe, "fresh=1");
-	st->covers = step_probe_has(probe, "covers=1");
+	leaf_check(probe, p->fqdn, &st->fresh, &st->covers);
 	st->trusted = step_probe_has(probe, "trusted=1");
 	st->hsts = tls_hsts_text(p->proxy == PROXY_NGINX, st->trusted);
 	st->hsts_differs = step_probe_sum_differs(probe, "hsts", st->hsts);

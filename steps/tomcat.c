@@ -463,9 +463,11 @@ tc_wanted(struct step_ctx *ctx, struct tc_state *st)
  * "--", then unit name, base, war for each node.
  */
 static const char probe_script[] =
-    "while [ \"$1\" != -- ]; do\n"
-    "  dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' \"$1\" 2>/dev/null\n"
-    "  shift; done; shift\n"
+    /* one dpkg-query for every package (a run reads the whole database);
+     * package names hold no blanks or glob characters */
+    "set -f; p=\n"
+    "while [ \"$1\" != -- ]; do p=\"$p $1\"; shift; done; shift\n"
+    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' $p 2>/dev/null\n"
     "while [ \"$1\" != -- ]; do\n"
     "  getent passwd \"$1\" >/dev/null && echo \"user=$1\"; shift; done; shift\n"
     "while [ \"$1\" != -- ]; do\n"

@@ -240,7 +240,9 @@ conninfo_add(struct strbuf *sb, const char *key, const char *value)
 /*
  * The same check on the application machine itself, with psql (libpq
  * there): the password goes on stdin into PGPASSWORD, never on a
- * command line; the rest of the connection string is an argument.
+ * command line; the rest of the connection string is an argument.  The
+ * newest client's binary, as Debian's /usr/bin/psql would choose, but
+ * without that Perl wrapper's start.
  */
 static int
 database_there(struct step_ctx *ctx, const char *const *keys,
@@ -248,7 +250,11 @@ database_there(struct step_ctx *ctx, const char *const *keys,
 {
 	static const char script[] =
 	    "IFS= read -r PGPASSWORD; export PGPASSWORD\n"
-	    "exec psql -XAtq -v ON_ERROR_STOP=1 -d \"$1\" -c \"$2\" 2>&1\n";
+	    "psql=psql\n"
+	    "for p in /usr/lib/postgresql/*/bin/psql; do\n"
+	    "  [ -x \"$p\" ] && psql=$p\n"
+	    "done\n"
+	    "exec \"$psql\" -XAtq -v ON_ERROR_STOP=1 -d \"$1\" -c \"$2\" 2>&1\n";
 	struct strbuf	 sb = { NULL, 0, 0 };
 	char		*out = NULL, *pw = "";
 	size_t		 i;
