@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "monitoring.h"
 #include "profile.h"
 #include "scram.h"
 #include "secrets.h"
@@ -223,8 +224,9 @@ hba_line(struct strbuf *sb, const char *type, const char *db,
 }
 
 /*
- * Least access: the postgres superuser over the local socket (peer), and
- * each instance's role to its own database from each application host.
+ * Least access: the postgres superuser over the local socket (peer),
+ * each instance's role to its own database from each application host,
+ * and with monitoring the exporter's role from this machine only.
  */
 static char *
 wanted_hba(struct step_ctx *ctx)
@@ -259,6 +261,12 @@ wanted_hba(struct step_ctx *ctx)
 			    "hostssl" : "host", instance_db_name(in), in->name,
 			    t->nodes[m].address);
 		}
+	}
+	/* The PostgreSQL exporter runs here and reads statistics only. */
+	if (p->monitoring == MONITORING_PROMETHEUS) {
+		hba_line(&sb, "host", "postgres", MONITORING_PG_ROLE,
+		    "127.0.0.1");
+		hba_line(&sb, "host", "postgres", MONITORING_PG_ROLE, "::1");
 	}
 	return sb.buf;
 }
