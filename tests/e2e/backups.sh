@@ -157,6 +157,8 @@ check "and says why in the journal" \
 check "no partial dump left" [ "$(in_s sh -c 'ls -A /var/backups/dhis2/hmis | grep -vc "^hmis-.*\.dump$"')" = 0 ]
 check "retention kept only the newest good dump ($(dumps | tr '\n' ' '))" [ "$(dumps)" = "$second" ]
 in_s pg_ctlcluster 15 main start
+"$D2S" plan "$P" > "$E2E_TMP/plan.failed" 2>&1
+check "plan notes that the last backup failed" grep -q "backup .*the last backup failed" "$E2E_TMP/plan.failed"
 in_s systemctl reset-failed dhis2-backup.service
 
 # --- a converged re-run -------------------------------------------------------
