@@ -20,13 +20,13 @@ struct feature_info {
 };
 
 static const struct feature_info features[FEATURE_COUNT] = {
-	[FEATURE_REDIS] = { "clustering: redis", 0,
+	[FEATURE_REDIS] = { "clustering: redis", 1,
 	    "set clustering: { redis: false } and one Tomcat node per instance",
 	    "Redis for several Tomcat nodes per instance" },
 	[FEATURE_REPLICAS] = { "database: replicas", 0,
 	    "set database: { replicas: 0 }",
 	    "PostgreSQL read replicas" },
-	[FEATURE_PROMETHEUS] = { "monitoring: prometheus", 0,
+	[FEATURE_PROMETHEUS] = { "monitoring: prometheus", 1,
 	    "set monitoring: none",
 	    "Prometheus monitoring" },
 	[FEATURE_MUNIN] = { "monitoring: munin", 0,
@@ -39,7 +39,7 @@ static const struct feature_info features[FEATURE_COUNT] = {
 	    "remove encryption.device and encryption.swap (encrypt the disk "
 	    "yourself, before the install)",
 	    "disk encryption with LUKS" },
-	[FEATURE_BACKUPS] = { "backups", 0,
+	[FEATURE_BACKUPS] = { "backups", 1,
 	    "set backups: { enabled: false } and back up with pg_dump "
 	    "yourself",
 	    "nightly database backups" },

@@ -16,3 +16,9 @@ tests_unit_test_firewall_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 endif
 # isolation lxc: the containers' host (issue 5).
 libdhis2setup_a_SOURCES += steps/lxc.c
+# Redis for clustered instances.
+libdhis2setup_a_SOURCES += steps/redis.h steps/redis.c
+# Backups: pg_dump by a systemd timer on backups.schedule (docs/backups.md).
+libdhis2setup_a_SOURCES += steps/backup.c
+# monitoring: prometheus: exporters everywhere, Prometheus on the monitor.
+libdhis2setup_a_SOURCES += steps/monitoring.h steps/monitoring.c

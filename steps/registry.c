@@ -13,12 +13,16 @@ extern const struct step step_preflight;
 extern const struct step step_base;
 extern const struct step step_lxc;
 extern const struct step step_postgres;
+extern const struct step step_backup;
+extern const struct step step_redis;
 extern const struct step step_tomcat;
 extern const struct step step_war;
 extern const struct step step_tls;
 extern const struct step step_proxy;
 extern const struct step step_certbot;
 extern const struct step step_firewall;
+extern const struct step step_exporters;
+extern const struct step step_prometheus;
 extern const struct step step_verify;
 
 const struct step *const steps_all[] = {
@@ -26,12 +30,16 @@ const struct step *const steps_all[] = {
 	&step_base,
 	&step_lxc,
 	&step_postgres,
+	&step_backup,
+	&step_redis,
 	&step_tomcat,
 	&step_war,
 	&step_tls,
 	&step_proxy,
 	&step_certbot,
 	&step_firewall,
+	&step_exporters,
+	&step_prometheus,
 	&step_verify,
 };
 const size_t steps_count = sizeof steps_all / sizeof steps_all[0];

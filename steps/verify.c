@@ -7,6 +7,7 @@
  *    check does not depend on DNS being ready;
  *  - the database with dhis.conf's own credentials (libpq), from this
  *    machine when it is the application host;
+ *  - Redis with dhis.conf's host and password (AUTH, PING), likewise;
  *  - the TLS versions offered: 1.2 and 1.3 accepted, 1.1 refused.
  * DHIS2 takes minutes to start: the API is polled, with a bound.
  * It changes nothing, so check reports what verify would prove and apply
@@ -25,6 +26,7 @@
 
 #include "core.h"
 #include "profile.h"
+#include "redis.h"
 #include "step.h"
 #include "tomcat.h"
 #include "topology.h"
@@ -385,6 +387,9 @@ prove(struct step_ctx *ctx, int wait_s)
 
 		/* The database from the application's side, as DHIS2 sees it. */
 		if (tomcat_runs_here(ctx, i) && verify_database(ctx, in) == -1)
+			return -1;
+		if (ctx->profile->redis && tomcat_runs_here(ctx, i) &&
+		    redis_reachable(ctx, in) == -1)
 			return -1;
 		if (!(ctx->roles & ROLE_BIT(ROLE_PROXY)))
 			continue;

@@ -10,7 +10,6 @@ D2S="$top_builddir/dhis2-setup"
 TOOL="$top_builddir/tests/e2e/transport-tool"
 # Per run, so that two runs on one machine (developers, CI) do not meet.
 E2E_BRIDGE=${E2E_BRIDGE:-d2s$$}
-E2E_NET=${E2E_NET:-10.197.$(( $$ % 250 + 1 ))}
 E2E_PREFIX=${E2E_PREFIX:-d2s-e2e-$$}
 E2E_RELEASE=${E2E_RELEASE:-bookworm}
 E2E_MIRROR=${E2E_MIRROR:-http://deb.debian.org/debian}
@@ -54,6 +53,17 @@ wait_for() {
 
 E2E_TMP=$(mktemp -d /tmp/d2s-e2e.XXXXXX)
 at_exit "rm -rf '$E2E_TMP'"
+# The subnet: reserved with an atomic mkdir, so that tests run side by
+# side (make -j2 check-e2e) never share one; a reservation left by a
+# killed test only moves the next test on, and /run goes at boot.
+if [ -z "${E2E_NET:-}" ]; then
+	i=$(( $$ % 250 + 1 )); k=0
+	while [ $k -lt 250 ] && ! mkdir "/run/d2s-e2e-net.$i" 2>/dev/null; do
+		i=$(( i % 250 + 1 )); k=$((k + 1))
+	done
+	[ $k -lt 250 ] && at_exit "rmdir '/run/d2s-e2e-net.$i'"
+	E2E_NET=10.197.$i
+fi
 export DHIS2_SETUP_LOGDIR="$E2E_TMP/log" DHIS2_SETUP_STATEDIR="$E2E_TMP/state"
 # The machine running the tests is never firewalled by them: a test that
 # plays a local server or LXC host must not load a default-deny ruleset

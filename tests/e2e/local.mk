@@ -13,6 +13,14 @@ E2E_TESTS = tests/e2e/stack.sh tests/e2e/letsencrypt.sh tests/e2e/transport-loca
 E2E_TESTS += tests/e2e/isolation-machines.sh
 # isolation: lxc, the test machine as the server in a network namespace.
 E2E_TESTS += tests/e2e/isolation-lxc.sh
+# Redis for a clustered instance (nodes: 2) on one server.
+E2E_TESTS += tests/e2e/redis.sh
+# monitoring: prometheus on one server: exporters, targets up, the role's password.
+E2E_TESTS += tests/e2e/monitoring.sh
+# monitoring: prometheus across machines: the monitor scrapes the db machine through its firewall.
+E2E_TESTS += tests/e2e/monitoring-machines.sh
+# Backups: dumps, restore, retention, a failed dump, the off-host copy.
+E2E_TESTS += tests/e2e/backups.sh
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)
 
 check-e2e: dhis2-setup tests/e2e/transport-tool
