@@ -560,35 +560,6 @@ redis_verify(struct step_ctx *ctx)
 	return RESULT_CHANGED;
 }
 
-/* The value of KEY in dhis.conf's text (a Java properties file); NULL
- * when absent. */
-static char *
-conf_value(const char *conf, const char *key)
-{
-	const char	*p = conf, *eol, *v;
-	size_t		 klen = strlen(key);
-
-	while (p != NULL && *p != '\0') {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		eol = strchr(p, '\n');
-		if (strncmp(p, key, klen) == 0) {
-			v = p + klen;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			if (*v == '=') {
-				v++;
-				while (*v == ' ' || *v == '\t')
-					v++;
-				return xstrndup(v, eol ? (size_t)(eol - v) :
-				    strlen(v));
-			}
-		}
-		p = eol ? eol + 1 : NULL;
-	}
-	return NULL;
-}
-
 /*
  * Redis as DHIS2 reaches it: dhis.conf's redis.host, port and password,
  * from the application machine, a real AUTH then PING in RESP (bash's
@@ -623,9 +594,9 @@ redis_reachable(struct step_ctx *ctx, const struct instance *in)
 		step_fail(ctx, "cannot read %s", path);
 		goto out;
 	}
-	host = conf_value(conf, "redis.host");
-	port = conf_value(conf, "redis.port");
-	pw = conf_value(conf, "redis.password");
+	host = step_conf_value(conf, "redis.host");
+	port = step_conf_value(conf, "redis.port");
+	pw = step_conf_value(conf, "redis.password");
 	secure_wipe(conf, len);
 	if (host == NULL || pw == NULL) {
 		step_fail(ctx, "%s lacks redis.host or redis.password", path);

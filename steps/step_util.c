@@ -223,3 +223,34 @@ step_put(struct step_ctx *ctx, const char *path, const char *content,
 	}
 	return 0;
 }
+
+/*
+ * The value of KEY in the text of a Java properties file such as
+ * dhis.conf ("key = value", blanks around '=' allowed); NULL when absent.
+ */
+char *
+step_conf_value(const char *conf, const char *key)
+{
+	const char	*p = conf, *eol, *v;
+	size_t		 klen = strlen(key);
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		eol = strchr(p, '\n');
+		if (strncmp(p, key, klen) == 0) {
+			v = p + klen;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			if (*v == '=') {
+				v++;
+				while (*v == ' ' || *v == '\t')
+					v++;
+				return xstrndup(v, eol ? (size_t)(eol - v) :
+				    strlen(v));
+			}
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return NULL;
+}

@@ -185,35 +185,6 @@ verify_tls_versions(struct step_ctx *ctx, const struct instance *in)
 	return bad ? -1 : 0;
 }
 
-/* The value of KEY in dhis.conf's text; NULL when absent. */
-static char *
-conf_value(const char *conf, const char *key)
-{
-	const char	*p = conf, *eol;
-	size_t		 klen = strlen(key);
-
-	while (p != NULL && *p != '\0') {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		eol = strchr(p, '\n');
-		if (strncmp(p, key, klen) == 0) {
-			const char *v = p + klen;
-
-			while (*v == ' ' || *v == '\t')
-				v++;
-			if (*v == '=') {
-				v++;
-				while (*v == ' ' || *v == '\t')
-					v++;
-				return xstrndup(v, eol ? (size_t)(eol - v) :
-				    strlen(v));
-			}
-		}
-		p = eol ? eol + 1 : NULL;
-	}
-	return NULL;
-}
-
 #define POSTGIS_QUERY \
 	"SELECT extname FROM pg_extension WHERE extname = 'postgis'"
 
@@ -316,9 +287,9 @@ verify_database(struct step_ctx *ctx, const struct instance *in)
 		step_fail(ctx, "cannot read %s", path);
 		goto out;
 	}
-	url = conf_value(conf, "connection.url");
-	user = conf_value(conf, "connection.username");
-	pw = conf_value(conf, "connection.password");
+	url = step_conf_value(conf, "connection.url");
+	user = step_conf_value(conf, "connection.username");
+	pw = step_conf_value(conf, "connection.password");
 	secure_wipe(conf, len);
 	if (url == NULL || user == NULL || pw == NULL ||
 	    strncmp(url, "jdbc:postgresql://", 18) != 0) {
