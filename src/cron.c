@@ -106,7 +106,8 @@ add(struct strbuf *sb, const char *s)
 static void
 render_numbers(struct strbuf *sb, uint64_t set, int lo, int hi)
 {
-	char	 buf[32];
+	/* Room for three ints at their widest (-Wformat-truncation). */
+	char	 buf[48];
 	int	 v, first = -1, last = -1, n = 0, step = 0, prev = -1, ap = 1;
 
 	for (v = lo; v <= hi; v++) {
@@ -164,7 +165,7 @@ render_weekdays(struct strbuf *sb, uint64_t set)
 	static const char *const name[7] = { "Mon", "Tue", "Wed", "Thu",
 	    "Fri", "Sat", "Sun" };
 	int	 d, last, n = 0, on[7];
-	char	 buf[32];
+	char	 buf[48];
 
 	for (d = 0; d < 7; d++)		/* Monday first, as systemd counts */
 		on[d] = bit(set, (d + 1) % 7);
