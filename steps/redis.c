@@ -34,7 +34,6 @@
 #include "secrets.h"
 #include "step.h"
 #include "step_probe.h"
-#include "tomcat.h"
 #include "topology.h"
 #include "transport.h"
 
@@ -561,13 +560,14 @@ redis_verify(struct step_ctx *ctx)
 }
 
 /*
- * Redis as DHIS2 reaches it: dhis.conf's redis.host, port and password,
- * from the application machine, a real AUTH then PING in RESP (bash's
- * /dev/tcp: no client to install).  The password goes on stdin into a
- * shell variable and out through printf, a builtin: no argv holds it.
+ * Redis as DHIS2 reaches it: redis.host, port and password from the text
+ * of dhis.conf (verify reads it; path is for messages), from the
+ * application machine, a real AUTH then PING in RESP (bash's /dev/tcp: no
+ * client to install).  The password goes on stdin into a shell variable
+ * and out through printf, a builtin: no argv holds it.
  */
 int
-redis_reachable(struct step_ctx *ctx, const struct instance *in)
+redis_reachable(struct step_ctx *ctx, const char *path, const char *conf)
 {
 	static const char script[] =
 	    "IFS= read -r pw\n"
@@ -581,23 +581,15 @@ redis_reachable(struct step_ctx *ctx, const struct instance *in)
 	    "[ \"$a\" = +OK ] && [ \"$b\" = +PONG ] && { echo PONG; exit 0; }\n"
 	    "echo \"AUTH: ${a:-no answer}; PING: ${b:-no answer}\"\n"
 	    "exit 1\n";
-	struct tomcat_paths	 tp;
 	struct transport_output	 o;
-	char			*path, *conf = NULL, *err = NULL, *host = NULL;
-	char			*port = NULL, *pw = NULL, *input, *out = NULL;
-	size_t			 len = 0, outlen = 0;
+	char			*err = NULL, *host, *port, *pw, *input;
+	char			*out = NULL;
+	size_t			 outlen = 0;
 	int			 rc = -1;
 
-	tomcat_paths(in, 0, &tp);
-	xasprintf(&path, "%s/dhis.conf", tp.home);
-	if (transport_get(ctx->t, path, &conf, &len, &err) != 0) {
-		step_fail(ctx, "cannot read %s", path);
-		goto out;
-	}
 	host = step_conf_value(conf, "redis.host");
 	port = step_conf_value(conf, "redis.port");
 	pw = step_conf_value(conf, "redis.password");
-	secure_wipe(conf, len);
 	if (host == NULL || pw == NULL) {
 		step_fail(ctx, "%s lacks redis.host or redis.password", path);
 		goto out;
@@ -611,8 +603,6 @@ redis_reachable(struct step_ctx *ctx, const struct instance *in)
 		memset(&o, 0, sizeof o);
 		o.capture = &out;
 		o.capture_len = &outlen;
-		free(err);
-		err = NULL;
 		rc = transport_run(ctx->t, argv, input, strlen(input), &o,
 		    &err);
 		secure_wipe(input, strlen(input));
@@ -633,9 +623,7 @@ out:
 	free(port);
 	free(host);
 	free(out);
-	free(conf);
 	free(err);
-	free(path);
 	return rc;
 }
 

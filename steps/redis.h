@@ -7,9 +7,8 @@
 #define REDIS_H
 
 struct step_ctx;
-struct instance;
 
-/* steps/redis.c */
-int	 redis_reachable(struct step_ctx *, const struct instance *);
+/* steps/redis.c: AUTH+PING with the values of dhis.conf's text (at path). */
+int	 redis_reachable(struct step_ctx *, const char *, const char *);
 
 #endif

@@ -272,25 +272,15 @@ database_there(struct step_ctx *ctx, const char *const *keys,
  * and password, through libpq: the exact credentials DHIS2 uses.
  */
 static int
-verify_database(struct step_ctx *ctx, const struct instance *in)
+verify_database(struct step_ctx *ctx, const char *path, const char *conf)
 {
-	struct tomcat_paths	 tp;
-	char			*path, *conf = NULL, *err = NULL, *url, *user;
-	char			*pw, *host, *port, *db, *q;
-	size_t			 len;
+	char			*url, *user, *pw, *host, *port, *db, *q;
 	PGconn			*pg;
 	int			 rc = -1;
 
-	tomcat_paths(in, 0, &tp);
-	xasprintf(&path, "%s/dhis.conf", tp.home);
-	if (transport_get(ctx->t, path, &conf, &len, &err) != 0) {
-		step_fail(ctx, "cannot read %s", path);
-		goto out;
-	}
 	url = step_conf_value(conf, "connection.url");
 	user = step_conf_value(conf, "connection.username");
 	pw = step_conf_value(conf, "connection.password");
-	secure_wipe(conf, len);
 	if (url == NULL || user == NULL || pw == NULL ||
 	    strncmp(url, "jdbc:postgresql://", 18) != 0) {
 		step_fail(ctx, "%s lacks connection.url, username or password",
@@ -340,7 +330,30 @@ out_free:
 	free(pw);
 	free(user);
 	free(url);
-out:
+	return rc;
+}
+
+/*
+ * What the application machine proves with dhis.conf's own values: the
+ * database, and Redis when clustered.  The file is read once for both.
+ */
+static int
+verify_app_side(struct step_ctx *ctx, const struct instance *in)
+{
+	struct tomcat_paths	 tp;
+	char			*path, *conf = NULL, *err = NULL;
+	size_t			 len = 0;
+	int			 rc = -1;
+
+	tomcat_paths(in, 0, &tp);
+	xasprintf(&path, "%s/dhis.conf", tp.home);
+	if (transport_get(ctx->t, path, &conf, &len, &err) != 0)
+		step_fail(ctx, "cannot read %s", path);
+	else if (verify_database(ctx, path, conf) == 0 &&
+	    (!ctx->profile->redis || redis_reachable(ctx, path, conf) == 0))
+		rc = 0;
+	if (conf != NULL)
+		secure_wipe(conf, len);
 	free(conf);
 	free(err);
 	free(path);
@@ -356,11 +369,8 @@ prove(struct step_ctx *ctx, int wait_s)
 	for (i = 0; i < ctx->profile->ninstances; i++) {
 		const struct instance *in = &ctx->profile->instances[i];
 
-		/* The database from the application's side, as DHIS2 sees it. */
-		if (tomcat_runs_here(ctx, i) && verify_database(ctx, in) == -1)
-			return -1;
-		if (ctx->profile->redis && tomcat_runs_here(ctx, i) &&
-		    redis_reachable(ctx, in) == -1)
+		/* The database and Redis from the application's side. */
+		if (tomcat_runs_here(ctx, i) && verify_app_side(ctx, in) == -1)
 			return -1;
 		if (!(ctx->roles & ROLE_BIT(ROLE_PROXY)))
 			continue;
