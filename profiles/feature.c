@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +132,19 @@ profile_unbuilt(const struct profile *p, struct diag *unbuilt)
 			    " (on by default)" : "", features[f].instead);
 		n++;
 	}
+	return n;
+}
+
+size_t
+profile_print_unbuilt(const struct profile *p, FILE *f)
+{
+	struct diag	d;
+	size_t		n;
+
+	diag_init(&d);
+	n = profile_unbuilt(p, &d);
+	diag_print(&d, f);
+	diag_free(&d);
 	return n;
 }
 

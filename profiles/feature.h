@@ -10,6 +10,8 @@
 #ifndef FEATURE_H
 #define FEATURE_H
 
+#include <stdio.h>
+
 #include "profile.h"
 
 enum feature {
@@ -39,6 +41,8 @@ const char	*feature_title(enum feature);
  * unbuilt may be NULL to count them only.
  */
 size_t		 profile_unbuilt(const struct profile *, struct diag *);
+/* The same, printed to f (validate, plan, apply); their number. */
+size_t		 profile_print_unbuilt(const struct profile *, FILE *);
 /*
  * Turn off what the profile asks for that no step builds (the wizard
  * offers only what works); the number of features turned off.

@@ -209,29 +209,6 @@ emit_plan(const struct plan *pl)
 }
 
 /*
- * A profile that asks for a feature no step builds yet: the plan shows
- * it and ends with EXIT_NOT_BUILT; apply refuses before it touches a
- * machine, rather than install the rest and leave the operator to find
- * out later that there are no backups or no monitoring.
- */
-static int
-refuse_unbuilt(const struct profile *p, int dry)
-{
-	struct diag	d;
-	size_t		n;
-
-	diag_init(&d);
-	n = profile_unbuilt(p, &d);
-	diag_print(&d, stderr);
-	diag_free(&d);
-	if (n == 0 || dry)
-		return EXIT_OK;
-	fprintf(stderr, "dhis2-setup: %s asks for %s not built yet; nothing "
-	    "was changed\n", p->path, n == 1 ? "a feature" : "features");
-	return EXIT_NOT_BUILT;
-}
-
-/*
  * The dashboard when apply runs on a terminal (not asked away, not -q);
  * --dashboard where the terminal cannot take it says why and goes plain.
  */
@@ -273,7 +250,7 @@ run(struct run_opts *o, int is_plan)
 	int			 dash_sub = -1;
 	const char		**vals;
 	char			*err = NULL, *logpath = NULL, *name, *text;
-	size_t			 nvals;
+	size_t			 nvals, nunbuilt;
 	int			 rc, collect = -1, dry = is_plan || o->dry_run;
 
 	/*
@@ -296,10 +273,19 @@ run(struct run_opts *o, int is_plan)
 		secrets_free(&s);
 		return rc;
 	}
-	if ((rc = refuse_unbuilt(&p, dry)) != EXIT_OK) {
+	/*
+	 * A profile that asks for a feature no step builds yet: the plan
+	 * shows it and ends with EXIT_NOT_BUILT; apply refuses before it
+	 * touches a machine, rather than install the rest and leave the
+	 * operator to find out later that there are no backups.
+	 */
+	if ((nunbuilt = profile_print_unbuilt(&p, stderr)) > 0 && !dry) {
+		fprintf(stderr, "dhis2-setup: %s asks for %s not built yet; "
+		    "nothing was changed\n", p.path, nunbuilt == 1 ?
+		    "a feature" : "features");
 		profile_free(&p);
 		secrets_free(&s);
-		return rc;
+		return EXIT_NOT_BUILT;
 	}
 	nvals = secrets_values(&s, &vals);
 	events_set_redact(vals, nvals);
@@ -369,7 +355,7 @@ run(struct run_opts *o, int is_plan)
 		fprintf(o->json ? stderr : stdout, "log: %s\n", logpath);
 	rc = engine_exit_code(&sum);
 	/* The plan was shown; what it lacks still decides the exit code. */
-	if (rc == EXIT_OK && profile_unbuilt(&p, NULL) > 0)
+	if (rc == EXIT_OK && nunbuilt > 0)
 		rc = EXIT_NOT_BUILT;
 out:
 	events_unsubscribe(collect);

@@ -76,18 +76,6 @@ load_profile_checked(const char *path, struct profile *p, struct secrets *s,
 	return rc;
 }
 
-/* Valid is not the same as installable: say what apply would refuse. */
-static void
-print_unbuilt(const struct profile *p)
-{
-	struct diag	d;
-
-	diag_init(&d);
-	if (profile_unbuilt(p, &d) > 0)
-		diag_print(&d, stderr);
-	diag_free(&d);
-}
-
 /* What this version installs, and what a profile may ask for that is coming. */
 int
 cmd_features(int argc, char **argv)
@@ -121,7 +109,8 @@ cmd_validate(int argc, char **argv)
 			printf("%s: valid (%s, %s, %zu instance%s)\n", argv[i],
 			    hosting_name(p.hosting), isolation_name(p.isolation),
 			    p.ninstances, p.ninstances == 1 ? "" : "s");
-			print_unbuilt(&p);
+			/* Valid is not installable: what apply refuses. */
+			profile_print_unbuilt(&p, stderr);
 		}
 		profile_free(&p);
 		bad += rc != EXIT_OK;
