@@ -811,12 +811,48 @@ targets_down(const struct prom_state *st, char **why)
 	return down;
 }
 
+/*
+ * Ask until every target is up or max_s seconds have passed; st is probed
+ * again between the asks.  Returns targets_down()'s count, the seconds
+ * waited in *waited and what is down in *why (the caller frees it).
+ */
+static int
+targets_wait_up(struct step_ctx *ctx, struct prom_state *st, int max_s,
+    int *waited, char **why)
+{
+	int	down;
+
+	for (*waited = 0;; *waited += 3) {
+		if ((down = targets_down(st, why)) == 0 || *waited >= max_s)
+			return down;
+		free(*why);
+		*why = NULL;
+		sleep(3);
+		if (prom_probe_run(ctx, st) == -1)
+			return -1;
+	}
+}
+
+static enum result
+targets_fail(struct step_ctx *ctx, int down, int waited, char *why)
+{
+	if (down < 0)
+		step_fail(ctx, "Prometheus's API does not answer on "
+		    "127.0.0.1:9090: see journalctl -u " PROM_PKG);
+	else if (waited > 0)
+		step_fail(ctx, "Prometheus after %d s: %s", waited, why);
+	else
+		step_fail(ctx, "Prometheus: %s", why);
+	free(why);
+	return RESULT_FAILED;
+}
+
 static enum result
 prom_check(struct step_ctx *ctx)
 {
 	struct prom_state	 st;
-	char			*why;
-	int			 down;
+	char			*why = NULL;
+	int			 down, waited;
 
 	if (ctx->profile->monitoring == MONITORING_MUNIN)
 		return step_fail(ctx, "monitoring: munin is not built yet: "
@@ -844,16 +880,17 @@ prom_check(struct step_ctx *ctx)
 		prom_state_free(&st);
 		return RESULT_CHANGED;
 	}
-	/* Converged: then every target must be up, or monitoring lies. */
-	down = targets_down(&st, &why);
+	/*
+	 * Converged: then every target must be up, or monitoring lies.  A
+	 * plan reports what Prometheus says now; a run waits a scrape or
+	 * more, because the exporters step may have restarted an exporter
+	 * moments ago and Prometheus still holds the scrape that failed.
+	 */
+	down = targets_wait_up(ctx, &st, ctx->dry_run ? 0 : TARGETS_WAIT_S,
+	    &waited, &why);
 	prom_state_free(&st);
-	if (down != 0) {
-		step_fail(ctx, "Prometheus: %s", down < 0 ? "its API does not "
-		    "answer on 127.0.0.1:9090: see journalctl -u prometheus" :
-		    why);
-		free(why);
-		return RESULT_FAILED;
-	}
+	if (down != 0)
+		return targets_fail(ctx, down, waited, why);
 	step_msg(ctx, "every target up");
 	return RESULT_OK;
 }
@@ -935,23 +972,10 @@ prom_verify(struct step_ctx *ctx)
 		return step_fail(ctx, "Prometheus is still not as wanted after "
 		    "apply: see the log");
 	}
-	for (waited = 0;; waited += 3) {
-		free(why);
-		why = NULL;
-		if ((down = targets_down(&st, &why)) == 0 ||
-		    waited >= TARGETS_WAIT_S)
-			break;
-		sleep(3);
-		if (prom_probe_run(ctx, &st) == -1)
-			break;
-	}
+	down = targets_wait_up(ctx, &st, TARGETS_WAIT_S, &waited, &why);
 	prom_state_free(&st);
-	if (down != 0) {
-		step_fail(ctx, "Prometheus after %d s: %s", waited, down < 0 ?
-		    "its API does not answer on 127.0.0.1:9090" : why);
-		free(why);
-		return RESULT_FAILED;
-	}
+	if (down != 0)
+		return targets_fail(ctx, down, waited, why);
 	free(why);
 	step_msg(ctx, "every target up");
 	return RESULT_CHANGED;
