@@ -17,9 +17,7 @@ FQDN=dhis.bench.test
 
 make_client_key
 bridge_up || exit 1
-sh "$top_srcdir/tests/standin/build.sh" "$E2E_TMP/wars" 2.42.0 > "$E2E_TMP/war.log" 2>&1 || exit 1
-SUM=$(sha256sum < "$E2E_TMP/wars/dhis2-standin.war" | cut -d' ' -f1)
-standin_serve "$E2E_TMP/wars" || exit 1
+standin_war || exit 1
 
 profile() {	# FILE BASE (host parts BASE+1..BASE+3)
 	{

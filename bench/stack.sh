@@ -26,10 +26,7 @@ bridge_up || exit 1
 T=$E2E_PREFIX-tool F=$E2E_PREFIX-floor
 FQDN=dhis.bench.test
 
-sh "$top_srcdir/tests/standin/build.sh" "$E2E_TMP/wars" 2.42.0 > "$E2E_TMP/war.log" 2>&1 ||
-	{ cat "$E2E_TMP/war.log"; exit 1; }
-SUM=$(sha256sum < "$E2E_TMP/wars/dhis2-standin.war" | cut -d' ' -f1)
-standin_serve "$E2E_TMP/wars"
+standin_war || exit 1
 
 # Both from the same template cache, started together, idle when timed.
 container_create "$T" 41 && container_create "$F" 42 || exit 1

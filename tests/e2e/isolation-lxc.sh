@@ -92,17 +92,7 @@ for c in proxy hmis postgres; do
 done
 
 # --- the stand-in WAR, served on the uplink ---------------------------------
-WARDIR="$E2E_TMP/wars"
-mkdir -p "$WARDIR"
-sh "$top_srcdir/tests/standin/build.sh" "$WARDIR" 2.42.0 > "$E2E_TMP/war.log" 2>&1 ||
-	{ not_ok "build the stand-in WAR"; diag "$(tail "$E2E_TMP/war.log")"; done_testing; exit 1; }
-WAR=dhis2-standin.war
-SUM=$(sha256sum < "$WARDIR/$WAR" | cut -d' ' -f1)
-port=$((20000 + $$ % 10000))
-(cd "$WARDIR" && exec python3 -m http.server "$port" --bind "$UPNET.1") \
-	> "$E2E_TMP/http.log" 2>&1 &
-at_exit "kill $!"
-wait_for 20 tcp_open "$UPNET.1" "$port" || { not_ok "serve the WAR"; done_testing; exit 1; }
+standin_war "$UPNET.1" || { not_ok "build and serve the stand-in WAR"; done_testing; exit 1; }
 
 PF="$E2E_TMP/lxc.yaml"
 DATA="$E2E_TMP/pgdata"
@@ -122,7 +112,7 @@ lxc:
   release: $E2E_RELEASE
   prefix: $P
 instances:
-$(stack_instance hmis 2.42 1GB "http://$UPNET.1:$port/$WAR" "$SUM")
+$(stack_instance hmis 2.42 1GB "$WARBASE/$WAR" "$SUM")
 database:
   version: 15
   data_path: $DATA

@@ -32,11 +32,7 @@ PXA=$E2E_NET.31 APPA=$E2E_NET.32 DBA=$E2E_NET.33
 make_client_key
 bridge_up || skip_all "cannot create bridge $E2E_BRIDGE"
 
-WARDIR="$E2E_TMP/wars"
-sh "$top_srcdir/tests/standin/build.sh" "$WARDIR" 2.42.0 > "$E2E_TMP/war.log" 2>&1 ||
-	{ not_ok "build the stand-in WAR"; diag "$(tail "$E2E_TMP/war.log")"; done_testing; exit 1; }
-SUM=$(sha256sum < "$WARDIR/dhis2-standin.war" | cut -d' ' -f1)
-standin_serve "$WARDIR"
+standin_war || { not_ok "build and serve the stand-in WAR"; done_testing; exit 1; }
 
 t0=$(date +%s)
 container_create "$PX" 31 && container_create "$APP" 32 && container_create "$DB" 33 ||

@@ -82,11 +82,7 @@ check "pebble's directory answers with its own certificate" \
 	sh -c 'curl -sf --cacert "$1" "$2" | grep -q newOrder' sh "$PEB/ca.pem" "$ACME"
 
 # --- the stand-in WAR and the server --------------------------------------
-WARDIR="$E2E_TMP/wars"
-sh "$top_srcdir/tests/standin/build.sh" "$WARDIR" 2.42.0 > "$E2E_TMP/war.log" 2>&1 ||
-	{ not_ok "build the stand-in WAR"; diag "$(tail "$E2E_TMP/war.log")"; done_testing; exit 1; }
-SUM=$(sha256sum < "$WARDIR/dhis2-standin.war" | cut -d' ' -f1)
-standin_serve "$WARDIR"
+standin_war || { not_ok "build and serve the stand-in WAR"; done_testing; exit 1; }
 
 container_create "$C" 31 || { not_ok "create the container"; done_testing; exit 1; }
 check "the server boots" container_wait "$C" 31

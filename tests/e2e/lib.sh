@@ -273,15 +273,39 @@ stack_instance() {
 	fi
 }
 
-# standin_serve DIR: serve DIR over HTTP on the bridge (the WARs' origin);
-# sets WARBASE to its URL.
+# standin_serve DIR [ADDR]: serve DIR over HTTP from ADDR (default the
+# bridge's .1: the WARs' origin); sets WARBASE to its URL.
 standin_serve() {
+	addr=${2:-$E2E_NET.1}
 	port=$((20000 + $$ % 10000))
-	(cd "$1" && exec python3 -m http.server "$port" --bind "$E2E_NET.1") \
+	(cd "$1" && exec python3 -m http.server "$port" --bind "$addr") \
 	    > "$E2E_TMP/http.log" 2>&1 &
 	at_exit "kill $!"
-	WARBASE="http://$E2E_NET.1:$port"
-	wait_for 20 tcp_open "$E2E_NET.1" "$port"
+	WARBASE="http://$addr:$port"
+	wait_for 20 tcp_open "$addr" "$port"
+}
+
+# standin_war [ADDR]: the WAR a test installs, in WARDIR and served by
+# standin_serve: the real one where the test set REAL (from DHIS2_WAR),
+# else the stand-in of tests/standin built as 2.42.0.  Sets WARDIR, WAR,
+# SUM and WARBASE.  Fails, the build's last lines as diagnostics, when
+# the stand-in does not build or is not served.
+standin_war() {
+	WARDIR="$E2E_TMP/wars"
+	mkdir -p "$WARDIR"
+	if [ -n "${REAL:-}" ]; then
+		ln -sf "$(cd "$(dirname "$REAL")" && pwd)/$(basename "$REAL")" \
+		    "$WARDIR/dhis2.war"
+		WAR=dhis2.war
+	elif sh "$top_srcdir/tests/standin/build.sh" "$WARDIR" 2.42.0 \
+	    > "$E2E_TMP/war.log" 2>&1; then
+		WAR=dhis2-standin.war
+	else
+		diag "$(tail "$E2E_TMP/war.log")"
+		return 1
+	fi
+	SUM=$(sha256sum < "$WARDIR/$WAR" | cut -d' ' -f1)
+	standin_serve "$WARDIR" "$@"
 }
 
 # container_trust NAME PEM LABEL: add a CA to the container's system

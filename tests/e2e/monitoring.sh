@@ -15,13 +15,7 @@ bridge_up || skip_all "cannot create bridge $E2E_BRIDGE"
 A=$E2E_PREFIX-mon
 FQDN=dhis.e2e.test
 
-WARDIR="$E2E_TMP/wars"
-mkdir -p "$WARDIR"
-sh "$top_srcdir/tests/standin/build.sh" "$WARDIR" 2.42.0 > "$E2E_TMP/war.log" 2>&1 ||
-	{ not_ok "build the stand-in WAR"; diag "$(tail "$E2E_TMP/war.log")"; done_testing; exit 1; }
-WAR=dhis2-standin.war
-SUM=$(sha256sum < "$WARDIR/$WAR" | cut -d' ' -f1)
-standin_serve "$WARDIR"
+standin_war || { not_ok "build and serve the stand-in WAR"; done_testing; exit 1; }
 
 container_create "$A" 31 || { not_ok "create the container"; done_testing; exit 1; }
 check "the server boots" container_wait "$A" 31

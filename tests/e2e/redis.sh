@@ -44,18 +44,8 @@ S=$E2E_PREFIX-redis
 FQDN=dhis.e2e.test
 IP=$E2E_NET.23
 
-WARDIR="$E2E_TMP/wars"
-mkdir -p "$WARDIR"
-if [ -n "$REAL" ]; then
-	ln -s "$(cd "$(dirname "$REAL")" && pwd)/$(basename "$REAL")" "$WARDIR/dhis2.war"
-	WAR=dhis2.war VERSION=$REAL_VERSION HEAP=2GB
-else
-	sh "$top_srcdir/tests/standin/build.sh" "$WARDIR" 2.42.0 > "$E2E_TMP/war.log" 2>&1 ||
-		{ not_ok "build the stand-in WAR"; diag "$(tail "$E2E_TMP/war.log")"; done_testing; exit 1; }
-	WAR=dhis2-standin.war VERSION=2.42 HEAP=1GB
-fi
-SUM=$(sha256sum < "$WARDIR/$WAR" | cut -d' ' -f1)
-standin_serve "$WARDIR"
+standin_war || { not_ok "build and serve the stand-in WAR"; done_testing; exit 1; }
+if [ -n "$REAL" ]; then VERSION=$REAL_VERSION HEAP=2GB; else VERSION=2.42 HEAP=1GB; fi
 
 container_create "$S" 23 || { not_ok "create the container"; done_testing; exit 1; }
 check "the server boots" container_wait "$S" 23

@@ -46,21 +46,15 @@ A=$E2E_PREFIX-a B=$E2E_PREFIX-b
 FQDN=dhis.e2e.test
 
 # --- the WARs, served from the test host -----------------------------------
-WARDIR="$E2E_TMP/wars"
-mkdir -p "$WARDIR"
+standin_war || { not_ok "build and serve the stand-in WAR"; done_testing; exit 1; }
 if [ -n "$REAL" ]; then
 	diag "DHIS2_WAR: the real DHIS2 $REAL_VERSION WAR $REAL"
-	ln -s "$(cd "$(dirname "$REAL")" && pwd)/$(basename "$REAL")" "$WARDIR/dhis2.war"
-	WAR=dhis2.war VERSION=$REAL_VERSION HEAP1=2GB HEAP2=3GB
+	VERSION=$REAL_VERSION HEAP1=2GB HEAP2=3GB
 else
-	sh "$top_srcdir/tests/standin/build.sh" "$WARDIR" 2.42.0 > "$E2E_TMP/war.log" 2>&1 ||
-		{ not_ok "build the stand-in WAR"; diag "$(tail "$E2E_TMP/war.log")"; done_testing; exit 1; }
 	# DHIS2 2.41 is a javax WAR: the build's javax flavour, as 2.41.3.
 	sh "$top_srcdir/tests/standin/build.sh" "$E2E_TMP/javax" 2.41.3 > "$E2E_TMP/javax.log" 2>&1
-	WAR=dhis2-standin.war VERSION=2.42 HEAP1=1GB HEAP2=2GB
+	VERSION=2.42 HEAP1=1GB HEAP2=2GB
 fi
-SUM=$(sha256sum < "$WARDIR/$WAR" | cut -d' ' -f1)
-standin_serve "$WARDIR"
 WARURL="$WARBASE/$WAR"
 
 container_create "$A" 21 && container_create "$B" 22 ||
