@@ -341,6 +341,9 @@ static void
 check_operations(struct checker *c)
 {
 	const struct profile	*p = c->p;
+	const struct alerting	*a = &p->alerting;
+	int			 alerts = a->email != NULL || a->telegram ||
+				    a->slack;
 
 	if (p->hosting == HOSTING_SAAS)
 		return;
@@ -350,13 +353,21 @@ check_operations(struct checker *c)
 		    "backups.target");
 	if (!p->backups.enabled)
 		WARN(c, p->backups.pos, "backups are off");
-	if (p->monitoring != MONITORING_NONE && p->alerting.email == NULL &&
-	    !p->alerting.telegram && !p->alerting.slack)
-		WARN(c, p->alerting.pos, "monitoring without alerting: nobody "
+	if (p->monitoring != MONITORING_NONE && !alerts)
+		WARN(c, a->pos, "monitoring without alerting: nobody "
 		    "is told when the disk fills up");
-	if (p->alerting.smarthost != NULL && p->alerting.email == NULL)
-		ERR(c, p->alerting.pos, "alerting.smarthost is set but "
+	/* Prometheus raises the alerts Alertmanager sends (steps/alerting.c). */
+	if (alerts && p->monitoring == MONITORING_NONE)
+		WARN(c, a->pos, "alerting without monitoring: nothing raises an "
+		    "alert, so none is sent; set monitoring: prometheus");
+	if (a->smarthost != NULL && a->email == NULL)
+		ERR(c, a->pos, "alerting.smarthost is set but "
 		    "alerting.email is not: where should mail go?");
+	/* Send-only: no mail server is installed to deliver it ourselves. */
+	if (a->email != NULL && a->smarthost == NULL)
+		ERR(c, a->pos, "alerting.email needs alerting.smarthost, the "
+		    "relay that sends the mail (host or host:port): no mail "
+		    "server is installed");
 }
 
 int

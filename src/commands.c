@@ -11,9 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerting.h"
 #include "core.h"
+#include "events.h"
 #include "feature.h"
 #include "commands.h"
+#include "lazylib.h"
 #include "profile.h"
 #include "secrets.h"
 
@@ -160,4 +163,50 @@ cmd_secrets(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	return secrets_generate_cmd(argv[2]);
+}
+
+/*
+ * alert-test [--accept-new-host-keys] PROFILE: one test alert through the
+ * running Alertmanager on the monitor, the same code the wizard's "Send
+ * test" uses; a line per receiver says whether it was delivered.
+ */
+int
+cmd_alert_test(int argc, char **argv)
+{
+	struct profile	 p;
+	struct secrets	 s;
+	const char	**vals;
+	char		*report;
+	size_t		 nvals;
+	int		 rc, accept_new = 0, absent, argi = 1;
+
+	if (argc == 3 && strcmp(argv[1], "--accept-new-host-keys") == 0) {
+		accept_new = 1;
+		argi = 2;
+	}
+	if (argi != argc - 1) {
+		fprintf(stderr, "usage: dhis2-setup alert-test "
+		    "[--accept-new-host-keys] PROFILE\n");
+		return EXIT_USAGE;
+	}
+	if (!feature_built(FEATURE_ALERTING)) {
+		fprintf(stderr, "dhis2-setup: %s is not built yet\n",
+		    feature_title(FEATURE_ALERTING));
+		return EXIT_NOT_BUILT;
+	}
+	lazylib_require(LAZY_SSH);
+	secrets_init(&s);
+	if ((rc = load_profile_checked(argv[argi], &p, &s, 1)) != EXIT_OK)
+		goto out;
+	/* Nothing the machine prints reaches a log unredacted. */
+	nvals = secrets_values(&s, &vals);
+	events_set_redact(vals, nvals);
+	rc = alerting_test(&p, accept_new, &report, &absent);
+	fputs(report, rc == EXIT_OK ? stdout : stderr);
+	free(report);
+	events_reset();
+out:
+	profile_free(&p);
+	secrets_free(&s);
+	return rc;
 }

@@ -22,6 +22,7 @@ extern struct global_opts global_opts;
 int	 cmd_validate(int, char **);
 int	 cmd_features(int, char **);
 int	 cmd_secrets(int, char **);
+int	 cmd_alert_test(int, char **);
 /*
  * Load a profile, run the cross-field checks and, when require_secrets,
  * resolve every secret the profile needs.  Prints diagnostics to stderr.

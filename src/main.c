@@ -35,6 +35,8 @@ static const struct command commands[] = {
 	{ "status", cmd_status, "status PROFILE" },
 	{ "attach", cmd_attach, "attach [--no-dashboard] PROFILE" },
 	{ "secrets", cmd_secrets, "secrets generate PROFILE" },
+	{ "alert-test", cmd_alert_test,
+	  "alert-test [--accept-new-host-keys] PROFILE" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -44,6 +44,7 @@
 
 #include <json-c/json.h>
 
+#include "alerting.h"
 #include "core.h"
 #include "monitoring.h"
 #include "profile.h"
@@ -619,7 +620,7 @@ targets_build(struct step_ctx *ctx, struct targets *ts)
 }
 
 static char *
-prom_config_text(const struct targets *ts)
+prom_config_text(const struct targets *ts, const struct profile *p)
 {
 	struct strbuf	 sb = { NULL, 0, 0 };
 	const char	*job = NULL;
@@ -648,6 +649,10 @@ prom_config_text(const struct targets *ts)
 		strbuf_add(&sb, s, strlen(s));
 		free(s);
 	}
+	/* Alert rules and where alerts go (steps/alerting.c). */
+	s = alerting_prometheus_text(p);
+	strbuf_add(&sb, s, strlen(s));
+	free(s);
 	return sb.buf;
 }
 
@@ -732,7 +737,7 @@ prom_probe(struct step_ctx *ctx, struct prom_state *st)
 {
 	memset(st, 0, sizeof *st);
 	targets_build(ctx, &st->want);
-	st->config = prom_config_text(&st->want);
+	st->config = prom_config_text(&st->want, ctx->profile);
 	st->defaults = prom_default_text();
 	return prom_probe_run(ctx, st);
 }

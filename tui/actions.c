@@ -17,7 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alerting.h"
 #include "core.h"
+#include "feature.h"
 #include "lazylib.h"
 #include "planner.h"
 #include "profile.h"
@@ -637,7 +639,7 @@ act_test_alert(struct wizard *w, size_t idx)
 	struct diag		 d;
 	const char		*tok, *hook, *none;
 	char			*path, *url, *body, *line, *text;
-	int			 loaded;
+	int			 loaded, rc, absent;
 
 	(void)idx;
 	/* libcurl is loaded now, the first time: without it, say so. */
@@ -647,6 +649,27 @@ act_test_alert(struct wizard *w, size_t idx)
 		return;
 	}
 	strbuf_add(&sb, "", 0);
+	free(w->p.path);
+	w->p.path = xstrdup(w->output);
+	/*
+	 * Through the running Alertmanager, as `dhis2-setup alert-test`
+	 * does; before apply has installed it (or when its machine cannot
+	 * be reached) each channel is tried from here instead.
+	 */
+	if (feature_built(FEATURE_ALERTING)) {
+		rc = alerting_test(&w->p, 0, &text, &absent);
+		if (rc == EXIT_OK || (rc == EXIT_STEP_FAILED && !absent)) {
+			w->fe->message(w, "Test alert", text);
+			free(text);
+			free(sb.buf);
+			return;
+		}
+		xasprintf(&line, "Alertmanager: %sSent from this machine "
+		    "instead:\n", text);
+		strbuf_add(&sb, line, strlen(line));
+		free(line);
+		free(text);
+	}
 	if (a->email != NULL && a->smarthost != NULL)
 		send_mail(w, &sb);
 	else if (a->email != NULL)
@@ -654,8 +677,6 @@ act_test_alert(struct wizard *w, size_t idx)
 		    strlen("Email: give the mail relay to test it.\n"));
 	secrets_init(&s);
 	diag_init(&d);
-	free(w->p.path);
-	w->p.path = xstrdup(w->output);
 	path = profile_secrets_path(&w->p);
 	loaded = secrets_load(&s, path, &d) == 0;
 	if (a->telegram) {
@@ -687,7 +708,7 @@ act_test_alert(struct wizard *w, size_t idx)
 			post(&sb, "Slack", hook, "application/json",
 			    "{\"text\": \"dhis2-setup test alert\"}");
 	}
-	if (sb.len == 0) {
+	if (a->email == NULL && !a->telegram && !a->slack) {
 		none = "No channel is set: give an email address and a relay, "
 		    "or tick Telegram or Slack.\n";
 		strbuf_add(&sb, none, strlen(none));

@@ -82,7 +82,8 @@ built "monitoring: munin" ||
 keys Enter
 check "alerting screen" wait_for "Who is told"
 if built alerting; then
-	type_text ops@example.org; keys Tab Tab Space Tab; type_text -100123; keys F12
+	type_text ops@example.org; keys Tab; type_text smtp.example.org:587
+	keys Tab Space Tab; type_text -100123; keys F12
 else
 	check "alerting is coming: no fields, no test" sh -c '! screen | grep -q "Send test\|Alert email"'
 	keys Enter
@@ -133,7 +134,7 @@ expect "proxy saved" "proxy: apache2"
 expect "instance version saved" "  version: 2.40.4"
 expect "heap saved" "  heap: 4GB"
 built "clustering: redis" && expect "redis saved" "  redis: true"
-built alerting && expect "telegram saved" "  chat_id: -100123"
+built alerting && expect "telegram saved" "    chat_id: -100123"
 built encryption && expect "device saved" "  device: /dev/sdb"
 if built backups; then
 	expect "retention saved" "  retention_days: 30"

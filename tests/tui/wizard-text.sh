@@ -21,7 +21,7 @@ answers() {
 	built "database: replicas" && echo 0
 	built "clustering: redis" && echo ''
 	echo "$mon"
-	built alerting && printf '%s\n' ops@example.org '' no '' yes no
+	built alerting && printf '%s\n' ops@example.org smtp.example.org:587 no '' yes no
 	built encryption && printf '%s\n' '' '' no
 	built backups && printf '%s\n' yes '@daily' 7 backup@10.0.0.50:/srv/d
 	echo yes

@@ -1,0 +1,992 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * alerting: Debian's prometheus-alertmanager on the monitor node, after
+ * the prometheus step, and the alert rules Prometheus evaluates.
+ *
+ * Mail is send-only through the profile's smarthost, by Alertmanager's
+ * own SMTP client (STARTTLS required): no local MTA is installed, so the
+ * machine never accepts mail.  Telegram and Slack are Alertmanager's own
+ * integrations.  One receiver, "operators", carries every channel chosen;
+ * "test" carries the same channels for the test message (its own route:
+ * no wait, no "resolved" follow-up), so a test goes the way real alerts
+ * go, with the same relay, token and webhook.
+ *
+ * Secrets.  Alertmanager 0.25 (Debian 12) reads the SMTP password
+ * (smtp_auth_password_file) and the Slack webhook (api_url_file) from
+ * files: they live in ALERT_DIR, 0640 root:prometheus, never in the YAML.
+ * It has no bot_token_file for Telegram (0.26 added it): the bot token
+ * must be in alertmanager.yml itself, so that file is 0640
+ * root:prometheus too, always, and is never shown as a diff.
+ *
+ * Where it listens: 127.0.0.1:9093 only, and its cluster (gossip) port,
+ * open on every address by default, is off: one Alertmanager, nothing to
+ * gossip with.  The operator reaches its UI through an SSH tunnel, like
+ * Prometheus's (docs/alerting.md).
+ *
+ * A configuration is checked by `amtool check-config` before Alertmanager
+ * is told, and the rules by `promtool check rules` before Prometheus is;
+ * a refused one is put back.  Each is reloaded only when it changed, or
+ * when the running daemon last loaded its file before the file was
+ * written (a run killed between the two); Alertmanager is restarted only
+ * for a new package or new arguments.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alerting.h"
+#include "core.h"
+#include "planner.h"
+#include "profile.h"
+#include "secrets.h"
+#include "step.h"
+#include "step_probe.h"
+#include "topology.h"
+#include "transport.h"
+
+#define AM_PKG		"prometheus-alertmanager"
+#define AM_DEFAULT	"/etc/default/prometheus-alertmanager"
+#define AM_CONFIG	"/etc/prometheus/alertmanager.yml"
+#define ALERT_DIR	"/etc/dhis2-setup/alerting"
+#define SMTP_PASS_FILE	ALERT_DIR "/smtp.pass"
+#define SLACK_URL_FILE	ALERT_DIR "/slack.url"
+#define PROM_UNIT	"prometheus"
+#define PROM_URL	"http://127.0.0.1:9090"
+#define AM_URL		"http://127.0.0.1:9093"
+#define VERIFY_WAIT_S	30
+#define TEST_WAIT_S	45	/* the test route fails a channel within 10 s */
+
+#define HEAD \
+    "# Written by dhis2-setup from the profile: changes here are replaced " \
+    "on the\n# next apply.  See docs/alerting.md.\n"
+
+/* ------------------------------------------------------------------ */
+/* What is generated                                                  */
+
+int
+alerting_on(const struct profile *p)
+{
+	const struct alerting	*a = &p->alerting;
+
+	return p->monitoring == MONITORING_PROMETHEUS &&
+	    (a->email != NULL || a->telegram || a->slack);
+}
+
+/*
+ * The rules file is named by a glob: promtool refuses a prometheus.yml
+ * naming a file that is not there yet, and the prometheus step writes
+ * its file before this step writes the rules.  The glob matches our file
+ * and nothing else (not its .prev).
+ */
+char *
+alerting_prometheus_text(const struct profile *p)
+{
+	char	*out;
+
+	if (!alerting_on(p))
+		return xstrdup("");
+	xasprintf(&out, "rule_files:\n"
+	    "  - '/etc/prometheus/dhis2-setup*.rules.yml'\n"
+	    "alerting:\n"
+	    "  alertmanagers:\n"
+	    "    - static_configs:\n"
+	    "        - targets: ['127.0.0.1:%d']\n", PORT_ALERTMANAGER);
+	return out;
+}
+
+/*
+ * What DHIS2's operators must hear about, cheap to evaluate: every
+ * expression reads series the exporters already give.  `for:` keeps a
+ * blip (a restart, one lost scrape) from waking anyone.
+ */
+static const char rules_text[] = HEAD
+    "groups:\n"
+    "  - name: dhis2-setup\n"
+    "    rules:\n"
+    "      - alert: TargetDown\n"
+    "        expr: up == 0\n"
+    "        for: 2m\n"
+    "        labels:\n"
+    "          severity: critical\n"
+    "        annotations:\n"
+    "          summary: '{{ $labels.job }} on {{ $labels.node }} is down'\n"
+    "          description: 'Prometheus has not scraped {{ $labels.instance }}"
+    " for 2 minutes: the exporter, its machine or the network between is "
+    "down.'\n"
+    "      - alert: PostgresDown\n"
+    "        expr: pg_up == 0\n"
+    "        for: 1m\n"
+    "        labels:\n"
+    "          severity: critical\n"
+    "        annotations:\n"
+    "          summary: 'PostgreSQL on {{ $labels.node }} does not answer'\n"
+    "          description: 'The PostgreSQL exporter cannot reach the "
+    "database: DHIS2 is down or about to be.'\n"
+    "      - alert: PostgresTooManyConnections\n"
+    "        expr: sum by (node) (pg_stat_activity_count) / on (node) "
+    "max by (node) (pg_settings_max_connections) > 0.9\n"
+    "        for: 5m\n"
+    "        labels:\n"
+    "          severity: warning\n"
+    "        annotations:\n"
+    "          summary: 'PostgreSQL on {{ $labels.node }} is at {{ $value | "
+    "humanizePercentage }} of max_connections'\n"
+    "      - alert: FilesystemAlmostFull\n"
+    "        expr: node_filesystem_avail_bytes{fstype!~\"tmpfs|ramfs|"
+    "squashfs|overlay|nsfs|fuse.*\"} / node_filesystem_size_bytes < 0.10 "
+    "and node_filesystem_readonly == 0\n"
+    "        for: 10m\n"
+    "        labels:\n"
+    "          severity: warning\n"
+    "        annotations:\n"
+    "          summary: '{{ $labels.mountpoint }} on {{ $labels.node }} has "
+    "{{ $value | humanizePercentage }} free'\n"
+    "      - alert: FilesystemFull\n"
+    "        expr: node_filesystem_avail_bytes{fstype!~\"tmpfs|ramfs|"
+    "squashfs|overlay|nsfs|fuse.*\"} / node_filesystem_size_bytes < 0.03 "
+    "and node_filesystem_readonly == 0\n"
+    "        for: 2m\n"
+    "        labels:\n"
+    "          severity: critical\n"
+    "        annotations:\n"
+    "          summary: '{{ $labels.mountpoint }} on {{ $labels.node }} is "
+    "full ({{ $value | humanizePercentage }} free)'\n"
+    "          description: 'PostgreSQL stops writing and DHIS2 with it "
+    "when the disk is full.'\n"
+    "      - alert: FilesystemFillsWithin24h\n"
+    "        expr: predict_linear(node_filesystem_avail_bytes{fstype!~\""
+    "tmpfs|ramfs|squashfs|overlay|nsfs|fuse.*\"}[6h], 24 * 3600) < 0 and "
+    "node_filesystem_avail_bytes / node_filesystem_size_bytes < 0.25 and "
+    "node_filesystem_readonly == 0\n"
+    "        for: 1h\n"
+    "        labels:\n"
+    "          severity: warning\n"
+    "        annotations:\n"
+    "          summary: '{{ $labels.mountpoint }} on {{ $labels.node }} "
+    "fills up within a day at the rate of the last 6 hours'\n"
+    "      - alert: MemoryPressure\n"
+    "        expr: node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes"
+    " < 0.10\n"
+    "        for: 10m\n"
+    "        labels:\n"
+    "          severity: warning\n"
+    "        annotations:\n"
+    "          summary: '{{ $labels.node }} has {{ $value | "
+    "humanizePercentage }} of its memory available'\n"
+    "      - alert: OutOfMemoryKill\n"
+    "        expr: increase(node_vmstat_oom_kill[15m]) > 0\n"
+    "        labels:\n"
+    "          severity: critical\n"
+    "        annotations:\n"
+    "          summary: 'The kernel killed a process on {{ $labels.node }} "
+    "for memory'\n"
+    "          description: 'Often Tomcat (DHIS2) or PostgreSQL: see "
+    "journalctl -k on that machine.'\n";
+
+const char *
+alerting_rules_text(void)
+{
+	return rules_text;
+}
+
+/* A secret as a single-quoted YAML scalar; -1 on a control character. */
+static int
+yaml_quote(struct strbuf *sb, const char *s)
+{
+	const char	*p;
+
+	strbuf_add(sb, "'", 1);
+	for (p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -1;
+		strbuf_add(sb, p, 1);
+		if (*p == '\'')
+			strbuf_add(sb, "'", 1);
+	}
+	strbuf_add(sb, "'", 1);
+	return 0;
+}
+
+static void
+add(struct strbuf *sb, const char *s)
+{
+	strbuf_add(sb, s, strlen(s));
+}
+
+/* A receiver's channels; resolved: also say when it is over. */
+static int
+add_receiver(struct strbuf *sb, const struct profile *p, const char *name,
+    const char *token, const char *api, int resolved)
+{
+	const struct alerting	*a = &p->alerting;
+	const char		*sr = resolved ? "true" : "false";
+	char			*s;
+
+	xasprintf(&s, "  - name: %s\n", name);
+	add(sb, s);
+	free(s);
+	if (a->email != NULL) {
+		xasprintf(&s, "    email_configs:\n      - to: '%s'\n"
+		    "        send_resolved: %s\n", a->email, sr);
+		add(sb, s);
+		free(s);
+	}
+	if (a->telegram) {
+		add(sb, "    telegram_configs:\n      - bot_token: ");
+		if (yaml_quote(sb, token) == -1)
+			return -1;
+		xasprintf(&s, "\n        chat_id: %s\n        parse_mode: HTML\n"
+		    "        send_resolved: %s\n", a->telegram_chat, sr);
+		add(sb, s);
+		free(s);
+		if (api != NULL) {
+			add(sb, "        api_url: ");
+			if (yaml_quote(sb, api) == -1)
+				return -1;
+			add(sb, "\n");
+		}
+	}
+	if (a->slack) {
+		xasprintf(&s, "    slack_configs:\n      - api_url_file: '"
+		    SLACK_URL_FILE "'\n        send_resolved: %s\n", sr);
+		add(sb, s);
+		free(s);
+	}
+	return 0;
+}
+
+/*
+ * smarthost without a port: 25, as the wizard's test does.  From: the
+ * operators' own address, which their relay accepts mail from; the
+ * login, when the relay asks for one, is that address too.
+ */
+char *
+alerting_config_text(const struct profile *p, const char *token,
+    int smtp_auth, const char *api, const char **why)
+{
+	const struct alerting	*a = &p->alerting;
+	struct strbuf		 sb = { NULL, 0, 0 };
+	char			*s;
+
+	*why = NULL;
+	add(&sb, HEAD "# Mode 0640 root:prometheus");
+	add(&sb, a->telegram ? ": it holds the Telegram bot token (Alertmanager"
+	    "\n# 0.25 has no bot_token_file)" : "");
+	add(&sb, ".  The SMTP password and the Slack webhook are in\n# files "
+	    "of " ALERT_DIR ", never here.\nglobal:\n  resolve_timeout: 5m\n");
+	if (a->email != NULL && a->smarthost != NULL) {
+		xasprintf(&s, "  smtp_smarthost: '%s%s'\n  smtp_from: '%s'\n"
+		    "  smtp_hello: '%s'\n  smtp_require_tls: true\n",
+		    a->smarthost, strchr(a->smarthost, ':') ? "" : ":25",
+		    a->email, p->fqdn != NULL ? p->fqdn : "localhost");
+		add(&sb, s);
+		free(s);
+		if (smtp_auth) {
+			xasprintf(&s, "  smtp_auth_username: '%s'\n"
+			    "  smtp_auth_password_file: '" SMTP_PASS_FILE "'\n",
+			    a->email);
+			add(&sb, s);
+			free(s);
+		}
+	}
+	xasprintf(&s, "route:\n"
+	    "  receiver: operators\n"
+	    "  group_by: ['alertname', 'node']\n"
+	    "  group_wait: 30s\n"
+	    "  group_interval: 5m\n"
+	    "  repeat_interval: 4h\n"
+	    "  routes:\n"
+	    "    # dhis2-setup alert-test: sent at once, each test its own "
+	    "group; a\n    # channel that fails is counted failed within "
+	    "10 s.\n"
+	    "    - receiver: test\n"
+	    "      matchers: ['alertname=\"%s\"']\n"
+	    "      group_by: ['test_id']\n"
+	    "      group_wait: 0s\n"
+	    "      group_interval: 10s\n"
+	    "      repeat_interval: 24h\n"
+	    "inhibit_rules:\n"
+	    "  # A machine that is down says so once, not once per exporter.\n"
+	    "  - source_matchers: ['severity=\"critical\"']\n"
+	    "    target_matchers: ['severity=\"warning\"']\n"
+	    "    equal: ['node']\n"
+	    "receivers:\n", ALERT_TEST_NAME);
+	add(&sb, s);
+	free(s);
+	if (add_receiver(&sb, p, "operators", token, api, 1) == -1 ||
+	    add_receiver(&sb, p, "test", token, api, 0) == -1) {
+		secure_wipe(sb.buf, sb.len);
+		free(sb.buf);
+		*why = "secret 'alerting.telegram_token' holds a control "
+		    "character (a newline?)";
+		return NULL;
+	}
+	return sb.buf;
+}
+
+/* ------------------------------------------------------------------ */
+/* The step                                                           */
+
+/*
+ * One round trip.  Arguments: the five files, then Alertmanager's and
+ * Prometheus's URLs.  Secrets are compared by their sums only.
+ */
+static const char probe_script[] =
+    "am=$6 prom=$7\n"
+    "for f in \"$1\" \"$2\" \"$3\" \"$4\" \"$5\"; do\n"
+    "  if [ -f \"$f\" ]; then echo \"sum=$(sha256sum < \"$f\" | "
+    "cut -d' ' -f1) $f\"; echo \"mtime=$(stat -c %Y \"$f\") $f\"\n"
+    "  else echo \"sum=none $f\"; fi\n"
+    "done\n"
+    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' " AM_PKG
+    " 2>/dev/null\n"
+    "systemctl is-enabled --quiet " AM_PKG " 2>/dev/null && echo enabled=1\n"
+    "if systemctl is-active --quiet " AM_PKG "; then\n"
+    "  echo active=1\n"
+    "  curl -sf --max-time 5 \"$am/-/ready\" >/dev/null && echo ready=1\n"
+    "  curl -s --max-time 5 \"$am/metrics\" | sed -n "
+    "'s/^alertmanager_config_last_reload_success_timestamp_seconds /"
+    "amloaded=/p'\n"
+    "fi\n"
+    "systemctl is-active --quiet " PROM_UNIT " || exit 0\n"
+    "curl -s --max-time 5 \"$prom/metrics\" | sed -n "
+    "'s/^prometheus_config_last_reload_success_timestamp_seconds /"
+    "promloaded=/p'\n"
+    "exit 0\n";
+
+struct am_state {
+	char	*defaults;
+	char	*config;		/* holds the Telegram token */
+	const char *smtp_pass;		/* NULL: none (the secrets' own) */
+	const char *slack_url;
+	int	 missing;
+	int	 default_differs;
+	int	 config_differs;
+	int	 rules_differ;
+	int	 smtp_differs;
+	int	 slack_differs;
+	int	 disabled;
+	int	 down;
+	int	 not_ready;
+	int	 am_stale;		/* running with an older config */
+	int	 prom_stale;		/* Prometheus with older rules */
+	int	 prom_down;
+};
+
+static void
+am_state_free(struct am_state *st)
+{
+	if (st->config != NULL) {
+		secure_wipe(st->config, strlen(st->config));
+		free(st->config);
+	}
+	free(st->defaults);
+	memset(st, 0, sizeof *st);
+}
+
+static char *
+am_default_text(void)
+{
+	char	*out;
+
+	xasprintf(&out, HEAD "# The UI and API on this machine only; no "
+	    "cluster (gossip) port.\nARGS=\"--web.listen-address=127.0.0.1:%d "
+	    "--cluster.listen-address=\"\n", PORT_ALERTMANAGER);
+	return out;
+}
+
+/* A number the probe printed after key ("key=VALUE"); 0 when absent. */
+static double
+probe_number(const char *probe, const char *key)
+{
+	const char	*p;
+	size_t		 klen = strlen(key);
+
+	for (p = probe; (p = strstr(p, key)) != NULL; p += klen) {
+		if (p == probe || p[-1] == '\n')
+			return strtod(p + klen, NULL);
+	}
+	return 0;
+}
+
+/* When the probe says file was last written ("mtime=N FILE"). */
+static double
+probe_mtime(const char *probe, const char *file)
+{
+	const char	*p;
+	size_t		 flen = strlen(file);
+	char		*end;
+	double		 v;
+
+	for (p = probe; (p = strstr(p, "mtime=")) != NULL; p++) {
+		if (p != probe && p[-1] != '\n')
+			continue;
+		v = strtod(p + 6, &end);
+		if (*end == ' ' && strncmp(end + 1, file, flen) == 0 &&
+		    (end[1 + flen] == '\n' || end[1 + flen] == '\0'))
+			return v;
+	}
+	return 0;
+}
+
+/* The wanted file holds NULL: is there one? */
+static int
+file_unwanted(const char *probe, const char *file)
+{
+	char	*line;
+	int	 r;
+
+	xasprintf(&line, "sum=none %s", file);
+	r = !step_probe_has(probe, line);
+	free(line);
+	return r;
+}
+
+static int
+secret_differs(const char *probe, const char *file, const char *want)
+{
+	return want != NULL ? step_probe_sum_differs(probe, file, want) :
+	    file_unwanted(probe, file);
+}
+
+static int
+am_probe(struct step_ctx *ctx, struct am_state *st)
+{
+	const struct alerting	*a = &ctx->profile->alerting;
+	const char		*token = NULL, *why;
+	char			*probe;
+	double			 loaded;
+
+	memset(st, 0, sizeof *st);
+	if (a->telegram && (token = secrets_get(ctx->secrets,
+	    "alerting.telegram_token")) == NULL)
+		return step_fail(ctx, "secret 'alerting.telegram_token' is "
+		    "missing: add the bot's token to the secrets file"), -1;
+	if (a->slack && (st->slack_url = secrets_get(ctx->secrets,
+	    "alerting.slack_webhook")) == NULL)
+		return step_fail(ctx, "secret 'alerting.slack_webhook' is "
+		    "missing: add the webhook URL to the secrets file"), -1;
+	if (a->email != NULL && a->smarthost != NULL)
+		st->smtp_pass = secrets_get(ctx->secrets,
+		    "alerting.smtp_password");
+	/* A test bed's own Bot API server (docs/alerting.md). */
+	st->config = alerting_config_text(ctx->profile, token,
+	    st->smtp_pass != NULL, getenv("DHIS2_SETUP_TELEGRAM_API"), &why);
+	if (st->config == NULL)
+		return step_fail(ctx, "%s", why), -1;
+	st->defaults = am_default_text();
+	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)probe_script,
+	    "sh", AM_DEFAULT, AM_CONFIG, ALERT_RULES_FILE, SMTP_PASS_FILE,
+	    SLACK_URL_FILE, AM_URL, PROM_URL, NULL }, &probe) != 0) {
+		free(probe);
+		return step_fail(ctx, "cannot read Alertmanager's state on %s",
+		    ctx->machine), -1;
+	}
+	st->missing = !step_probe_has(probe, "pkg=" AM_PKG " ii ");
+	st->default_differs = step_probe_sum_differs(probe, AM_DEFAULT,
+	    st->defaults);
+	st->config_differs = step_probe_sum_differs(probe, AM_CONFIG,
+	    st->config);
+	st->rules_differ = step_probe_sum_differs(probe, ALERT_RULES_FILE,
+	    rules_text);
+	st->smtp_differs = secret_differs(probe, SMTP_PASS_FILE,
+	    st->smtp_pass);
+	st->slack_differs = secret_differs(probe, SLACK_URL_FILE,
+	    st->slack_url);
+	st->disabled = !step_probe_has(probe, "enabled=1");
+	st->down = !step_probe_has(probe, "active=1");
+	st->not_ready = !st->down && !step_probe_has(probe, "ready=1");
+	loaded = probe_number(probe, "amloaded=");
+	st->am_stale = !st->down && !st->config_differs &&
+	    probe_mtime(probe, AM_CONFIG) > loaded;
+	st->prom_down = strstr(probe, "promloaded=") == NULL;
+	loaded = probe_number(probe, "promloaded=");
+	st->prom_stale = !st->prom_down && !st->rules_differ &&
+	    probe_mtime(probe, ALERT_RULES_FILE) > loaded;
+	free(probe);
+	return 0;
+}
+
+static void
+would_secret(struct step_ctx *ctx, const char *file, const char *what,
+    const char *want)
+{
+	if (want != NULL)
+		step_would(ctx, "write %s (mode 0640 root:prometheus) from the "
+		    "secrets file's %s", file, what);
+	else
+		step_would(ctx, "remove %s: the profile no longer uses it",
+		    file);
+}
+
+static enum result
+am_check(struct step_ctx *ctx)
+{
+	const struct alerting	*a = &ctx->profile->alerting;
+	struct am_state		 st;
+
+	if (!alerting_on(ctx->profile)) {
+		step_msg(ctx, ctx->profile->monitoring == MONITORING_PROMETHEUS ?
+		    "no alerting receiver set" : "monitoring is not prometheus");
+		return RESULT_SKIPPED;
+	}
+	if (am_probe(ctx, &st) == -1) {
+		am_state_free(&st);
+		return RESULT_FAILED;
+	}
+	if (st.missing)
+		step_would(ctx, "install package " AM_PKG);
+	if (st.smtp_differs)
+		would_secret(ctx, SMTP_PASS_FILE, "alerting.smtp_password",
+		    st.smtp_pass);
+	if (st.slack_differs)
+		would_secret(ctx, SLACK_URL_FILE, "alerting.slack_webhook",
+		    st.slack_url);
+	if (st.default_differs)
+		step_file_differs(ctx, AM_DEFAULT, st.defaults,
+		    strlen(st.defaults), 0644, 1);
+	/* With a token in it, no diff (events are redacted, but still). */
+	if (st.config_differs && a->telegram)
+		step_would(ctx, "write " AM_CONFIG " (mode 0640 root:prometheus;"
+		    " holds the Telegram bot token), checked by amtool");
+	else if (st.config_differs)
+		step_file_differs(ctx, AM_CONFIG, st.config, strlen(st.config),
+		    0640, 1);
+	if (st.rules_differ)
+		step_file_differs(ctx, ALERT_RULES_FILE, rules_text,
+		    strlen(rules_text), 0644, 1);
+	if (!st.missing && (st.down || st.disabled))
+		step_would(ctx, "start and enable " AM_PKG);
+	else if (st.am_stale)
+		step_would(ctx, "reload " AM_PKG ": it runs an older "
+		    AM_CONFIG);
+	if (st.prom_stale)
+		step_would(ctx, "reload " PROM_UNIT ": it runs older rules");
+	if (ctx->changes == 0 && st.not_ready) {
+		am_state_free(&st);
+		return step_fail(ctx, AM_PKG " runs but does not answer on "
+		    "127.0.0.1:%d: see journalctl -u " AM_PKG,
+		    PORT_ALERTMANAGER);
+	}
+	am_state_free(&st);
+	if (ctx->changes > 0)
+		return RESULT_CHANGED;
+	step_msg(ctx, "Alertmanager on 127.0.0.1:%d", PORT_ALERTMANAGER);
+	return RESULT_OK;
+}
+
+/* mv FILE.prev FILE, or remove FILE when there was none. */
+static void
+roll_back(struct step_ctx *ctx, const char *file)
+{
+	static const char script[] =
+	    "if [ -f \"$1.prev\" ]; then mv -f \"$1.prev\" \"$1\"; "
+	    "else rm -f \"$1\"; fi\n";
+
+	step_run(ctx, (char *[]){ "sh", "-c", (char *)script, "sh",
+	    (char *)file, NULL }, NULL, 0);
+}
+
+static int
+put_secret(struct step_ctx *ctx, const char *file, const char *value)
+{
+	if (value == NULL)
+		return step_run(ctx, (char *[]){ "rm", "-f", (char *)file,
+		    NULL }, NULL, 0) == 0 ? 0 : -1;
+	/* Its folder: the prometheus group may enter, nobody else. */
+	if (step_run(ctx, (char *[]){ "install", "-d", "-m", "0750", "-o",
+	    "root", "-g", "prometheus", ALERT_DIR, NULL }, NULL, 0) != 0) {
+		step_fail(ctx, "cannot make " ALERT_DIR);
+		return -1;
+	}
+	return step_put(ctx, file, value, strlen(value), 0640, "root",
+	    "prometheus");
+}
+
+/* Write, check with argv + the file, put back if refused. */
+static int
+put_checked(struct step_ctx *ctx, const char *file, const char *text,
+    mode_t mode, const char *group, char *const *check, const char *tool)
+{
+	if (step_put(ctx, file, text, strlen(text), mode, "root", group) == -1)
+		return -1;
+	if (step_run(ctx, check, NULL, 0) != 0) {
+		roll_back(ctx, file);
+		step_fail(ctx, "%s refused the new %s (see the log); the "
+		    "previous one was put back", tool, file);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+systemctl(struct step_ctx *ctx, const char *verb, const char *unit)
+{
+	return step_run(ctx, (char *[]){ "systemctl", (char *)verb,
+	    (char *)unit, NULL }, NULL, 0);
+}
+
+static enum result
+am_apply(struct step_ctx *ctx)
+{
+	static const char *const pkgs[] = { AM_PKG, NULL };
+	struct am_state		 st;
+	int			 restart;
+
+	if (am_probe(ctx, &st) == -1)
+		goto failed;
+	/* The firewall, loaded before, keeps the package's defaults in. */
+	if (st.missing && step_apt_install(ctx, pkgs) != 0)
+		goto failed;
+	if ((st.smtp_differs && put_secret(ctx, SMTP_PASS_FILE,
+	    st.smtp_pass) == -1) || (st.slack_differs && put_secret(ctx,
+	    SLACK_URL_FILE, st.slack_url) == -1))
+		goto failed;
+	if (st.default_differs && step_put(ctx, AM_DEFAULT, st.defaults,
+	    strlen(st.defaults), 0644, "root", "root") == -1)
+		goto failed;
+	if (st.config_differs && put_checked(ctx, AM_CONFIG, st.config, 0640,
+	    "prometheus", (char *[]){ "amtool", "check-config", AM_CONFIG,
+	    NULL }, "amtool") == -1)
+		goto failed;
+	if (st.rules_differ && put_checked(ctx, ALERT_RULES_FILE, rules_text,
+	    0644, "root", (char *[]){ "promtool", "check", "rules",
+	    ALERT_RULES_FILE, NULL }, "promtool") == -1)
+		goto failed;
+	restart = st.missing || st.default_differs || st.down;
+	if (restart && systemctl(ctx, "restart", AM_PKG) != 0) {
+		step_fail(ctx, AM_PKG " does not start: see journalctl -u "
+		    AM_PKG);
+		goto failed;
+	}
+	if (!restart && (st.config_differs || st.smtp_differs ||
+	    st.slack_differs || st.am_stale) &&
+	    systemctl(ctx, "reload", AM_PKG) != 0) {
+		step_fail(ctx, AM_PKG " did not reload: see journalctl -u "
+		    AM_PKG);
+		goto failed;
+	}
+	if ((st.missing || st.disabled) && step_run(ctx, (char *[]){
+	    "systemctl", "enable", "--quiet", AM_PKG, NULL }, NULL, 0) != 0) {
+		step_fail(ctx, "cannot enable " AM_PKG);
+		goto failed;
+	}
+	if ((st.rules_differ || st.prom_stale) &&
+	    systemctl(ctx, "reload", PROM_UNIT) != 0) {
+		step_fail(ctx, PROM_UNIT " did not reload the rules: see "
+		    "journalctl -u " PROM_UNIT);
+		goto failed;
+	}
+	am_state_free(&st);
+	return RESULT_CHANGED;
+failed:
+	am_state_free(&st);
+	return RESULT_FAILED;
+}
+
+/*
+ * Bounded: Alertmanager ready, Prometheus listing it as an active
+ * alertmanager, and Prometheus's rules holding our group (so the reload
+ * took the rules file).
+ */
+static const char verify_script[] =
+    "am=$1 prom=$2 wait=$3 i=0\n"
+    "while :; do\n"
+    "  r=$(curl -sf --max-time 3 \"$am/-/ready\" >/dev/null && echo ready)\n"
+    "  a=$(curl -s --max-time 3 \"$prom/api/v1/alertmanagers\")\n"
+    "  g=$(curl -s --max-time 3 \"$prom/api/v1/rules?type=alert\")\n"
+    "  case $a in *'\"activeAlertmanagers\":[{\"url\":\"http://127.0.0.1:"
+    "9093/api/v2/alerts\"}]'*) a=seen;; esac\n"
+    "  case $g in *'\"name\":\"dhis2-setup\"'*) g=loaded;; esac\n"
+    "  [ \"$r$a$g\" = readyseenloaded ] && exit 0\n"
+    "  i=$((i + 1))\n"
+    "  if [ $i -ge \"$wait\" ]; then\n"
+    "    [ \"$r\" = ready ] || echo 'Alertmanager does not answer on "
+    "127.0.0.1:9093'\n"
+    "    [ \"$a\" = seen ] || echo 'Prometheus does not list it as an "
+    "alertmanager'\n"
+    "    [ \"$g\" = loaded ] || echo 'Prometheus has not loaded the "
+    "dhis2-setup rules'\n"
+    "    exit 1\n"
+    "  fi\n"
+    "  sleep 1\n"
+    "done\n";
+
+static enum result
+am_verify(struct step_ctx *ctx)
+{
+	struct am_state	 st;
+	char		*out = NULL, wait[16], *nl;
+	int		 bad;
+
+	if (am_probe(ctx, &st) == -1) {
+		am_state_free(&st);
+		return RESULT_FAILED;
+	}
+	bad = st.missing + st.default_differs + st.config_differs +
+	    st.rules_differ + st.smtp_differs + st.slack_differs + st.down;
+	am_state_free(&st);
+	if (bad > 0)
+		return step_fail(ctx, "alerting: %d thing%s still not as wanted "
+		    "after apply: see the log", bad, bad == 1 ? "" : "s");
+	snprintf(wait, sizeof wait, "%d", VERIFY_WAIT_S);
+	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)verify_script,
+	    "sh", AM_URL, PROM_URL, wait, NULL }, &out) != 0) {
+		for (nl = out; nl != NULL && (nl = strchr(nl, '\n')) != NULL;)
+			*nl = nl[1] != '\0' ? ';' : '\0';
+		step_fail(ctx, "after %d s: %s (see journalctl -u " AM_PKG
+		    " and -u " PROM_UNIT ")", VERIFY_WAIT_S, out != NULL &&
+		    *out != '\0' ? out : "no answer");
+		free(out);
+		return RESULT_FAILED;
+	}
+	free(out);
+	step_msg(ctx, "Alertmanager answers on 127.0.0.1:%d and Prometheus "
+	    "sends to it", PORT_ALERTMANAGER);
+	return RESULT_CHANGED;
+}
+
+/* After Prometheus (its rules reload) and the firewall (see am_apply). */
+static const char *const am_after[] = { "base", "firewall", "prometheus",
+	NULL };
+
+const struct step step_alerting = {
+	.name = "alerting",
+	.roles = ROLE_BIT(ROLE_MONITOR),
+	.summary = "alerting: Alertmanager on 127.0.0.1:9093 with the "
+	    "profile's mail (through the relay), Telegram and Slack, checked "
+	    "by amtool; Prometheus's alert rules, checked by promtool",
+	.after = am_after,
+	.check = am_check,
+	.apply = am_apply,
+	.verify = am_verify,
+};
+
+/* ------------------------------------------------------------------ */
+/* The test message                                                   */
+
+/*
+ * On the monitor, one round trip.  Arguments: Alertmanager's URL, the
+ * test's id, the seconds to wait, the integrations.  Alertmanager's own
+ * counters, per integration, before and after: a request that did not
+ * fail is a delivery (the relay or the service said yes);
+ * notifications_failed_total is a channel that gave up.
+ */
+static const char test_script[] =
+    "am=$1 id=$2 wait=$3 host=$4\n"
+    "shift 4\n"
+    "m() { curl -sf --max-time 5 \"$am/metrics\" | grep -E "
+    "'^alertmanager_notification(s|_requests)(_failed)?_total\\{'; }\n"
+    "before=$(m) || { echo status=down; exit 0; }\n"
+    "ends=$(date -u -d '+3 min' +%Y-%m-%dT%H:%M:%SZ)\n"
+    "body='[{\"labels\":{\"alertname\":\"" ALERT_TEST_NAME "\",\"test_id\":"
+    "\"'$id'\",\"severity\":\"info\",\"node\":\"'$host'\"},\"annotations\":"
+    "{\"summary\":\"dhis2-setup test alert from '$host'\",\"description\":"
+    "\"A test: alerts about this DHIS2 server will come this way.\"},"
+    "\"endsAt\":\"'$ends'\"}]'\n"
+    "curl -sf --max-time 5 -H 'Content-Type: application/json' -d \"$body\" "
+    "\"$am/api/v2/alerts\" >/dev/null || { echo status=refused; exit 0; }\n"
+    "echo status=posted\n"
+    "judge() {\n"
+    "  { printf '%s\\n' \"$before\" | sed 's/^/B /'\n"
+    "    printf '%s\\n' \"$now\" | sed 's/^/N /'; } | awk -v want=\"$*\" '\n"
+    "  { v[$1 \" \" $2] = $3 }\n"
+    "  function d(name, i) { k = name \"{integration=\\\"\" i \"\\\"}\"\n"
+    "    return v[\"N \" k] - v[\"B \" k] }\n"
+    "  END { n = split(want, w, \" \"); done = 1\n"
+    "    for (j = 1; j <= n; j++) { i = w[j]\n"
+    "      tries = d(\"alertmanager_notification_requests_total\", i)\n"
+    "      ok = tries - d(\"alertmanager_notification_requests_failed_total\","
+    " i)\n"
+    "      gaveup = d(\"alertmanager_notifications_failed_total\", i)\n"
+    "      st = ok > 0 ? \"delivered\" : gaveup > 0 ? \"failed\" : "
+    "\"pending\"\n"
+    "      if (st == \"pending\") done = 0\n"
+    "      print \"result=\" i \" \" st \" \" tries }\n"
+    "    exit !done }'\n"
+    "}\n"
+    "i=0\n"
+    "while :; do\n"
+    "  sleep 1\n"
+    "  i=$((i + 1))\n"
+    "  now=$(m) || { echo status=gone; exit 0; }\n"
+    "  if judge \"$@\" > /dev/null || [ $i -ge \"$wait\" ]; then\n"
+    "    judge \"$@\"\n"
+    "    exit 0\n"
+    "  fi\n"
+    "done\n";
+
+struct channel {
+	const char	*integration;	/* Alertmanager's name */
+	char		*label;		/* what the operator reads */
+};
+
+static size_t
+channels(const struct profile *p, struct channel ch[3])
+{
+	const struct alerting	*a = &p->alerting;
+	size_t			 n = 0;
+
+	if (a->email != NULL) {
+		ch[n].integration = "email";
+		xasprintf(&ch[n++].label, "email to %s through %s", a->email,
+		    a->smarthost != NULL ? a->smarthost : "(no relay)");
+	}
+	if (a->telegram) {
+		ch[n].integration = "telegram";
+		xasprintf(&ch[n++].label, "Telegram chat %s",
+		    a->telegram_chat);
+	}
+	if (a->slack) {
+		ch[n].integration = "slack";
+		ch[n++].label = xstrdup("Slack webhook");
+	}
+	return n;
+}
+
+/* The script's "result=INTEGRATION STATE TRIES" lines to the report. */
+static int
+judge(const char *out, struct channel *ch, size_t n, struct strbuf *sb)
+{
+	char		*key, *line, state[16];
+	const char	*p;
+	size_t		 i;
+	int		 tries, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		xasprintf(&key, "result=%s ", ch[i].integration);
+		p = strstr(out, key);
+		snprintf(state, sizeof state, "pending");
+		tries = 0;
+		if (p != NULL)
+			sscanf(p + strlen(key), "%15s %d", state, &tries);
+		free(key);
+		if (strcmp(state, "delivered") == 0)
+			xasprintf(&line, "%s: delivered\n", ch[i].label);
+		else if (strcmp(state, "failed") == 0)
+			xasprintf(&line, "%s: FAILED after %d attempt%s "
+			    "(journalctl -u " AM_PKG " on the monitor says "
+			    "why)\n", ch[i].label, tries, tries == 1 ? "" : "s");
+		else
+			xasprintf(&line, "%s: NOT DELIVERED within %d s (%d "
+			    "attempt%s; journalctl -u " AM_PKG " on the "
+			    "monitor)\n", ch[i].label, TEST_WAIT_S, tries,
+			    tries == 1 ? "" : "s");
+		bad += strncmp(line + strlen(ch[i].label), ": delivered",
+		    11) != 0;
+		strbuf_add(sb, line, strlen(line));
+		free(line);
+	}
+	return bad;
+}
+
+static int
+run_test(struct transport *t, const char *machine, struct channel *ch,
+    size_t n, struct strbuf *sb, int *absent)
+{
+	char	*argv[12], *out = NULL, *err = NULL, id[32], wait[16], *line;
+	size_t	 k = 0, i;
+	int	 rc;
+
+	snprintf(id, sizeof id, "%ld-%ld", (long)time(NULL), (long)getpid());
+	snprintf(wait, sizeof wait, "%d", TEST_WAIT_S);
+	argv[k++] = "sh";
+	argv[k++] = "-c";
+	argv[k++] = (char *)test_script;
+	argv[k++] = "sh";
+	argv[k++] = AM_URL;
+	argv[k++] = id;
+	argv[k++] = wait;
+	argv[k++] = (char *)machine;
+	for (i = 0; i < n; i++)
+		argv[k++] = (char *)ch[i].integration;
+	argv[k] = NULL;
+	if (transport_capture(t, argv, &out, &err) != 0 || out == NULL) {
+		xasprintf(&line, "cannot run the test on %s: %s\n", machine,
+		    err != NULL ? err : "no answer");
+		strbuf_add(sb, line, strlen(line));
+		free(line);
+		free(out);
+		free(err);
+		return EXIT_UNREACHABLE;
+	}
+	free(err);
+	if (!step_probe_has(out, "status=posted")) {
+		*absent = step_probe_has(out, "status=down");
+		xasprintf(&line, "Alertmanager on %s %s: run dhis2-setup apply "
+		    "first (see journalctl -u " AM_PKG ")\n", machine, *absent ?
+		    "does not answer on 127.0.0.1:9093" : "refused the test "
+		    "alert");
+		strbuf_add(sb, line, strlen(line));
+		free(line);
+		free(out);
+		return EXIT_STEP_FAILED;
+	}
+	rc = judge(out, ch, n, sb) > 0 ? EXIT_STEP_FAILED : EXIT_OK;
+	free(out);
+	return rc;
+}
+
+int
+alerting_test(const struct profile *p, int accept_new, char **report,
+    int *absent)
+{
+	struct strbuf		 sb = { NULL, 0, 0 };
+	struct channel		 ch[3];
+	struct plan		 pl;
+	struct plan_machine	*pm;
+	char			*err = NULL, *line;
+	size_t			 n, i, mon;
+	int			 rc;
+
+	*absent = 0;
+	strbuf_add(&sb, "", 0);
+	if ((n = channels(p, ch)) == 0 || !alerting_on(p)) {
+		add(&sb, n == 0 ? "no alerting receiver is set: give "
+		    "alerting.email (with a smarthost), telegram or slack\n" :
+		    "alerting needs monitoring: prometheus\n");
+		for (i = 0; i < n; i++)
+			free(ch[i].label);
+		*report = sb.buf;
+		return EXIT_USAGE;
+	}
+	if (plan_build(&pl, p, &err) == -1) {
+		xasprintf(&line, "%s\n", err);
+		add(&sb, line);
+		free(line);
+		free(err);
+		rc = EXIT_USAGE;
+		goto out_labels;
+	}
+	plan_connect(&pl, p, accept_new);
+	mon = topo_role_node(&pl.topo, ROLE_MONITOR);
+	if (mon == TOPO_NONE || mon >= pl.nmachines) {
+		add(&sb, "the profile has no monitor node\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	pm = &pl.machines[mon];
+	/* A container opens its host first (transport_lxc.c). */
+	if (transport_open(pm->t, &err) != 0) {
+		xasprintf(&line, "cannot reach %s: %s\n", pm->name,
+		    err != NULL ? err : "no answer");
+		add(&sb, line);
+		free(line);
+		free(err);
+		rc = EXIT_UNREACHABLE;
+		goto out;
+	}
+	rc = run_test(pm->t, pm->name, ch, n, &sb, absent);
+out:
+	plan_free(&pl);
+out_labels:
+	for (i = 0; i < n; i++)
+		free(ch[i].label);
+	*report = sb.buf;
+	return rc;
+}
