@@ -14,5 +14,7 @@
 	    (conn, query))						\
 	FN(ExecStatusType, PQresultStatus, (const PGresult *res), (res)) \
 	FN(int, PQntuples, (const PGresult *res), (res))		\
+	FN(char *, PQgetvalue, (const PGresult *res, int tup_num,	\
+	    int field_num), (res, tup_num, field_num))			\
 	VOID(PQclear, (PGresult *res), (res))				\
 	VOID(PQfinish, (PGconn *conn), (conn))

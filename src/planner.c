@@ -84,15 +84,18 @@ plan_add_dep(struct plan_step *ps, size_t dep)
 }
 
 static int
-step_wanted(const struct step *s, const struct topo_node *n)
+step_wanted(const struct step *s, const struct topo_node *n,
+    const struct profile *p)
 {
 	if ((s->flags & STEP_LXC_HOST) && !n->lxc_host)
+		return 0;
+	if (s->planned != NULL && !s->planned(p))
 		return 0;
 	return s->roles == 0 || (s->roles & n->roles) != 0;
 }
 
 static void
-plan_add_steps(struct plan *pl, size_t mi)
+plan_add_steps(struct plan *pl, size_t mi, const struct profile *p)
 {
 	const struct step	*s;
 	struct plan_step	*ps;
@@ -100,7 +103,7 @@ plan_add_steps(struct plan *pl, size_t mi)
 
 	for (i = 0; i < steps_count; i++) {
 		s = steps_all[i];
-		if (!step_wanted(s, &pl->topo.nodes[mi]))
+		if (!step_wanted(s, &pl->topo.nodes[mi], p))
 			continue;
 		pl->steps = xreallocarray(pl->steps, pl->nsteps + 1,
 		    sizeof *pl->steps);
@@ -164,7 +167,7 @@ plan_build(struct plan *pl, const struct profile *p, char **err)
 	for (i = 0; i < pl->topo.nnodes; i++)
 		plan_add_machine(pl, &pl->topo.nodes[i]);
 	for (i = 0; i < pl->nmachines; i++)
-		plan_add_steps(pl, i);
+		plan_add_steps(pl, i, p);
 	plan_add_cross_deps(pl);
 	return 0;
 }

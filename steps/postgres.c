@@ -14,6 +14,14 @@
  * PostgreSQL is reloaded when a setting changed and restarted only when
  * PostgreSQL itself says a changed setting needs it (pending_restart).
  *
+ * With read replicas (database.replicas) the primary also gets what they
+ * stream from: a role with REPLICATION only (PG_REPLICATION_ROLE), a
+ * "replication" pg_hba line per replica, a physical replication slot per
+ * replica, and WAL settings whose values are PostgreSQL's defaults (so an
+ * existing primary needs no restart) plus max_slot_wal_keep_size, which
+ * bounds the WAL a dead replica's slot holds back.  The replicas
+ * themselves are replica.c's (docs/replicas.md).
+ *
  * PGDG: operators who need a PostgreSQL release their distribution does
  * not ship can add apt.postgresql.org before the run; the same package
  * names (postgresql-N, postgresql-N-postgis-3) then come from there.
@@ -26,6 +34,7 @@
 
 #include "core.h"
 #include "monitoring.h"
+#include "postgres.h"
 #include "profile.h"
 #include "scram.h"
 #include "secrets.h"
@@ -71,7 +80,11 @@ static const char probe_script[] =
     "echo \"SELECT 'role=' || rolname || ' ' || coalesce(rolpassword, '') "
     "FROM pg_authid WHERE rolname !~ '^pg_'; SELECT 'db=' || datname || "
     "' ' || pg_get_userbyid(datdba) FROM pg_database; SELECT "
-    "'pending_restart=' || count(*) FROM pg_settings WHERE pending_restart;\" "
+    "'pending_restart=' || count(*) FROM pg_settings WHERE pending_restart; "
+    "SELECT 'repl=' || rolname FROM pg_authid WHERE rolreplication AND "
+    "rolcanlogin AND NOT rolsuper; SELECT 'slot=' || slot_name || ' ' || "
+    "coalesce(wal_status, 'unreserved') FROM pg_replication_slots WHERE "
+    "slot_type = 'physical';\" "
     "| q -d postgres\n"
     /* a database that is not there refuses the connection: no ext= */
     "for db in \"$@\"; do\n"
@@ -91,6 +104,14 @@ struct pg_instance {
 	int		 extensions_missing;
 };
 
+/* A replica's slot on the primary. */
+struct pg_slot {
+	char		 name[64];
+	const char	*replica;	/* its node's name */
+	int		 missing;
+	int		 lost;		/* invalidated: it held too much WAL */
+};
+
 struct pg_state {
 	char		*conf_path;
 	char		*hba_path;
@@ -107,6 +128,14 @@ struct pg_state {
 	int		 pending_restart;
 	struct pg_instance *in;
 	size_t		 nin;
+	/* With replicas: the replication role and the slots. */
+	const char	*repl_password;
+	int		 repl_role_missing;
+	int		 repl_password_differs;
+	int		 repl_attr_missing;
+	struct pg_slot	*slots;
+	size_t		 nslots;
+	char		*stale_slots;	/* ours, for no replica: "a b " */
 };
 
 static int
@@ -128,25 +157,35 @@ shares_ram(struct step_ctx *ctx)
 	    (ctx->roles & ROLE_BIT(ROLE_APP));
 }
 
+/*
+ * Who connects to PostgreSQL on node: the app nodes, and on the primary
+ * also its replicas.  A replica has no replicas of its own (no cascading).
+ */
+static unsigned
+client_roles(const struct topology *t, size_t node)
+{
+	if (t->nodes[node].roles & ROLE_BIT(ROLE_DATABASE))
+		return ROLE_BIT(ROLE_APP) | ROLE_BIT(ROLE_REPLICA);
+	return ROLE_BIT(ROLE_APP);
+}
+
 /* Does any client reach this database over a network? */
 static int
-clients_cross_network(struct step_ctx *ctx)
+clients_cross_network(const struct topology *t, size_t node)
 {
-	const struct topology	*t = ctx->topo;
-	size_t			 i;
+	size_t	i;
 
 	for (i = 0; i < t->nnodes; i++) {
-		if ((t->nodes[i].roles & (ROLE_BIT(ROLE_APP) |
-		    ROLE_BIT(ROLE_REPLICA))) &&
-		    topo_crosses_network(t, i, ctx->node))
+		if ((t->nodes[i].roles & client_roles(t, node)) &&
+		    topo_crosses_network(t, i, node))
 			return 1;
 	}
 	return 0;
 }
 
 /* RAM PostgreSQL gets on this machine: all of it, or its share. */
-static long long
-database_ram_mb(struct step_ctx *ctx)
+long long
+pg_database_ram_mb(struct step_ctx *ctx)
 {
 	const struct facts	*f = step_facts(ctx);
 	long long		 db, app;
@@ -158,41 +197,100 @@ database_ram_mb(struct step_ctx *ctx)
 
 /* Are all its clients on this machine? */
 static int
-local_clients_only(struct step_ctx *ctx)
+local_clients_only(const struct topology *t, size_t node)
 {
-	const struct topology	*t = ctx->topo;
-	size_t			 i;
+	size_t	i;
 
 	for (i = 0; i < t->nnodes; i++) {
-		if (i != ctx->node && (t->nodes[i].roles &
-		    (ROLE_BIT(ROLE_APP) | ROLE_BIT(ROLE_REPLICA))))
+		if (i != node && (t->nodes[i].roles & client_roles(t, node)))
 			return 0;
 	}
 	return 1;
 }
 
-static char *
-wanted_conf(struct step_ctx *ctx)
+static size_t
+replica_count(const struct topology *t)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < t->nnodes; i++)
+		n += (t->nodes[i].roles & ROLE_BIT(ROLE_REPLICA)) != 0;
+	return n;
+}
+
+/*
+ * The primary's side of streaming replication.  wal_level, max_wal_senders
+ * and max_replication_slots are PostgreSQL's defaults, written so that a
+ * replica's own settings (which must be at least the primary's) and an
+ * operator's edit elsewhere cannot silently differ; 10 senders cover five
+ * replicas plus the two connections each pg_basebackup holds while it
+ * copies.  All three need a restart to change, the defaults do not.
+ */
+static const char primary_conf[] =
+    "\n# Streaming replication to %zu read replica%s (docs/replicas.md).\n"
+    "wal_level = replica\nmax_wal_senders = 10\n"
+    "max_replication_slots = 10\n"
+    "# A replica down for long loses its slot rather than fill this disk.\n"
+    "max_slot_wal_keep_size = " PG_SLOT_KEEP "\n";
+
+/*
+ * A read replica: hot standby for DHIS2's read queries.  Replay waits up
+ * to PG_STANDBY_DELAY for a conflicting query before cancelling it;
+ * hot_standby_feedback stays off so that long reads here never hold back
+ * VACUUM (and bloat) on the primary, through its slot, while this replica
+ * is down.  Where it streams from is pg_basebackup -R's (postgresql.auto.conf
+ * in the data directory), the password in a passfile, in no setting.
+ */
+static const char replica_conf[] =
+    "\n# A read replica of %s (docs/replicas.md).\n"
+    "hot_standby = on\nhot_standby_feedback = off\n"
+    "max_standby_streaming_delay = " PG_STANDBY_DELAY "\n"
+    "max_standby_archive_delay = " PG_STANDBY_DELAY "\n"
+    "wal_level = replica\nmax_wal_senders = 10\n"
+    "max_replication_slots = 10\n";
+
+/*
+ * The conf.d file of node, which gets ram_mb MB: DHIS2's tuning, where it
+ * listens, TLS, and its part in replication.
+ */
+char *
+pg_conf_text(const struct profile *p, const struct topology *t, size_t node,
+    long long ram_mb)
 {
 	struct pg_settings	 s;
-	char			*tuning, *out;
-	long long		 ram = database_ram_mb(ctx);
+	struct strbuf		 sb = { NULL, 0, 0 };
+	char			*tuning, *part;
+	size_t			 nrep = replica_count(t), primary;
 
-	pg_settings_derive(ram, ctx->profile->database.tuning.auto_tune ?
-	    NULL : &ctx->profile->database.tuning, &s);
+	pg_settings_derive(ram_mb, p->database.tuning.auto_tune ? NULL :
+	    &p->database.tuning, &s);
 	tuning = pg_settings_conf(&s);
 	/*
 	 * On one server only Tomcat on the same host connects; elsewhere
 	 * PostgreSQL listens on the network, with TLS where its clients
 	 * cross one, and the firewall and pg_hba.conf narrow it down to the
-	 * application hosts.
+	 * application hosts (and the primary's to its replicas).
 	 */
-	xasprintf(&out, "%s# Derived from %lld MB of RAM for the database.\n"
-	    "listen_addresses = '%s'\n%s", tuning, ram,
-	    local_clients_only(ctx) ? "localhost" : "*",
-	    clients_cross_network(ctx) ? "ssl = on\n" : "");
+	xasprintf(&part, "%s# Derived from %lld MB of RAM for the database.\n"
+	    "listen_addresses = '%s'\n%s", tuning, ram_mb,
+	    local_clients_only(t, node) ? "localhost" : "*",
+	    clients_cross_network(t, node) ? "ssl = on\n" : "");
+	strbuf_add(&sb, part, strlen(part));
+	free(part);
 	free(tuning);
-	return out;
+	part = NULL;
+	if (t->nodes[node].roles & ROLE_BIT(ROLE_REPLICA)) {
+		primary = topo_role_node(t, ROLE_DATABASE);
+		xasprintf(&part, replica_conf, primary != TOPO_NONE ?
+		    t->nodes[primary].name : "the primary");
+	} else if (nrep > 0)
+		xasprintf(&part, primary_conf, nrep, nrep == 1 ? "" : "s");
+	if (part != NULL) {
+		strbuf_add(&sb, part, strlen(part));
+		free(part);
+	}
+	strbuf_add(&sb, "", 1);
+	return sb.buf;
 }
 
 /* An address as pg_hba.conf wants it: a CIDR for IPs, else the name. */
@@ -216,20 +314,42 @@ hba_line(struct strbuf *sb, const char *type, const char *db,
 {
 	char	*line, *a = hba_address(addr);
 
-	xasprintf(&line, "%-8s%-16s%-16s%-40sscram-sha-256\n", type, db, role,
-	    a);
+	/* Columns as the head's, but a long name still gets its blank. */
+	xasprintf(&line, "%-7s %-15s %-15s %-39s scram-sha-256\n", type, db,
+	    role, a);
 	strbuf_add(sb, line, strlen(line));
 	free(line);
 	free(a);
 }
 
 /*
+ * The slot a replica streams through, named after its node: "dhis2_"
+ * and the name with what a slot name may not hold ([a-z0-9_] only) as _.
+ */
+void
+pg_slot_name(const struct topology *t, size_t replica, char *buf,
+    size_t len)
+{
+	char	*p;
+
+	snprintf(buf, len, PG_SLOT_PREFIX "%s", t->nodes[replica].name);
+	for (p = buf; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+			*p = '_';
+	}
+}
+
+/*
  * Least access: the postgres superuser over the local socket (peer),
  * each instance's role to its own database from each application host,
- * and with monitoring the exporter's role from this machine only.
+ * on the primary the replication role from each replica (TLS where it
+ * crosses a network, as for the app hosts), and with monitoring the
+ * exporter's role from the primary itself only.  A replica gets the same
+ * lines for the application hosts, its only clients: the roles they log
+ * in as come with the physical copy, passwords included.
  */
-static char *
-wanted_hba(struct step_ctx *ctx)
+char *
+pg_hba_text(const struct profile *p, const struct topology *t, size_t node)
 {
 	static const char head[] =
 	    "# Written by dhis2-setup: changes here are replaced on the next "
@@ -237,10 +357,10 @@ wanted_hba(struct step_ctx *ctx)
 	    "                                 METHOD\n"
 	    "local   all             postgres                "
 	    "                                peer\n";
-	const struct profile	*p = ctx->profile;
-	const struct topology	*t = ctx->topo;
 	struct strbuf		 sb = { NULL, 0, 0 };
 	size_t			 i, m;
+	int			 primary = (t->nodes[node].roles &
+				    ROLE_BIT(ROLE_DATABASE)) != 0;
 
 	strbuf_add(&sb, head, sizeof head - 1);
 	for (i = 0; i < p->ninstances; i++) {
@@ -249,7 +369,7 @@ wanted_hba(struct step_ctx *ctx)
 		for (m = 0; m < t->nnodes; m++) {
 			if (!topo_runs_instance(t, m, i))
 				continue;
-			if (m == ctx->node) {
+			if (m == node) {
 				hba_line(&sb, "host", instance_db_name(in),
 				    in->name, "127.0.0.1");
 				hba_line(&sb, "host", instance_db_name(in),
@@ -257,13 +377,19 @@ wanted_hba(struct step_ctx *ctx)
 				continue;
 			}
 			/* Only TLS where the connection crosses a network. */
-			hba_line(&sb, topo_crosses_network(t, m, ctx->node) ?
+			hba_line(&sb, topo_crosses_network(t, m, node) ?
 			    "hostssl" : "host", instance_db_name(in), in->name,
 			    t->nodes[m].address);
 		}
 	}
+	for (m = 0; primary && m < t->nnodes; m++) {
+		if (t->nodes[m].roles & ROLE_BIT(ROLE_REPLICA))
+			hba_line(&sb, topo_crosses_network(t, m, node) ?
+			    "hostssl" : "host", "replication",
+			    PG_REPLICATION_ROLE, t->nodes[m].address);
+	}
 	/* The PostgreSQL exporter runs here and reads statistics only. */
-	if (p->monitoring == MONITORING_PROMETHEUS) {
+	if (primary && p->monitoring == MONITORING_PROMETHEUS) {
 		hba_line(&sb, "host", "postgres", MONITORING_PG_ROLE,
 		    "127.0.0.1");
 		hba_line(&sb, "host", "postgres", MONITORING_PG_ROLE, "::1");
@@ -279,6 +405,8 @@ pg_state_free(struct pg_state *st)
 	free(st->conf);
 	free(st->hba);
 	free(st->in);
+	free(st->slots);
+	free(st->stale_slots);
 	memset(st, 0, sizeof *st);
 }
 
@@ -335,6 +463,80 @@ probe_instances(struct step_ctx *ctx, struct pg_state *st, const char *probe)
 	}
 }
 
+/* Is name one of the slots the topology's replicas stream through? */
+static int
+slot_wanted(const struct pg_state *st, const char *name, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < st->nslots; i++) {
+		if (strlen(st->slots[i].name) == len &&
+		    strncmp(st->slots[i].name, name, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The replication role, each replica's slot, and the slots of ours no
+ * replica uses any more (a replica taken out of the profile): those hold
+ * WAL back on the primary, so they go.  Others' slots are left alone.
+ */
+static void
+probe_replication(struct step_ctx *ctx, struct pg_state *st,
+    const char *probe)
+{
+	const struct topology	*t = ctx->topo;
+	struct strbuf		 stale = { NULL, 0, 0 };
+	const char		*p, *e, *sp;
+	char			*line, *stored;
+	size_t			 m, len;
+
+	st->slots = xcalloc(t->nnodes, sizeof *st->slots);
+	for (m = 0; m < t->nnodes; m++) {
+		struct pg_slot *sl = &st->slots[st->nslots];
+
+		if (!(t->nodes[m].roles & ROLE_BIT(ROLE_REPLICA)))
+			continue;
+		pg_slot_name(t, m, sl->name, sizeof sl->name);
+		sl->replica = t->nodes[m].name;
+		xasprintf(&line, "slot=%s ", sl->name);
+		sl->missing = strstr(probe, line) == NULL;
+		free(line);
+		xasprintf(&line, "slot=%s lost", sl->name);
+		sl->lost = step_probe_has(probe, line);
+		free(line);
+		st->nslots++;
+	}
+	for (p = probe; (p = strstr(p, "slot=" PG_SLOT_PREFIX)) != NULL;
+	    p = e) {
+		e = p + 5;
+		if (p != probe && p[-1] != '\n')
+			continue;
+		sp = strchr(e, ' ');
+		len = sp != NULL ? (size_t)(sp - e) : strlen(e);
+		if (!slot_wanted(st, e, len)) {
+			strbuf_add(&stale, e, len);
+			strbuf_add(&stale, " ", 1);
+		}
+	}
+	if (stale.buf != NULL) {
+		strbuf_add(&stale, "", 1);
+		st->stale_slots = stale.buf;
+	}
+	if (st->nslots == 0)
+		return;
+	st->repl_password = secrets_get(ctx->secrets, "replication.password");
+	stored = stored_verifier(probe, PG_REPLICATION_ROLE);
+	st->repl_role_missing = stored == NULL;
+	st->repl_password_differs = stored == NULL ||
+	    st->repl_password == NULL ||
+	    scram_matches(stored, st->repl_password) != 1;
+	free(stored);
+	st->repl_attr_missing = !step_probe_has(probe,
+	    "repl=" PG_REPLICATION_ROLE);
+}
+
 static int
 pg_probe(struct step_ctx *ctx, struct pg_state *st)
 {
@@ -351,8 +553,9 @@ pg_probe(struct step_ctx *ctx, struct pg_state *st)
 	snprintf(st->pkg_server, sizeof st->pkg_server, "postgresql-%s", ver);
 	snprintf(st->pkg_postgis, sizeof st->pkg_postgis,
 	    "postgresql-%s-postgis-3", ver);
-	st->conf = wanted_conf(ctx);
-	st->hba = wanted_hba(ctx);
+	st->conf = pg_conf_text(p, ctx->topo, ctx->node,
+	    pg_database_ram_mb(ctx));
+	st->hba = pg_hba_text(p, ctx->topo, ctx->node);
 
 	argv[k++] = "sh";
 	argv[k++] = "-c";
@@ -382,6 +585,7 @@ pg_probe(struct step_ctx *ctx, struct pg_state *st)
 	st->pending_restart = strstr(probe, "pending_restart=0") == NULL &&
 	    strstr(probe, "pending_restart=") != NULL;
 	probe_instances(ctx, st, probe);
+	probe_replication(ctx, st, probe);
 	secure_wipe(probe, strlen(probe));	/* it held verifiers */
 	free(probe);
 	return 0;
@@ -402,6 +606,146 @@ pg_secrets_present(struct step_ctx *ctx, struct pg_state *st)
 	return 1;
 }
 
+/* A replica asked for but no replication password, or a name clash. */
+static int
+pg_replication_ready(struct step_ctx *ctx, struct pg_state *st)
+{
+	size_t	i;
+
+	if (st->nslots == 0)
+		return 1;
+	if (st->repl_password == NULL) {
+		step_fail(ctx, "secret 'replication.password' is missing: run "
+		    "dhis2-setup secrets generate");
+		return 0;
+	}
+	for (i = 0; i < st->nin; i++) {
+		if (strcmp(st->in[i].role, PG_REPLICATION_ROLE) == 0) {
+			step_fail(ctx, "instance %s has the name of the "
+			    "replication role: rename the instance",
+			    PG_REPLICATION_ROLE);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void
+pg_check_replication(struct step_ctx *ctx, const struct pg_state *st)
+{
+	size_t	i;
+
+	if (st->nslots > 0 && step_facts(ctx)->disk_free_mb > 0 &&
+	    step_facts(ctx)->disk_free_mb < 2 * PG_SLOT_KEEP_MB)
+		step_note(ctx, "a replica that is down holds back up to "
+		    PG_SLOT_KEEP " of WAL on %s, whose / has %lld MB free",
+		    ctx->machine, step_facts(ctx)->disk_free_mb);
+	if (st->nslots > 0 && st->repl_role_missing)
+		step_would(ctx, "SQL: create role " PG_REPLICATION_ROLE
+		    " (login, replication only, SCRAM password)");
+	else if (st->nslots > 0 && (st->repl_password_differs ||
+	    st->repl_attr_missing))
+		step_would(ctx, "SQL: set role " PG_REPLICATION_ROLE " to "
+		    "login and replication only, its password from the secrets "
+		    "file");
+	for (i = 0; i < st->nslots; i++) {
+		if (st->slots[i].missing)
+			step_would(ctx, "SQL: create physical replication slot "
+			    "%s for replica %s", st->slots[i].name,
+			    st->slots[i].replica);
+		else if (st->slots[i].lost)
+			step_would(ctx, "SQL: recreate replication slot %s: "
+			    "replica %s fell more than " PG_SLOT_KEEP " behind "
+			    "and lost it (its step rebuilds it)",
+			    st->slots[i].name, st->slots[i].replica);
+	}
+	if (st->stale_slots != NULL)
+		step_would(ctx, "SQL: drop replication slot(s) %sof no replica "
+		    "in the profile: they hold WAL back", st->stale_slots);
+}
+
+/*
+ * Create or update a login role to hold the password's SCRAM verifier
+ * (src/scram.c): PostgreSQL stores it as given, and an error message
+ * that quotes the statement shows no password.  attrs: what else the role
+ * is ("REPLICATION ..."), or "".  Names were validated as [a-z0-9_-].
+ */
+static int
+pg_set_role(struct step_ctx *ctx, const char *role, const char *password,
+    const char *attrs)
+{
+	char	*sql, *verifier;
+	int	 rc;
+
+	verifier = scram_verifier(password);
+	xasprintf(&sql, "SELECT format('CREATE ROLE %%I LOGIN', '%s') "
+	    "WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+	    "'%s')\n\\gexec\nSELECT format('ALTER ROLE %%I LOGIN %s PASSWORD "
+	    "%%L', '%s', '%s')\n\\gexec\n", role, role, attrs, role, verifier);
+	rc = pg_sql(ctx, "postgres", sql);
+	secure_wipe(sql, strlen(sql));
+	free(sql);
+	free(verifier);
+	return rc;
+}
+
+/* The role, the slots (lost ones made anew), ours no replica uses gone. */
+static enum result
+pg_apply_replication(struct step_ctx *ctx, const struct pg_state *st)
+{
+	char	*sql;
+	size_t	 i;
+
+	if (st->nslots > 0 && (st->repl_role_missing ||
+	    st->repl_password_differs || st->repl_attr_missing) &&
+	    pg_set_role(ctx, PG_REPLICATION_ROLE, st->repl_password,
+	    "REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT "
+	    "NOBYPASSRLS") != 0)
+		return step_fail(ctx, "cannot create or update role "
+		    PG_REPLICATION_ROLE ": see the log");
+	for (i = 0; i < st->nslots; i++) {
+		const struct pg_slot *sl = &st->slots[i];
+
+		if (!sl->missing && !sl->lost)
+			continue;
+		/*
+		 * Not reserved at once: the replica's pg_basebackup starts
+		 * holding WAL through it, so a replica that never comes
+		 * holds nothing back.  A lost slot is dropped only when no
+		 * walsender uses it.
+		 */
+		xasprintf(&sql, "SELECT pg_drop_replication_slot(slot_name) "
+		    "FROM pg_replication_slots WHERE slot_name = '%s' AND "
+		    "wal_status = 'lost' AND NOT active;\n"
+		    "SELECT pg_create_physical_replication_slot('%s') WHERE "
+		    "NOT EXISTS (SELECT FROM pg_replication_slots WHERE "
+		    "slot_name = '%s');\n", sl->name, sl->name, sl->name);
+		if (pg_sql(ctx, "postgres", sql) != 0) {
+			free(sql);
+			return step_fail(ctx, "cannot create replication slot "
+			    "%s: see the log", sl->name);
+		}
+		free(sql);
+	}
+	if (st->stale_slots != NULL) {
+		char	*copy = xstrdup(st->stale_slots), *p = copy, *name;
+
+		while ((name = strsep(&p, " ")) != NULL) {
+			if (*name == '\0')
+				continue;
+			xasprintf(&sql, "SELECT pg_drop_replication_slot("
+			    "slot_name) FROM pg_replication_slots WHERE "
+			    "slot_name = '%s' AND NOT active;\n", name);
+			if (pg_sql(ctx, "postgres", sql) != 0)
+				step_note(ctx, "could not drop replication "
+				    "slot %s: see the log", name);
+			free(sql);
+		}
+		free(copy);
+	}
+	return RESULT_CHANGED;
+}
+
 static enum result
 pg_check(struct step_ctx *ctx)
 {
@@ -411,7 +755,7 @@ pg_check(struct step_ctx *ctx)
 	if (pg_probe(ctx, &st) == -1)
 		return step_fail(ctx, "cannot read PostgreSQL's state on %s",
 		    ctx->machine);
-	if (!pg_secrets_present(ctx, &st)) {
+	if (!pg_secrets_present(ctx, &st) || !pg_replication_ready(ctx, &st)) {
 		pg_state_free(&st);
 		return RESULT_FAILED;
 	}
@@ -443,12 +787,13 @@ pg_check(struct step_ctx *ctx)
 			step_would(ctx, "SQL: create extensions postgis, "
 			    "btree_gin, pg_trgm in %s", pi->db);
 	}
+	pg_check_replication(ctx, &st);
 	pg_state_free(&st);
 	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
 }
 
 /* psql as the postgres superuser, SQL on stdin (never on argv). */
-static int
+int
 pg_sql(struct step_ctx *ctx, const char *db, const char *sql)
 {
 	return step_run(ctx, (char *[]){ "runuser", "-u", "postgres", "--",
@@ -459,29 +804,13 @@ pg_sql(struct step_ctx *ctx, const char *db, const char *sql)
 static enum result
 pg_apply_instance(struct step_ctx *ctx, struct pg_instance *pi)
 {
-	char		*sql, *verifier;
+	char		*sql;
 	int		 rc;
 
-	if (pi->role_missing || pi->password_differs) {
-		/*
-		 * The verifier, not the password: PostgreSQL stores it as
-		 * given, and an error message that quotes the statement
-		 * shows no password.  Names were validated as [a-z0-9_-].
-		 */
-		verifier = scram_verifier(pi->password);
-		xasprintf(&sql, "SELECT format('CREATE ROLE %%I LOGIN', '%s') "
-		    "WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
-		    "'%s')\n\\gexec\nSELECT format('ALTER ROLE %%I PASSWORD "
-		    "%%L', '%s', '%s')\n\\gexec\n", pi->role, pi->role,
-		    pi->role, verifier);
-		rc = pg_sql(ctx, "postgres", sql);
-		secure_wipe(sql, strlen(sql));
-		free(sql);
-		free(verifier);
-		if (rc != 0)
-			return step_fail(ctx, "cannot create or update role %s: "
-			    "see the log", pi->role);
-	}
+	if ((pi->role_missing || pi->password_differs) &&
+	    pg_set_role(ctx, pi->role, pi->password, "") != 0)
+		return step_fail(ctx, "cannot create or update role %s: see "
+		    "the log", pi->role);
 	if (pi->db_missing) {
 		xasprintf(&sql, "SELECT format('CREATE DATABASE %%I OWNER %%I "
 		    "ENCODING ''UTF8'' TEMPLATE template0', '%s', '%s') WHERE "
@@ -506,8 +835,7 @@ pg_apply_instance(struct step_ctx *ctx, struct pg_instance *pi)
 static enum result
 pg_apply_service(struct step_ctx *ctx, struct pg_state *st, int files_changed)
 {
-	char	ver[8], *out = NULL;
-	int	pending;
+	char	ver[8];
 
 	snprintf(ver, sizeof ver, "%d", ctx->profile->database.version);
 	if (st->cluster_missing && step_run(ctx, (char *[]){ "pg_createcluster",
@@ -524,28 +852,42 @@ pg_apply_service(struct step_ctx *ctx, struct pg_state *st, int files_changed)
 	}
 	if (!files_changed)
 		return RESULT_OK;
-	if (step_run(ctx, (char *[]){ "pg_ctlcluster", ver, "main", "reload",
-	    NULL }, NULL, 0) != 0)
+	return pg_reload(ctx, ver) == 0 ? RESULT_CHANGED : RESULT_FAILED;
+}
+
+/*
+ * Reload the cluster of version ver for changed files, and restart it
+ * only when PostgreSQL says a changed setting needs it.  0, or -1 after
+ * step_fail.
+ */
+int
+pg_reload(struct step_ctx *ctx, const char *ver)
+{
+	char	*out = NULL;
+	int	 pending;
+
+	if (step_run(ctx, (char *[]){ "pg_ctlcluster", (char *)ver, "main",
+	    "reload", NULL }, NULL, 0) != 0)
 		return step_fail(ctx, "PostgreSQL %s refused the new settings: "
-		    "see its log", ver);
+		    "see its log", ver), -1;
 	/* Only a setting PostgreSQL says needs it makes us restart. */
 	if (step_capture(ctx, (char *[]){ "runuser", "-u", "postgres", "--",
 	    "psql", "-XAtq", "-d", "postgres", "-c", "SELECT count(*) FROM "
 	    "pg_settings WHERE pending_restart", NULL }, &out) != 0) {
 		free(out);
 		return step_fail(ctx, "cannot ask PostgreSQL whether it needs "
-		    "a restart");
+		    "a restart"), -1;
 	}
 	pending = atoi(out) > 0;
 	free(out);
-	if (pending && step_run(ctx, (char *[]){ "pg_ctlcluster", ver, "main",
-	    "restart", NULL }, NULL, 0) != 0)
+	if (pending && step_run(ctx, (char *[]){ "pg_ctlcluster", (char *)ver,
+	    "main", "restart", NULL }, NULL, 0) != 0)
 		return step_fail(ctx, "PostgreSQL %s did not restart with the "
-		    "new settings: see its log", ver);
+		    "new settings: see its log", ver), -1;
 	if (pending)
 		step_note(ctx, "PostgreSQL restarted: a changed setting "
 		    "(shared_buffers or max_connections) needs it");
-	return RESULT_CHANGED;
+	return 0;
 }
 
 static enum result
@@ -558,7 +900,7 @@ pg_apply(struct step_ctx *ctx)
 	if (pg_probe(ctx, &st) == -1)
 		return step_fail(ctx, "cannot read PostgreSQL's state on %s",
 		    ctx->machine);
-	if (!pg_secrets_present(ctx, &st))
+	if (!pg_secrets_present(ctx, &st) || !pg_replication_ready(ctx, &st))
 		goto out_failed;
 	if (st.server_missing)
 		pkgs[n++] = st.pkg_server;
@@ -586,6 +928,8 @@ pg_apply(struct step_ctx *ctx)
 		if (pg_apply_instance(ctx, &st.in[i]) == RESULT_FAILED)
 			goto out_failed;
 	}
+	if (pg_apply_replication(ctx, &st) == RESULT_FAILED)
+		goto out_failed;
 	pg_state_free(&st);
 	return RESULT_CHANGED;
 out_failed:
@@ -609,6 +953,11 @@ pg_verify(struct step_ctx *ctx)
 	for (i = 0; i < st.nin; i++)
 		bad += st.in[i].role_missing + st.in[i].password_differs +
 		    st.in[i].db_missing + st.in[i].extensions_missing;
+	if (st.nslots > 0)
+		bad += st.repl_role_missing + st.repl_password_differs +
+		    st.repl_attr_missing;
+	for (i = 0; i < st.nslots; i++)
+		bad += st.slots[i].missing + st.slots[i].lost;
 	pg_state_free(&st);
 	if (bad > 0)
 		return step_fail(ctx, "PostgreSQL: %d thing%s still not as "
@@ -622,7 +971,8 @@ const struct step step_postgres = {
 	.name = "postgres",
 	.roles = ROLE_BIT(ROLE_DATABASE),
 	.summary = "PostgreSQL and PostGIS: tuning from RAM, least-access "
-	    "pg_hba, a role and database per instance",
+	    "pg_hba, a role and database per instance; with replicas, the "
+	    "replication role and a slot per replica",
 	.after = pg_after,
 	.check = pg_check,
 	.apply = pg_apply,

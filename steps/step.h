@@ -56,6 +56,12 @@ struct step {
 	const char		 *summary;
 	const char *const	 *after;	/* steps it needs on its machine */
 	const char *const	 *after_anywhere; /* ... on every machine */
+	/*
+	 * NULL, or whether the profile needs the step at all: a step of a
+	 * role every profile has (the database) that only some profiles
+	 * ask for is then not planned for the others.
+	 */
+	int			(*planned)(const struct profile *);
 	enum result		(*check)(struct step_ctx *);
 	enum result		(*apply)(struct step_ctx *);
 	enum result		(*verify)(struct step_ctx *);

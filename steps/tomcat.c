@@ -169,11 +169,16 @@ role_host(struct step_ctx *ctx, enum role r)
 	return ctx->topo->nodes[n].address;
 }
 
-static void
-replica_lines(struct step_ctx *ctx, const struct instance *in,
-    const char *password, struct strbuf *sb)
+/*
+ * dhis.conf's read1..read5.connection.* for the app node, one per read
+ * replica: the instance's own role and password, which the physical copy
+ * carries; TLS required where the link crosses a network, as for the
+ * primary.
+ */
+void
+tomcat_replica_lines(const struct topology *t, size_t node,
+    const struct instance *in, const char *password, struct strbuf *sb)
 {
-	const struct topology	*t = ctx->topo;
 	char			*line;
 	size_t			 m;
 	int			 k = 0;
@@ -185,8 +190,8 @@ replica_lines(struct step_ctx *ctx, const struct instance *in,
 		xasprintf(&line, "read%d.connection.url = jdbc:postgresql://%s:"
 		    "5432/%s%s\nread%d.connection.username = %s\n"
 		    "read%d.connection.password = %s\n", k,
-		    topo_reach(t, ctx->node, m), instance_db_name(in),
-		    topo_crosses_network(t, ctx->node, m) ? "?sslmode=require" :
+		    topo_reach(t, node, m), instance_db_name(in),
+		    topo_crosses_network(t, node, m) ? "?sslmode=require" :
 		    "", k, in->name, k, password);
 		strbuf_add(sb, line, strlen(line));
 		secure_wipe(line, strlen(line));
@@ -251,7 +256,7 @@ render_dhis_conf(struct step_ctx *ctx, const struct instance *in,
 	tvars_set(&v, "redis_host", role_host(ctx, ROLE_REDIS));
 	tvars_set(&v, "redis_port", "6379");
 	tvars_set(&v, "redis_password", redispw);
-	replica_lines(ctx, in, dbpw, &rep);
+	tomcat_replica_lines(ctx->topo, ctx->node, in, dbpw, &rep);
 	tvars_set(&v, "replicas", rep.buf != NULL ? rep.buf : "");
 	if (rep.buf != NULL)
 		secure_wipe(rep.buf, rep.len);

@@ -7,8 +7,12 @@
 #ifndef TOMCAT_H
 #define TOMCAT_H
 
+#include <stddef.h>
+
 struct facts;
 struct instance;
+struct strbuf;
+struct topology;
 
 struct tomcat_choice {
 	int	tomcat;			/* 9 or 10 */
@@ -36,5 +40,7 @@ void	 tomcat_paths(const struct instance *, int, struct tomcat_paths *);
 struct step_ctx;
 int	 tomcat_runs_here(struct step_ctx *, size_t);
 size_t	 tomcat_instances_here(struct step_ctx *);
+void	 tomcat_replica_lines(const struct topology *, size_t,
+	    const struct instance *, const char *, struct strbuf *);
 
 #endif

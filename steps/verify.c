@@ -6,7 +6,9 @@
  *    the fqdn pinned to the proxy's address (libcurl's RESOLVE), so the
  *    check does not depend on DNS being ready;
  *  - the database with dhis.conf's own credentials (libpq), from this
- *    machine when it is the application host;
+ *    machine when it is the application host, and each read replica
+ *    dhis.conf names (readN.connection.*) the same way: reached, and in
+ *    recovery (a hot standby, not a second primary);
  *  - Redis with dhis.conf's host and password (AUTH, PING), likewise;
  *  - the TLS versions offered: 1.2 and 1.3 accepted, 1.1 refused.
  * DHIS2 takes minutes to start: the API is polled, with a bound.
@@ -187,6 +189,16 @@ verify_tls_versions(struct step_ctx *ctx, const struct instance *in)
 
 #define POSTGIS_QUERY \
 	"SELECT extname FROM pg_extension WHERE extname = 'postgis'"
+#define STANDBY_QUERY	"SELECT pg_is_in_recovery()"
+#define READ_REPLICAS_MAX	5	/* read1 .. read5, as DHIS2 reads them */
+
+/* What a connection of dhis.conf is proven with. */
+struct db_proof {
+	const char	*prefix;	/* "connection", "read1.connection" */
+	const char	*query;
+	const char	*expect;	/* the answer's start */
+	const char	*what;		/* for messages */
+};
 
 static int
 is_local(struct step_ctx *ctx)
@@ -218,8 +230,8 @@ conninfo_add(struct strbuf *sb, const char *key, const char *value)
  * without that Perl wrapper's start.
  */
 static int
-database_there(struct step_ctx *ctx, const char *const *keys,
-    const char *const *vals)
+database_there(struct step_ctx *ctx, const struct db_proof *pr,
+    const char *const *keys, const char *const *vals)
 {
 	static const char script[] =
 	    "IFS= read -r PGPASSWORD; export PGPASSWORD\n"
@@ -242,7 +254,7 @@ database_there(struct step_ctx *ctx, const char *const *keys,
 	strbuf_add(&sb, "", 1);
 	{
 		char	*in, *argv[] = { "sh", "-c", (char *)script, "sh",
-			    sb.buf, POSTGIS_QUERY, NULL };
+			    sb.buf, (char *)pr->query, NULL };
 		struct transport_output o;
 		char	*err = NULL;
 		size_t	 outlen = 0;
@@ -257,34 +269,51 @@ database_there(struct step_ctx *ctx, const char *const *keys,
 		free(err);
 	}
 	free(sb.buf);
-	if (rc == 0 && out != NULL && strncmp(out, "postgis", 7) == 0) {
+	if (rc == 0 && out != NULL && strncmp(out, pr->expect,
+	    strlen(pr->expect)) == 0) {
 		free(out);
 		return 0;
 	}
-	step_fail(ctx, "the database from %s with dhis.conf's credentials: "
-	    "%s", ctx->machine, out != NULL && *out ? out : "no answer");
+	step_fail(ctx, "%s from %s with dhis.conf's %s.*: %s", pr->what,
+	    ctx->machine, pr->prefix, out != NULL && *out ? out :
+	    "no answer");
 	free(out);
 	return -1;
 }
 
+/* PREFIX.key's value in dhis.conf's text; NULL when absent. */
+static char *
+conf_key(const char *conf, const char *prefix, const char *key)
+{
+	char	*name, *v;
+
+	xasprintf(&name, "%s.%s", prefix, key);
+	v = step_conf_value(conf, name);
+	free(name);
+	return v;
+}
+
 /*
  * jdbc:postgresql://HOST:PORT/DB[?sslmode=require] with dhis.conf's user
- * and password, through libpq: the exact credentials DHIS2 uses.
+ * and password under the proof's prefix, through libpq: the exact
+ * credentials DHIS2 uses; the proof's query must answer as expected.
  */
 static int
-verify_database(struct step_ctx *ctx, const char *path, const char *conf)
+verify_database(struct step_ctx *ctx, const char *path, const char *conf,
+    const struct db_proof *pr)
 {
 	char			*url, *user, *pw, *host, *port, *db, *q;
 	PGconn			*pg;
 	int			 rc = -1;
 
-	url = step_conf_value(conf, "connection.url");
-	user = step_conf_value(conf, "connection.username");
-	pw = step_conf_value(conf, "connection.password");
+	url = conf_key(conf, pr->prefix, "url");
+	user = conf_key(conf, pr->prefix, "username");
+	pw = conf_key(conf, pr->prefix, "password");
 	if (url == NULL || user == NULL || pw == NULL ||
-	    strncmp(url, "jdbc:postgresql://", 18) != 0) {
-		step_fail(ctx, "%s lacks connection.url, username or password",
-		    path);
+	    strncmp(url, "jdbc:postgresql://", 18) != 0 ||
+	    strchr(url + 18, '/') == NULL) {
+		step_fail(ctx, "%s lacks a %s.url, username or password",
+		    path, pr->prefix);
 		goto out_free;
 	}
 	host = url + 18;
@@ -305,20 +334,22 @@ verify_database(struct step_ctx *ctx, const char *path, const char *conf)
 		    sslmode, "10", NULL };
 
 		if (!is_local(ctx)) {
-			rc = database_there(ctx, keys, vals);
+			rc = database_there(ctx, pr, keys, vals);
 			goto out_free;
 		}
 		pg = PQconnectdbParams(keys, vals, 0);
 	}
 	if (PQstatus(pg) != CONNECTION_OK)
-		step_fail(ctx, "database %s as %s: %s", db, user,
-		    PQerrorMessage(pg));
+		step_fail(ctx, "%s %s as %s (%s.*): %s", pr->what, db, user,
+		    pr->prefix, PQerrorMessage(pg));
 	else {
-		PGresult *r = PQexec(pg, POSTGIS_QUERY);
+		PGresult *r = PQexec(pg, pr->query);
 
-		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
-			step_fail(ctx, "database %s has no postgis extension",
-			    db);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK ||
+		    PQntuples(r) != 1 || strncmp(PQgetvalue(r, 0, 0),
+		    pr->expect, strlen(pr->expect)) != 0)
+			step_fail(ctx, "%s %s (%s.*) answers %s no %s", pr->what,
+			    db, pr->prefix, pr->query, pr->expect);
 		else
 			rc = 0;
 		PQclear(r);
@@ -334,12 +365,49 @@ out_free:
 }
 
 /*
+ * Each read replica dhis.conf names, as DHIS2 reaches it: a hot standby
+ * (pg_is_in_recovery() true) answering its readN credentials; as many as
+ * the profile has replicas.
+ */
+static int
+verify_read_replicas(struct step_ctx *ctx, const char *path,
+    const char *conf)
+{
+	const struct topology	*t = ctx->topo;
+	char			 prefix[32], *url;
+	size_t			 m, want = 0;
+	int			 k, n = 0;
+
+	for (m = 0; m < t->nnodes; m++)
+		want += (t->nodes[m].roles & ROLE_BIT(ROLE_REPLICA)) != 0;
+	for (k = 1; k <= READ_REPLICAS_MAX; k++) {
+		struct db_proof pr = { prefix, STANDBY_QUERY, "t",
+		    "the read replica" };
+
+		snprintf(prefix, sizeof prefix, "read%d.connection", k);
+		if ((url = conf_key(conf, prefix, "url")) == NULL)
+			continue;
+		free(url);
+		n++;
+		if (verify_database(ctx, path, conf, &pr) == -1)
+			return -1;
+	}
+	if ((size_t)n != want)
+		return step_fail(ctx, "%s names %d read replica%s, the profile "
+		    "%zu", path, n, n == 1 ? "" : "s", want), -1;
+	return 0;
+}
+
+/*
  * What the application machine proves with dhis.conf's own values: the
- * database, and Redis when clustered.  The file is read once for both.
+ * database, its read replicas, and Redis when clustered.  The file is
+ * read once for all.
  */
 static int
 verify_app_side(struct step_ctx *ctx, const struct instance *in)
 {
+	static const struct db_proof primary = { "connection", POSTGIS_QUERY,
+	    "postgis", "the database" };
 	struct tomcat_paths	 tp;
 	char			*path, *conf = NULL, *err = NULL;
 	size_t			 len = 0;
@@ -349,7 +417,8 @@ verify_app_side(struct step_ctx *ctx, const struct instance *in)
 	xasprintf(&path, "%s/dhis.conf", tp.home);
 	if (transport_get(ctx->t, path, &conf, &len, &err) != 0)
 		step_fail(ctx, "cannot read %s", path);
-	else if (verify_database(ctx, path, conf) == 0 &&
+	else if (verify_database(ctx, path, conf, &primary) == 0 &&
+	    verify_read_replicas(ctx, path, conf) == 0 &&
 	    (!ctx->profile->redis || redis_reachable(ctx, path, conf) == 0))
 		rc = 0;
 	if (conf != NULL)
@@ -416,7 +485,8 @@ const struct step step_verify = {
 	.roles = ROLE_BIT(ROLE_PROXY) | ROLE_BIT(ROLE_APP),
 	.flags = STEP_LAST,
 	.summary = "Prove it works: each instance's API through the proxy "
-	    "over HTTPS, the database with dhis.conf's credentials, TLS versions",
+	    "over HTTPS, the database and read replicas with dhis.conf's "
+	    "credentials, TLS versions",
 	.after = verify_after,
 	.check = verify_check,
 	.apply = verify_apply,

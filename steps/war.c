@@ -444,7 +444,7 @@ war_verify(struct step_ctx *ctx)
 
 static const char *const war_after[] = { "tomcat", NULL };
 static const char *const war_after_anywhere[] = { "postgres", "redis",
-	NULL };
+	"replica", NULL };
 
 const struct step step_war = {
 	.name = "war",
@@ -452,7 +452,10 @@ const struct step step_war = {
 	.summary = "The DHIS2 WAR: resolved, downloaded with resume, sha256 "
 	    "checked, deployed with the previous kept for rollback",
 	.after = war_after,
-	/* DHIS2 starts against its database and Redis: made first. */
+	/*
+	 * DHIS2 starts against its database, Redis and the read replicas
+	 * dhis.conf names: made first.
+	 */
 	.after_anywhere = war_after_anywhere,
 	.check = war_check,
 	.apply = war_apply,

@@ -1,0 +1,50 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * PostgreSQL shared by the primary's step (postgres.c) and the read
+ * replicas' (replica.c): the files both write, rendered from the
+ * topology alone so that unit tests can read them, and the few commands
+ * both run.
+ */
+#ifndef POSTGRES_H
+#define POSTGRES_H
+
+#include <stddef.h>
+
+struct profile;
+struct step_ctx;
+struct strbuf;
+struct topology;
+
+/* The role replicas stream as: REPLICATION, nothing else. */
+#define PG_REPLICATION_ROLE	"dhis2_replicator"
+/* Our replication slots: "dhis2_" and the replica's node name. */
+#define PG_SLOT_PREFIX		"dhis2_"
+/*
+ * The most WAL a replication slot may hold back on the primary: a replica
+ * that is down longer loses its slot (and is rebuilt by the next apply)
+ * instead of filling the primary's disk.
+ */
+#define PG_SLOT_KEEP		"8GB"
+#define PG_SLOT_KEEP_MB		8192
+/*
+ * How long WAL replay on a replica waits for a read query that conflicts
+ * with it before cancelling the query: the proxy's read timeout, so a
+ * query a user still waits for is not cancelled by replay.
+ */
+#define PG_STANDBY_DELAY	"300s"
+
+/* steps/postgres.c */
+char	*pg_conf_text(const struct profile *, const struct topology *, size_t,
+	    long long);
+char	*pg_hba_text(const struct profile *, const struct topology *, size_t);
+void	 pg_slot_name(const struct topology *, size_t, char *, size_t);
+long long pg_database_ram_mb(struct step_ctx *);
+int	 pg_sql(struct step_ctx *, const char *, const char *);
+int	 pg_reload(struct step_ctx *, const char *);
+
+/* steps/replica.c */
+char	*replica_passfile(const char *, const char *);
+char	*replica_conninfo(const struct topology *, size_t, const char *);
+
+#endif

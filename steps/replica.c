@@ -1,0 +1,628 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * replica: a PostgreSQL read replica of the primary (the database node),
+ * streaming through its own physical replication slot.  The same
+ * PostgreSQL major and PostGIS as the primary; the cluster is a physical
+ * copy made by pg_basebackup -R -S SLOT over TLS where the link crosses a
+ * network; conf.d tuning from the replica's own RAM, hot standby; a
+ * pg_hba.conf that lets the application hosts read (the DHIS2 roles and
+ * their passwords come with the copy).
+ *
+ * The replication password is in a passfile (0600, postgres), named by
+ * PGPASSFILE for pg_basebackup, which -R then records as passfile= in
+ * primary_conninfo: it is on no command line and in no setting, and the
+ * WAL receiver reads the same file when it reconnects.
+ *
+ * Idempotent: a replica streaming from this primary through its slot is
+ * left alone (its files compared by sum, reloaded on a change).  One
+ * that is not a standby of this primary -- a fresh cluster, a former
+ * primary, a copy whose slot was lost -- is rebuilt: its data directory
+ * is emptied and copied anew.  plan says so as a destructive action on
+ * that replica; nothing is ever removed on the primary.  A standby that
+ * is only reconnecting gets a minute to stream before it is judged.
+ *
+ * replication (the second step here) proves it from the primary's side
+ * once every replica is done: pg_stat_replication shows each replica's
+ * slot streaming.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "postgres.h"
+#include "profile.h"
+#include "secrets.h"
+#include "step.h"
+#include "step_probe.h"
+#include "topology.h"
+#include "transport.h"
+
+#define PASSFILE	"/var/lib/postgresql/.dhis2-replication.pass"
+#define STREAM_WAIT_S	60	/* a standby reconnecting after a restart */
+#define SENDERS_WAIT_S	120	/* every replica streaming, seen from the primary */
+
+/* Backslash before ':' and '\', as libpq reads a password file field. */
+static void
+passfile_field(struct strbuf *sb, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == ':' || *v == '\\')
+			strbuf_add(sb, "\\", 1);
+		strbuf_add(sb, v, 1);
+	}
+}
+
+/*
+ * The passfile's one line: the primary's address, 5432, the pseudo
+ * database "replication" that physical replication connects to, the
+ * role and the password.  Caller wipes and frees.
+ */
+char *
+replica_passfile(const char *host, const char *password)
+{
+	struct strbuf	sb = { NULL, 0, 0 };
+
+	passfile_field(&sb, host);
+	strbuf_add(&sb, ":5432:replication:" PG_REPLICATION_ROLE ":",
+	    strlen(":5432:replication:" PG_REPLICATION_ROLE ":"));
+	passfile_field(&sb, password);
+	strbuf_add(&sb, "\n", 2);	/* and the NUL */
+	return sb.buf;
+}
+
+/*
+ * Where replica node streams from, as pg_basebackup's -d takes it (and
+ * -R records it): no password.  TLS required where the link crosses a
+ * network, as for the application hosts; application_name names the
+ * replica in the primary's pg_stat_replication.
+ */
+char *
+replica_conninfo(const struct topology *t, size_t node, const char *passfile)
+{
+	size_t	 primary = topo_role_node(t, ROLE_DATABASE);
+	char	*out;
+
+	xasprintf(&out, "host=%s port=5432 user=" PG_REPLICATION_ROLE
+	    " sslmode=%s application_name=%s passfile=%s",
+	    topo_reach(t, node, primary), topo_crosses_network(t, node,
+	    primary) ? "require" : "prefer", t->nodes[node].name, passfile);
+	return out;
+}
+
+/*
+ * One round trip: sums of the three files, packages, the cluster's state
+ * and data directory, and when it runs whether it is in recovery and
+ * what its WAL receiver does.  Arguments: VERSION CONF HBA PASSFILE.
+ */
+static const char probe_script[] =
+    "v=$1\n"
+    "for f in \"$2\" \"$3\" \"$4\"; do\n"
+    "  if [ -f \"$f\" ]; then echo \"sum=$(sha256sum < \"$f\" | cut -d' ' -f1) $f\"\n"
+    "  else echo \"sum=none $f\"; fi\n"
+    "done\n"
+    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' "
+    "\"postgresql-$v\" \"postgresql-$v-postgis-3\" 2>/dev/null\n"
+    "command -v pg_lsclusters >/dev/null || exit 0\n"
+    "c=$(pg_lsclusters -h 2>/dev/null)\n"
+    "echo \"$c\" | awk -v v=\"$v\" '$1 == v && $2 == \"main\" "
+    "{ print \"cluster=\" $4; print \"datadir=\" $6 }'\n"
+    "echo \"$c\" | grep -q \"^$v *main .*online\" || exit 0\n"
+    "port=$(echo \"$c\" | awk -v v=\"$v\" '$1 == v && $2 == \"main\" "
+    "{ print $3 }')\n"
+    "psql=/usr/lib/postgresql/$v/bin/psql\n"
+    "[ -x \"$psql\" ] || psql=psql\n"
+    "cd /\n"
+    "echo \"SELECT 'recovery=' || pg_is_in_recovery(); SELECT 'receiver=' || "
+    "status || ' ' || coalesce(sender_host, '-') || ' ' || "
+    "coalesce(slot_name, '-') FROM pg_stat_wal_receiver; SELECT "
+    "'pending_restart=' || count(*) FROM pg_settings WHERE "
+    "pending_restart;\" | runuser -u postgres -- \"$psql\" -XAtq -p "
+    "\"$port\" -d postgres 2>/dev/null\n"
+    "exit 0\n";
+
+enum standby {
+	SB_STREAMING,		/* from this primary, through its slot */
+	SB_RECONNECTING,	/* in recovery, not streaming from it now */
+	SB_DOWN,		/* a cluster that does not run */
+	SB_NONE,		/* no cluster, or one that is not a standby */
+};
+
+struct rep_state {
+	char		 ver[8];
+	char		 conf_path[96];
+	char		 hba_path[96];
+	char		 pkg_server[32];
+	char		 pkg_postgis[48];
+	char		 slot[64];
+	char		 datadir[256];
+	char		*conf;
+	char		*hba;
+	char		*pass;		/* the passfile's text: secret */
+	char		*conninfo;
+	const char	*primary;	/* its address from here */
+	int		 server_missing;
+	int		 postgis_missing;
+	int		 conf_differs;
+	int		 hba_differs;
+	int		 pass_differs;
+	int		 cluster_missing;
+	int		 pending_restart;
+	enum standby	 standby;
+	char		 receiver[96];	/* what the WAL receiver said */
+};
+
+static void
+rep_state_free(struct rep_state *st)
+{
+	free(st->conf);
+	free(st->hba);
+	if (st->pass != NULL)
+		secure_wipe(st->pass, strlen(st->pass));
+	free(st->pass);
+	free(st->conninfo);
+	memset(st, 0, sizeof *st);
+}
+
+/* The probe's "key=value" for key, into buf ("" when absent). */
+static void
+probe_value(const char *probe, const char *key, char *buf, size_t len)
+{
+	const char	*p, *e;
+	size_t		 klen = strlen(key);
+
+	buf[0] = '\0';
+	for (p = probe; (p = strstr(p, key)) != NULL; p += klen) {
+		if ((p == probe || p[-1] == '\n') && p[klen] == '=') {
+			p += klen + 1;
+			e = strchr(p, '\n');
+			snprintf(buf, len, "%.*s", (int)(e != NULL ?
+			    (size_t)(e - p) : strlen(p)), p);
+			return;
+		}
+	}
+}
+
+/* What the files should hold; -1 after step_fail. */
+static int
+rep_wanted(struct step_ctx *ctx, struct rep_state *st)
+{
+	const struct profile	*p = ctx->profile;
+	const struct topology	*t = ctx->topo;
+	const char		*pw;
+	size_t			 primary = topo_role_node(t, ROLE_DATABASE);
+
+	memset(st, 0, sizeof *st);
+	if (primary == TOPO_NONE)
+		return step_fail(ctx, "no database machine to replicate"), -1;
+	if ((pw = secrets_get(ctx->secrets, "replication.password")) == NULL)
+		return step_fail(ctx, "secret 'replication.password' is "
+		    "missing: run dhis2-setup secrets generate"), -1;
+	snprintf(st->ver, sizeof st->ver, "%d", p->database.version);
+	snprintf(st->conf_path, sizeof st->conf_path, "/etc/postgresql/%s/"
+	    "main/conf.d/90-dhis2.conf", st->ver);
+	snprintf(st->hba_path, sizeof st->hba_path, "/etc/postgresql/%s/main/"
+	    "pg_hba.conf", st->ver);
+	snprintf(st->pkg_server, sizeof st->pkg_server, "postgresql-%s",
+	    st->ver);
+	snprintf(st->pkg_postgis, sizeof st->pkg_postgis,
+	    "postgresql-%s-postgis-3", st->ver);
+	pg_slot_name(t, ctx->node, st->slot, sizeof st->slot);
+	st->primary = topo_reach(t, ctx->node, primary);
+	st->conf = pg_conf_text(p, t, ctx->node, pg_database_ram_mb(ctx));
+	st->hba = pg_hba_text(p, t, ctx->node);
+	st->pass = replica_passfile(st->primary, pw);
+	st->conninfo = replica_conninfo(t, ctx->node, PASSFILE);
+	return 0;
+}
+
+static int
+rep_probe(struct step_ctx *ctx, struct rep_state *st)
+{
+	char	*probe = NULL, *line, cluster[64], recovery[16], want[160];
+
+	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)probe_script,
+	    "sh", st->ver, st->conf_path, st->hba_path, PASSFILE, NULL },
+	    &probe) != 0) {
+		free(probe);
+		return step_fail(ctx, "cannot read PostgreSQL's state on %s",
+		    ctx->machine), -1;
+	}
+	xasprintf(&line, "pkg=%s ii ", st->pkg_server);
+	st->server_missing = !step_probe_has(probe, line);
+	free(line);
+	xasprintf(&line, "pkg=%s ii ", st->pkg_postgis);
+	st->postgis_missing = !step_probe_has(probe, line);
+	free(line);
+	st->conf_differs = step_probe_sum_differs(probe, st->conf_path,
+	    st->conf);
+	st->hba_differs = step_probe_sum_differs(probe, st->hba_path, st->hba);
+	st->pass_differs = step_probe_sum_differs(probe, PASSFILE, st->pass);
+	probe_value(probe, "cluster", cluster, sizeof cluster);
+	probe_value(probe, "datadir", st->datadir, sizeof st->datadir);
+	/* No cluster yet: where pg_createcluster puts it. */
+	if (st->datadir[0] == '\0')
+		snprintf(st->datadir, sizeof st->datadir,
+		    "/var/lib/postgresql/%s/main", st->ver);
+	probe_value(probe, "recovery", recovery, sizeof recovery);
+	probe_value(probe, "receiver", st->receiver, sizeof st->receiver);
+	st->cluster_missing = cluster[0] == '\0';
+	st->pending_restart = strstr(probe, "pending_restart=") != NULL &&
+	    !step_probe_has(probe, "pending_restart=0");
+	snprintf(want, sizeof want, "streaming %s %s", st->primary, st->slot);
+	if (st->cluster_missing)
+		st->standby = SB_NONE;
+	else if (strncmp(cluster, "online", 6) != 0)
+		st->standby = SB_DOWN;
+	else if (strcmp(recovery, "true") != 0)
+		st->standby = SB_NONE;
+	else if (strcmp(st->receiver, want) == 0)
+		st->standby = SB_STREAMING;
+	else
+		st->standby = SB_RECONNECTING;
+	free(probe);
+	return 0;
+}
+
+static int
+rep_load(struct step_ctx *ctx, struct rep_state *st)
+{
+	if (rep_wanted(ctx, st) == -1)
+		return -1;
+	return rep_probe(ctx, st);
+}
+
+static void
+would_rebuild(struct step_ctx *ctx, const struct rep_state *st,
+    const char *why)
+{
+	step_would(ctx, "REBUILD this replica (destructive, on %s only: its "
+	    "data directory %s is emptied) %s: copy %s with pg_basebackup "
+	    "through slot %s, then start it as a hot standby", ctx->machine,
+	    st->datadir, why, st->primary, st->slot);
+}
+
+static enum result
+rep_check(struct step_ctx *ctx)
+{
+	struct rep_state	st;
+
+	if (rep_load(ctx, &st) == -1) {
+		rep_state_free(&st);
+		return RESULT_FAILED;
+	}
+	if (st.server_missing)
+		step_would(ctx, "install package %s", st.pkg_server);
+	if (st.postgis_missing)
+		step_would(ctx, "install package %s", st.pkg_postgis);
+	if (st.conf_differs)
+		step_file_differs(ctx, st.conf_path, st.conf, strlen(st.conf),
+		    0644, 1);
+	if (st.hba_differs)
+		step_file_differs(ctx, st.hba_path, st.hba, strlen(st.hba),
+		    0640, 1);
+	/* Its content is secret: no diff. */
+	if (st.pass_differs)
+		step_would(ctx, "write " PASSFILE " (mode 0600, postgres) with "
+		    "the replication password from the secrets file");
+	switch (st.standby) {
+	case SB_STREAMING:
+		if (st.conf_differs || st.hba_differs)
+			step_would(ctx, "reload PostgreSQL %s", st.ver);
+		break;
+	case SB_RECONNECTING:
+		step_would(ctx, "wait up to %d s for it to stream from %s "
+		    "(WAL receiver now: %s)", STREAM_WAIT_S, st.primary,
+		    st.receiver[0] ? st.receiver : "none");
+		would_rebuild(ctx, &st, "if it does not");
+		break;
+	case SB_DOWN:
+		step_would(ctx, "start PostgreSQL %s", st.ver);
+		would_rebuild(ctx, &st, "if it is then no standby streaming "
+		    "from the primary");
+		break;
+	case SB_NONE:
+		would_rebuild(ctx, &st, st.server_missing ? "once installed" :
+		    "as it is no standby of the primary");
+		break;
+	}
+	rep_state_free(&st);
+	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
+}
+
+/*
+ * Stop the cluster, empty its data directory (kept: it may be a mount
+ * point) and copy the primary into it as postgres, then start it.  The
+ * password reaches pg_basebackup through the passfile alone.
+ * Arguments: VERSION DATADIR CONNINFO SLOT.
+ */
+static const char rebuild_script[] =
+    "v=$1 data=$2 conninfo=$3 slot=$4\n"
+    "case $data in /?*/?*) ;; *) echo \"refusing to empty $data\" >&2; "
+    "exit 1;; esac\n"
+    "cd / || exit 1\n"
+    "pg_ctlcluster \"$v\" main stop -m fast 2>/dev/null\n"
+    "install -d -o postgres -g postgres -m 0700 \"$data\" || exit 1\n"
+    "find \"$data\" -mindepth 1 -delete || exit 1\n"
+    "runuser -u postgres -- \"/usr/lib/postgresql/$v/bin/pg_basebackup\" "
+    "-d \"$conninfo\" -D \"$data\" -R -S \"$slot\" -X stream -c fast -w "
+    "|| exit 1\n"
+    "pg_ctlcluster \"$v\" main start\n";
+
+static int
+rebuild(struct step_ctx *ctx, const struct rep_state *st)
+{
+	step_note(ctx, "rebuilding the replica on %s from %s (its data "
+	    "directory %s is replaced)", ctx->machine, st->primary,
+	    st->datadir);
+	if (step_run(ctx, (char *[]){ "sh", "-c", (char *)rebuild_script,
+	    "sh", (char *)st->ver, (char *)st->datadir, st->conninfo,
+	    (char *)st->slot, NULL }, NULL, 0) != 0)
+		return step_fail(ctx, "the copy of %s failed: see the log (is "
+		    "the primary's slot %s there, and does its pg_hba.conf let "
+		    "%s in?)", st->primary, st->slot, ctx->machine), -1;
+	return 0;
+}
+
+/* Poll until the replica streams from the primary, up to wait_s. */
+static int
+wait_streaming(struct step_ctx *ctx, struct rep_state *st, int wait_s)
+{
+	time_t	until = time(NULL) + wait_s;
+
+	for (;;) {
+		if (rep_probe(ctx, st) == -1)
+			return -1;
+		if (st->standby == SB_STREAMING)
+			return 0;
+		if (time(NULL) >= until)
+			return 1;
+		sleep(2);
+	}
+}
+
+static int
+rep_write_files(struct step_ctx *ctx, const struct rep_state *st)
+{
+	if (st->pass_differs && step_put(ctx, PASSFILE, st->pass,
+	    strlen(st->pass), 0600, "postgres", "postgres") == -1)
+		return -1;
+	if (st->conf_differs && step_put(ctx, st->conf_path, st->conf,
+	    strlen(st->conf), 0644, "postgres", "postgres") == -1)
+		return -1;
+	if (st->hba_differs && step_put(ctx, st->hba_path, st->hba,
+	    strlen(st->hba), 0640, "postgres", "postgres") == -1)
+		return -1;
+	return 0;
+}
+
+static enum result
+rep_apply(struct step_ctx *ctx)
+{
+	struct rep_state	 st;
+	const char		*pkgs[3];
+	size_t			 n = 0;
+	int			 files;
+
+	if (rep_load(ctx, &st) == -1)
+		goto failed;
+	if (st.server_missing)
+		pkgs[n++] = st.pkg_server;
+	if (st.postgis_missing)
+		pkgs[n++] = st.pkg_postgis;
+	pkgs[n] = NULL;
+	if (n > 0 && (step_apt_install(ctx, pkgs) != 0 ||
+	    rep_probe(ctx, &st) == -1))
+		goto failed;
+	/* The files live in the cluster's folder under /etc: make it first. */
+	if (st.cluster_missing && (step_run(ctx, (char *[]){
+	    "pg_createcluster", st.ver, "main", NULL }, NULL, 0) != 0 ||
+	    rep_probe(ctx, &st) == -1)) {
+		step_fail(ctx, "cannot create the PostgreSQL %s cluster", st.ver);
+		goto failed;
+	}
+	files = st.conf_differs || st.hba_differs || st.pass_differs;
+	if (rep_write_files(ctx, &st) == -1)
+		goto failed;
+	if (st.standby == SB_DOWN) {
+		step_run(ctx, (char *[]){ "pg_ctlcluster", st.ver, "main",
+		    "start", NULL }, NULL, 0);
+		if (rep_probe(ctx, &st) == -1)
+			goto failed;
+		files = 0;	/* read at start */
+	}
+	if (st.standby == SB_RECONNECTING) {
+		if (files && pg_reload(ctx, st.ver) == -1)
+			goto failed;
+		files = 0;
+		if (wait_streaming(ctx, &st, STREAM_WAIT_S) == -1)
+			goto failed;
+	}
+	if (st.standby != SB_STREAMING) {
+		if (rebuild(ctx, &st) == -1)
+			goto failed;
+	} else if (files && pg_reload(ctx, st.ver) == -1)
+		goto failed;
+	rep_state_free(&st);
+	return RESULT_CHANGED;
+failed:
+	rep_state_free(&st);
+	return RESULT_FAILED;
+}
+
+/* Files as written, nothing pending, and streaming from the primary. */
+static enum result
+rep_verify(struct step_ctx *ctx)
+{
+	struct rep_state	st;
+	int			rc;
+
+	if (rep_wanted(ctx, &st) == -1) {
+		rep_state_free(&st);
+		return RESULT_FAILED;
+	}
+	rc = wait_streaming(ctx, &st, STREAM_WAIT_S);
+	if (rc == 0 && (st.conf_differs || st.hba_differs || st.pass_differs ||
+	    st.pending_restart || st.server_missing || st.postgis_missing))
+		rc = (step_fail(ctx, "the replica's files or packages are not "
+		    "as wanted after apply: see the log"), -1);
+	else if (rc == 1)
+		rc = (step_fail(ctx, "the replica on %s does not stream from %s "
+		    "after %d s (WAL receiver: %s): see /var/log/postgresql/"
+		    "postgresql-%s-main.log there", ctx->machine, st.primary,
+		    STREAM_WAIT_S, st.receiver[0] ? st.receiver : "none",
+		    st.ver), -1);
+	rep_state_free(&st);
+	return rc == 0 ? RESULT_CHANGED : RESULT_FAILED;
+}
+
+static const char *const rep_after[] = { "base", NULL };
+/* The primary's role, pg_hba line and slot come first. */
+static const char *const rep_after_anywhere[] = { "postgres", NULL };
+
+const struct step step_replica = {
+	.name = "replica",
+	.roles = ROLE_BIT(ROLE_REPLICA),
+	.summary = "PostgreSQL read replica: a pg_basebackup copy of the "
+	    "primary streaming through its slot, hot standby, tuning from "
+	    "RAM, the app hosts let in; rebuilt only when it is no standby "
+	    "of the primary",
+	.after = rep_after,
+	.after_anywhere = rep_after_anywhere,
+	.check = rep_check,
+	.apply = rep_apply,
+	.verify = rep_verify,
+};
+
+/*
+ * On the primary, its own view: each replica's slot held by a WAL sender
+ * in state streaming, and how many bytes behind its replay is (as
+ * postgres, one psql).  Argument: VERSION.
+ */
+static const char senders_script[] =
+    "psql=/usr/lib/postgresql/$1/bin/psql\n"
+    "[ -x \"$psql\" ] || psql=psql\n"
+    "cd /\n"
+    "echo \"SELECT 'sender=' || s.slot_name || ' ' || coalesce(r.state, "
+    "'none') || ' ' || coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), "
+    "r.replay_lsn)::bigint, -1) FROM pg_replication_slots s LEFT JOIN "
+    "pg_stat_replication r ON r.pid = s.active_pid;\" | runuser -u "
+    "postgres -- \"$psql\" -XAtq -d postgres\n";
+
+/*
+ * The replicas not streaming, as "name (state) "; "" when all are, with
+ * their lag in lag; NULL when the primary cannot be asked.
+ */
+static char *
+senders_missing(struct step_ctx *ctx, char *lag, size_t laglen)
+{
+	const struct topology	*t = ctx->topo;
+	struct strbuf		 sb = { NULL, 0, 0 };
+	char			*out = NULL, ver[8], slot[64], key[80];
+	char			*part;
+	const char		*val;
+	size_t			 m, len;
+
+	snprintf(ver, sizeof ver, "%d", ctx->profile->database.version);
+	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)senders_script,
+	    "sh", ver, NULL }, &out) != 0) {
+		free(out);
+		return NULL;
+	}
+	lag[0] = '\0';
+	for (m = 0; m < t->nnodes; m++) {
+		if (!(t->nodes[m].roles & ROLE_BIT(ROLE_REPLICA)))
+			continue;
+		pg_slot_name(t, m, slot, sizeof slot);
+		snprintf(key, sizeof key, "sender=%s ", slot);
+		/* "sender=SLOT STATE BYTES-BEHIND" */
+		val = "no slot";
+		len = strlen(val);
+		if ((part = strstr(out, key)) != NULL) {
+			val = part + strlen(key);
+			len = strcspn(val, "\n");
+		}
+		if (len > 10 && strncmp(val, "streaming ", 10) == 0) {
+			snprintf(lag + strlen(lag), laglen - strlen(lag),
+			    "%s%s %.*s bytes behind", lag[0] ? ", " : "",
+			    t->nodes[m].name, (int)(len - 10), val + 10);
+			continue;
+		}
+		xasprintf(&part, "%s (%.*s) ", t->nodes[m].name, (int)len, val);
+		strbuf_add(&sb, part, strlen(part));
+		free(part);
+	}
+	free(out);
+	strbuf_add(&sb, "", 1);
+	return sb.buf;
+}
+
+static enum result
+senders_check(struct step_ctx *ctx)
+{
+	char	*missing, lag[512];
+
+	if ((missing = senders_missing(ctx, lag, sizeof lag)) == NULL)
+		return step_fail(ctx, "cannot read pg_stat_replication on %s",
+		    ctx->machine);
+	if (*missing != '\0')
+		step_would(ctx, "wait for every replica to stream (not yet: "
+		    "%s)", missing);
+	else
+		step_msg(ctx, "streaming: %s", lag);
+	free(missing);
+	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
+}
+
+static enum result
+senders_apply(struct step_ctx *ctx)
+{
+	char	*missing = NULL, lag[512];
+	time_t	 until = time(NULL) + SENDERS_WAIT_S;
+
+	for (;;) {
+		free(missing);
+		if ((missing = senders_missing(ctx, lag, sizeof lag)) == NULL)
+			return step_fail(ctx, "cannot read pg_stat_replication "
+			    "on %s", ctx->machine);
+		if (*missing == '\0' || time(NULL) >= until)
+			break;
+		sleep(2);
+	}
+	if (*missing != '\0') {
+		step_fail(ctx, "after %d s these replicas do not stream from "
+		    "%s: %s", SENDERS_WAIT_S, ctx->machine, missing);
+		free(missing);
+		return RESULT_FAILED;
+	}
+	free(missing);
+	step_msg(ctx, "streaming: %s", lag);
+	return RESULT_CHANGED;
+}
+
+static int
+replicas_asked(const struct profile *p)
+{
+	return p->database.replicas > 0;
+}
+
+static const char *const senders_after[] = { "postgres", NULL };
+static const char *const senders_after_anywhere[] = { "replica", NULL };
+
+const struct step step_replication = {
+	.name = "replication",
+	.roles = ROLE_BIT(ROLE_DATABASE),
+	.summary = "Prove from the primary that every read replica streams "
+	    "(pg_stat_replication) and how far behind it is",
+	.after = senders_after,
+	.after_anywhere = senders_after_anywhere,
+	.planned = replicas_asked,
+	.check = senders_check,
+	.apply = senders_apply,
+	.verify = NULL,
+};
