@@ -24,7 +24,7 @@ static const struct feature_info features[FEATURE_COUNT] = {
 	[FEATURE_REDIS] = { "clustering: redis", 1,
 	    "set clustering: { redis: false } and one Tomcat node per instance",
 	    "Redis for several Tomcat nodes per instance" },
-	[FEATURE_REPLICAS] = { "database: replicas", 0,
+	[FEATURE_REPLICAS] = { "database: replicas", 1,
 	    "set database: { replicas: 0 }",
 	    "PostgreSQL read replicas" },
 	[FEATURE_PROMETHEUS] = { "monitoring: prometheus", 1,

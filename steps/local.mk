@@ -22,3 +22,20 @@ libdhis2setup_a_SOURCES += steps/redis.h steps/redis.c
 libdhis2setup_a_SOURCES += steps/backup.c
 # monitoring: prometheus: exporters everywhere, Prometheus on the monitor.
 libdhis2setup_a_SOURCES += steps/monitoring.h steps/monitoring.c
+# alerting: Alertmanager on the monitor, Prometheus's alert rules.
+libdhis2setup_a_SOURCES += steps/alerting.h steps/alerting.c
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_alerting
+TESTS += tests/unit/test_alerting
+tests_unit_test_alerting_SOURCES = tests/unit/test_alerting.c
+tests_unit_test_alerting_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+endif
+# Read replicas: streaming from the primary through a slot each (docs/replicas.md).
+libdhis2setup_a_SOURCES += steps/postgres.h steps/replica.c
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_replica
+TESTS += tests/unit/test_replica
+tests_unit_test_replica_SOURCES = tests/unit/test_replica.c \
+	tests/unit/topo_fixture.h
+tests_unit_test_replica_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+endif

@@ -13,6 +13,8 @@ extern const struct step step_preflight;
 extern const struct step step_base;
 extern const struct step step_lxc;
 extern const struct step step_postgres;
+extern const struct step step_replica;
+extern const struct step step_replication;
 extern const struct step step_backup;
 extern const struct step step_redis;
 extern const struct step step_tomcat;
@@ -23,6 +25,7 @@ extern const struct step step_certbot;
 extern const struct step step_firewall;
 extern const struct step step_exporters;
 extern const struct step step_prometheus;
+extern const struct step step_alerting;
 extern const struct step step_verify;
 
 const struct step *const steps_all[] = {
@@ -30,6 +33,8 @@ const struct step *const steps_all[] = {
 	&step_base,
 	&step_lxc,
 	&step_postgres,
+	&step_replica,
+	&step_replication,
 	&step_backup,
 	&step_redis,
 	&step_tomcat,
@@ -40,6 +45,7 @@ const struct step *const steps_all[] = {
 	&step_firewall,
 	&step_exporters,
 	&step_prometheus,
+	&step_alerting,
 	&step_verify,
 };
 const size_t steps_count = sizeof steps_all / sizeof steps_all[0];

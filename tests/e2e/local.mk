@@ -21,6 +21,8 @@ E2E_TESTS += tests/e2e/monitoring.sh
 E2E_TESTS += tests/e2e/monitoring-machines.sh
 # Backups: dumps, restore, retention, a failed dump, the off-host copy.
 E2E_TESTS += tests/e2e/backups.sh
+# A PostgreSQL read replica on its own machine: streaming, TLS, rebuilt when promoted.
+E2E_TESTS += tests/e2e/replicas.sh
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)
 
 check-e2e: dhis2-setup tests/e2e/transport-tool

@@ -110,9 +110,12 @@ else
 fi
 check "review screen" wait_for "colocation, machines, 2 instances"
 # The steps themselves are the planner's: masked in the golden copy, with
-# the lines they wrap onto (which steps are built moves the breaks).
+# the lines they wrap onto (which steps are built moves the breaks), and
+# so is the profile below them, which those lines scroll (the saved
+# profile is compared below, key by key).
 golden 04-review 's/^\( │   [a-z]* (over SSH):\).*/\1 .../
-/(over SSH):/,/^ │ *│$/{/\.\.\.$/!{/^ │ *│$/!d;};}'
+/(over SSH):/,/^ │ *│$/{/\.\.\.$/!{/^ │ *│$/!d;};}
+/The profile:/,/<Back>/{/The profile:/b;/<Back>/b;d;}'
 check "the review shows the database machine's steps" \
     wait_for "db (over SSH): preflight base postgres"
 check "the review offers Save and apply" wait_for "<Save and apply>"
