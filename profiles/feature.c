@@ -33,7 +33,7 @@ static const struct feature_info features[FEATURE_COUNT] = {
 	[FEATURE_MUNIN] = { "monitoring: munin", 0,
 	    "set monitoring: none",
 	    "Munin monitoring" },
-	[FEATURE_ALERTING] = { "alerting", 0,
+	[FEATURE_ALERTING] = { "alerting", 1,
 	    "remove the alerting email, telegram and slack settings",
 	    "alerting by mail, Telegram or Slack" },
 	[FEATURE_ENCRYPTION] = { "encryption", 0,

@@ -23,6 +23,8 @@ E2E_TESTS += tests/e2e/monitoring-machines.sh
 E2E_TESTS += tests/e2e/backups.sh
 # A PostgreSQL read replica on its own machine: streaming, TLS, rebuilt when promoted.
 E2E_TESTS += tests/e2e/replicas.sh
+# alerting: Alertmanager with mail, Telegram and Slack to sinks in the container.
+E2E_TESTS += tests/e2e/alerting.sh
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)
 
 check-e2e: dhis2-setup tests/e2e/transport-tool
