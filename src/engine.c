@@ -106,8 +106,29 @@ container_pending(struct engine *e, const struct plan_machine *pm)
 	return 0;
 }
 
+/*
+ * With the lock held: the steps still to run on ps's machine, for its
+ * first package install (one apt transaction per machine).
+ */
+static const struct step **
+later_steps(struct engine *e, const struct plan_step *ps)
+{
+	const struct step	**v;
+	size_t			  i, n = 0;
+
+	v = xcalloc(e->pl->nsteps + 1, sizeof *v);
+	for (i = 0; i < e->pl->nsteps; i++) {
+		if (e->pl->steps[i].machine == ps->machine &&
+		    e->pl->steps[i].state == PS_PENDING)
+			v[n++] = e->pl->steps[i].step;
+	}
+	v[n] = NULL;
+	return v;
+}
+
 static void
-run_instance(struct engine *e, struct plan_step *ps)
+run_instance(struct engine *e, struct plan_step *ps,
+    const struct step *const *later)
 {
 	struct plan_machine	*pm = &e->pl->machines[ps->machine];
 	struct step_ctx		 ctx;
@@ -149,6 +170,7 @@ run_instance(struct engine *e, struct plan_step *ps)
 	ctx.node = ps->machine;
 	ctx.roles = pm->roles;
 	ctx.dry_run = e->opts->dry_run;
+	ctx.later = later;
 
 	r = ps->step->check(&ctx);
 	if (r == RESULT_CHANGED && !ctx.dry_run) {
@@ -229,6 +251,7 @@ worker(void *arg)
 {
 	struct engine		*e = arg;
 	struct plan_step	*ps;
+	const struct step	**later;
 	int			 pending;
 
 	pthread_mutex_lock(&e->lock);
@@ -242,9 +265,11 @@ worker(void *arg)
 		}
 		ps->state = PS_RUNNING;
 		e->busy[ps->machine] = 1;
+		later = later_steps(e, ps);
 		pthread_mutex_unlock(&e->lock);
 
-		run_instance(e, ps);
+		run_instance(e, ps, later);
+		free(later);
 
 		pthread_mutex_lock(&e->lock);
 		ps->state = PS_DONE;

@@ -644,6 +644,17 @@ backup_verify(struct step_ctx *ctx)
 
 static const char *const backup_after[] = { "postgres", NULL };
 
+/* rsync and ssh where backups go to a target, for one apt transaction. */
+static void
+backup_packages(struct step_ctx *ctx, struct step_pkgs *sp)
+{
+	if (!bk_here(ctx) || !ctx->profile->backups.enabled ||
+	    !bk_rsync_target(ctx->profile))
+		return;
+	step_pkgs_add(sp, "rsync");
+	step_pkgs_add(sp, "openssh-client");
+}
+
 const struct step step_backup = {
 	.name = "backup",
 	.roles = ROLE_BIT(ROLE_DATABASE),
@@ -654,4 +665,5 @@ const struct step step_backup = {
 	.check = backup_check,
 	.apply = backup_apply,
 	.verify = backup_verify,
+	.packages = backup_packages,
 };

@@ -319,6 +319,14 @@ cb_verify(struct step_ctx *ctx)
 
 static const char *const cb_after[] = { "proxy", NULL };
 
+/* certbot where Let's Encrypt issues, for one apt transaction. */
+static void
+cb_packages(struct step_ctx *ctx, struct step_pkgs *sp)
+{
+	if (ctx->profile->tls.mode == TLS_LETSENCRYPT)
+		step_pkgs_add(sp, "certbot");
+}
+
 const struct step step_certbot = {
 	.name = "certbot",
 	.roles = ROLE_BIT(ROLE_PROXY),
@@ -328,4 +336,5 @@ const struct step step_certbot = {
 	.check = cb_check,
 	.apply = cb_apply,
 	.verify = cb_verify,
+	.packages = cb_packages,
 };

@@ -619,12 +619,18 @@ fw_changes(const struct fw_state *st)
  * (it may be controlled over it, and other tests forward through it).
  */
 static int
-fw_local_skipped(struct step_ctx *ctx)
+fw_local_exempt(struct step_ctx *ctx)
 {
 	const char	*v = getenv("DHIS2_SETUP_SKIP_LOCAL_FIREWALL");
 
-	if (ctx->topo->nodes[ctx->node].kind != TOPO_LOCAL || v == NULL ||
-	    *v == '\0' || strcmp(v, "0") == 0)
+	return ctx->topo->nodes[ctx->node].kind == TOPO_LOCAL && v != NULL &&
+	    *v != '\0' && strcmp(v, "0") != 0;
+}
+
+static int
+fw_local_skipped(struct step_ctx *ctx)
+{
+	if (!fw_local_exempt(ctx))
 		return 0;
 	step_msg(ctx, "DHIS2_SETUP_SKIP_LOCAL_FIREWALL is set: this machine's "
 	    "firewall is left as it is (a test bed)");
@@ -783,6 +789,14 @@ firewall_verify(struct step_ctx *ctx)
 	return RESULT_CHANGED;
 }
 
+/* nftables, for one apt transaction per machine. */
+static void
+firewall_packages(struct step_ctx *ctx, struct step_pkgs *sp)
+{
+	if (!fw_local_exempt(ctx))
+		step_pkgs_add(sp, "nftables");
+}
+
 static const char *const firewall_after[] = { "base", NULL };
 
 const struct step step_firewall = {
@@ -794,4 +808,5 @@ const struct step step_firewall = {
 	.check = firewall_check,
 	.apply = firewall_apply,
 	.verify = firewall_verify,
+	.packages = firewall_packages,
 };

@@ -62,6 +62,9 @@ static const char probe_script[] =
     "  if [ -f \"$f\" ]; then echo \"sum=$(sha256sum < \"$f\" | cut -d' ' -f1) $f\"\n"
     "  else echo \"sum=none $f\"; fi\n"
     "done\n"
+    /* a tuning file put before the package made the cluster: root's */
+    "stat -c 'owner=%U %n' \"/etc/postgresql/$v\" \"${conf%/*}\" \"$conf\" "
+    "2>/dev/null\n"
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' "
     "\"postgresql-$v\" \"postgresql-$v-postgis-3\" 2>/dev/null\n"
     "command -v pg_lsclusters >/dev/null || exit 0\n"
@@ -126,6 +129,7 @@ struct pg_state {
 	int		 cluster_missing;
 	int		 cluster_down;
 	int		 pending_restart;
+	int		 owner_differs;	/* conf.d and its parents */
 	struct pg_instance *in;
 	size_t		 nin;
 	/* With replicas: the replication role and the slots. */
@@ -537,6 +541,20 @@ probe_replication(struct step_ctx *ctx, struct pg_state *st,
 	    "repl=" PG_REPLICATION_ROLE);
 }
 
+/* Does the probe list a path of ours (owner=USER PATH) not postgres'? */
+static int
+not_postgres_owned(const char *probe)
+{
+	const char	*p;
+
+	for (p = probe; (p = strstr(p, "owner=")) != NULL; p += 6) {
+		if ((p == probe || p[-1] == '\n') &&
+		    strncmp(p + 6, "postgres ", 9) != 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int
 pg_probe(struct step_ctx *ctx, struct pg_state *st)
 {
@@ -584,6 +602,7 @@ pg_probe(struct step_ctx *ctx, struct pg_state *st)
 	st->cluster_down = !step_probe_has(probe, "cluster=online");
 	st->pending_restart = strstr(probe, "pending_restart=0") == NULL &&
 	    strstr(probe, "pending_restart=") != NULL;
+	st->owner_differs = not_postgres_owned(probe);
 	probe_instances(ctx, st, probe);
 	probe_replication(ctx, st, probe);
 	secure_wipe(probe, strlen(probe));	/* it held verifiers */
@@ -771,6 +790,9 @@ pg_check(struct step_ctx *ctx)
 		    0640, 1);
 	if (!st.server_missing && st.cluster_down)
 		step_would(ctx, "start PostgreSQL %d", ctx->profile->database.version);
+	if (!st.server_missing && st.owner_differs)
+		step_would(ctx, "give %s and the directories above it to "
+		    "postgres", st.conf_path);
 	for (i = 0; i < st.nin; i++) {
 		struct pg_instance *pi = &st.in[i];
 
@@ -890,6 +912,75 @@ pg_reload(struct step_ctx *ctx, const char *ver)
 	return 0;
 }
 
+/* The packages, for one apt transaction per machine. */
+static void
+pg_packages(struct step_ctx *ctx, struct step_pkgs *sp)
+{
+	char	name[48];
+
+	snprintf(name, sizeof name, "postgresql-%d",
+	    ctx->profile->database.version);
+	step_pkgs_add(sp, name);
+	snprintf(name, sizeof name, "postgresql-%d-postgis-3",
+	    ctx->profile->database.version);
+	step_pkgs_add(sp, name);
+}
+
+/*
+ * Before the server package is installed: the tuning in conf.d, which
+ * the cluster the package creates then starts with (pg_createcluster
+ * keeps a conf.d it finds), instead of a restart for shared_buffers
+ * right after.  root's until the package brings the postgres user; the
+ * step gives it over (owner_differs).  0, or -1 after step_fail.
+ */
+static int
+pg_before_install(struct step_ctx *ctx, const struct step_pkgs *missing)
+{
+	char	*dir, *path, *conf, server[32];
+	int	 rc;
+
+	/* A server already there reloads its new tuning in apply. */
+	snprintf(server, sizeof server, "postgresql-%d",
+	    ctx->profile->database.version);
+	if (!step_pkgs_has(missing, server))
+		return 0;
+	xasprintf(&dir, "/etc/postgresql/%d/main/conf.d",
+	    ctx->profile->database.version);
+	xasprintf(&path, "%s/90-dhis2.conf", dir);
+	conf = pg_conf_text(ctx->profile, ctx->topo, ctx->node,
+	    pg_database_ram_mb(ctx));
+	if (step_run(ctx, (char *[]){ "mkdir", "-p", "-m", "0755", dir,
+	    NULL }, NULL, 0) != 0) {
+		step_fail(ctx, "cannot create %s", dir);
+		rc = -1;
+	} else
+		rc = step_put(ctx, path, conf, strlen(conf), 0644, NULL, NULL);
+	free(conf);
+	free(path);
+	free(dir);
+	return rc;
+}
+
+/* conf.d, its file and the version's directory: postgres', as packaged. */
+static int
+pg_chown_conf(struct step_ctx *ctx, const struct pg_state *st)
+{
+	char	*dir, *vdir;
+	int	 rc;
+
+	dir = xstrndup(st->conf_path, strrchr(st->conf_path, '/') -
+	    st->conf_path);
+	xasprintf(&vdir, "/etc/postgresql/%d", ctx->profile->database.version);
+	rc = step_run(ctx, (char *[]){ "chown", "postgres:postgres", vdir,
+	    dir, (char *)st->conf_path, NULL }, NULL, 0);
+	free(vdir);
+	free(dir);
+	if (rc != 0)
+		return step_fail(ctx, "cannot give %s to postgres",
+		    st->conf_path), -1;
+	return 0;
+}
+
 static enum result
 pg_apply(struct step_ctx *ctx)
 {
@@ -908,6 +999,9 @@ pg_apply(struct step_ctx *ctx)
 		pkgs[n++] = st.pkg_postgis;
 	pkgs[n] = NULL;
 	if (n > 0) {
+		if (st.server_missing && pg_before_install(ctx,
+		    &(struct step_pkgs){ (char *[]){ st.pkg_server }, 1 }) == -1)
+			goto out_failed;
 		if (step_apt_install(ctx, pkgs) != 0)
 			goto out_failed;
 		/* Installing created and started the cluster: look again. */
@@ -920,6 +1014,8 @@ pg_apply(struct step_ctx *ctx)
 		goto out_failed;
 	if (st.hba_differs && step_put(ctx, st.hba_path, st.hba,
 	    strlen(st.hba), 0640, "postgres", "postgres") == -1)
+		goto out_failed;
+	if (st.owner_differs && pg_chown_conf(ctx, &st) == -1)
 		goto out_failed;
 	if (pg_apply_service(ctx, &st, st.conf_differs || st.hba_differs) ==
 	    RESULT_FAILED)
@@ -949,7 +1045,8 @@ pg_verify(struct step_ctx *ctx)
 		return step_fail(ctx, "cannot read PostgreSQL's state on %s",
 		    ctx->machine);
 	bad = st.server_missing + st.postgis_missing + st.conf_differs +
-	    st.hba_differs + st.cluster_down + st.pending_restart;
+	    st.hba_differs + st.cluster_down + st.pending_restart +
+	    st.owner_differs;
 	for (i = 0; i < st.nin; i++)
 		bad += st.in[i].role_missing + st.in[i].password_differs +
 		    st.in[i].db_missing + st.in[i].extensions_missing;
@@ -977,4 +1074,6 @@ const struct step step_postgres = {
 	.check = pg_check,
 	.apply = pg_apply,
 	.verify = pg_verify,
+	.packages = pg_packages,
+	.before_install = pg_before_install,
 };

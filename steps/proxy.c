@@ -45,6 +45,7 @@ struct proxy_state {
 	int			 default_on;	/* the distribution's site */
 	int			 mods_missing;	/* apache2 modules */
 	int			 active;
+	int			 boot;		/* enabled at boot */
 };
 
 /*
@@ -264,8 +265,15 @@ static const char probe_script[] =
     "    [ -e /etc/apache2/mods-enabled/$m.load ] || echo mod_missing=$m\n"
     "  done\n"
     "fi\n"
-    "systemctl is-active --quiet \"$pkg\" && echo active=1\n"
+    /* both states in one systemctl: each start costs a converged run */
+    "systemctl show -p ActiveState -p UnitFileState \"$pkg\" 2>/dev/null\n"
     "exit 0\n";
+
+static const char *
+proxy_package(const struct profile *p)
+{
+	return p->proxy == PROXY_NGINX ? "nginx" : "apache2";
+}
 
 static void
 proxy_state_free(struct proxy_state *st)
@@ -287,7 +295,7 @@ proxy_probe(struct step_ctx *ctx, struct proxy_state *st)
 	size_t			 i, k = 0;
 
 	memset(st, 0, sizeof *st);
-	st->pkg = nginx ? "nginx" : "apache2";
+	st->pkg = proxy_package(p);
 	st->files[0].path = nginx ? "/etc/nginx/sites-available/dhis2" :
 	    "/etc/apache2/sites-available/dhis2.conf";
 	st->files[0].content = nginx ? render_nginx_site(ctx, &err) :
@@ -338,7 +346,8 @@ proxy_probe(struct step_ctx *ctx, struct proxy_state *st)
 	st->enabled = step_probe_has(probe, "enabled=1");
 	st->default_on = step_probe_has(probe, "default=1");
 	st->mods_missing = strstr(probe, "mod_missing=") != NULL;
-	st->active = step_probe_has(probe, "active=1");
+	st->active = step_probe_has(probe, "ActiveState=active");
+	st->boot = step_probe_has(probe, "UnitFileState=enabled");
 	free(probe);
 	return 0;
 }
@@ -370,6 +379,8 @@ proxy_check(struct step_ctx *ctx)
 		step_would(ctx, "disable the distribution's default site");
 	if (!st.active && !st.pkg_missing)
 		step_would(ctx, "start %s", st.pkg);
+	if (!st.boot && !st.pkg_missing)
+		step_would(ctx, "enable %s at boot", st.pkg);
 	proxy_state_free(&st);
 	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
 }
@@ -468,10 +479,15 @@ proxy_apply(struct step_ctx *ctx)
 		    "the previous one was put back and stays live", st.pkg);
 		goto failed;
 	}
+	/*
+	 * The package enables it already; enable again only when it is
+	 * not (for a unit with an init script too, systemctl enable runs
+	 * update-rc.d: a second or more).
+	 */
 	if (step_run(ctx, (char *[]){ "systemctl", st.active ? "reload" :
 	    "restart", (char *)st.pkg, NULL }, NULL, 0) != 0 ||
-	    step_run(ctx, (char *[]){ "systemctl", "enable", "--quiet",
-	    (char *)st.pkg, NULL }, NULL, 0) != 0) {
+	    (!st.boot && step_run(ctx, (char *[]){ "systemctl", "enable",
+	    "--quiet", (char *)st.pkg, NULL }, NULL, 0) != 0)) {
 		step_fail(ctx, "%s does not start: see journalctl -u %s",
 		    st.pkg, st.pkg);
 		goto failed;
@@ -495,7 +511,7 @@ proxy_verify(struct step_ctx *ctx)
 		return RESULT_FAILED;
 	}
 	bad = st.pkg_missing + !st.enabled + st.default_on + st.mods_missing *
-	    (ctx->profile->proxy == PROXY_APACHE2) + !st.active;
+	    (ctx->profile->proxy == PROXY_APACHE2) + !st.active + !st.boot;
 	for (i = 0; i < st.nfiles; i++)
 		bad += st.files[i].differs;
 	proxy_state_free(&st);
@@ -503,6 +519,13 @@ proxy_verify(struct step_ctx *ctx)
 		return step_fail(ctx, "proxy: %d thing%s still not as wanted",
 		    bad, bad == 1 ? "" : "s");
 	return RESULT_CHANGED;
+}
+
+/* The one package of the proxy, for one apt transaction per machine. */
+static void
+proxy_packages(struct step_ctx *ctx, struct step_pkgs *sp)
+{
+	step_pkgs_add(sp, proxy_package(ctx->profile));
 }
 
 static const char *const proxy_after[] = { "tls", NULL };
@@ -516,4 +539,5 @@ const struct step step_proxy = {
 	.check = proxy_check,
 	.apply = proxy_apply,
 	.verify = proxy_verify,
+	.packages = proxy_packages,
 };

@@ -629,6 +629,13 @@ out:
 
 static const char *const redis_after[] = { "base", NULL };
 
+/* The server, for one apt transaction per machine. */
+static void
+redis_packages(struct step_ctx *ctx, struct step_pkgs *sp)
+{
+	step_pkgs_add(sp, "redis-server");
+}
+
 const struct step step_redis = {
 	.name = "redis",
 	.roles = ROLE_BIT(ROLE_REDIS),
@@ -639,4 +646,5 @@ const struct step step_redis = {
 	.check = redis_check,
 	.apply = redis_apply,
 	.verify = redis_verify,
+	.packages = redis_packages,
 };

@@ -31,6 +31,7 @@ struct secrets;
 struct transport;
 struct facts;
 struct topology;
+struct step;
 
 struct step_ctx {
 	const struct profile	*profile;
@@ -44,6 +45,13 @@ struct step_ctx {
 	char			*msg;		/* the result's message */
 	int			 changes;	/* things (that would be) changed */
 	int			 notes;
+	const struct step *const *later; /* still to run here; NULL-ended */
+};
+
+/* Package names a step adds to (copies, each once). */
+struct step_pkgs {
+	char	**v;
+	size_t	  n;
 };
 
 #define STEP_LXC_HOST	0x1	/* only on the host of LXC containers */
@@ -65,6 +73,22 @@ struct step {
 	enum result		(*check)(struct step_ctx *);
 	enum result		(*apply)(struct step_ctx *);
 	enum result		(*verify)(struct step_ctx *);
+	/*
+	 * Optional, so that a machine's packages come in one apt
+	 * transaction: the packages apply installs on this machine, there
+	 * or not; read-only, no round trip.  The first install on a machine
+	 * in a run also brings the missing ones of every step still to run
+	 * there (step_apt_install); each then finds its own installed.
+	 */
+	void			(*packages)(struct step_ctx *, struct step_pkgs *);
+	/*
+	 * Optional: put in place, before a transaction installs the ones
+	 * of them it names (missing), what they must find when they first
+	 * start (PostgreSQL's tuning: no restart after).  0, or -1 to
+	 * leave them to the step's own install.
+	 */
+	int			(*before_install)(struct step_ctx *,
+				    const struct step_pkgs *);
 };
 
 /* registry.c */

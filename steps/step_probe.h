@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 struct step_ctx;
+struct step_pkgs;
 
 /* steps/step_probe.c */
 int	 step_probe_has(const char *, const char *);
@@ -18,5 +19,8 @@ void	 step_sha256_hex_bytes(const void *, size_t, char [65]);
 int	 step_probe_sum_differs(const char *, const char *, const char *);
 int	 step_apt_run(struct step_ctx *, char *const *);
 int	 step_apt_install(struct step_ctx *, const char *const *);
+void	 step_pkgs_add(struct step_pkgs *, const char *);
+int	 step_pkgs_has(const struct step_pkgs *, const char *);
+void	 step_pkgs_free(struct step_pkgs *);
 
 #endif

@@ -358,6 +358,7 @@ struct tc_state {
 	int			 tomcat_missing;
 	int			 migration_missing;
 	int			 client_missing;	/* psql for verify */
+	int			 packaged_on;	/* tomcatN's own unit enabled */
 	struct tc_file		*files;
 	size_t			 nfiles;
 	struct tc_node		*nodes;
@@ -405,6 +406,33 @@ add_file(struct tc_state *st, const char *instance, const char *path,
 	return f;
 }
 
+/*
+ * One Java and Tomcat per machine: the newest instance decides.  -1 with
+ * the reason in *why (the caller frees it).
+ */
+static int
+tc_choose(struct step_ctx *ctx, struct tomcat_choice *c, char **why)
+{
+	const struct profile	*p = ctx->profile;
+	struct tomcat_choice	 c1;
+	size_t			 i;
+	int			 chosen = 0;
+
+	memset(c, 0, sizeof *c);
+	for (i = 0; i < p->ninstances; i++) {
+		if (!tomcat_runs_here(ctx, i))
+			continue;
+		if (tomcat_choose(step_facts(ctx), p->instances[i].version, &c1,
+		    why) == -1)
+			return -1;
+		if (chosen++ == 0 || c1.tomcat > c->tomcat ||
+		    c1.java > c->java)
+			*c = c1;
+		c->migrate |= c1.migrate && c->tomcat == 10;
+	}
+	return 0;
+}
+
 /* Build every file the machine should have; -1 after step_fail. */
 static int
 tc_wanted(struct step_ctx *ctx, struct tc_state *st)
@@ -413,24 +441,12 @@ tc_wanted(struct step_ctx *ctx, struct tc_state *st)
 	struct tomcat_paths	 tp;
 	char			*why = NULL, *c, path[256];
 	size_t			 i;
-	int			 node, chosen = 0;
+	int			 node;
 
-	/* One Java and Tomcat per machine: the newest instance decides. */
-	for (i = 0; i < p->ninstances; i++) {
-		struct tomcat_choice c1;
-
-		if (!tomcat_runs_here(ctx, i))
-			continue;
-		if (tomcat_choose(step_facts(ctx), p->instances[i].version, &c1,
-		    &why) == -1) {
-			step_fail(ctx, "%s", why);
-			free(why);
-			return -1;
-		}
-		if (chosen++ == 0 || c1.tomcat > st->c.tomcat ||
-		    c1.java > st->c.java)
-			st->c = c1;
-		st->c.migrate |= c1.migrate && st->c.tomcat == 10;
+	if (tc_choose(ctx, &st->c, &why) == -1) {
+		step_fail(ctx, "%s", why);
+		free(why);
+		return -1;
 	}
 	for (i = 0; i < p->ninstances; i++) {
 		const struct instance *in = &p->instances[i];
@@ -470,9 +486,13 @@ tc_wanted(struct step_ctx *ctx, struct tc_state *st)
 static const char probe_script[] =
     /* one dpkg-query for every package (a run reads the whole database);
      * package names hold no blanks or glob characters */
-    "set -f; p=\n"
+    "set -f; p= svc=$2\n"
     "while [ \"$1\" != -- ]; do p=\"$p $1\"; shift; done; shift\n"
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' $p 2>/dev/null\n"
+    /* the package's own tomcatN unit, enabled as the package leaves it
+     * (a file test, not one more systemctl in every converged run) */
+    "[ -e \"/etc/systemd/system/multi-user.target.wants/$svc.service\" ] && "
+    "echo packaged=on\n"
     "while [ \"$1\" != -- ]; do\n"
     "  getent passwd \"$1\" >/dev/null && echo \"user=$1\"; shift; done; shift\n"
     "while [ \"$1\" != -- ]; do\n"
@@ -541,6 +561,7 @@ tc_probe(struct step_ctx *ctx, struct tc_state *st)
 	    "pkg=tomcat-jakartaee-migration ii ");
 	st->client_missing = database_elsewhere(ctx) && !step_probe_has(probe,
 	    "pkg=postgresql-client ii ");
+	st->packaged_on = step_probe_has(probe, "packaged=on");
 	for (i = 0; i < st->nnodes; i++) {
 		const char *user = st->nodes[i].tp.user;
 		const char *unit = st->nodes[i].tp.unit_name;
@@ -594,6 +615,9 @@ tc_check(struct step_ctx *ctx)
 	if (st.client_missing)
 		step_would(ctx, "install package postgresql-client (verify "
 		    "reaches the database from here with libpq)");
+	if (st.packaged_on && !st.tomcat_missing)
+		step_would(ctx, "stop and disable the packaged %s service (it "
+		    "would take port 8080)", st.c.tomcat_pkg);
 	for (i = 0; i < st.nusers_missing; i++)
 		step_would(ctx, "create the service user %s",
 		    st.users_missing[i]);
@@ -635,17 +659,38 @@ tc_packages(struct step_ctx *ctx, struct tc_state *st)
 	if (st->client_missing)
 		pkgs[n++] = "postgresql-client";
 	pkgs[n] = NULL;
-	if (n == 0)
-		return 0;
-	if (step_apt_install(ctx, pkgs) != 0)
+	if (n > 0 && step_apt_install(ctx, pkgs) != 0)
 		return -1;
 	/*
 	 * The packaged tomcatN service would take port 8080: our instances
-	 * have their own units, so the shared one is stopped for good.
+	 * have their own units, so the shared one is stopped for good,
+	 * whoever installed it (an earlier step's apt transaction, or a run
+	 * killed before it got here).
 	 */
-	step_run(ctx, (char *[]){ "systemctl", "disable", "--now",
-	    st->c.tomcat_pkg, NULL }, NULL, 0);
+	if (st->tomcat_missing || st->packaged_on)
+		step_run(ctx, (char *[]){ "systemctl", "disable", "--now",
+		    st->c.tomcat_pkg, NULL }, NULL, 0);
 	return 0;
+}
+
+/* Java, Tomcat and what goes with them, for one apt transaction. */
+static void
+tc_packages_wanted(struct step_ctx *ctx, struct step_pkgs *sp)
+{
+	struct tomcat_choice	 c;
+	char			*why = NULL;
+
+	/* A choice that fails fails the step itself, with the reason. */
+	if (tc_choose(ctx, &c, &why) == -1 || c.tomcat == 0) {
+		free(why);
+		return;
+	}
+	step_pkgs_add(sp, c.java_pkg);
+	step_pkgs_add(sp, c.tomcat_pkg);
+	if (c.migrate)
+		step_pkgs_add(sp, "tomcat-jakartaee-migration");
+	if (database_elsewhere(ctx))
+		step_pkgs_add(sp, "postgresql-client");
 }
 
 static int
@@ -779,7 +824,7 @@ tc_verify(struct step_ctx *ctx)
 		return RESULT_FAILED;
 	}
 	bad = st.java_missing + st.tomcat_missing + st.migration_missing +
-	    (int)st.nusers_missing;
+	    st.packaged_on + (int)st.nusers_missing;
 	for (i = 0; i < st.nfiles; i++)
 		bad += st.files[i].differs;
 	for (i = 0; i < st.nnodes; i++)
@@ -802,4 +847,5 @@ const struct step step_tomcat = {
 	.check = tc_check,
 	.apply = tc_apply,
 	.verify = tc_verify,
+	.packages = tc_packages_wanted,
 };

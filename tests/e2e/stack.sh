@@ -111,12 +111,28 @@ apply "$PA" "$E2E_TMP/a.1"; rc=$?
 diag "server A install: $(( $(date +%s) - t0 )) s"
 check "A: apply installs the whole stack (exit $rc)" [ $rc -eq 0 ] ||
 	diag "$(tail -40 "$E2E_TMP/a.1")"
-# The package lists are updated once per machine and run, not per step.
+# The package lists are updated once per machine and run, not per step,
+# and the first install (base's) brings every later step's packages in
+# the one apt transaction.
 log=$(ls "$DHIS2_SETUP_LOGDIR"/a-[0-9]*.log 2>/dev/null | head -n 1)
 n_up=$(grep -c "sh apt-get -q -o DPkg::Lock::Timeout=300 update\$" "$log")
 n_in=$(grep -c "apt-get -q -y --no-install-recommends .* install " "$log")
-check "A: one apt-get update for the $n_in installs of the run ($n_up)" \
-	[ "$n_up" -eq 1 -a "$n_in" -ge 3 ]
+check "A: one apt-get update and one install for the run ($n_up, $n_in)" \
+	[ "$n_up" -eq 1 -a "$n_in" -eq 1 ]
+inst=$(grep "apt-get -q -y --no-install-recommends .* install " "$log")
+check "A: that install holds the packages of postgres, tomcat, proxy and firewall" \
+	sh -c 'for p in postgresql-15 postgresql-15-postgis-3 openjdk-17-jre-headless tomcat10 nginx nftables; do
+		echo "$1" | grep -q " $p\( \|\$\)" || exit 1; done' sh "$inst"
+# Its tuning was in place when the package made and started the cluster.
+check "A: PostgreSQL is not restarted for its tuning" \
+	sh -c '! grep -q "pg_ctlcluster 15 main restart" "$1"' sh "$log"
+check "A: and its conf.d, written before the package, is postgres' as packaged" \
+	[ "$(lxc-attach -n "$A" -- stat -c %U /etc/postgresql/15 \
+	    /etc/postgresql/15/main/conf.d /etc/postgresql/15/main/conf.d/90-dhis2.conf |
+	    sort -u)" = postgres ]
+check "A: the packaged tomcat10 service is stopped and disabled" \
+	sh -c '! lxc-attach -n "$1" -- systemctl is-enabled --quiet tomcat10 &&
+		! lxc-attach -n "$1" -- systemctl is-active --quiet tomcat10' sh "$A"
 # DHIS2 itself takes minutes to create its tables on the first start.
 [ -n "$REAL" ] && wait_for 900 sh -c 'curl -sk -u admin:district --resolve "$1:443:$2" \
 	"https://$1/hmis/api/system/info" | grep -q "\"version\""' sh "$FQDN" "$E2E_NET.21"

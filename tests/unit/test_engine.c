@@ -459,22 +459,43 @@ test_preflight(void **state)
  * A fake machine's package manager: each command step_apt_install runs
  * (after the wait for other package managers, argv[4] on) is recorded as
  * "dpkg;", "update;" or "install;"; installs fail while apt_fails > 0.
+ * Its dpkg-query (not waited for) is "query;" and answers apt_have; the
+ * packages of the last install are in apt_last.
  */
-static char	apt_log[256];
-static int	apt_fails;
+static char	 apt_log[256];
+static char	 apt_last[256];
+static int	 apt_fails;
+static const char *apt_have = "";
 
 static int
 apt_run(struct transport *t, char *const *argv, const void *in,
     size_t inlen, struct transport_output *out, char **err)
 {
-	const char	*what = "other;";
-	size_t		 i;
+	struct transport_sink	 s;
+	const char		*what = "other;";
+	size_t			 i, n;
 
+	if (strcmp(argv[0], "dpkg-query") == 0) {
+		i = strlen(apt_log);
+		snprintf(apt_log + i, sizeof apt_log - i, "query;");
+		sink_init(&s, out);
+		sink_feed(&s, 1, apt_have, strlen(apt_have));
+		sink_finish(&s);
+		return 1;	/* as dpkg-query does when one is unknown */
+	}
 	for (i = 4; argv[i] != NULL; i++) {
 		if (strcmp(argv[i], "update") == 0)
 			what = "update;";
-		else if (strcmp(argv[i], "install") == 0)
+		else if (strcmp(argv[i], "install") == 0) {
 			what = "install;";
+			apt_last[0] = '\0';
+			while (argv[++i] != NULL) {
+				n = strlen(apt_last);
+				snprintf(apt_last + n, sizeof apt_last - n,
+				    "%s%s", n > 0 ? " " : "", argv[i]);
+			}
+			break;
+		}
 	}
 	if (strcmp(argv[4], "sh") == 0)
 		what = "dpkg;";
@@ -491,13 +512,15 @@ static const struct transport_ops apt_ops = { .name = "fake",
     .run = apt_run };
 
 static int
-apt_on(struct transport *t, int fails, char **msg)
+apt_on_later(struct transport *t, int fails, const struct step *const *later,
+    char **msg)
 {
 	const char	*pkgs[] = { "nginx", NULL };
 	struct step_ctx	 ctx;
 	int		 rc;
 
 	memset(&ctx, 0, sizeof ctx);
+	ctx.later = later;
 	ctx.t = t;
 	ctx.machine = t->name;
 	apt_log[0] = '\0';
@@ -505,6 +528,12 @@ apt_on(struct transport *t, int fails, char **msg)
 	rc = step_apt_install(&ctx, pkgs);
 	*msg = ctx.msg;
 	return rc;
+}
+
+static int
+apt_on(struct transport *t, int fails, char **msg)
+{
+	return apt_on_later(t, fails, NULL, msg);
 }
 
 /* One apt-get update per machine and run; stale lists retried once. */
@@ -537,6 +566,95 @@ test_apt_update_once(void **state)
 	assert_int_equal(apt_on(&b, 1, &msg), -1);
 	assert_string_equal(apt_log, "dpkg;update;install;");
 	free(msg);
+}
+
+/* Later steps' packages: one listed already, one a step of its own. */
+static void
+pkgs_db(struct step_ctx *ctx, struct step_pkgs *sp)
+{
+	step_pkgs_add(sp, "nginx");
+	step_pkgs_add(sp, "pg");
+	step_pkgs_add(sp, "pg-gis");
+}
+
+static void
+pkgs_web(struct step_ctx *ctx, struct step_pkgs *sp)
+{
+	step_pkgs_add(sp, "tomcat");
+}
+
+/* Records which of its packages it was called for. */
+static int
+before_db(struct step_ctx *ctx, const struct step_pkgs *missing)
+{
+	size_t	i, n;
+
+	for (i = 0; i < missing->n; i++) {
+		n = strlen(apt_log);
+		snprintf(apt_log + n, sizeof apt_log - n, "before:%s;",
+		    missing->v[i]);
+	}
+	return 0;
+}
+
+static int
+before_db_fails(struct step_ctx *ctx, const struct step_pkgs *missing)
+{
+	before_db(ctx, missing);
+	return step_fail(ctx, "no room for the tuning"), -1;
+}
+
+/*
+ * The first install on a machine brings the missing packages of the
+ * steps still to run there, after their before_install; a failed
+ * transaction falls back to the step's own packages.
+ */
+static void
+test_apt_one_transaction(void **state)
+{
+	static const struct step db = { .name = "db", .packages = pkgs_db,
+	    .before_install = before_db };
+	static const struct step db_bad = { .name = "db",
+	    .packages = pkgs_db, .before_install = before_db_fails };
+	static const struct step web = { .name = "web",
+	    .packages = pkgs_web };
+	static const struct step plain = { .name = "plain" };
+	const struct step *later[] = { &plain, &db, &web, NULL };
+	const struct step *later_bad[] = { &db_bad, &web, NULL };
+	struct transport	 a = { .ops = &apt_ops, .name = "a",
+	    .opened = 1 };
+	char			*msg;
+
+	apt_have = "pkg=pg-gis ii \npkg=tomcat un \n";
+	assert_int_equal(apt_on_later(&a, 0, later, &msg), 0);
+	assert_string_equal(apt_log,
+	    "dpkg;update;query;before:pg;install;");
+	assert_string_equal(apt_last, "nginx pg tomcat");
+	/* Later installs on the machine are the step's own. */
+	assert_int_equal(apt_on_later(&a, 0, later, &msg), 0);
+	assert_string_equal(apt_log, "dpkg;install;");
+	assert_string_equal(apt_last, "nginx");
+	/* A failed transaction: dpkg finished, then the step's own alone. */
+	a.apt_updated = 0;
+	assert_int_equal(apt_on_later(&a, 1, later, &msg), 0);
+	assert_string_equal(apt_log,
+	    "dpkg;update;query;before:pg;install;dpkg;install;");
+	assert_string_equal(apt_last, "nginx");
+	assert_null(msg);
+	/* A hook that fails keeps its step's packages out, not its word. */
+	a.apt_updated = 0;
+	assert_int_equal(apt_on_later(&a, 0, later_bad, &msg), 0);
+	assert_string_equal(apt_log,
+	    "dpkg;update;query;before:pg;install;");
+	assert_string_equal(apt_last, "nginx tomcat");
+	assert_null(msg);
+	/* Nothing missing: no hook, the step's own. */
+	a.apt_updated = 0;
+	apt_have = "pkg=pg ii \npkg=pg-gis ii \npkg=tomcat ii \n";
+	assert_int_equal(apt_on_later(&a, 0, later, &msg), 0);
+	assert_string_equal(apt_log, "dpkg;update;query;install;");
+	assert_string_equal(apt_last, "nginx");
+	apt_have = "";
 }
 
 static int
@@ -575,6 +693,7 @@ main(void)
 		cmocka_unit_test(test_engine_deps),
 		cmocka_unit_test(test_preflight),
 		cmocka_unit_test(test_apt_update_once),
+		cmocka_unit_test(test_apt_one_transaction),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
