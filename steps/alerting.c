@@ -404,14 +404,11 @@ am_default_text(void)
 static double
 probe_number(const char *probe, const char *key)
 {
-	const char	*p;
-	size_t		 klen = strlen(key);
+	char	*v = step_probe_value(probe, key);
+	double	 d = v != NULL ? strtod(v, NULL) : 0;
 
-	for (p = probe; (p = strstr(p, key)) != NULL; p += klen) {
-		if (p == probe || p[-1] == '\n')
-			return strtod(p + klen, NULL);
-	}
-	return 0;
+	free(v);
+	return d;
 }
 
 /* When the probe says file was last written ("mtime=N FILE"). */

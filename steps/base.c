@@ -136,11 +136,10 @@ base_probe(struct step_ctx *ctx, struct base_state *st)
 		return -1;
 	}
 	for (i = 0; base_packages[i] != NULL; i++) {
-		xasprintf(&line, "pkg=%s ii ", base_packages[i]);
-		if (!step_probe_has(probe, line) && st->nmissing < 16)
+		if (step_probe_pkg_missing(probe, base_packages[i]) &&
+		    st->nmissing < 16)
 			st->missing[st->nmissing++] =
 			    xstrdup(base_packages[i]);
-		free(line);
 	}
 	for (i = 0; i < NBASE_FILES; i++) {
 		st->file_differs[i] = step_probe_sum_differs(probe,

@@ -245,27 +245,6 @@ static const char verify_script[] =
     "ssh.service 2>/dev/null)\"\n"
     "done\n";
 
-/* The rest of the first probe line that starts with prefix, or NULL. */
-static char *
-probe_get(const char *probe, const char *prefix)
-{
-	size_t		 len = strlen(prefix);
-	const char	*p = probe, *nl;
-	char		*s;
-
-	while (p != NULL && *p != '\0') {
-		nl = strchr(p, '\n');
-		if (strncmp(p, prefix, len) == 0) {
-			if (nl == NULL)
-				return xstrdup(p + len);
-			xasprintf(&s, "%.*s", (int)(nl - p - len), p + len);
-			return s;
-		}
-		p = nl != NULL ? nl + 1 : NULL;
-	}
-	return NULL;
-}
-
 static int
 probe_count(const char *probe, const char *prefix)
 {
@@ -288,7 +267,7 @@ probe_ct(const char *probe, const char *key, const char *name)
 	char	*prefix, *v;
 
 	xasprintf(&prefix, "%s=%s ", key, name);
-	v = probe_get(probe, prefix);
+	v = step_probe_value(probe, prefix);
 	free(prefix);
 	return v;
 }
@@ -643,10 +622,9 @@ lxc_probe(struct step_ctx *ctx, struct lxc_state *st)
 		    step_facts(ctx)->os_id == NULL ||
 		    strcmp(step_facts(ctx)->os_id, "debian") == 0))
 			continue;
-		xasprintf(&want, "pkg=%s ii ", lxc_packages[i]);
-		if (!step_probe_has(st->probe, want) && st->nmissing < 8)
+		if (step_probe_pkg_missing(st->probe, lxc_packages[i]) &&
+		    st->nmissing < 8)
 			st->missing[st->nmissing++] = lxc_packages[i];
-		free(want);
 	}
 	for (i = 0; i < NFILES; i++)
 		st->file_differs[i] = step_probe_sum_differs(st->probe,
@@ -660,8 +638,8 @@ lxc_probe(struct step_ctx *ctx, struct lxc_state *st)
 	    probe_count(st->probe, "braddr=") != 1;
 	free(want);
 	st->fwd_off = !step_probe_has(st->probe, "fwd=1");
-	v = probe_get(st->probe, "natlist=");
-	want = probe_get(st->probe, "natlisted=");
+	v = step_probe_value(st->probe, "natlist=");
+	want = step_probe_value(st->probe, "natlisted=");
 	st->nat_stale = v == NULL || strcmp(v, "none") == 0 || want == NULL ||
 	    strcmp(v, want) != 0;
 	free(v);
@@ -670,10 +648,10 @@ lxc_probe(struct step_ctx *ctx, struct lxc_state *st)
 	st->lxc_off = !step_probe_has(st->probe, "lxc_on=1");
 	if (data_path(ctx) != NULL) {
 		st->data_missing = !step_probe_has(st->probe, "data=1");
-		st->datafs = probe_get(st->probe, "datafs=");
+		st->datafs = step_probe_value(st->probe, "datafs=");
 	}
-	st->resolv_src = probe_get(st->probe, "resolvsrc=");
-	resolvsum = probe_get(st->probe, "resolvsum=");
+	st->resolv_src = step_probe_value(st->probe, "resolvsrc=");
+	resolvsum = step_probe_value(st->probe, "resolvsum=");
 	step_sha256_hex(lxc_interfaces, ifsum);
 	for (i = 0; i < st->ncts; i++) {
 		st->cts[i].frag = fragment_content(ctx, st->cts[i].n,

@@ -233,34 +233,6 @@ pg_default_text(struct step_ctx *ctx)
 	return out;
 }
 
-static char *
-probe_value(const char *probe, const char *key)
-{
-	const char	*p, *end;
-	size_t		 klen = strlen(key);
-
-	for (p = probe; (p = strstr(p, key)) != NULL; p += klen) {
-		if (p != probe && p[-1] != '\n')
-			continue;
-		end = strchr(p + klen, '\n');
-		return xstrndup(p + klen, end != NULL ?
-		    (size_t)(end - p - klen) : strlen(p + klen));
-	}
-	return NULL;
-}
-
-static int
-pkg_missing(const char *probe, const char *pkg)
-{
-	char	*line;
-	int	 r;
-
-	xasprintf(&line, "pkg=%s ii ", pkg);
-	r = !step_probe_has(probe, line);
-	free(line);
-	return r;
-}
-
 static int
 exp_probe(struct step_ctx *ctx, struct exp_state *st)
 {
@@ -279,13 +251,13 @@ exp_probe(struct step_ctx *ctx, struct exp_state *st)
 		free(probe);
 		return -1;
 	}
-	st->node_missing = pkg_missing(probe, NODE_PKG);
+	st->node_missing = step_probe_pkg_missing(probe, NODE_PKG);
 	st->node_differs = step_probe_sum_differs(probe, NODE_DEFAULT,
 	    st->node_default);
 	st->node_down = !step_probe_has(probe, "active=node");
 	st->node_disabled = !step_probe_has(probe, "enabled=node");
 	if (st->db) {
-		st->pg_missing = pkg_missing(probe, PG_PKG);
+		st->pg_missing = step_probe_pkg_missing(probe, PG_PKG);
 		st->pg_differs = step_probe_sum_differs(probe, PG_DEFAULT,
 		    st->pg_default);
 		/* The sum of the password, never the password, is compared. */
@@ -297,7 +269,7 @@ exp_probe(struct step_ctx *ctx, struct exp_state *st)
 		st->pg_down = !step_probe_has(probe, "active=pg");
 		st->pg_disabled = !step_probe_has(probe, "enabled=pg");
 		st->psql_failed = !step_probe_has(probe, "psql=ok");
-		stored = probe_value(probe, "role=");
+		stored = step_probe_value(probe, "role=");
 		st->role_missing = stored == NULL;
 		st->role_password = stored == NULL || st->password == NULL ||
 		    scram_matches(stored, st->password) != 1;
@@ -720,14 +692,14 @@ prom_probe_run(struct step_ctx *ctx, struct prom_state *st)
 		free(probe);
 		return -1;
 	}
-	st->missing = pkg_missing(probe, PROM_PKG);
+	st->missing = step_probe_pkg_missing(probe, PROM_PKG);
 	st->default_differs = step_probe_sum_differs(probe, PROM_DEFAULT,
 	    st->defaults);
 	st->config_differs = step_probe_sum_differs(probe, PROM_CONFIG,
 	    st->config);
 	st->down = !step_probe_has(probe, "active=1");
 	st->disabled = !step_probe_has(probe, "enabled=1");
-	st->targets = probe_value(probe, "targets=");
+	st->targets = step_probe_value(probe, "targets=");
 	free(probe);
 	return 0;
 }

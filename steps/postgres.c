@@ -559,7 +559,7 @@ static int
 pg_probe(struct step_ctx *ctx, struct pg_state *st)
 {
 	const struct profile	*p = ctx->profile;
-	char			*argv[16 + PROFILE_MAX_ITEMS], *probe, *line;
+	char			*argv[16 + PROFILE_MAX_ITEMS], *probe;
 	char			 ver[8];
 	size_t			 i, k = 0;
 
@@ -589,12 +589,8 @@ pg_probe(struct step_ctx *ctx, struct pg_state *st)
 		free(probe);
 		return -1;
 	}
-	xasprintf(&line, "pkg=%s ii ", st->pkg_server);
-	st->server_missing = !step_probe_has(probe, line);
-	free(line);
-	xasprintf(&line, "pkg=%s ii ", st->pkg_postgis);
-	st->postgis_missing = !step_probe_has(probe, line);
-	free(line);
+	st->server_missing = step_probe_pkg_missing(probe, st->pkg_server);
+	st->postgis_missing = step_probe_pkg_missing(probe, st->pkg_postgis);
 	st->conf_differs = step_probe_sum_differs(probe, st->conf_path,
 	    st->conf);
 	st->hba_differs = step_probe_sum_differs(probe, st->hba_path, st->hba);

@@ -290,7 +290,7 @@ proxy_probe(struct step_ctx *ctx, struct proxy_state *st)
 {
 	const struct profile	*p = ctx->profile;
 	int			 nginx = p->proxy == PROXY_NGINX;
-	char			*err = NULL, *probe, *line;
+	char			*err = NULL, *probe;
 	char			*argv[10];
 	size_t			 i, k = 0;
 
@@ -336,9 +336,7 @@ proxy_probe(struct step_ctx *ctx, struct proxy_state *st)
 		    ctx->machine);
 		return -1;
 	}
-	xasprintf(&line, "pkg=%s ii ", st->pkg);
-	st->pkg_missing = !step_probe_has(probe, line);
-	free(line);
+	st->pkg_missing = step_probe_pkg_missing(probe, st->pkg);
 	for (i = 0; i < st->nfiles; i++) {
 		st->files[i].differs = step_probe_sum_differs(probe,
 		    st->files[i].path, st->files[i].content);

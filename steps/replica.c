@@ -169,23 +169,14 @@ rep_state_free(struct rep_state *st)
 	memset(st, 0, sizeof *st);
 }
 
-/* The probe's "key=value" for key, into buf ("" when absent). */
+/* The probe's value after prefix, into buf ("" when absent). */
 static void
-probe_value(const char *probe, const char *key, char *buf, size_t len)
+probe_value(const char *probe, const char *prefix, char *buf, size_t len)
 {
-	const char	*p, *e;
-	size_t		 klen = strlen(key);
+	char	*v = step_probe_value(probe, prefix);
 
-	buf[0] = '\0';
-	for (p = probe; (p = strstr(p, key)) != NULL; p += klen) {
-		if ((p == probe || p[-1] == '\n') && p[klen] == '=') {
-			p += klen + 1;
-			e = strchr(p, '\n');
-			snprintf(buf, len, "%.*s", (int)(e != NULL ?
-			    (size_t)(e - p) : strlen(p)), p);
-			return;
-		}
-	}
+	snprintf(buf, len, "%s", v != NULL ? v : "");
+	free(v);
 }
 
 /* What the files should hold; -1 after step_fail. */
@@ -224,7 +215,7 @@ rep_wanted(struct step_ctx *ctx, struct rep_state *st)
 static int
 rep_probe(struct step_ctx *ctx, struct rep_state *st)
 {
-	char	*probe = NULL, *line, cluster[64], recovery[16], want[160];
+	char	*probe = NULL, cluster[64], recovery[16], want[160];
 
 	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)probe_script,
 	    "sh", st->ver, st->conf_path, st->hba_path, PASSFILE, NULL },
@@ -233,24 +224,20 @@ rep_probe(struct step_ctx *ctx, struct rep_state *st)
 		return step_fail(ctx, "cannot read PostgreSQL's state on %s",
 		    ctx->machine), -1;
 	}
-	xasprintf(&line, "pkg=%s ii ", st->pkg_server);
-	st->server_missing = !step_probe_has(probe, line);
-	free(line);
-	xasprintf(&line, "pkg=%s ii ", st->pkg_postgis);
-	st->postgis_missing = !step_probe_has(probe, line);
-	free(line);
+	st->server_missing = step_probe_pkg_missing(probe, st->pkg_server);
+	st->postgis_missing = step_probe_pkg_missing(probe, st->pkg_postgis);
 	st->conf_differs = step_probe_sum_differs(probe, st->conf_path,
 	    st->conf);
 	st->hba_differs = step_probe_sum_differs(probe, st->hba_path, st->hba);
 	st->pass_differs = step_probe_sum_differs(probe, PASSFILE, st->pass);
-	probe_value(probe, "cluster", cluster, sizeof cluster);
-	probe_value(probe, "datadir", st->datadir, sizeof st->datadir);
+	probe_value(probe, "cluster=", cluster, sizeof cluster);
+	probe_value(probe, "datadir=", st->datadir, sizeof st->datadir);
 	/* No cluster yet: where pg_createcluster puts it. */
 	if (st->datadir[0] == '\0')
 		snprintf(st->datadir, sizeof st->datadir,
 		    "/var/lib/postgresql/%s/main", st->ver);
-	probe_value(probe, "recovery", recovery, sizeof recovery);
-	probe_value(probe, "receiver", st->receiver, sizeof st->receiver);
+	probe_value(probe, "recovery=", recovery, sizeof recovery);
+	probe_value(probe, "receiver=", st->receiver, sizeof st->receiver);
 	st->cluster_missing = cluster[0] == '\0';
 	st->pending_restart = strstr(probe, "pending_restart=") != NULL &&
 	    !step_probe_has(probe, "pending_restart=0");

@@ -33,6 +33,38 @@ step_probe_has(const char *probe, const char *line)
 	return 0;
 }
 
+/* The rest of the first probe line that starts with prefix, or NULL. */
+char *
+step_probe_value(const char *probe, const char *prefix)
+{
+	size_t		 len = strlen(prefix);
+	const char	*p = probe, *nl;
+
+	for (; p != NULL && *p != '\0'; p = nl != NULL ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		if (strncmp(p, prefix, len) == 0)
+			return xstrndup(p + len, nl != NULL ?
+			    (size_t)(nl - p) - len : strlen(p + len));
+	}
+	return NULL;
+}
+
+/*
+ * Whether pkg is not installed, by the probe's dpkg-query line for it
+ * ("pkg=NAME ii ": the format every probe asks dpkg-query for).
+ */
+int
+step_probe_pkg_missing(const char *probe, const char *pkg)
+{
+	char	*line;
+	int	 missing;
+
+	xasprintf(&line, "pkg=%s ii ", pkg);
+	missing = !step_probe_has(probe, line);
+	free(line);
+	return missing;
+}
+
 /* The sha256 of bytes as sha256sum prints it, to compare file sums. */
 void
 step_sha256_hex_bytes(const void *p, size_t n, char out[65])
@@ -230,7 +262,7 @@ static int
 pkgs_keep_missing(struct step_ctx *ctx, struct step_pkgs *sp)
 {
 	struct step_pkgs	 have = { NULL, 0 };
-	char			**argv, *out = NULL, *line;
+	char			**argv, *out = NULL;
 	size_t			 i, k = 0;
 	int			 rc;
 
@@ -249,10 +281,8 @@ pkgs_keep_missing(struct step_ctx *ctx, struct step_pkgs *sp)
 		return -1;
 	}
 	for (i = 0; i < sp->n; i++) {
-		xasprintf(&line, "pkg=%s ii ", sp->v[i]);
-		if (out != NULL && step_probe_has(out, line))
+		if (out != NULL && !step_probe_pkg_missing(out, sp->v[i]))
 			step_pkgs_add(&have, sp->v[i]);
-		free(line);
 	}
 	free(out);
 	pkgs_drop(sp, &have);

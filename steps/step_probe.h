@@ -14,6 +14,8 @@ struct step_pkgs;
 
 /* steps/step_probe.c */
 int	 step_probe_has(const char *, const char *);
+char	*step_probe_value(const char *, const char *);
+int	 step_probe_pkg_missing(const char *, const char *);
 void	 step_sha256_hex(const char *, char [65]);
 void	 step_sha256_hex_bytes(const void *, size_t, char [65]);
 int	 step_probe_sum_differs(const char *, const char *, const char *);

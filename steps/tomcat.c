@@ -551,12 +551,8 @@ tc_probe(struct step_ctx *ctx, struct tc_state *st)
 		return step_fail(ctx, "cannot read Tomcat's state on %s",
 		    ctx->machine), -1;
 	}
-	xasprintf(&line, "pkg=%s ii ", st->c.java_pkg);
-	st->java_missing = !step_probe_has(probe, line);
-	free(line);
-	xasprintf(&line, "pkg=%s ii ", st->c.tomcat_pkg);
-	st->tomcat_missing = !step_probe_has(probe, line);
-	free(line);
+	st->java_missing = step_probe_pkg_missing(probe, st->c.java_pkg);
+	st->tomcat_missing = step_probe_pkg_missing(probe, st->c.tomcat_pkg);
 	st->migration_missing = st->c.migrate && !step_probe_has(probe,
 	    "pkg=tomcat-jakartaee-migration ii ");
 	st->client_missing = database_elsewhere(ctx) && !step_probe_has(probe,
