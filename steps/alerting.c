@@ -577,18 +577,6 @@ am_check(struct step_ctx *ctx)
 	return RESULT_OK;
 }
 
-/* mv FILE.prev FILE, or remove FILE when there was none. */
-static void
-roll_back(struct step_ctx *ctx, const char *file)
-{
-	static const char script[] =
-	    "if [ -f \"$1.prev\" ]; then mv -f \"$1.prev\" \"$1\"; "
-	    "else rm -f \"$1\"; fi\n";
-
-	step_run(ctx, (char *[]){ "sh", "-c", (char *)script, "sh",
-	    (char *)file, NULL }, NULL, 0);
-}
-
 static int
 put_secret(struct step_ctx *ctx, const char *file, const char *value)
 {
@@ -603,22 +591,6 @@ put_secret(struct step_ctx *ctx, const char *file, const char *value)
 	}
 	return step_put(ctx, file, value, strlen(value), 0640, "root",
 	    "prometheus");
-}
-
-/* Write, check with argv + the file, put back if refused. */
-static int
-put_checked(struct step_ctx *ctx, const char *file, const char *text,
-    mode_t mode, const char *group, char *const *check, const char *tool)
-{
-	if (step_put(ctx, file, text, strlen(text), mode, "root", group) == -1)
-		return -1;
-	if (step_run(ctx, check, NULL, 0) != 0) {
-		roll_back(ctx, file);
-		step_fail(ctx, "%s refused the new %s (see the log); the "
-		    "previous one was put back", tool, file);
-		return -1;
-	}
-	return 0;
 }
 
 static int
@@ -647,11 +619,11 @@ am_apply(struct step_ctx *ctx)
 	if (st.default_differs && step_put(ctx, AM_DEFAULT, st.defaults,
 	    strlen(st.defaults), 0644, "root", "root") == -1)
 		goto failed;
-	if (st.config_differs && put_checked(ctx, AM_CONFIG, st.config, 0640,
+	if (st.config_differs && step_put_checked(ctx, AM_CONFIG, st.config, 0640,
 	    "prometheus", (char *[]){ "amtool", "check-config", AM_CONFIG,
 	    NULL }, "amtool") == -1)
 		goto failed;
-	if (st.rules_differ && put_checked(ctx, ALERT_RULES_FILE, rules_text,
+	if (st.rules_differ && step_put_checked(ctx, ALERT_RULES_FILE, rules_text,
 	    0644, "root", (char *[]){ "promtool", "check", "rules",
 	    ALERT_RULES_FILE, NULL }, "promtool") == -1)
 		goto failed;

@@ -872,16 +872,6 @@ prom_check(struct step_ctx *ctx)
 	return RESULT_OK;
 }
 
-/* Put back what was written; the configuration that worked stays. */
-static void
-prom_roll_back(struct step_ctx *ctx)
-{
-	if (step_run(ctx, (char *[]){ "mv", "-f", PROM_CONFIG ".prev",
-	    PROM_CONFIG, NULL }, NULL, 0) != 0)
-		step_run(ctx, (char *[]){ "rm", "-f", PROM_CONFIG, NULL },
-		    NULL, 0);
-}
-
 static enum result
 prom_apply(struct step_ctx *ctx)
 {
@@ -900,18 +890,10 @@ prom_apply(struct step_ctx *ctx)
 	if (st.default_differs && step_put(ctx, PROM_DEFAULT, st.defaults,
 	    strlen(st.defaults), 0644, "root", "root") == -1)
 		goto failed;
-	if (st.config_differs) {
-		if (step_put(ctx, PROM_CONFIG, st.config, strlen(st.config),
-		    0644, "root", "root") == -1)
-			goto failed;
-		if (step_run(ctx, (char *[]){ "promtool", "check", "config",
-		    PROM_CONFIG, NULL }, NULL, 0) != 0) {
-			prom_roll_back(ctx);
-			step_fail(ctx, "promtool refused the new " PROM_CONFIG
-			    " (see the log); the previous one was put back");
-			goto failed;
-		}
-	}
+	if (st.config_differs && step_put_checked(ctx, PROM_CONFIG, st.config,
+	    0644, "root", (char *[]){ "promtool", "check", "config",
+	    PROM_CONFIG, NULL }, "promtool") == -1)
+		goto failed;
 	if (restart || st.disabled) {
 		if (restart_enable(ctx, PROM_PKG) == -1) {
 			step_fail(ctx, PROM_PKG " does not start: see "

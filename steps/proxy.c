@@ -398,18 +398,11 @@ proxy_config_ok(struct step_ctx *ctx, int nginx)
 static void
 proxy_roll_back(struct step_ctx *ctx, struct proxy_state *st)
 {
-	char	*prev;
 	size_t	 i;
 
 	for (i = 0; i < st->nfiles; i++) {
-		if (!st->files[i].differs)
-			continue;
-		xasprintf(&prev, "%s.prev", st->files[i].path);
-		if (step_run(ctx, (char *[]){ "mv", "-f", prev,
-		    (char *)st->files[i].path, NULL }, NULL, 0) != 0)
-			step_run(ctx, (char *[]){ "rm", "-f",
-			    (char *)st->files[i].path, NULL }, NULL, 0);
-		free(prev);
+		if (st->files[i].differs)
+			step_roll_back(ctx, st->files[i].path);
 	}
 }
 

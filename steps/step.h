@@ -113,6 +113,9 @@ int	 step_file_differs(struct step_ctx *, const char *, const char *,
 int	 step_put(struct step_ctx *, const char *, const char *, size_t,
 	    mode_t, const char *, const char *);
 char	*step_diff(const char *, const char *, int);
+void	 step_roll_back(struct step_ctx *, const char *);
+int	 step_put_checked(struct step_ctx *, const char *, const char *,
+	    mode_t, const char *, char *const *, const char *);
 /* KEY's value in a Java properties text (dhis.conf); NULL when absent. */
 char	*step_conf_value(const char *, const char *);
 

@@ -225,6 +225,41 @@ step_put(struct step_ctx *ctx, const char *path, const char *content,
 }
 
 /*
+ * Put back the FILE.prev that step_put() kept of a file it replaced, or
+ * remove FILE when there was none: the configuration that worked stays.
+ */
+void
+step_roll_back(struct step_ctx *ctx, const char *file)
+{
+	static const char script[] =
+	    "if [ -f \"$1.prev\" ]; then mv -f \"$1.prev\" \"$1\"; "
+	    "else rm -f \"$1\"; fi\n";
+
+	step_run(ctx, (char *[]){ "sh", "-c", (char *)script, "sh",
+	    (char *)file, NULL }, NULL, 0);
+}
+
+/*
+ * step_put() a configuration file, owned by root, then have its program
+ * check it (check: an argv naming the file); put the previous one back
+ * when tool refuses it.  -1 after step_fail.
+ */
+int
+step_put_checked(struct step_ctx *ctx, const char *file, const char *text,
+    mode_t mode, const char *group, char *const *check, const char *tool)
+{
+	if (step_put(ctx, file, text, strlen(text), mode, "root", group) == -1)
+		return -1;
+	if (step_run(ctx, check, NULL, 0) != 0) {
+		step_roll_back(ctx, file);
+		step_fail(ctx, "%s refused the new %s (see the log); the "
+		    "previous one was put back", tool, file);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The value of KEY in the text of a Java properties file such as
  * dhis.conf ("key = value", blanks around '=' allowed); NULL when absent.
  */
