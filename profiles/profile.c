@@ -117,6 +117,8 @@ profile_free(struct profile *p)
 	free(p->lxc.subnet);
 	free(p->lxc.release);
 	free(p->lxc.prefix);
+	free(p->lxc.mirror);
+	free(p->lxc.security_mirror);
 	free(p->releases.url);
 	free(p->releases.mirror);
 	free(p->releases.file);
@@ -179,7 +181,9 @@ profile_equal(const struct profile *a, const struct profile *b)
 	if (!str_eq(a->lxc.bridge, b->lxc.bridge) ||
 	    !str_eq(a->lxc.subnet, b->lxc.subnet) ||
 	    !str_eq(a->lxc.release, b->lxc.release) ||
-	    !str_eq(a->lxc.prefix, b->lxc.prefix))
+	    !str_eq(a->lxc.prefix, b->lxc.prefix) ||
+	    !str_eq(a->lxc.mirror, b->lxc.mirror) ||
+	    !str_eq(a->lxc.security_mirror, b->lxc.security_mirror))
 		return 0;
 	if (!str_eq(a->releases.url, b->releases.url) ||
 	    !str_eq(a->releases.mirror, b->releases.mirror) ||

@@ -132,6 +132,8 @@ struct lxc_opts {
 	char		*subnet;	/* CIDR, e.g. 10.77.0.0/24 */
 	char		*release;	/* container distribution release */
 	char		*prefix;	/* container names: PREFIX-proxy... */
+	char		*mirror;	/* the containers' package archive */
+	char		*security_mirror; /* and their security updates */
 };
 
 /* Where DHIS2 releases are looked up (the stable.json metadata). */

@@ -304,7 +304,8 @@ check_isolation_options(struct checker *c)
 	const struct profile	*p = c->p;
 
 	if (p->isolation != ISOLATION_LXC && (p->lxc.bridge || p->lxc.subnet ||
-	    p->lxc.release || p->lxc.prefix))
+	    p->lxc.release || p->lxc.prefix || p->lxc.mirror ||
+	    p->lxc.security_mirror))
 		ERR(c, p->pos_isolation, "the lxc section is only used with "
 		    "isolation lxc");
 	if (p->isolation == ISOLATION_MACHINES && p->admin_network == NULL)

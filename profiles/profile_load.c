@@ -277,7 +277,7 @@ static int
 load_lxc(struct loader *l, const struct ynode *n)
 {
 	static const char *const keys[] = { "bridge", "subnet", "release",
-	    "prefix", NULL };
+	    "prefix", "mirror", "security_mirror", NULL };
 	struct ynode	*v;
 	int		 bad = 0;
 
@@ -307,6 +307,14 @@ load_lxc(struct loader *l, const struct ynode *n)
 		    "container names must stay short", l->p->lxc.prefix);
 		bad++;
 	}
+	if ((v = ytree_get(n, "mirror")) != NULL)
+		bad += get_string(l, v, "lxc.mirror", valid_url,
+		    "an http(s) URL like http://deb.debian.org/debian",
+		    &l->p->lxc.mirror) != 0;
+	if ((v = ytree_get(n, "security_mirror")) != NULL)
+		bad += get_string(l, v, "lxc.security_mirror", valid_url,
+		    "an http(s) URL like http://security.debian.org/"
+		    "debian-security", &l->p->lxc.security_mirror) != 0;
 	return bad ? -1 : 0;
 }
 

@@ -148,7 +148,8 @@ static void
 save_lxc(struct saver *s, const struct lxc_opts *x)
 {
 	if (x->bridge == NULL && x->subnet == NULL && x->release == NULL &&
-	    x->prefix == NULL)
+	    x->prefix == NULL && x->mirror == NULL &&
+	    x->security_mirror == NULL)
 		return;
 	scalar(s, "lxc");
 	map_start(s);
@@ -156,6 +157,8 @@ save_lxc(struct saver *s, const struct lxc_opts *x)
 	kv(s, "subnet", x->subnet);
 	kv(s, "release", x->release);
 	kv(s, "prefix", x->prefix);
+	kv(s, "mirror", x->mirror);
+	kv(s, "security_mirror", x->security_mirror);
 	map_end(s);
 }
 

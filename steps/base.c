@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "apt_sources.h"
 #include "core.h"
 #include "profile.h"
 #include "step.h"
@@ -63,6 +64,7 @@ static const struct base_file base_files[] = {
 #define NBASE_FILES (sizeof base_files / sizeof base_files[0])
 
 static const char probe_script[] =
+    APT_SOURCES_CHECK_SH
     "u=$1 n=$2\n"
     "shift 2\n"
     /* owner and mode of the files (package names do not exist in /) */
@@ -82,7 +84,12 @@ static const char probe_script[] =
     /* What dpkg itself looks at to say it was interrupted; much
      * cheaper than dpkg --audit, which parses the whole database. */
     "set -- /var/lib/dpkg/updates/*\n"
-    "if [ -e \"$1\" ]; then echo audit=interrupted; else echo audit=; fi\n";
+    "if [ -e \"$1\" ]; then echo audit=interrupted; else echo audit=; fi\n"
+    /*
+     * A source apt has no lists of is asked about (a download only then):
+     * the security updates switched on here need every line to work.
+     */
+    "apt_sources_check unfetched\n";
 
 
 struct base_state {
@@ -93,6 +100,7 @@ struct base_state {
 	int	 tz_differs;
 	int	 user_missing;
 	int	 dpkg_broken;
+	char	*sources_bad;		/* the failing source lines, or NULL */
 };
 
 static const char *
@@ -108,6 +116,8 @@ base_state_free(struct base_state *st)
 
 	for (i = 0; i < st->nmissing; i++)
 		free(st->missing[i]);
+	free(st->sources_bad);
+	st->sources_bad = NULL;
 }
 
 static int
@@ -158,6 +168,7 @@ base_probe(struct step_ctx *ctx, struct base_state *st)
 	}
 	st->user_missing = !step_probe_has(probe, "user=1");
 	st->dpkg_broken = !step_probe_has(probe, "audit=");
+	st->sources_bad = apt_sources_problems(probe);
 	free(probe);
 	return 0;
 }
@@ -172,6 +183,11 @@ base_check(struct step_ctx *ctx)
 	if (base_probe(ctx, &st) == -1)
 		return step_fail(ctx, "cannot read the state of %s",
 		    ctx->machine);
+	if (st.sources_bad != NULL) {
+		step_fail(ctx, "%s", st.sources_bad);
+		base_state_free(&st);
+		return RESULT_FAILED;
+	}
 	if (st.dpkg_broken)
 		step_would(ctx, "finish an interrupted package installation "
 		    "(dpkg --configure -a)");
@@ -228,6 +244,12 @@ base_apply(struct step_ctx *ctx)
 	if (base_probe(ctx, &st) == -1)
 		return step_fail(ctx, "cannot read the state of %s",
 		    ctx->machine);
+	/* Before anything changes: nothing here can install or update. */
+	if (st.sources_bad != NULL) {
+		step_fail(ctx, "%s", st.sources_bad);
+		base_state_free(&st);
+		return RESULT_FAILED;
+	}
 	r = base_packages_apply(ctx, &st);
 	base_state_free(&st);
 	if (r == RESULT_FAILED)
@@ -289,7 +311,8 @@ base_verify(struct step_ctx *ctx)
 	if (base_probe(ctx, &st) == -1)
 		return step_fail(ctx, "cannot read the state of %s",
 		    ctx->machine);
-	bad = st.nmissing + st.tz_differs + st.user_missing + st.dpkg_broken;
+	bad = st.nmissing + st.tz_differs + st.user_missing + st.dpkg_broken +
+	    (st.sources_bad != NULL);
 	for (i = 0; i < NBASE_FILES; i++)
 		bad += st.file_differs[i] + st.meta_differs[i];
 	base_state_free(&st);

@@ -1,6 +1,8 @@
 # steps/: one file per step module, collected in registry.c.
 libdhis2setup_a_SOURCES += steps/step.h steps/step_util.c steps/registry.c \
 	steps/preflight.c steps/base.c
+# apt sources: the containers' own, and the line apt-get update fails on.
+libdhis2setup_a_SOURCES += steps/apt_sources.h steps/apt_sources.c
 # The DHIS2 stack (issue 4).
 libdhis2setup_a_SOURCES += steps/step_probe.h steps/step_probe.c \
 	steps/postgres.c steps/tomcat.h steps/tomcat.c steps/war.c \

@@ -7,8 +7,8 @@
  * package archive through the host; HTTP and HTTPS for the host go to the
  * proxy container, and only those), and one container per node of the
  * topology at its fixed address, starting at boot, with no sshd (they are
- * entered with lxc-attach) and the database's data directory on the host
- * path the operator chose.
+ * entered with lxc-attach), apt sources of our own (lxc.mirror) and the
+ * database's data directory on the host path the operator chose.
  *
  * Runtime state (bridge, forwarding, NAT) is applied directly with ip,
  * sysctl and nft; a systemd oneshot unit re-creates it at boot before
@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apt_sources.h"
 #include "core.h"
 #include "profile.h"
 #include "step.h"
@@ -66,6 +67,7 @@ struct lxc_ct {
 	int			 if_differs;
 	int			 resolv_differs;
 	int			 ssh_on;
+	int			 apt_differs;	/* its sources not ours */
 };
 
 struct lxc_state {
@@ -80,6 +82,8 @@ struct lxc_state {
 	int		 data_missing;
 	char		*datafs;
 	char		*resolv_src;
+	char		*apt;			/* the containers' sources */
+	const char	*apt_path;		/* and their file */
 	struct lxc_ct	 cts[MAX_CTS];
 	size_t		 ncts;
 	char		*strays;		/* "a, b" or NULL */
@@ -118,13 +122,13 @@ static const char lxc_interfaces[] =
 
 /*
  * $1 bridge, $2 our fragments' folder, $3 the data path or "", $4 the
- * NAT listing, $5 n, then n files to sum, then m and m containers, then
- * the packages.
+ * NAT listing, $5 the containers' apt sources file, $6 n, then n files to
+ * sum, then m and m containers, then the packages.
  */
 static const char probe_script[] =
     LXC_SH_COMMON
-    "br=$1 dir=$2 data=$3 listed=$4 n=$5\n"
-    "shift 5\n"
+    "br=$1 dir=$2 data=$3 listed=$4 src=$5 n=$6\n"
+    "shift 6\n"
     "while [ \"$n\" -gt 0 ]; do\n"
     "  if [ -f \"$1\" ]; then echo \"sum=$(sum \"$1\") $1\"\n"
     "  else echo \"sum=none $1\"; fi\n"
@@ -178,6 +182,13 @@ static const char probe_script[] =
     /* never follow a link out of the container's tree */
     "  if [ -L \"$r/etc/resolv.conf\" ]; then echo \"resolv=$c link\"\n"
     "  else echo \"resolv=$c $(sum \"$r/etc/resolv.conf\")\"; fi\n"
+    "  if [ -L \"$r$src\" ]; then echo \"apt=$c link\"\n"
+    "  else echo \"apt=$c $(sum \"$r$src\")\"; fi\n"
+    /* a template's one-line sources beside ours: apt would read both */
+    "  if [ ! -L \"$r/etc/apt/sources.list\" ] && grep -Eqs "
+    "'^[[:space:]]*deb' \"$r/etc/apt/sources.list\"; then\n"
+    "    echo \"aptlist=$c\"\n"
+    "  fi\n"
     "  s=$r/etc/systemd/system\n"
     "  if [ \"$(readlink \"$s/ssh.service\")\" = /dev/null ] &&\n"
     "      [ ! -L \"$s/multi-user.target.wants/ssh.service\" ] &&\n"
@@ -209,6 +220,24 @@ static const char ssh_off_script[] =
     "rm -f \"$s/multi-user.target.wants/ssh.service\" \"$s/sshd.service\" "
     "\"$s/sockets.target.wants/ssh.socket\" &&\n"
     "ln -sfn /dev/null \"$s/ssh.service\"\n";
+
+/*
+ * In the container (lxc-attach: its own root, so a link it planted leads
+ * nowhere on the host): $1 the sources file, its content on stdin.  The
+ * template's sources.list is kept as .prev and emptied, or apt would read
+ * its lines beside ours.
+ */
+static const char apt_write_script[] =
+    "f=$1\n"
+    "mkdir -p \"${f%/*}\" && cat > \"$f.d2s-new\" && chmod 0644 \"$f.d2s-new\" "
+    "&& mv -f \"$f.d2s-new\" \"$f\" || exit 1\n"
+    "l=/etc/apt/sources.list\n"
+    "if grep -Eqs '^[[:space:]]*deb' \"$l\"; then\n"
+    "  cp -p \"$l\" \"$l.prev\" &&\n"
+    "  printf '# dhis2-setup: the sources are in %s\\n' \"$f\" > \"$l.d2s-new\" "
+    "&&\n"
+    "  mv -f \"$l.d2s-new\" \"$l\" || exit 1\n"
+    "fi\n";
 
 /* $1 where: load our NAT table, then keep what nft lists of it. */
 static const char nat_load_script[] =
@@ -327,19 +356,26 @@ data_path(struct step_ctx *ctx)
 	return ctx->profile->database.data_path;
 }
 
-/* Ubuntu's releases take the ubuntu template; everything else Debian's. */
-static int
-release_is_ubuntu(const char *r)
+/*
+ * The archive the containers come from: the profile's, else the older
+ * DHIS2_SETUP_LXC_MIRROR, else NULL (the distribution's own).
+ */
+static const char *
+lxc_mirror(struct step_ctx *ctx)
 {
-	static const char *const ubuntu[] = { "bionic", "focal", "jammy",
-	    "lunar", "mantic", "noble", "oracular", "plucky", NULL };
-	size_t	i;
+	const char	*m = ctx->profile->lxc.mirror;
 
-	for (i = 0; ubuntu[i] != NULL; i++) {
-		if (strcmp(r, ubuntu[i]) == 0)
-			return 1;
-	}
-	return 0;
+	if (m == NULL || *m == '\0')
+		m = getenv("DHIS2_SETUP_LXC_MIRROR");
+	return m != NULL && *m != '\0' ? m : NULL;
+}
+
+/* The containers' apt sources, and in *path the file they go in. */
+static char *
+lxc_apt_sources(struct step_ctx *ctx, const char **path)
+{
+	return apt_sources_content(ctx->topo->release, lxc_mirror(ctx),
+	    ctx->profile->lxc.security_mirror, path);
 }
 
 static char *
@@ -470,6 +506,7 @@ lxc_state_free(struct lxc_state *st)
 		free(st->content[i]);
 	free(st->datafs);
 	free(st->resolv_src);
+	free(st->apt);
 	free(st->strays);
 	for (i = 0; i < st->ncts; i++) {
 		free(st->cts[i].path);
@@ -535,7 +572,7 @@ parse_strays(struct lxc_state *st)
 
 static void
 parse_container(struct lxc_state *st, struct lxc_ct *c, const char *ifsum,
-    const char *resolvsum)
+    const char *resolvsum, const char *aptsum)
 {
 	const char	*probe = st->probe;
 	const char	*name = c->n->name;
@@ -554,6 +591,7 @@ parse_container(struct lxc_state *st, struct lxc_ct *c, const char *ifsum,
 	c->frag_differs = step_probe_sum_differs(probe, c->path, c->frag);
 	if (c->state != CT_EXISTS) {
 		c->if_differs = c->resolv_differs = c->ssh_on = 1;
+		c->apt_differs = 1;
 		return;
 	}
 	c->rootfs = probe_ct(probe, "root", name);
@@ -567,6 +605,12 @@ parse_container(struct lxc_state *st, struct lxc_ct *c, const char *ifsum,
 	v = probe_ct(probe, "ssh", name);
 	c->ssh_on = v == NULL || strcmp(v, "off") != 0;
 	free(v);
+	v = probe_ct(probe, "apt", name);
+	xasprintf(&line, "aptlist=%s", name);
+	c->apt_differs = v == NULL || strcmp(v, aptsum) != 0 ||
+	    step_probe_has(probe, line);
+	free(line);
+	free(v);
 	xasprintf(&line, "up=%s", name);
 	c->running = step_probe_has(probe, line);
 	free(line);
@@ -578,7 +622,8 @@ lxc_probe(struct step_ctx *ctx, struct lxc_state *st)
 	const struct topology	*t = ctx->topo;
 	const struct topo_node	*proxy = proxy_node(t);
 	const char		*argv[24 + 2 * MAX_CTS];
-	char			 nfiles[16], ncts[16], ifsum[65], *v, *want;
+	char			 nfiles[16], ncts[16], ifsum[65], aptsum[65];
+	char			*v, *want;
 	char			*resolvsum;
 	size_t			 i, k = 0;
 
@@ -589,6 +634,7 @@ lxc_probe(struct step_ctx *ctx, struct lxc_state *st)
 	    "its containers' traffic.\nnet.ipv4.ip_forward = 1\n");
 	st->content[F_NAT] = nat_content(t, proxy->address);
 	st->content[F_UNIT] = unit_content(t);
+	st->apt = lxc_apt_sources(ctx, &st->apt_path);
 	snprintf(nfiles, sizeof nfiles, "%zu", NFILES + st->ncts);
 	snprintf(ncts, sizeof ncts, "%zu", st->ncts);
 	argv[k++] = "sh";
@@ -599,6 +645,7 @@ lxc_probe(struct step_ctx *ctx, struct lxc_state *st)
 	argv[k++] = LXC_DIR;
 	argv[k++] = data_path(ctx) != NULL ? data_path(ctx) : "";
 	argv[k++] = LXC_NAT_LISTED;
+	argv[k++] = st->apt_path;
 	argv[k++] = nfiles;
 	for (i = 0; i < NFILES; i++)
 		argv[k++] = lxc_files[i];
@@ -618,7 +665,7 @@ lxc_probe(struct step_ctx *ctx, struct lxc_state *st)
 		if (strcmp(lxc_packages[i], "apparmor") == 0 && !st->apparmor)
 			continue;
 		if (strcmp(lxc_packages[i], "debian-archive-keyring") == 0 &&
-		    (release_is_ubuntu(t->release) ||
+		    (apt_release_is_ubuntu(t->release) ||
 		    step_facts(ctx)->os_id == NULL ||
 		    strcmp(step_facts(ctx)->os_id, "debian") == 0))
 			continue;
@@ -653,10 +700,11 @@ lxc_probe(struct step_ctx *ctx, struct lxc_state *st)
 	st->resolv_src = step_probe_value(st->probe, "resolvsrc=");
 	resolvsum = step_probe_value(st->probe, "resolvsum=");
 	step_sha256_hex(lxc_interfaces, ifsum);
+	step_sha256_hex(st->apt, aptsum);
 	for (i = 0; i < st->ncts; i++) {
 		st->cts[i].frag = fragment_content(ctx, st->cts[i].n,
 		    st->apparmor);
-		parse_container(st, &st->cts[i], ifsum, resolvsum);
+		parse_container(st, &st->cts[i], ifsum, resolvsum, aptsum);
 	}
 	free(resolvsum);
 	parse_strays(st);
@@ -739,8 +787,11 @@ lxc_check(struct step_ctx *ctx)
 		if (c->state != CT_EXISTS) {
 			step_would(ctx, "create container %s (%s %s) at %s "
 			    "and start it", c->n->name,
-			    release_is_ubuntu(t->release) ? "ubuntu" :
+			    apt_release_is_ubuntu(t->release) ? "ubuntu" :
 			    "debian", t->release, c->n->address);
+			step_would(ctx, "%s: write its apt sources %s (%s and "
+			    "its security updates)", c->n->name, st.apt_path,
+			    t->release);
 			continue;
 		}
 		if (c->frag_differs)
@@ -755,6 +806,10 @@ lxc_check(struct step_ctx *ctx)
 		if (c->ssh_on)
 			step_would(ctx, "%s: disable sshd (containers are "
 			    "entered with lxc-attach)", c->n->name);
+		if (c->apt_differs)
+			step_would(ctx, "%s: write its apt sources %s (%s "
+			    "and its security updates)", c->n->name,
+			    st.apt_path, t->release);
 		if (!c->running)
 			step_would(ctx, "start container %s", c->n->name);
 		else if (c->frag_differs)
@@ -853,16 +908,16 @@ static enum result
 lxc_create(struct step_ctx *ctx, struct lxc_ct *c)
 {
 	const struct topology	*t = ctx->topo;
-	const char		*mirror = getenv("DHIS2_SETUP_LXC_MIRROR");
+	const char		*mirror = lxc_mirror(ctx);
 	char			*create, *inc, *mirror_opt, *out = NULL;
-	int			 ubuntu = release_is_ubuntu(t->release), rc;
+	int			 ubuntu = apt_release_is_ubuntu(t->release), rc;
 	size_t			 len;
 
 	if (c->state == CT_PARTIAL && !run_ok(ctx, (char *[]){ "lxc-destroy",
 	    "-f", "-n", (char *)c->n->name, NULL }))
 		return step_fail(ctx, "cannot remove the half-made container "
 		    "%s", c->n->name);
-	if (mirror == NULL || *mirror == '\0')
+	if (mirror == NULL)
 		mirror = ubuntu ? "http://archive.ubuntu.com/ubuntu" :
 		    "http://deb.debian.org/debian";
 	/* LXC keeps the include line as it is, so the fragment stays ours. */
@@ -896,7 +951,7 @@ lxc_create(struct step_ctx *ctx, struct lxc_ct *c)
 	free(c->rootfs);
 	c->rootfs = out;
 	c->state = CT_EXISTS;
-	c->if_differs = c->resolv_differs = c->ssh_on = 1;
+	c->if_differs = c->resolv_differs = c->ssh_on = c->apt_differs = 1;
 	return RESULT_CHANGED;
 }
 
@@ -1021,6 +1076,17 @@ lxc_apply(struct step_ctx *ctx)
 		    "did not come up within " LXC_BOOT_WAIT " s: see the log");
 		goto out;
 	}
+	for (i = 0; i < st.ncts; i++) {
+		c = &st.cts[i];
+		if (c->apt_differs && step_run(ctx, (char *[]){ "lxc-attach",
+		    "-n", (char *)c->n->name, "--", "sh", "-c",
+		    (char *)apt_write_script, "sh", (char *)st.apt_path, NULL },
+		    st.apt, strlen(st.apt)) != 0) {
+			r = step_fail(ctx, "cannot write the apt sources of "
+			    "%s: see the log", c->n->name);
+			goto out;
+		}
+	}
 	r = RESULT_CHANGED;
 out:
 	free(resolv);
@@ -1056,7 +1122,8 @@ lxc_verify(struct step_ctx *ctx)
 	for (i = 0; i < st.ncts; i++) {
 		c = &st.cts[i];
 		bad += c->state != CT_EXISTS || c->frag_differs ||
-		    c->if_differs || c->ssh_on || !c->running;
+		    c->if_differs || c->ssh_on || c->apt_differs ||
+		    !c->running;
 		argv[k++] = (char *)c->n->name;
 	}
 	argv[k] = NULL;

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "core.h"
+#include "apt_sources.h"
 #include "step.h"
 #include "step_probe.h"
 #include "transport.h"
@@ -197,8 +198,10 @@ apt_update(struct step_ctx *ctx)
 {
 	if (step_apt_run(ctx, (char *[]){ "apt-get", "-q", "-o",
 	    "DPkg::Lock::Timeout=300", "update", NULL }) != 0) {
-		step_fail(ctx, "apt-get update failed: check the machine's "
-		    "sources and its access to the archive");
+		/* Name the line that fails, when one does. */
+		if (step_apt_sources_check(ctx, 1) == 0)
+			step_fail(ctx, "apt-get update failed: check the "
+			    "machine's sources and its access to the archive");
 		return -1;
 	}
 	return 0;

@@ -42,3 +42,11 @@ TESTS += tests/unit/test_cron
 tests_unit_test_cron_SOURCES = tests/unit/test_cron.c
 tests_unit_test_cron_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 endif
+# apt sources: the containers' deb822 file, the failing line named.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_apt_sources
+TESTS += tests/unit/test_apt_sources tests/unit/apt-sources-probe.sh
+tests_unit_test_apt_sources_SOURCES = tests/unit/test_apt_sources.c
+tests_unit_test_apt_sources_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+endif
+EXTRA_DIST += tests/unit/apt-sources-probe.sh
