@@ -25,6 +25,8 @@ E2E_TESTS += tests/e2e/backups.sh
 E2E_TESTS += tests/e2e/replicas.sh
 # alerting: Alertmanager with mail, Telegram and Slack to sinks in the container.
 E2E_TESTS += tests/e2e/alerting.sh
+# A source line apt-get update fails on is named, and nothing changes.
+E2E_TESTS += tests/e2e/apt-sources.sh
 EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)
 
 check-e2e: dhis2-setup tests/e2e/transport-tool
