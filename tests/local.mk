@@ -1,6 +1,6 @@
 # tests/: unit tests (cmocka, TAP) and data-driven profile cases.
-TESTS += tests/profiles/cases.sh tests/cli.sh
-EXTRA_DIST += tests/cli.sh
+TESTS += tests/profiles/cases.sh tests/cli.sh tests/commit-msg.sh
+EXTRA_DIST += tests/cli.sh tests/commit-msg.sh .ci/hooks/commit-msg
 # The cases are copied from the source tree only: a build tree's
 # tests/profiles holds the cases' .log and .trs, which must not ship.
 dist-hook-profile-cases:
