@@ -13,6 +13,7 @@ E2E_BRIDGE=${E2E_BRIDGE:-d2s$$}
 E2E_PREFIX=${E2E_PREFIX:-d2s-e2e-$$}
 E2E_RELEASE=${E2E_RELEASE:-bookworm}
 E2E_MIRROR=${E2E_MIRROR:-http://deb.debian.org/debian}
+E2E_SECURITY_MIRROR=${E2E_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
 tap_n=0
 tap_failed=0
@@ -138,8 +139,35 @@ bridge_up() {
 	at_exit "iptables -D FORWARD -o '$E2E_BRIDGE' -m state --state RELATED,ESTABLISHED -j ACCEPT -m comment --comment d2s-e2e"
 }
 
-# container_create NAME HOSTPART: a Debian container with systemd and
-# sshd at $E2E_NET.HOSTPART, root reachable with $E2E_TMP/id.
+# container_sources ROOTFS: the container's apt sources, written here
+# rather than left to the template: without the package distro-info,
+# LXC's debian template cannot tell bookworm's number and writes
+# "bookworm/updates" for the security archive, a suite that does not
+# exist since Debian 11, so apt-get update fails in the container.
+container_sources() {
+	mkdir -p "$1/etc/apt/sources.list.d" || return 1
+	cat > "$1/etc/apt/sources.list.d/debian.sources" <<EOS || return 1
+Types: deb
+URIs: $E2E_MIRROR
+Suites: $E2E_RELEASE $E2E_RELEASE-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $E2E_SECURITY_MIRROR
+Suites: $E2E_RELEASE-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOS
+	printf '%s\n' "# The sources are in sources.list.d/debian.sources (written by" \
+	    "# the e2e test bed: the template's security suite may not exist)." \
+	    > "$1/etc/apt/sources.list"
+}
+
+# container_create NAME HOSTPART [CONFIG]: a Debian container with systemd
+# and sshd at $E2E_NET.HOSTPART, root reachable with $E2E_TMP/id; CONFIG,
+# lines of LXC configuration, ends its config (after the template's
+# includes, so that it overrides their lxc.mount.auto and the like).
 container_create() {
 	name=$1 ip="$E2E_NET.$2"
 	cat > "$E2E_TMP/$name.conf" <<EOC
@@ -157,6 +185,11 @@ EOC
 	root=$(lxc-info -n "$name" -c lxc.rootfs.path 2>/dev/null |
 	    sed 's/.*= *//; s/^dir://')
 	[ -d "$root" ] || root=/var/lib/lxc/$name/rootfs
+	container_sources "$root" || return 1
+	if [ -n "${3:-}" ]; then
+		printf '\n# e2e test bed\n%s\n' "$3" >> "${root%/rootfs}/config" ||
+		    return 1
+	fi
 	# The address is set by LXC; no DHCP client should touch it.
 	printf 'auto lo\niface lo inet loopback\n\niface eth0 inet manual\n' \
 	    > "$root/etc/network/interfaces"
