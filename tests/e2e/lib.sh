@@ -117,6 +117,66 @@ lxc_usable() {
 	command -v lxc-create >/dev/null 2>&1
 }
 
+# IPv4 forwarding is one switch for the whole machine, and tests run side
+# by side (make -j2 check-e2e) each need it on until their last container
+# is gone: a reference count, one file per test in $E2E_FWD, under flock.
+# The first holder saves the machine's value, the last puts it back (and
+# removes the directory); a holder whose test was killed is dropped once
+# its PID is gone, at the next take or give.
+E2E_FWD=/run/d2s-e2e-fwd
+
+# fwd_locked FUNCTION: run it in a subshell holding $E2E_FWD's lock.
+fwd_locked() {
+	fwd_k=0
+	while [ $fwd_k -lt 20 ]; do
+		mkdir -p "$E2E_FWD" 2>/dev/null
+		(
+			exec 9< "$E2E_FWD" || exit 3
+			flock -w 60 9 || exit 1
+			# The last holder removes the directory: a lock taken
+			# on one removed meanwhile guards nothing; start again.
+			[ "$(stat -c %i "$E2E_FWD" 2>/dev/null)" = \
+			    "$(stat -L -c %i /dev/fd/9)" ] || exit 3
+			"$1" && exit 0
+			exit 1
+		)
+		fwd_rc=$?
+		[ $fwd_rc -eq 3 ] || return $fwd_rc
+		fwd_k=$((fwd_k + 1))
+	done
+	return 1
+}
+
+fwd_holders() {	# the live holders' files
+	for h in "$E2E_FWD"/held.*; do
+		[ -e "$h" ] || continue
+		kill -0 "${h##*.}" 2>/dev/null && echo "$h" || rm -f "$h"
+	done
+}
+
+fwd_take() {
+	# Kept while any holder lives, and past a killed last holder: it is
+	# the value from before the first test.
+	[ -f "$E2E_FWD/saved" ] ||
+	    cat /proc/sys/net/ipv4/ip_forward > "$E2E_FWD/saved" || return 1
+	: > "$E2E_FWD/held.$$" &&
+	    echo 1 > /proc/sys/net/ipv4/ip_forward
+}
+
+fwd_give() {
+	rm -f "$E2E_FWD/held.$$"
+	[ -z "$(fwd_holders)" ] || return 0
+	[ -f "$E2E_FWD/saved" ] &&
+	    cat "$E2E_FWD/saved" > /proc/sys/net/ipv4/ip_forward
+	rm -f "$E2E_FWD/saved" && rmdir "$E2E_FWD"
+}
+
+# forward_on: IPv4 forwarding on until this test ends.
+forward_on() {
+	fwd_locked fwd_take || return 1
+	at_exit "fwd_locked fwd_give"
+}
+
 # Our own bridge and subnet, NAT to reach the package archive only
 # through the host, all undone at exit.
 bridge_up() {
@@ -126,9 +186,7 @@ bridge_up() {
 	fi
 	ip addr replace "$E2E_NET.1/24" dev "$E2E_BRIDGE"
 	ip link set "$E2E_BRIDGE" up
-	old_fwd=$(cat /proc/sys/net/ipv4/ip_forward)
-	echo 1 > /proc/sys/net/ipv4/ip_forward
-	at_exit "echo $old_fwd > /proc/sys/net/ipv4/ip_forward"
+	forward_on || return 1
 	iptables -t nat -A POSTROUTING -s "$E2E_NET.0/24" ! -d "$E2E_NET.0/24" \
 	    -j MASQUERADE -m comment --comment d2s-e2e
 	at_exit "iptables -t nat -D POSTROUTING -s '$E2E_NET.0/24' ! -d '$E2E_NET.0/24' -j MASQUERADE -m comment --comment d2s-e2e"
