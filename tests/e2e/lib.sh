@@ -24,7 +24,16 @@ not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1));
 check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 diag() { echo "$*" | sed 's/^/# /'; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
-done_testing() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
+# The last check of every test: the machine running it is as it was.
+done_testing() {
+	if [ -f "$E2E_TMP/machine.before" ]; then
+		machine_state > "$E2E_TMP/machine.after"
+		check "this machine is as before the test: no user, file, setting or table of dhis2-setup's" \
+		    cmp -s "$E2E_TMP/machine.before" "$E2E_TMP/machine.after" ||
+		    diag "$(diff "$E2E_TMP/machine.before" "$E2E_TMP/machine.after")"
+	fi
+	echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]
+}
 
 need_root() {
 	[ "$(id -u)" -eq 0 ] || skip_all "needs root"
@@ -54,6 +63,29 @@ wait_for() {
 
 E2E_TMP=$(mktemp -d /tmp/d2s-e2e.XXXXXX)
 at_exit "rm -rf '$E2E_TMP'"
+
+# machine_state: what dhis2-setup would change on a machine it installed,
+# read on this one.  Every target of these tests is a container; what
+# lands here is a step run on the wrong machine, or a test bed leaking.
+# Its files by checksum; elsewhere only the names with "dhis" in them, as
+# other work on the machine (package installs) may add files beside.
+machine_state() {
+	getent passwd dhis dhis2backup; getent group dhis
+	for f in /etc/sysctl.d/90-dhis2.conf /etc/sysctl.d/90-dhis2-setup-lxc.conf \
+	    /etc/security/limits.d/90-dhis2.conf /etc/apt/apt.conf.d/20auto-upgrades \
+	    /etc/apt/sources.list /etc/apt/sources.list.d/debian.sources \
+	    /etc/timezone /etc/hosts; do
+		if [ -e "$f" ]; then echo "$f $(cksum < "$f")"; else echo "$f absent"; fi
+	done
+	echo "/etc/localtime -> $(readlink /etc/localtime)"
+	find /etc /opt /srv /usr/local /var/lib /var/backups /var/cache \
+	    /var/log /run -maxdepth 3 -iname '*dhis*' 2>/dev/null | sort
+	echo "vm.swappiness $(cat /proc/sys/vm/swappiness)"
+	echo "net.core.somaxconn $(cat /proc/sys/net/core/somaxconn)"
+	nft list tables 2>/dev/null | grep -i dhis
+	return 0
+}
+machine_state > "$E2E_TMP/machine.before"
 # The subnet: reserved with an atomic mkdir, so that tests run side by
 # side (make -j2 check-e2e) never share one; a reservation left by a
 # killed test only moves the next test on, and /run goes at boot.
