@@ -127,7 +127,7 @@ on_exit() {
 	exit "$rc"
 }
 trap on_exit EXIT
-trap 'echo "check-pristine: interrupted" >&2; exit 130' INT TERM HUP
+trap 'REPORTED=1; echo "check-pristine: interrupted, tearing down" >&2; exit 130' INT TERM HUP
 
 # --- subnet, names, work folder -------------------------------------------
 STEP="reserving a subnet and a work folder"
@@ -449,7 +449,7 @@ phase "./bootstrap run --help" $((END - t))
 
 # ./bootstrap test: the build and test dependencies, the sanitizer build,
 # make check, make -j2 check-e2e, the summary.
-say "./bootstrap test (the suite; 40-70 minutes on 2 CPUs)"
+say "./bootstrap test (the suite: some 25 minutes on 2 CPUs)"
 STEP="running ./bootstrap test in the container"
 t=$(now)
 run_watched "$SUITE_TIMEOUT" "$LOGS/bootstrap-test.out" "cd $SRC && ./bootstrap test" \

@@ -4,7 +4,7 @@
 # a fresh Debian 12 container made by debootstrap, holding `git archive
 # HEAD` of the source tree, nested containers allowed for the e2e tests.
 # Prints the inner "N passed, N failed, N skipped" last and fails unless
-# it has no failure; logs in pristine-logs/.  About an hour on 2 CPUs.
+# it has no failure; logs in pristine-logs/.  Some 26 minutes on 2 CPUs.
 # Not part of `make check`: it is the whole of `make check` and more.
 EXTRA_DIST += tests/pristine/check-pristine.sh
 check-pristine:
