@@ -122,12 +122,17 @@ check "status says a run is under way and names attach" \
 in_tmux att "'$D2S' attach '$P'"
 check "attach in a new tmux window shows the running dashboard" \
     shows att 20 "dhis2-setup: attached to $P"
-scr=$(shown att)
-diag "$scr"
-check "attach shows the machine, steps and the bar" \
-    sh -c 'echo "$1" | grep -qE "preflight +ok" &&
-        echo "$1" | grep -qE "base +(running|changed)" &&
-        echo "$1" | grep -qE "^\[#+"' sh "$scr"
+# The title comes first; the run's state follows once attach has read
+# its events (seen: "0/2 steps, pending" in the first capture at a load
+# of 9).  Wait for it, bounded.
+att_state() {
+	shown att > "$E2E_TMP/att.scr"
+	grep -qE "preflight +ok" "$E2E_TMP/att.scr" &&
+	    grep -qE "base +(running|changed)" "$E2E_TMP/att.scr" &&
+	    grep -qE "^\[#+" "$E2E_TMP/att.scr"
+}
+check "attach shows the machine, steps and the bar" wait_for 20 att_state
+diag "$(cat "$E2E_TMP/att.scr")"
 
 wait_for 600 sh -c '! kill -0 "$1" 2>/dev/null' sh "$pid"
 check "the run finished on its own" sh -c '! kill -0 "$1" 2>/dev/null' sh "$pid"
