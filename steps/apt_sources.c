@@ -83,6 +83,13 @@ apt_release_is_ubuntu(const char *release)
 	return r != NULL && r->ubuntu;
 }
 
+/* The distribution's own archive for release. */
+const char *
+apt_release_mirror(const char *release)
+{
+	return apt_distros[apt_release_is_ubuntu(release)].mirror;
+}
+
 /*
  * The deb822 sources of a container of release: the archive from mirror
  * and the security updates from security (NULL: the distribution's own).
@@ -104,7 +111,7 @@ apt_sources_content(const char *release, const char *mirror,
 	    release);
 #pragma GCC diagnostic pop
 	if (mirror == NULL || *mirror == '\0')
-		mirror = d->mirror;
+		mirror = apt_release_mirror(release);
 	if (security == NULL || *security == '\0')
 		security = d->security;
 	*path = d->file;

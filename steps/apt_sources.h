@@ -91,6 +91,7 @@ struct step_ctx;
 
 /* steps/apt_sources.c */
 int	 apt_release_is_ubuntu(const char *);
+const char *apt_release_mirror(const char *);
 char	*apt_sources_content(const char *, const char *, const char *,
 	    const char **);
 char	*apt_sources_problems(const char *);

@@ -173,6 +173,17 @@ base_probe(struct step_ctx *ctx, struct base_state *st)
 	return 0;
 }
 
+/* Whether a source line fails (then the step has failed, st is freed). */
+static int
+base_sources_failed(struct step_ctx *ctx, struct base_state *st)
+{
+	if (st->sources_bad == NULL)
+		return 0;
+	step_fail(ctx, "%s", st->sources_bad);
+	base_state_free(st);
+	return 1;
+}
+
 static enum result
 base_check(struct step_ctx *ctx)
 {
@@ -183,11 +194,8 @@ base_check(struct step_ctx *ctx)
 	if (base_probe(ctx, &st) == -1)
 		return step_fail(ctx, "cannot read the state of %s",
 		    ctx->machine);
-	if (st.sources_bad != NULL) {
-		step_fail(ctx, "%s", st.sources_bad);
-		base_state_free(&st);
+	if (base_sources_failed(ctx, &st))
 		return RESULT_FAILED;
-	}
 	if (st.dpkg_broken)
 		step_would(ctx, "finish an interrupted package installation "
 		    "(dpkg --configure -a)");
@@ -245,11 +253,8 @@ base_apply(struct step_ctx *ctx)
 		return step_fail(ctx, "cannot read the state of %s",
 		    ctx->machine);
 	/* Before anything changes: nothing here can install or update. */
-	if (st.sources_bad != NULL) {
-		step_fail(ctx, "%s", st.sources_bad);
-		base_state_free(&st);
+	if (base_sources_failed(ctx, &st))
 		return RESULT_FAILED;
-	}
 	r = base_packages_apply(ctx, &st);
 	base_state_free(&st);
 	if (r == RESULT_FAILED)

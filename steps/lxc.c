@@ -918,8 +918,7 @@ lxc_create(struct step_ctx *ctx, struct lxc_ct *c)
 		return step_fail(ctx, "cannot remove the half-made container "
 		    "%s", c->n->name);
 	if (mirror == NULL)
-		mirror = ubuntu ? "http://archive.ubuntu.com/ubuntu" :
-		    "http://deb.debian.org/debian";
+		mirror = apt_release_mirror(t->release);
 	/* LXC keeps the include line as it is, so the fragment stays ours. */
 	xasprintf(&create, LXC_DIR "/%s.create", c->n->name);
 	xasprintf(&inc, "lxc.include = %s\n", c->path);
