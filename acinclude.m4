@@ -28,5 +28,5 @@ AC_DEFUN([D2S_SONAME], [
 		AC_MSG_WARN([cannot read the soname of $4; assuming $5])
 		d2s_cv_soname_$1=$5])
 	AC_DEFINE_UNQUOTED([$1], ["$d2s_cv_soname_$1"],
-	    [The soname dlopen loads for $4 (src/lazylib.c).])
+	    [The soname dlopen loads for $4 (lib/lazylib.c).])
 ])

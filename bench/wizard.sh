@@ -9,7 +9,7 @@
 # text-frontend walk.  Not wait4's ru_maxrss of a child forked by this
 # script: that counts the Python interpreter it was forked from (about
 # 10 MB) until the exec.  libcurl, libpq and libssh are loaded on first
-# use (src/lazylib.h), so neither run maps them.
+# use (lib/lazylib.h), so neither run maps them.
 # Build without sanitizers for meaningful figures:
 #   mkdir b && cd b && ../configure && make && ../bench/wizard.sh .
 b=${1:-.}

@@ -4,8 +4,8 @@
 # part of `make check`: fuzzing is open-ended.
 FUZZ_SECONDS = 60
 FUZZ_CC = clang
-FUZZ_SRCS = $(srcdir)/fuzz/fuzz_profile.c $(srcdir)/src/util.c \
-	$(srcdir)/src/check.c $(srcdir)/profiles/diag.c \
+FUZZ_SRCS = $(srcdir)/fuzz/fuzz_profile.c $(srcdir)/lib/util.c \
+	$(srcdir)/lib/check.c $(srcdir)/profiles/diag.c \
 	$(srcdir)/profiles/profile.c $(srcdir)/profiles/yamltree.c \
 	$(srcdir)/profiles/profile_load.c $(srcdir)/profiles/profile_check.c \
 	$(srcdir)/profiles/profile_save.c
@@ -14,7 +14,7 @@ EXTRA_DIST += $(FUZZ_SRCS)
 fuzz/fuzz_profile: $(FUZZ_SRCS)
 	@mkdir -p fuzz
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -I. -I$(srcdir)/core -I$(srcdir)/profiles $(YAML_CFLAGS) \
+	    -I. -I$(srcdir)/lib -I$(srcdir)/profiles $(YAML_CFLAGS) \
 	    -o $@ $(FUZZ_SRCS) $(YAML_LIBS)
 
 fuzz: fuzz/fuzz_profile

@@ -316,7 +316,7 @@ check_isolation_options(struct checker *c)
 }
 
 /*
- * The schedule becomes systemd timer lines (src/cron.c): one that never
+ * The schedule becomes systemd timer lines (lib/cron.c): one that never
  * comes would be a backup that never runs.
  */
 static void

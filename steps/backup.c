@@ -3,7 +3,7 @@
  *
  * backup: the profile's backups on the database node.  A fixed script
  * (/usr/local/sbin/dhis2-backup) run by a systemd timer built from
- * backups.schedule (src/cron.c), as the postgres user:
+ * backups.schedule (lib/cron.c), as the postgres user:
  *
  *  - per instance, pg_dump -Fc of its database into
  *    /var/backups/dhis2/INSTANCE/INSTANCE-YYYYmmddTHHMMSS.dump (folders

@@ -362,7 +362,7 @@ exp_apply_role(struct step_ctx *ctx, struct exp_state *st)
 	if (!st->role_missing && !st->role_password && !st->role_member)
 		return RESULT_OK;
 	/*
-	 * The verifier, not the password (src/scram.c).  The role may log
+	 * The verifier, not the password (lib/scram.c).  The role may log
 	 * in and read the statistics pg_monitor grants; nothing else.
 	 */
 	verifier = scram_verifier(st->password);

@@ -8,7 +8,7 @@
  * SCRAM password and a database with postgis, btree_gin and pg_trgm.
  *
  * Role passwords never travel in clear: the step builds the SCRAM verifier
- * itself (src/scram.c) and compares the stored one without changing it,
+ * itself (lib/scram.c) and compares the stored one without changing it,
  * so a converged run neither sets a password nor reloads anything.
  *
  * PostgreSQL is reloaded when a setting changed and restarted only when
@@ -681,7 +681,7 @@ pg_check_replication(struct step_ctx *ctx, const struct pg_state *st)
 
 /*
  * Create or update a login role to hold the password's SCRAM verifier
- * (src/scram.c): PostgreSQL stores it as given, and an error message
+ * (lib/scram.c): PostgreSQL stores it as given, and an error message
  * that quotes the statement shows no password.  attrs: what else the role
  * is ("REPLICATION ..."), or "".  Names were validated as [a-z0-9_-].
  */

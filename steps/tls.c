@@ -8,7 +8,7 @@
  *    renewed when it is within 30 days of expiry or no longer covers the
  *    fqdn;
  *  - provided: the operator's files, checked here before anything is
- *    copied (key matches, dates, names: src/tlscheck.c);
+ *    copied (key matches, dates, names: lib/tlscheck.c);
  *  - letsencrypt: links to certbot's live files once the certbot step has
  *    them; until then a self-signed stand-in so that the proxy can start
  *    and answer the ACME challenge.

@@ -1,6 +1,6 @@
 /*
- * Unit tests of the format checks and small helpers (src/check.c,
- * src/util.c).
+ * Unit tests of the format checks and small helpers (lib/check.c,
+ * lib/util.c).
  */
 #include "config.h"
 

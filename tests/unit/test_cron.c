@@ -1,5 +1,5 @@
 /*
- * Unit tests of cron to OnCalendar (src/cron.c).  Every expected text
+ * Unit tests of cron to OnCalendar (lib/cron.c).  Every expected text
  * was read back by `systemd-analyze calendar` (systemd 252) and its next
  * elapse compared with cron's meaning; when systemd-analyze is on the
  * machine running the tests, test_systemd_reads_them asks it again.

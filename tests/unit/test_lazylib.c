@@ -1,5 +1,5 @@
 /*
- * Unit tests of the libraries loaded on first use (src/lazylib.c): none
+ * Unit tests of the libraries loaded on first use (lib/lazylib.c): none
  * is loaded before a call, each call reaches the real library (every
  * argument type of curl_easy_setopt), first calls from several threads,
  * and a library that cannot be loaded or lacks a function gives the

@@ -1,5 +1,5 @@
 /*
- * Tests of src/releases.c: stable.json parsed and resolved, the Java and
+ * Tests of lib/releases.c: stable.json parsed and resolved, the Java and
  * Tomcat table, and the WAR download against a local HTTP server
  * (tests/releases/server.py on 127.0.0.1) that honours Range: a fresh
  * download, a resumed one, a server that ignores Range, a checksum

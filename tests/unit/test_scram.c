@@ -1,5 +1,5 @@
 /*
- * Unit tests of SCRAM-SHA-256 verifiers (src/scram.c) against one that
+ * Unit tests of SCRAM-SHA-256 verifiers (lib/scram.c) against one that
  * PostgreSQL 15 itself stored for a known password.
  */
 #include "config.h"

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the template language (src/template.c), and of the
+ * Unit tests of the template language (lib/template.c), and of the
  * shipped nginx templates: rendered, then checked by `nginx -t` itself
  * when nginx is installed.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests of certificate checks (src/tlscheck.c) with certificates
+ * Unit tests of certificate checks (lib/tlscheck.c) with certificates
  * the test makes with openssl: a CA, a leaf it signs, a stranger's key,
  * an expired certificate and one for another name.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests of memory sizing (src/tuning.c) against the DHIS2 docs'
+ * Unit tests of memory sizing (engine/tuning.c) against the DHIS2 docs'
  * 8 GB example and the bounds in docs/tuning.md.
  */
 #include "config.h"

@@ -1,0 +1,31 @@
+# lib/: the foundation.  Helpers (allocation, strings, checks), cron
+# schedules, templates, SCRAM, TLS checks, lazily loaded libraries and
+# DHIS2 release metadata with the WAR download.  Nothing here knows the
+# profile, the engine or a step.
+libdhis2setup_a_SOURCES += lib/core.h lib/util.c lib/check.c \
+	lib/template.h lib/template.c lib/scram.h lib/scram.c \
+	lib/tlscheck.h lib/tlscheck.c
+# cron schedules as systemd OnCalendar= (backups.schedule).
+libdhis2setup_a_SOURCES += lib/cron.h lib/cron.c
+
+# libcurl, libpq and libssh loaded on first use (lib/lazylib.h): the
+# definitions of their functions, and their test.
+libdhis2setup_a_SOURCES += lib/lazylib.h lib/lazylib.c \
+	lib/lazy_curl.h lib/lazy_pq.h lib/lazy_ssh.h
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_lazylib
+TESTS += tests/unit/test_lazylib
+tests_unit_test_lazylib_SOURCES = tests/unit/test_lazylib.c
+tests_unit_test_lazylib_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+endif
+
+# DHIS2 release metadata and the WAR download (lib/releases.c), tested
+# against a local HTTP server that honours Range (tests/releases/server.py).
+libdhis2setup_a_SOURCES += lib/releases.h lib/releases.c
+EXTRA_DIST += tests/releases
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_releases
+TESTS += tests/unit/test_releases
+tests_unit_test_releases_SOURCES = tests/unit/test_releases.c
+tests_unit_test_releases_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+endif
