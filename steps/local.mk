@@ -33,7 +33,8 @@ tests_unit_test_alerting_SOURCES = tests/unit/test_alerting.c
 tests_unit_test_alerting_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 endif
 # Read replicas: streaming from the primary through a slot each (docs/replicas.md).
-libdhis2setup_a_SOURCES += steps/postgres.h steps/replica.c
+libdhis2setup_a_SOURCES += steps/postgres.h steps/postgres_conf.c \
+	steps/replica.c
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_replica
 TESTS += tests/unit/test_replica
@@ -41,3 +42,5 @@ tests_unit_test_replica_SOURCES = tests/unit/test_replica.c \
 	tests/unit/topo_fixture.h
 tests_unit_test_replica_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 endif
+# The conf.d fragment and pg_hba.conf, byte for byte (test_replica).
+EXTRA_DIST += tests/unit/postgres-conf

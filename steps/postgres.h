@@ -2,9 +2,9 @@
  * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
  *
  * PostgreSQL shared by the primary's step (postgres.c) and the read
- * replicas' (replica.c): the files both write, rendered from the
- * topology alone so that unit tests can read them, and the few commands
- * both run.
+ * replicas' (replica.c): the files both write (postgres_conf.c),
+ * rendered from the topology alone so that unit tests can read them, and
+ * the few commands both run.
  */
 #ifndef POSTGRES_H
 #define POSTGRES_H
@@ -34,11 +34,14 @@ struct topology;
  */
 #define PG_STANDBY_DELAY	"300s"
 
-/* steps/postgres.c */
-char	*pg_conf_text(const struct profile *, const struct topology *, size_t,
-	    long long);
+/* steps/postgres_conf.c */
+char	*pg_conf_text(const struct profile *p, const struct topology *t,
+	    size_t node, long long ram_mb);
 char	*pg_hba_text(const struct profile *, const struct topology *, size_t);
-void	 pg_slot_name(const struct topology *, size_t, char *, size_t);
+void	 pg_slot_name(const struct topology *t, size_t replica, char *buf,
+	    size_t len);
+
+/* steps/postgres.c */
 long long pg_database_ram_mb(struct step_ctx *);
 int	 pg_sql(struct step_ctx *, const char *, const char *);
 int	 pg_reload(struct step_ctx *, const char *);

@@ -6,6 +6,12 @@
  * and the connection string pg_basebackup gets, dhis.conf's readN keys,
  * the allowed pairs, and the primary-side proof planned only with
  * replicas.
+ *
+ * The conf.d file and pg_hba.conf also byte for byte: each golden case
+ * renders both files of one node and compares them with
+ * tests/unit/postgres-conf/CASE.conf and CASE.hba, what the C renderers
+ * wrote before the files became templates.  A change to either is a
+ * change an operator sees.
  */
 #include "config.h"
 
@@ -54,6 +60,55 @@ static const char no_replica_profile[] = HEAD
     "  - name: db\n    address: 192.0.2.12\n    roles: [database]\n"
     "database:\n  version: 15\n";
 
+#define TWO_INSTANCES \
+    "version: 1\nhosting: datacentre\nfqdn: dhis.example.org\n" \
+    "timezone: UTC\nproxy: nginx\ntls:\n  mode: self-signed\n" \
+    "instances:\n  - name: hmis\n    version: \"2.41\"\n" \
+    "    base_path: /hmis\n  - name: tracker\n    version: \"2.40\"\n" \
+    "    base_path: /tracker\n    database: tracker_db\n" \
+    "monitoring: none\n"
+
+/* Everything on one server, tuning set by hand. */
+static const char single_profile[] = TWO_INSTANCES
+    "isolation: single-host\n"
+    "database:\n  version: 16\n  tuning:\n    shared_buffers: 3GB\n"
+    "    work_mem: 24MB\n    maintenance_work_mem: 1GB\n"
+    "    effective_cache_size: 8GB\n    max_connections: 150\n";
+
+/*
+ * No replicas: an app on the database machine too, one app by IPv6
+ * address, one by name, no exporter.
+ */
+static const char mixed_profile[] = TWO_INSTANCES
+    "isolation: machines\nmachines:\n"
+    "  - name: web\n    address: 192.0.2.10\n    roles: [proxy]\n"
+    "  - name: app\n    address: 2001:db8::11\n    roles: [app]\n"
+    "  - name: app2\n    address: app2.example.org\n    roles: [app]\n"
+    "  - name: db\n    address: 192.0.2.12\n    roles: [database, app]\n"
+    "database:\n  version: 15\n";
+
+struct golden_case {
+	const char	*name;		/* the golden files' */
+	const char	*profile;
+	const char	*node;		/* NULL: the database node */
+	long long	 ram_mb;
+};
+
+static const struct golden_case golden_cases[] = {
+	{ .name = "machines-primary", .profile = machines_profile,
+	  .node = "db", .ram_mb = 8192 },
+	{ .name = "machines-replica", .profile = machines_profile,
+	  .node = "read-1", .ram_mb = 4096 },
+	{ .name = "lxc-primary", .profile = lxc_profile, .node = "postgres",
+	  .ram_mb = 6144 },
+	{ .name = "lxc-replica", .profile = lxc_profile,
+	  .node = "postgres-replica1", .ram_mb = 2048 },
+	{ .name = "single-host", .profile = single_profile, .node = NULL,
+	  .ram_mb = 16384 },
+	{ .name = "mixed", .profile = mixed_profile, .node = "db",
+	  .ram_mb = 3000 },
+};
+
 /* Does text have this exact line? */
 static int
 has_line(const char *text, const char *line)
@@ -90,6 +145,50 @@ build(struct profile *p, struct topology *t, const char *text)
 	load(p, text);
 	if (topology_build(t, p, &err) != 0)
 		fail_msg("%s", err);
+}
+
+/* Is got what tests/unit/postgres-conf/NAME.EXT holds, to the byte? */
+static void
+compare_golden(const char *name, const char *ext, const char *got)
+{
+	const char	*top = getenv("top_srcdir");
+	char		*path, *want;
+	size_t		 len;
+
+	xasprintf(&path, "%s/tests/unit/postgres-conf/%s.%s",
+	    top != NULL ? top : ".", name, ext);
+	if (read_file_limited(path, 65536, &want, &len) == -1)
+		fail_msg("cannot read %s", path);
+	if (strcmp(got, want) != 0)
+		fail_msg("%s differs; rendered:\n%s", path, got);
+	free(want);
+	free(path);
+}
+
+static void
+test_golden(void **state)
+{
+	struct profile	 p;
+	struct topology	 t;
+	char		*s;
+	size_t		 i, node;
+
+	(void)state;
+	for (i = 0; i < sizeof golden_cases / sizeof golden_cases[0]; i++) {
+		const struct golden_case *c = &golden_cases[i];
+
+		build(&p, &t, c->profile);
+		node = c->node != NULL ? node_named(&t, c->node) :
+		    topo_role_node(&t, ROLE_DATABASE);
+		s = pg_conf_text(&p, &t, node, c->ram_mb);
+		compare_golden(c->name, "conf", s);
+		free(s);
+		s = pg_hba_text(&p, &t, node);
+		compare_golden(c->name, "hba", s);
+		free(s);
+		topology_free(&t);
+		profile_free(&p);
+	}
 }
 
 static void
@@ -355,6 +454,7 @@ main(void)
 		cmocka_unit_test(test_dhis_conf_keys),
 		cmocka_unit_test(test_allowed_pairs),
 		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_golden),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
