@@ -22,6 +22,8 @@
 #include "proxy.h"
 #include "step.h"
 #include "topology.h"
+#include "apt.h"
+#include "step_item.h"
 #include "step_probe.h"
 #include "template.h"
 #include "tomcat.h"
@@ -30,17 +32,10 @@
 #define BODY_SIZE_MB	100	/* data imports: peers use 20M-100M */
 #define TIMEOUT_S	600	/* analytics requests are slow */
 
-struct proxy_file {
-	const char	*path;
-	char		*content;
-	int		 differs;
-};
-
 struct proxy_state {
 	const char		*pkg;
 	int			 pkg_missing;
-	struct proxy_file	 files[2];	/* site, snippet (nginx) */
-	size_t			 nfiles;
+	struct step_files	 files;		/* site, snippet (nginx) */
 	int			 enabled;	/* site linked or a2ensite'd */
 	int			 default_on;	/* the distribution's site */
 	int			 mods_missing;	/* apache2 modules */
@@ -248,12 +243,11 @@ out:
 
 /* One round trip.  Arguments: KIND PACKAGE FILE... */
 static const char probe_script[] =
+    STEP_FILES_SH
     "kind=$1 pkg=$2\n"
     "shift 2\n"
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' \"$pkg\" 2>/dev/null\n"
-    "for f in \"$@\"; do\n"
-    "  if [ -f \"$f\" ]; then echo \"sum=$(sha256sum < \"$f\" | cut -d' ' -f1) $f\"\n"
-    "  else echo \"sum=none $f\"; fi; done\n"
+    "step_sums \"$@\"\n"
     "if [ \"$kind\" = nginx ]; then\n"
     "  [ -L /etc/nginx/sites-enabled/dhis2 ] && echo enabled=1\n"
     "  [ -e /etc/nginx/sites-enabled/default ] && echo default=1\n"
@@ -278,107 +272,108 @@ proxy_package(const struct profile *p)
 static void
 proxy_state_free(struct proxy_state *st)
 {
-	size_t	i;
-
-	for (i = 0; i < st->nfiles; i++)
-		free(st->files[i].content);
+	step_files_free(&st->files);
 	memset(st, 0, sizeof *st);
 }
 
+/* The site, and nginx's snippet; -1 after step_fail. */
+static int
+proxy_wanted(struct step_ctx *ctx, struct proxy_state *st, int nginx)
+{
+	struct tvars	 v;
+	char		*err = NULL, *c;
+
+	c = nginx ? render_nginx_site(ctx, &err) : render_apache_site(ctx,
+	    &err);
+	if (c == NULL)
+		goto failed;
+	step_files_add(&st->files, nginx ? "/etc/nginx/sites-available/dhis2" :
+	    "/etc/apache2/sites-available/dhis2.conf", c, 0644, NULL, NULL);
+	if (!nginx)
+		return 0;
+	tvars_init(&v);
+	c = template_render_file("nginx-proxy-snippet.conf", &v, &err);
+	tvars_free(&v);
+	if (c == NULL)
+		goto failed;
+	step_files_add(&st->files, "/etc/nginx/snippets/dhis2-proxy.conf", c,
+	    0644, NULL, NULL);
+	return 0;
+failed:
+	step_fail(ctx, "%s", err);
+	free(err);
+	return -1;
+}
+
+/* The state wanted and found; -1 after step_fail (st to be freed). */
 static int
 proxy_probe(struct step_ctx *ctx, struct proxy_state *st)
 {
-	const struct profile	*p = ctx->profile;
-	int			 nginx = p->proxy == PROXY_NGINX;
-	char			*err = NULL, *probe;
-	char			*argv[10];
-	size_t			 i, k = 0;
+	struct step_args	 a = { NULL, 0 };
+	int			 nginx = ctx->profile->proxy == PROXY_NGINX;
+	char			*probe;
+	int			 rc;
 
 	memset(st, 0, sizeof *st);
-	st->pkg = proxy_package(p);
-	st->files[0].path = nginx ? "/etc/nginx/sites-available/dhis2" :
-	    "/etc/apache2/sites-available/dhis2.conf";
-	st->files[0].content = nginx ? render_nginx_site(ctx, &err) :
-	    render_apache_site(ctx, &err);
-	st->nfiles = 1;
-	if (st->files[0].content == NULL) {
-		step_fail(ctx, "%s", err);
-		free(err);
+	st->pkg = proxy_package(ctx->profile);
+	if (proxy_wanted(ctx, st, nginx) == -1)
 		return -1;
-	}
-	if (nginx) {
-		struct tvars v;
-
-		tvars_init(&v);
-		st->files[1].path = "/etc/nginx/snippets/dhis2-proxy.conf";
-		st->files[1].content = template_render_file(
-		    "nginx-proxy-snippet.conf", &v, &err);
-		tvars_free(&v);
-		st->nfiles = 2;
-		if (st->files[1].content == NULL) {
-			step_fail(ctx, "%s", err);
-			free(err);
-			return -1;
-		}
-	}
-	argv[k++] = "sh";
-	argv[k++] = "-c";
-	argv[k++] = (char *)probe_script;
-	argv[k++] = "sh";
-	argv[k++] = nginx ? "nginx" : "apache2";
-	argv[k++] = (char *)st->pkg;
-	for (i = 0; i < st->nfiles; i++)
-		argv[k++] = (char *)st->files[i].path;
-	argv[k] = NULL;
-	if (step_capture(ctx, argv, &probe) != 0) {
+	step_args_add(&a, nginx ? "nginx" : "apache2");
+	step_args_add(&a, st->pkg);
+	step_files_probe_args(&st->files, &a);
+	rc = step_probe_runv(ctx, &probe, probe_script, a.v);
+	step_args_free(&a);
+	if (rc != 0) {
 		free(probe);
 		step_fail(ctx, "cannot read the proxy's state on %s",
 		    ctx->machine);
 		return -1;
 	}
 	st->pkg_missing = step_probe_pkg_missing(probe, st->pkg);
-	for (i = 0; i < st->nfiles; i++) {
-		st->files[i].differs = step_probe_sum_differs(probe,
-		    st->files[i].path, st->files[i].content);
-	}
+	step_files_parse(&st->files, probe);
 	st->enabled = step_probe_has(probe, "enabled=1");
 	st->default_on = step_probe_has(probe, "default=1");
-	st->mods_missing = strstr(probe, "mod_missing=") != NULL;
+	st->mods_missing = !nginx && step_probe_has_key(probe, "mod_missing=");
 	st->active = step_probe_has(probe, "ActiveState=active");
 	st->boot = step_probe_has(probe, "UnitFileState=enabled");
 	free(probe);
 	return 0;
 }
 
+/* One list: reported (check) or counted (verify). */
+static int
+proxy_pending(struct step_ctx *ctx, const struct proxy_state *st,
+    int report)
+{
+	int	n = 0;
+
+	n += step_pending(ctx, report, st->pkg_missing, "install package %s",
+	    st->pkg);
+	n += step_pending(ctx, report, st->mods_missing, "enable the apache2 "
+	    "modules ssl, proxy, proxy_http, headers, rewrite, "
+	    "proxy_balancer");
+	n += step_files_pending(ctx, &st->files, report);
+	n += step_pending(ctx, report, !st->enabled, "enable the DHIS2 site");
+	n += step_pending(ctx, report, st->default_on,
+	    "disable the distribution's default site");
+	/* A package not installed yet is started and enabled by apt. */
+	n += step_pending(ctx, report, !st->active && !st->pkg_missing,
+	    "start %s", st->pkg);
+	n += step_pending(ctx, report, !st->boot && !st->pkg_missing,
+	    "enable %s at boot", st->pkg);
+	return n;
+}
+
 static enum result
 proxy_check(struct step_ctx *ctx)
 {
 	struct proxy_state	st;
-	size_t			i;
 
 	if (proxy_probe(ctx, &st) == -1) {
 		proxy_state_free(&st);
 		return RESULT_FAILED;
 	}
-	if (st.pkg_missing)
-		step_would(ctx, "install package %s", st.pkg);
-	if (st.mods_missing)
-		step_would(ctx, "enable the apache2 modules ssl, proxy, "
-		    "proxy_http, headers, rewrite, proxy_balancer");
-	for (i = 0; i < st.nfiles; i++) {
-		if (st.files[i].differs)
-			step_file_differs(ctx, st.files[i].path,
-			    st.files[i].content, strlen(st.files[i].content),
-			    0644, 1);
-	}
-	if (!st.enabled)
-		step_would(ctx, "enable the DHIS2 site");
-	if (st.default_on)
-		step_would(ctx, "disable the distribution's default site");
-	if (!st.active && !st.pkg_missing)
-		step_would(ctx, "start %s", st.pkg);
-	if (!st.boot && !st.pkg_missing)
-		step_would(ctx, "enable %s at boot", st.pkg);
+	proxy_pending(ctx, &st, 1);
 	proxy_state_free(&st);
 	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
 }
@@ -392,18 +387,6 @@ proxy_config_ok(struct step_ctx *ctx, int nginx)
 		    NULL, 0) == 0;
 	return step_run(ctx, (char *[]){ "apache2ctl", "configtest", NULL },
 	    NULL, 0) == 0;
-}
-
-/* Put back the .prev of every file written; the old site stays live. */
-static void
-proxy_roll_back(struct step_ctx *ctx, struct proxy_state *st)
-{
-	size_t	 i;
-
-	for (i = 0; i < st->nfiles; i++) {
-		if (st->files[i].differs)
-			step_roll_back(ctx, st->files[i].path);
-	}
 }
 
 static int
@@ -440,7 +423,6 @@ proxy_apply(struct step_ctx *ctx)
 	struct proxy_state	 st;
 	int			 nginx = ctx->profile->proxy == PROXY_NGINX;
 	const char		*pkgs[2];
-	size_t			 i;
 
 	if (proxy_probe(ctx, &st) == -1)
 		goto failed;
@@ -454,18 +436,14 @@ proxy_apply(struct step_ctx *ctx)
 		if (proxy_probe(ctx, &st) == -1)
 			goto failed;
 	}
-	for (i = 0; i < st.nfiles; i++) {
-		if (st.files[i].differs && step_put(ctx, st.files[i].path,
-		    st.files[i].content, strlen(st.files[i].content), 0644,
-		    NULL, NULL) == -1)
-			goto failed;
-	}
+	if (step_files_apply(ctx, &st.files) == -1)
+		goto failed;
 	if (proxy_enable(ctx, &st, nginx) != 0) {
 		step_fail(ctx, "cannot enable the DHIS2 site");
 		goto failed;
 	}
 	if (!proxy_config_ok(ctx, nginx)) {
-		proxy_roll_back(ctx, &st);
+		step_files_roll_back(ctx, &st.files);
 		step_fail(ctx, "%s refused the new configuration (see the log); "
 		    "the previous one was put back and stays live", st.pkg);
 		goto failed;
@@ -494,17 +472,13 @@ static enum result
 proxy_verify(struct step_ctx *ctx)
 {
 	struct proxy_state	st;
-	size_t			i;
 	int			bad;
 
 	if (proxy_probe(ctx, &st) == -1) {
 		proxy_state_free(&st);
 		return RESULT_FAILED;
 	}
-	bad = st.pkg_missing + !st.enabled + st.default_on + st.mods_missing *
-	    (ctx->profile->proxy == PROXY_APACHE2) + !st.active + !st.boot;
-	for (i = 0; i < st.nfiles; i++)
-		bad += st.files[i].differs;
+	bad = proxy_pending(ctx, &st, 0);
 	proxy_state_free(&st);
 	if (bad > 0)
 		return step_fail(ctx, "proxy: %d thing%s still not as wanted",

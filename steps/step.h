@@ -17,6 +17,20 @@
  * Steps never build a shell string from operator input: argv only, and
  * fixed scripts take input as positional parameters.  Secrets go on stdin
  * or into 0600 files, never on argv.
+ *
+ * Two rules every step file keeps:
+ *  - One error style.  check, apply and verify return enum result.  Any
+ *    other helper that can fail returns int, 0 or -1, and sets the
+ *    message before it returns -1 (step_fail(), or step_err(), which
+ *    returns the -1), where the cause is known.  No helper returns enum
+ *    result.
+ *  - A step's state (struct X_state) is filled by its probe and released
+ *    by X_state_free(), which frees and wipes all the state owns and
+ *    zeroes the struct, so it is safe to call twice.  Nothing reads a
+ *    state after freeing it.
+ * The files a step owns and the things check reports are declared with
+ * step_item.h; probes are run and read with step_probe.h; packages are
+ * installed with apt.h.
  */
 #ifndef STEP_H
 #define STEP_H
@@ -99,6 +113,8 @@ const struct step *step_find(const char *);
 /* step_util.c: what every step needs. */
 const struct facts *step_facts(struct step_ctx *);
 enum result step_fail(struct step_ctx *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 step_err(struct step_ctx *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 step_msg(struct step_ctx *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -57,6 +57,19 @@ step_fail(struct step_ctx *ctx, const char *fmt, ...)
 	return RESULT_FAILED;
 }
 
+/* step_fail() for a helper of the int dialect: the message, then -1. */
+int
+step_err(struct step_ctx *ctx, const char *fmt, ...)
+{
+	va_list	ap;
+
+	free(ctx->msg);
+	va_start(ap, fmt);
+	ctx->msg = vfmt(fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 void
 step_would(struct step_ctx *ctx, const char *fmt, ...)
 {

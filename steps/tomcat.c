@@ -21,6 +21,8 @@
 #include "releases.h"
 #include "secrets.h"
 #include "step.h"
+#include "apt.h"
+#include "step_item.h"
 #include "step_probe.h"
 #include "template.h"
 #include "tomcat.h"
@@ -330,18 +332,6 @@ render_unit(struct step_ctx *ctx, const struct instance *in,
 	return out;
 }
 
-/* One file the step owns, with what it should hold. */
-struct tc_file {
-	char		 path[256];
-	char		*content;
-	mode_t		 mode;
-	const char	*owner;
-	const char	*group;
-	const char	*instance;	/* whose Tomcats a change restarts */
-	int		 secret;	/* never shown as a diff */
-	int		 differs;
-};
-
 struct tc_node {
 	struct tomcat_paths	 tp;
 	const char		*instance;
@@ -352,6 +342,7 @@ struct tc_node {
 	int			 war_present;
 };
 
+/* The files' tags are instance names: whose Tomcats a change restarts. */
 struct tc_state {
 	struct tomcat_choice	 c;
 	int			 java_missing;
@@ -359,8 +350,7 @@ struct tc_state {
 	int			 migration_missing;
 	int			 client_missing;	/* psql for verify */
 	int			 packaged_on;	/* tomcatN's own unit enabled */
-	struct tc_file		*files;
-	size_t			 nfiles;
+	struct step_files	 files;
 	struct tc_node		*nodes;
 	size_t			 nnodes;
 	char			**users_missing;
@@ -372,38 +362,12 @@ tc_state_free(struct tc_state *st)
 {
 	size_t	i;
 
-	for (i = 0; i < st->nfiles; i++) {
-		if (st->files[i].content != NULL) {
-			secure_wipe(st->files[i].content,
-			    strlen(st->files[i].content));
-			free(st->files[i].content);
-		}
-	}
-	free(st->files);
+	step_files_free(&st->files);
 	free(st->nodes);
 	for (i = 0; i < st->nusers_missing; i++)
 		free(st->users_missing[i]);
 	free(st->users_missing);
 	memset(st, 0, sizeof *st);
-}
-
-/* owner and group must outlive the state: they point into its nodes. */
-static struct tc_file *
-add_file(struct tc_state *st, const char *instance, const char *path,
-    char *content, mode_t mode, const char *owner, const char *group)
-{
-	struct tc_file	*f;
-
-	st->files = xreallocarray(st->files, st->nfiles + 1, sizeof *st->files);
-	f = &st->files[st->nfiles++];
-	memset(f, 0, sizeof *f);
-	snprintf(f->path, sizeof f->path, "%s", path);
-	f->content = content;
-	f->mode = mode;
-	f->owner = owner;
-	f->group = group;
-	f->instance = instance;
-	return f;
 }
 
 /*
@@ -439,6 +403,7 @@ tc_wanted(struct step_ctx *ctx, struct tc_state *st)
 {
 	const struct profile	*p = ctx->profile;
 	struct tomcat_paths	 tp;
+	struct step_file	*f;
 	char			*why = NULL, *c, path[256];
 	size_t			 i;
 	int			 node;
@@ -464,16 +429,19 @@ tc_wanted(struct step_ctx *ctx, struct tc_state *st)
 				return -1;
 			snprintf(path, sizeof path, "%s/conf/server.xml",
 			    tp.base);
-			add_file(st, in->name, path, c, 0640, "root", in->name);
+			step_files_add(&st->files, path, c, 0640, "root",
+			    tp.user)->tag = in->name;
 			if ((c = render_unit(ctx, in, &st->c, &tp)) == NULL)
 				return -1;
-			add_file(st, in->name, tp.unit, c, 0644, "root", "root");
+			step_files_add(&st->files, tp.unit, c, 0644, "root",
+			    "root")->tag = in->name;
 		}
 		if ((c = render_dhis_conf(ctx, in, &tp)) == NULL)
 			return -1;
 		snprintf(path, sizeof path, "%s/dhis.conf", tp.home);
-		add_file(st, in->name, path, c, 0600, in->name, in->name)->secret
-		    = 1;
+		f = step_files_add(&st->files, path, c, 0600, tp.user, tp.user);
+		f->tag = in->name;
+		f->secret = 1;
 	}
 	return 0;
 }
@@ -484,6 +452,7 @@ tc_wanted(struct step_ctx *ctx, struct tc_state *st)
  * "--", then unit name, base, war for each node.
  */
 static const char probe_script[] =
+    STEP_FILES_SH
     /* one dpkg-query for every package (a run reads the whole database);
      * package names hold no blanks or glob characters */
     "set -f; p= svc=$2\n"
@@ -495,9 +464,7 @@ static const char probe_script[] =
     "echo packaged=on\n"
     "while [ \"$1\" != -- ]; do\n"
     "  getent passwd \"$1\" >/dev/null && echo \"user=$1\"; shift; done; shift\n"
-    "while [ \"$1\" != -- ]; do\n"
-    "  if [ -f \"$1\" ]; then echo \"sum=$(sha256sum < \"$1\" | cut -d' ' -f1) $1\"\n"
-    "  else echo \"sum=none $1\"; fi; shift; done; shift\n"
+    "while [ \"$1\" != -- ]; do step_sums \"$1\"; shift; done; shift\n"
     "while [ $# -ge 3 ]; do\n"
     "  ok=1; for d in conf webapps logs temp work; do\n"
     "    [ -d \"$2/$d\" ] || ok=0; done\n"
@@ -508,134 +475,155 @@ static const char probe_script[] =
     "  [ -f \"$3\" ] && echo \"war=1 $1\"\n"
     "  shift 3; done\n";
 
+/* Each node's probe lines: directories, unit states and its WAR. */
+static void
+tc_probe_nodes(struct tc_state *st, const char *probe)
+{
+	struct tc_node	*nd;
+	char		*line;
+	size_t		 i;
+
+	for (i = 0; i < st->nnodes; i++) {
+		nd = &st->nodes[i];
+		xasprintf(&line, "dirs=1 %s", nd->tp.unit_name);
+		nd->dirs_missing = !step_probe_has(probe, line);
+		free(line);
+		xasprintf(&line, "enabled=enabled %s", nd->tp.unit_name);
+		nd->enabled = step_probe_has(probe, line);
+		free(line);
+		xasprintf(&line, "active=active %s", nd->tp.unit_name);
+		nd->active = step_probe_has(probe, line);
+		free(line);
+		xasprintf(&line, "war=1 %s", nd->tp.unit_name);
+		nd->war_present = step_probe_has(probe, line);
+		free(line);
+	}
+}
+
+/* The service users, each once (a user's nodes are listed together). */
+static int
+tc_user_first(const struct tc_state *st, size_t i)
+{
+	return i == 0 || strcmp(st->nodes[i].tp.user,
+	    st->nodes[i - 1].tp.user) != 0;
+}
+
+static void
+tc_probe_users(struct tc_state *st, const char *probe)
+{
+	char	*line;
+	size_t	 i;
+
+	for (i = 0; i < st->nnodes; i++) {
+		if (!tc_user_first(st, i))
+			continue;
+		xasprintf(&line, "user=%s", st->nodes[i].tp.user);
+		if (!step_probe_has(probe, line)) {
+			st->users_missing = xreallocarray(st->users_missing,
+			    st->nusers_missing + 1, sizeof *st->users_missing);
+			st->users_missing[st->nusers_missing++] =
+			    xstrdup(st->nodes[i].tp.user);
+		}
+		free(line);
+	}
+}
+
+/* The state wanted and found; -1 after step_fail (st to be freed). */
 static int
 tc_probe(struct step_ctx *ctx, struct tc_state *st)
 {
-	char		**argv, *probe, *line;
-	size_t		  i, k = 0, n;
-	int		  rc;
+	struct step_args	 a = { NULL, 0 };
+	char			*probe;
+	size_t			 i;
+	int			 rc;
 
 	memset(st, 0, sizeof *st);
 	if (tc_wanted(ctx, st) == -1)
 		return -1;
-	n = 16 + st->nfiles + 4 * st->nnodes + ctx->profile->ninstances;
-	argv = xcalloc(n, sizeof *argv);
-	argv[k++] = "sh";
-	argv[k++] = "-c";
-	argv[k++] = (char *)probe_script;
-	argv[k++] = "sh";
-	argv[k++] = st->c.java_pkg;
-	argv[k++] = st->c.tomcat_pkg;
-	argv[k++] = "tomcat-jakartaee-migration";
-	argv[k++] = "postgresql-client";
-	argv[k++] = "--";
+	step_args_add(&a, st->c.java_pkg);
+	step_args_add(&a, st->c.tomcat_pkg);
+	step_args_add(&a, "tomcat-jakartaee-migration");
+	step_args_add(&a, "postgresql-client");
+	step_args_add(&a, "--");
 	for (i = 0; i < st->nnodes; i++) {
-		if (i == 0 || strcmp(st->nodes[i].tp.user,
-		    st->nodes[i - 1].tp.user) != 0)
-			argv[k++] = st->nodes[i].tp.user;
+		if (tc_user_first(st, i))
+			step_args_add(&a, st->nodes[i].tp.user);
 	}
-	argv[k++] = "--";
-	for (i = 0; i < st->nfiles; i++)
-		argv[k++] = st->files[i].path;
-	argv[k++] = "--";
+	step_args_add(&a, "--");
+	step_files_probe_args(&st->files, &a);
+	step_args_add(&a, "--");
 	for (i = 0; i < st->nnodes; i++) {
-		argv[k++] = st->nodes[i].tp.unit_name;
-		argv[k++] = st->nodes[i].tp.base;
-		argv[k++] = st->nodes[i].tp.war;
+		step_args_add(&a, st->nodes[i].tp.unit_name);
+		step_args_add(&a, st->nodes[i].tp.base);
+		step_args_add(&a, st->nodes[i].tp.war);
 	}
-	argv[k] = NULL;
-	rc = step_capture(ctx, argv, &probe);
-	free(argv);
+	rc = step_probe_runv(ctx, &probe, probe_script, a.v);
+	step_args_free(&a);
 	if (rc != 0) {
 		free(probe);
-		return step_fail(ctx, "cannot read Tomcat's state on %s",
-		    ctx->machine), -1;
+		step_fail(ctx, "cannot read Tomcat's state on %s",
+		    ctx->machine);
+		return -1;
 	}
 	st->java_missing = step_probe_pkg_missing(probe, st->c.java_pkg);
 	st->tomcat_missing = step_probe_pkg_missing(probe, st->c.tomcat_pkg);
-	st->migration_missing = st->c.migrate && !step_probe_has(probe,
-	    "pkg=tomcat-jakartaee-migration ii ");
-	st->client_missing = database_elsewhere(ctx) && !step_probe_has(probe,
-	    "pkg=postgresql-client ii ");
+	st->migration_missing = st->c.migrate && step_probe_pkg_missing(probe,
+	    "tomcat-jakartaee-migration");
+	st->client_missing = database_elsewhere(ctx) &&
+	    step_probe_pkg_missing(probe, "postgresql-client");
 	st->packaged_on = step_probe_has(probe, "packaged=on");
-	for (i = 0; i < st->nnodes; i++) {
-		const char *user = st->nodes[i].tp.user;
-		const char *unit = st->nodes[i].tp.unit_name;
-
-		xasprintf(&line, "user=%s", user);
-		if (!step_probe_has(probe, line) && (i == 0 || strcmp(user,
-		    st->nodes[i - 1].tp.user) != 0)) {
-			st->users_missing = xreallocarray(st->users_missing,
-			    st->nusers_missing + 1, sizeof *st->users_missing);
-			st->users_missing[st->nusers_missing++] = xstrdup(user);
-		}
-		free(line);
-		xasprintf(&line, "dirs=1 %s", unit);
-		st->nodes[i].dirs_missing = !step_probe_has(probe, line);
-		free(line);
-		xasprintf(&line, "enabled=enabled %s", unit);
-		st->nodes[i].enabled = step_probe_has(probe, line);
-		free(line);
-		xasprintf(&line, "active=active %s", unit);
-		st->nodes[i].active = step_probe_has(probe, line);
-		free(line);
-		xasprintf(&line, "war=1 %s", unit);
-		st->nodes[i].war_present = step_probe_has(probe, line);
-		free(line);
-	}
-	for (i = 0; i < st->nfiles; i++) {
-		st->files[i].differs = step_probe_sum_differs(probe,
-		    st->files[i].path, st->files[i].content);
-	}
+	tc_probe_users(st, probe);
+	tc_probe_nodes(st, probe);
+	step_files_parse(&st->files, probe);
 	free(probe);
 	return 0;
+}
+
+/*
+ * What is not as wanted: reported as "would" lines (check) or only
+ * counted (verify), from this one list.
+ */
+static int
+tc_pending(struct step_ctx *ctx, const struct tc_state *st, int report)
+{
+	size_t	i;
+	int	n = 0;
+
+	n += step_pending(ctx, report, st->java_missing, "install package %s",
+	    st->c.java_pkg);
+	n += step_pending(ctx, report, st->tomcat_missing,
+	    "install package %s", st->c.tomcat_pkg);
+	n += step_pending(ctx, report, st->migration_missing, "install package "
+	    "tomcat-jakartaee-migration (javax WAR on Tomcat 10)");
+	n += step_pending(ctx, report, st->client_missing, "install package "
+	    "postgresql-client (verify reaches the database from here with "
+	    "libpq)");
+	n += step_pending(ctx, report, st->packaged_on && !st->tomcat_missing,
+	    "stop and disable the packaged %s service (it would take port "
+	    "8080)", st->c.tomcat_pkg);
+	for (i = 0; i < st->nusers_missing; i++)
+		n += step_pending(ctx, report, 1, "create the service user %s",
+		    st->users_missing[i]);
+	for (i = 0; i < st->nnodes; i++) {
+		n += step_pending(ctx, report, st->nodes[i].dirs_missing,
+		    "create CATALINA_BASE %s", st->nodes[i].tp.base);
+		n += step_pending(ctx, report, !st->nodes[i].enabled,
+		    "enable service %s at boot", st->nodes[i].tp.unit_name);
+	}
+	n += step_files_pending(ctx, &st->files, report);
+	return n;
 }
 
 static enum result
 tc_check(struct step_ctx *ctx)
 {
 	struct tc_state	 st;
-	size_t		 i;
 
 	if (tc_probe(ctx, &st) == -1) {
 		tc_state_free(&st);
 		return RESULT_FAILED;
 	}
-	if (st.java_missing)
-		step_would(ctx, "install package %s", st.c.java_pkg);
-	if (st.tomcat_missing)
-		step_would(ctx, "install package %s", st.c.tomcat_pkg);
-	if (st.migration_missing)
-		step_would(ctx, "install package tomcat-jakartaee-migration "
-		    "(javax WAR on Tomcat 10)");
-	if (st.client_missing)
-		step_would(ctx, "install package postgresql-client (verify "
-		    "reaches the database from here with libpq)");
-	if (st.packaged_on && !st.tomcat_missing)
-		step_would(ctx, "stop and disable the packaged %s service (it "
-		    "would take port 8080)", st.c.tomcat_pkg);
-	for (i = 0; i < st.nusers_missing; i++)
-		step_would(ctx, "create the service user %s",
-		    st.users_missing[i]);
-	for (i = 0; i < st.nnodes; i++) {
-		if (st.nodes[i].dirs_missing)
-			step_would(ctx, "create CATALINA_BASE %s",
-			    st.nodes[i].tp.base);
-		if (!st.nodes[i].enabled)
-			step_would(ctx, "enable service %s at boot",
-			    st.nodes[i].tp.unit_name);
-	}
-	for (i = 0; i < st.nfiles; i++) {
-		if (!st.files[i].differs)
-			continue;
-		if (st.files[i].secret)	/* never diff a file of secrets */
-			step_would(ctx, "write %s (mode 0600; holds secrets)",
-			    st.files[i].path);
-		else
-			step_file_differs(ctx, st.files[i].path,
-			    st.files[i].content, strlen(st.files[i].content),
-			    st.files[i].mode, 1);
-	}
+	tc_pending(ctx, &st, 1);
 	tc_state_free(&st);
 	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
 }
@@ -756,28 +744,17 @@ tc_apply(struct step_ctx *ctx)
 			goto failed;
 		}
 	}
-	for (i = 0; i < st.nfiles; i++) {
-		struct tc_file	*f = &st.files[i];
-		char		*owner = NULL, *group = NULL;
-		size_t		 n;
-		int		 rc;
+	for (i = 0; i < st.files.n; i++) {
+		const struct step_file	*f = &st.files.v[i];
+		size_t			 n;
 
 		if (!f->differs)
 			continue;
-		/* Owners are instance names here: the users are dhis2-NAME. */
-		if (strcmp(f->owner, "root") != 0)
-			xasprintf(&owner, "dhis2-%s", f->owner);
-		if (strcmp(f->group, "root") != 0)
-			xasprintf(&group, "dhis2-%s", f->group);
-		rc = step_put(ctx, f->path, f->content, strlen(f->content),
-		    f->mode, owner ? owner : "root", group ? group : "root");
-		free(owner);
-		free(group);
-		if (rc == -1)
+		if (step_file_apply(ctx, f) == -1)
 			goto failed;
 		unit_changed |= strncmp(f->path, "/etc/systemd/", 13) == 0;
 		for (n = 0; n < st.nnodes; n++) {
-			if (strcmp(st.nodes[n].instance, f->instance) == 0)
+			if (strcmp(st.nodes[n].instance, f->tag) == 0)
 				st.nodes[n].restart = 1;
 		}
 	}
@@ -812,19 +789,13 @@ static enum result
 tc_verify(struct step_ctx *ctx)
 {
 	struct tc_state	 st;
-	size_t		 i;
 	int		 bad;
 
 	if (tc_probe(ctx, &st) == -1) {
 		tc_state_free(&st);
 		return RESULT_FAILED;
 	}
-	bad = st.java_missing + st.tomcat_missing + st.migration_missing +
-	    st.packaged_on + (int)st.nusers_missing;
-	for (i = 0; i < st.nfiles; i++)
-		bad += st.files[i].differs;
-	for (i = 0; i < st.nnodes; i++)
-		bad += st.nodes[i].dirs_missing + !st.nodes[i].enabled;
+	bad = tc_pending(ctx, &st, 0);
 	tc_state_free(&st);
 	if (bad > 0)
 		return step_fail(ctx, "Tomcat: %d thing%s still not as wanted "
