@@ -40,17 +40,38 @@
 #include "step.h"
 #include "transport.h"
 
+/* apply's options, and what only plan has. */
 struct run_opts {
-	int		 json;
-	int		 explain;
-	int		 jobs;
-	int		 events_fd;
-	int		 accept_new;
-	int		 dry_run;
-	int		 dashboard;	/* -1 on a terminal, 0 never, 1 asked */
-	const char	*only;		/* --only step,step */
-	const char	*profile;
+	struct apply_opts	 a;
+	int			 is_plan;
+	int			 json;		/* plan --json */
+	int			 explain;	/* plan --explain */
 };
+
+/* One plan or apply, from the profile loaded to the exit code. */
+struct run {
+	const struct run_opts	*o;
+	int			 dry;		/* plan, or apply --dry-run */
+	struct profile		 p;
+	struct secrets		 s;
+	struct plan		 pl;
+	struct journal		 j;
+	char			*logpath;
+	size_t			 nunbuilt;	/* features asked, not built */
+	struct dashboard	*dash;
+	int			 dash_sub;
+	int			 collect;
+	struct engine_summary	 sum;
+};
+
+void
+apply_opts_init(struct apply_opts *a, const char *profile)
+{
+	memset(a, 0, sizeof *a);
+	a->profile = profile;
+	a->events_fd = -1;
+	a->dashboard = -1;
+}
 
 static int
 parse_int_arg(const char *opt, const char *v, int min, int max, int *out)
@@ -74,11 +95,12 @@ parse_int_arg(const char *opt, const char *v, int min, int max, int *out)
 static int
 parse_run_opts(int argc, char **argv, struct run_opts *o, int is_plan)
 {
-	int	i;
+	struct apply_opts	*ao = &o->a;
+	int			 i;
 
 	memset(o, 0, sizeof *o);
-	o->events_fd = -1;
-	o->dashboard = -1;
+	apply_opts_init(ao, NULL);
+	o->is_plan = is_plan;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -87,45 +109,45 @@ parse_run_opts(int argc, char **argv, struct run_opts *o, int is_plan)
 		else if (strcmp(a, "--explain") == 0 && is_plan)
 			o->explain = 1;
 		else if (strcmp(a, "--dry-run") == 0 && !is_plan)
-			o->dry_run = 1;
+			ao->dry_run = 1;
 		else if (strcmp(a, "--dashboard") == 0 && !is_plan)
-			o->dashboard = 1;
+			ao->dashboard = 1;
 		else if (strcmp(a, "--no-dashboard") == 0 && !is_plan)
-			o->dashboard = 0;
+			ao->dashboard = 0;
 		else if (strcmp(a, "--accept-new-host-keys") == 0)
-			o->accept_new = 1;
+			ao->accept_new = 1;
 		else if (strcmp(a, "--only") == 0) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "dhis2-setup: --only needs step "
 				    "names, e.g. --only preflight,base\n");
 				return -1;
 			}
-			o->only = argv[++i];
+			ao->only = argv[++i];
 		}
 		else if (strcmp(a, "--jobs") == 0 || strcmp(a, "-j") == 0) {
 			if (parse_int_arg(a, i + 1 < argc ? argv[++i] : NULL,
-			    1, 64, &o->jobs) == -1)
+			    1, 64, &ao->jobs) == -1)
 				return -1;
 		} else if (strcmp(a, "--events-fd") == 0 && !is_plan) {
 			if (parse_int_arg(a, i + 1 < argc ? argv[++i] : NULL,
-			    0, 1 << 20, &o->events_fd) == -1)
+			    0, 1 << 20, &ao->events_fd) == -1)
 				return -1;
-			if (fcntl(o->events_fd, F_GETFD) == -1) {
+			if (fcntl(ao->events_fd, F_GETFD) == -1) {
 				fprintf(stderr, "dhis2-setup: --events-fd %d: "
-				    "%s\n", o->events_fd, strerror(errno));
+				    "%s\n", ao->events_fd, strerror(errno));
 				return -1;
 			}
 		} else if (a[0] == '-' && a[1] != '\0') {
 			fprintf(stderr, "dhis2-setup: unknown option %s\n", a);
 			return -1;
-		} else if (o->profile == NULL)
-			o->profile = a;
+		} else if (ao->profile == NULL)
+			ao->profile = a;
 		else {
 			fprintf(stderr, "dhis2-setup: one profile at a time\n");
 			return -1;
 		}
 	}
-	if (o->profile == NULL) {
+	if (ao->profile == NULL) {
 		fprintf(stderr, "usage: dhis2-setup %s\n", is_plan ?
 		    "plan [--json] [--explain] [--accept-new-host-keys] "
 		    "[--only STEPS] PROFILE" : "apply [--jobs N] [--events-fd N] "
@@ -213,7 +235,7 @@ emit_plan(const struct plan *pl)
  * --dashboard where the terminal cannot take it says why and goes plain.
  */
 static struct dashboard *
-open_dashboard(const struct run_opts *o, int dry)
+open_dashboard(const struct apply_opts *o, int dry)
 {
 	struct dashboard	*d;
 	const char		*why = NULL;
@@ -234,24 +256,18 @@ open_dashboard(const struct run_opts *o, int dry)
 }
 
 /*
- * plan and apply share everything but the journal, the log and whether
- * apply runs.
+ * Load the profile and its secrets (apply needs them all), and refuse a
+ * profile that asks for a feature no step builds yet: plan shows it and
+ * ends with EXIT_NOT_BUILT; apply refuses before it touches a machine,
+ * rather than install the rest and leave the operator to find out later
+ * that there are no backups.
  */
 static int
-run(struct run_opts *o, int is_plan)
+run_load(struct run *r)
 {
-	struct profile		 p;
-	struct secrets		 s;
-	struct plan		 pl;
-	struct journal		 j;
-	struct engine_opts	 eo;
-	struct engine_summary	 sum;
-	struct dashboard	*dash = NULL;
-	int			 dash_sub = -1;
-	const char		**vals;
-	char			*err = NULL, *logpath = NULL, *name, *text;
-	size_t			 nvals, nunbuilt;
-	int			 rc, collect = -1, dry = is_plan || o->dry_run;
+	const char	**vals;
+	size_t		  nvals;
+	int		  rc;
 
 	/*
 	 * Steps use libcurl, libpq and libssh, loaded on first use
@@ -261,112 +277,183 @@ run(struct run_opts *o, int is_plan)
 	lazylib_require(LAZY_CURL);
 	lazylib_require(LAZY_PQ);
 	lazylib_require(LAZY_SSH);
-	memset(&j, 0, sizeof j);
-	j.lockfd = -1;
-	j.sub = -1;
-	j.evfd = -1;
-	j.evsub = -1;
-	secrets_init(&s);
-	if ((rc = load_profile_checked(o->profile, &p, &s, !dry)) !=
-	    EXIT_OK) {
-		profile_free(&p);
-		secrets_free(&s);
+	if ((rc = load_profile_checked(r->o->a.profile, &r->p, &r->s,
+	    !r->dry)) != EXIT_OK)
 		return rc;
-	}
-	/*
-	 * A profile that asks for a feature no step builds yet: the plan
-	 * shows it and ends with EXIT_NOT_BUILT; apply refuses before it
-	 * touches a machine, rather than install the rest and leave the
-	 * operator to find out later that there are no backups.
-	 */
-	if ((nunbuilt = profile_print_unbuilt(&p, stderr)) > 0 && !dry) {
+	if ((r->nunbuilt = profile_print_unbuilt(&r->p, stderr)) > 0 &&
+	    !r->dry) {
 		fprintf(stderr, "dhis2-setup: %s asks for %s not built yet; "
-		    "nothing was changed\n", p.path, nunbuilt == 1 ?
+		    "nothing was changed\n", r->p.path, r->nunbuilt == 1 ?
 		    "a feature" : "features");
-		profile_free(&p);
-		secrets_free(&s);
 		return EXIT_NOT_BUILT;
 	}
-	nvals = secrets_values(&s, &vals);
+	/* Nothing the machines print reaches a log unredacted. */
+	nvals = secrets_values(&r->s, &vals);
 	events_set_redact(vals, nvals);
-	if (plan_build(&pl, &p, &err) == -1 ||
-	    (o->only != NULL && plan_only(&pl, o->only, &err) == -1)) {
-		fprintf(stderr, "dhis2-setup: %s: %s\n", o->profile, err);
+	return EXIT_OK;
+}
+
+/* The steps on each machine, cut to --only; plan --explain shows them. */
+static int
+run_plan(struct run *r)
+{
+	const struct run_opts	*o = r->o;
+	char			*err = NULL;
+
+	if (plan_build(&r->pl, &r->p, &err) == -1 || (o->a.only != NULL &&
+	    plan_only(&r->pl, o->a.only, &err) == -1)) {
+		fprintf(stderr, "dhis2-setup: %s: %s\n", o->a.profile, err);
 		free(err);
-		rc = EXIT_USAGE;
-		goto out;
+		return EXIT_USAGE;
 	}
 	if (o->explain)
-		print_explain(&pl, stdout);
-	if (!dry) {
-		if ((rc = journal_open(&j, o->profile, &err)) != 0) {
-			fprintf(stderr, "dhis2-setup: %s\n", err);
-			free(err);
-			rc = rc == EXIT_LOCKED ? EXIT_LOCKED : EXIT_INTERNAL;
-			goto out;
-		}
-		name = journal_name(o->profile);
-		if (log_open(name, &logpath, &err) == -1) {
-			fprintf(stderr, "dhis2-setup: %s\n", err);
-			free(err);
-			free(name);
-			rc = EXIT_INTERNAL;
-			goto out;
-		}
-		free(name);
-		/* A dropped terminal must not stop a half-done apply. */
-		signal(SIGHUP, SIG_IGN);
+		print_explain(&r->pl, stdout);
+	return EXIT_OK;
+}
+
+/* apply only: the journal (and its lock) and the transcript log. */
+static int
+run_journal(struct run *r)
+{
+	char	*err = NULL, *name;
+	int	 rc;
+
+	if ((rc = journal_open(&r->j, r->o->a.profile, &err)) != 0) {
+		fprintf(stderr, "dhis2-setup: %s\n", err);
+		free(err);
+		return rc == EXIT_LOCKED ? EXIT_LOCKED : EXIT_INTERNAL;
 	}
+	name = journal_name(r->o->a.profile);
+	if (log_open(name, &r->logpath, &err) == -1) {
+		fprintf(stderr, "dhis2-setup: %s\n", err);
+		free(err);
+		free(name);
+		return EXIT_INTERNAL;
+	}
+	free(name);
+	/* A dropped terminal must not stop a half-done apply. */
+	signal(SIGHUP, SIG_IGN);
+	return EXIT_OK;
+}
+
+/* Who reads the events: the dashboard or plain lines, and --events-fd. */
+static void
+run_readers(struct run *r)
+{
+	const struct run_opts	*o = r->o;
+
 	signal(SIGPIPE, SIG_IGN);
-	if (!o->json && (dash = open_dashboard(o, dry)) != NULL)
-		dash_sub = events_subscribe(dashboard_event, dash);
+	if (!o->json && (r->dash = open_dashboard(&o->a, r->dry)) != NULL)
+		r->dash_sub = events_subscribe(dashboard_event, r->dash);
 	else if (!o->json && !global_opts.quiet)
 		events_plain_subscribe(stdout, global_opts.verbose);
-	if (o->events_fd != -1)
-		events_json_subscribe(o->events_fd);
-	collect = plan_collect_changes(&pl);
-	if (j.previous != NULL)
+	if (o->a.events_fd != -1)
+		events_json_subscribe(o->a.events_fd);
+}
+
+/* Connect, then check (plan) or check, apply and verify every step. */
+static void
+run_engine(struct run *r)
+{
+	struct engine_opts	 eo;
+	char			*text;
+
+	r->collect = plan_collect_changes(&r->pl);
+	if (r->j.previous != NULL)
 		log_printf("the previous run stopped before it finished; "
 		    "every step is checked again and only what is missing "
 		    "is done");
-	plan_connect(&pl, &p, o->accept_new);
-	emit_plan(&pl);
-	emit_run(EV_RUN_START, o->profile, (int)pl.nsteps, NULL, dry, logpath);
+	plan_connect(&r->pl, &r->p, r->o->a.accept_new);
+	emit_plan(&r->pl);
+	emit_run(EV_RUN_START, r->o->a.profile, (int)r->pl.nsteps, NULL,
+	    r->dry, r->logpath);
 	memset(&eo, 0, sizeof eo);
-	eo.jobs = o->jobs;
-	eo.dry_run = dry;
-	engine_run(&pl, &p, &s, &eo, &sum);
-	text = engine_summary_text(&sum, dry);
-	emit_run(EV_RUN_END, text, (int)pl.nsteps, &sum, dry, NULL);
-	if (!dry)
-		journal_finish(&j, text);
+	eo.jobs = r->o->a.jobs;
+	eo.dry_run = r->dry;
+	engine_run(&r->pl, &r->p, &r->s, &eo, &r->sum);
+	text = engine_summary_text(&r->sum, r->dry);
+	emit_run(EV_RUN_END, text, (int)r->pl.nsteps, &r->sum, r->dry, NULL);
+	if (!r->dry)
+		journal_finish(&r->j, text);
 	free(text);
-	if (dash != NULL) {
+}
+
+/* What is left to say once the engine is done, and the exit code. */
+static int
+run_report(struct run *r)
+{
+	const struct run_opts	*o = r->o;
+	int			 rc;
+
+	if (r->dash != NULL) {
 		/* Its report ends with the log's path. */
-		events_unsubscribe(dash_sub);
-		dashboard_close(dash, 1);
+		events_unsubscribe(r->dash_sub);
+		dashboard_close(r->dash, 1);
 	}
-	print_unreachable(&pl);
-	if (is_plan && !o->json && !global_opts.quiet)
-		topology_print_matrix(&pl.topo, stdout);
+	print_unreachable(&r->pl);
+	if (o->is_plan && !o->json && !global_opts.quiet)
+		topology_print_matrix(&r->pl.topo, stdout);
 	if (o->json)
-		plan_print_json(&pl, &p, stdout, 1);
-	if (logpath != NULL && !global_opts.quiet && dash == NULL)
-		fprintf(o->json ? stderr : stdout, "log: %s\n", logpath);
-	rc = engine_exit_code(&sum);
+		plan_print_json(&r->pl, &r->p, stdout, 1);
+	if (r->logpath != NULL && !global_opts.quiet && r->dash == NULL)
+		fprintf(o->json ? stderr : stdout, "log: %s\n", r->logpath);
+	rc = engine_exit_code(&r->sum);
 	/* The plan was shown; what it lacks still decides the exit code. */
-	if (rc == EXIT_OK && nunbuilt > 0)
+	if (rc == EXIT_OK && r->nunbuilt > 0)
 		rc = EXIT_NOT_BUILT;
-out:
-	events_unsubscribe(collect);
-	log_close();
-	journal_close(&j);
-	events_reset();
-	plan_free(&pl);
-	free(logpath);
-	profile_free(&p);
-	secrets_free(&s);
 	return rc;
+}
+
+/*
+ * plan and apply share everything but the journal, the log and whether
+ * apply runs.
+ */
+static int
+run(const struct run_opts *o)
+{
+	struct run	r;
+	int		rc;
+
+	memset(&r, 0, sizeof r);
+	r.o = o;
+	r.dry = o->is_plan || o->a.dry_run;
+	r.dash_sub = -1;
+	r.collect = -1;
+	r.j.lockfd = -1;
+	r.j.sub = -1;
+	r.j.evfd = -1;
+	r.j.evsub = -1;
+	secrets_init(&r.s);
+	if ((rc = run_load(&r)) != EXIT_OK) {
+		profile_free(&r.p);
+		secrets_free(&r.s);
+		return rc;
+	}
+	if ((rc = run_plan(&r)) == EXIT_OK &&
+	    (r.dry || (rc = run_journal(&r)) == EXIT_OK)) {
+		run_readers(&r);
+		run_engine(&r);
+		rc = run_report(&r);
+	}
+	events_unsubscribe(r.collect);
+	log_close();
+	journal_close(&r.j);
+	events_reset();
+	plan_free(&r.pl);
+	free(r.logpath);
+	profile_free(&r.p);
+	secrets_free(&r.s);
+	return rc;
+}
+
+int
+apply_run(const struct apply_opts *a)
+{
+	struct run_opts	o;
+
+	memset(&o, 0, sizeof o);
+	o.a = *a;
+	return run(&o);
 }
 
 int
@@ -376,7 +463,7 @@ cmd_plan(int argc, char **argv)
 
 	if (parse_run_opts(argc, argv, &o, 1) == -1)
 		return EXIT_USAGE;
-	return run(&o, 1);
+	return run(&o);
 }
 
 int
@@ -386,7 +473,7 @@ cmd_apply(int argc, char **argv)
 
 	if (parse_run_opts(argc, argv, &o, 0) == -1)
 		return EXIT_USAGE;
-	return run(&o, 0);
+	return apply_run(&o.a);
 }
 
 int

@@ -121,8 +121,8 @@ cmd_validate(int argc, char **argv)
 	return bad ? EXIT_USAGE : EXIT_OK;
 }
 
-static int
-secrets_generate_cmd(const char *profile_path)
+int
+generate_secrets(const char *profile_path)
 {
 	struct profile	 p;
 	struct diag	 err;
@@ -162,7 +162,7 @@ cmd_secrets(int argc, char **argv)
 		fprintf(stderr, "usage: dhis2-setup secrets generate PROFILE\n");
 		return EXIT_USAGE;
 	}
-	return secrets_generate_cmd(argv[2]);
+	return generate_secrets(argv[2]);
 }
 
 /*

@@ -24,6 +24,11 @@ int	 cmd_features(int, char **);
 int	 cmd_secrets(int, char **);
 int	 cmd_alert_test(int, char **);
 /*
+ * secrets generate: the secrets file of a valid profile, every missing
+ * secret added (mode 0600).  Returns EXIT_OK or EXIT_USAGE.
+ */
+int	 generate_secrets(const char *profile_path);
+/*
  * Load a profile, run the cross-field checks and, when require_secrets,
  * resolve every secret the profile needs.  Prints diagnostics to stderr.
  * Returns EXIT_OK or EXIT_USAGE.
@@ -31,13 +36,28 @@ int	 cmd_alert_test(int, char **);
 int	 load_profile_checked(const char *, struct profile *, struct secrets *,
 	    int require_secrets);
 
+/* What apply does; cmd_apply fills it from its options. */
+struct apply_opts {
+	const char	*profile;
+	const char	*only;		/* --only step,step; NULL: every step */
+	int		 jobs;		/* --jobs; 0: the engine's default */
+	int		 events_fd;	/* --events-fd; -1: none */
+	int		 accept_new;	/* --accept-new-host-keys */
+	int		 dry_run;
+	int		 dashboard;	/* -1 on a terminal, 0 never, 1 asked */
+};
+
 /* cmd_run.c (engine) */
 int	 cmd_plan(int, char **);
 int	 cmd_apply(int, char **);
 int	 cmd_status(int, char **);
 int	 cmd_attach(int, char **);
+/* apply's defaults, as "dhis2-setup apply PROFILE" has them. */
+void	 apply_opts_init(struct apply_opts *, const char *profile);
+/* check, apply and verify; returns the exit code. */
+int	 apply_run(const struct apply_opts *);
 
-/* tui/wizard.c */
+/* cmd_wizard.c */
 int	 cmd_wizard(int, char **);
 
 #endif

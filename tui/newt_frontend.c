@@ -125,14 +125,14 @@ newt_start(struct wizard *w)
 	if (tui_terminal_size(STDOUT_FILENO, &cols, &rows) == -1) {
 		fprintf(stderr, "dhis2-setup: cannot read the terminal size; "
 		    "use --frontend text\n");
-		return EXIT_USAGE;
+		return -1;
 	}
 	if (!size_ok(cols, rows)) {
 		fprintf(stderr, "dhis2-setup: the terminal is %dx%d; the "
 		    "wizard needs at least %dx%d: enlarge it, or use "
 		    "--frontend text\n", cols, rows, TUI_MIN_COLS,
 		    TUI_MIN_ROWS);
-		return EXIT_USAGE;
+		return -1;
 	}
 	/* https://no-color.org: any non-empty value. */
 	if (nc != NULL && *nc != '\0')
@@ -658,11 +658,11 @@ newt_ask(struct wizard *w, const char *title, const char *text)
 }
 
 const struct frontend newt_frontend = {
-	"newt",
-	newt_start,
-	newt_stop,
-	newt_screen,
-	newt_review,
-	newt_message,
-	newt_ask,
+	.name = "newt",
+	.start = newt_start,
+	.stop = newt_stop,
+	.screen = newt_screen,
+	.review = newt_review,
+	.message = newt_message,
+	.ask = newt_ask,
 };

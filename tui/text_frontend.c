@@ -350,11 +350,11 @@ text_ask(struct wizard *w, const char *title, const char *text)
 }
 
 const struct frontend text_frontend = {
-	"text",
-	text_start,
-	text_stop,
-	text_screen,
-	text_review,
-	text_message,
-	text_ask,
+	.name = "text",
+	.start = text_start,
+	.stop = text_stop,
+	.screen = text_screen,
+	.review = text_review,
+	.message = text_message,
+	.ask = text_ask,
 };

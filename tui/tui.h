@@ -102,7 +102,7 @@ enum fe_result {
 
 struct frontend {
 	const char	*name;
-	/* 0, or an exit code when the frontend cannot start. */
+	/* 0, or -1 when it cannot start (it says why on stderr). */
 	int		(*start)(struct wizard *);
 	void		(*stop)(struct wizard *);
 	enum fe_result	(*screen)(struct wizard *, const struct screen *,
@@ -113,6 +113,16 @@ struct frontend {
 			    const char *);
 	/* A yes/no question; 1 is yes. */
 	int		(*ask)(struct wizard *, const char *, const char *);
+};
+
+/* How the walk ended: the command line (cli/cmd_wizard.c) acts on it. */
+enum wizard_result {
+	WIZARD_SAVED,		/* the profile is at output */
+	WIZARD_APPLY,		/* saved, and the operator asked to apply it */
+	WIZARD_SAAS,		/* hosted as a service: nothing to install */
+	WIZARD_QUIT,		/* left; nothing saved */
+	WIZARD_FAILED,		/* the frontend could not go on */
+	WIZARD_NO_FRONTEND,	/* the frontend could not start; it said why */
 };
 
 struct wizard {
@@ -149,8 +159,10 @@ const char	*screen_check(struct wizard *, const struct screen *, size_t,
 		    int *);
 void		 screen_enter(struct wizard *, const struct screen *, size_t);
 const struct screen *screen_offered(size_t);
-void		 screens_offered_free(void);
-int		 wizard_run(struct wizard *);
+void		 wizard_resize_instances(struct profile *, size_t);
+enum wizard_result wizard_run(struct wizard *);
+/* Frees what the wizard holds, the profile and output included. */
+void		 wizard_free(struct wizard *);
 
 /* actions.c */
 void		 act_test_machine(struct wizard *, size_t);

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "core.h"
-#include "commands.h"
 #include "feature.h"
 #include "profile.h"
 #include "tui.h"
@@ -153,8 +152,8 @@ resize_machines(struct profile *p, size_t n)
 	p->nmachines = n;
 }
 
-static void
-resize_instances(struct profile *p, size_t n)
+void
+wizard_resize_instances(struct profile *p, size_t n)
 {
 	size_t	i;
 
@@ -217,7 +216,7 @@ static const char *
 set_ninstances(struct wizard *w, size_t idx, const char *s)
 {
 	(void)idx;
-	return set_count(w, s, 1, MAX_INSTANCES, resize_instances);
+	return set_count(w, s, 1, MAX_INSTANCES, wizard_resize_instances);
 }
 
 static char *
@@ -967,7 +966,7 @@ screen_offered(size_t i)
 	return &offered[i];
 }
 
-void
+static void
 screens_offered_free(void)
 {
 	size_t	i, k;
@@ -1274,16 +1273,8 @@ review_text(struct wizard *w, int *nerr)
 	return sb.buf;
 }
 
-enum run_result {
-	RUN_SAVED,
-	RUN_APPLY,
-	RUN_SAAS,
-	RUN_QUIT,
-	RUN_FAILED,
-};
-
 /* *stay: not saved, and the review is shown again. */
-static enum run_result
+static enum wizard_result
 review_and_save(struct wizard *w, enum fe_result *r, int *stay)
 {
 	char	*text, *errmsg;
@@ -1295,35 +1286,35 @@ review_and_save(struct wizard *w, enum fe_result *r, int *stay)
 	*r = w->fe->review(w, text, nerr);
 	free(text);
 	if (*r != FE_NEXT && *r != FE_APPLY)
-		return RUN_FAILED;
+		return WIZARD_FAILED;
 	if (nerr > 0) {
 		w->fe->message(w, "Not saved", "The profile has errors: go "
 		    "Back and fix the screens they name.");
 		*stay = 1;
-		return RUN_FAILED;
+		return WIZARD_FAILED;
 	}
 	if (profile_save_file(&w->p, w->output, &errmsg) == -1) {
 		w->fe->message(w, "Not saved", errmsg);
 		free(errmsg);
 		*stay = 1;
-		return RUN_FAILED;
+		return WIZARD_FAILED;
 	}
-	return *r == FE_APPLY ? RUN_APPLY : RUN_SAVED;
+	return *r == FE_APPLY ? WIZARD_APPLY : WIZARD_SAVED;
 }
 
-static enum run_result
+static enum wizard_result
 walk(struct wizard *w)
 {
 	size_t		 hist_s[MAX_HISTORY], hist_i[MAX_HISTORY], nhist = 0;
 	size_t		 s = 0, idx = 0;
 	enum fe_result	 r;
-	enum run_result	 rr;
+	enum wizard_result	 rr;
 	int		 stay;
 
 	for (;;) {
 		if (s == nscreens) {
 			rr = review_and_save(w, &r, &stay);
-			if (rr == RUN_SAVED || rr == RUN_APPLY)
+			if (rr == WIZARD_SAVED || rr == WIZARD_APPLY)
 				return rr;
 			if (stay)
 				continue;
@@ -1334,7 +1325,7 @@ walk(struct wizard *w)
 		switch (r) {
 		case FE_NEXT:
 			if (s == 0 && w->p.hosting == HOSTING_SAAS)
-				return RUN_SAAS;
+				return WIZARD_SAAS;
 			if (nhist < MAX_HISTORY) {
 				hist_s[nhist] = s;
 				hist_i[nhist++] = idx;
@@ -1348,10 +1339,10 @@ walk(struct wizard *w)
 			}
 			break;
 		case FE_QUIT:
-			return RUN_QUIT;
+			return WIZARD_QUIT;
 		case FE_ERROR:
 		case FE_APPLY:
-			return RUN_FAILED;
+			return WIZARD_FAILED;
 		}
 	}
 }
@@ -1365,221 +1356,26 @@ static const char workshop_note[] =
     "Every answer can still be changed; F1 explains each screen. Not for "
     "real data.";
 
-static const char saas_advice[] =
-    "DHIS2 as a service: nothing to install here.\n"
-    "A provider runs DHIS2 for you; you pay a fee instead of system\n"
-    "administrator salaries, and the provider handles most security.\n"
-    "Ask a provider for: where the data is stored and under which law,\n"
-    "tested restores, an upgrade and patching schedule, uptime and support\n"
-    "terms, and how you get all your data back when the contract ends.\n"
-    "No profile was saved.\n";
-
-/*
- * "Save and apply": the secrets the profile needs (generated where
- * missing, 0600), then the apply command itself, exactly as typed.
- */
-static int
-save_and_apply(struct wizard *w)
-{
-	char	*gen[] = { "secrets", "generate", w->output, NULL };
-	char	*app[] = { "apply", w->output, NULL };
-	int	 rc;
-
-	printf("Profile saved to %s.\n", w->output);
-	fflush(stdout);
-	if ((rc = cmd_secrets(3, gen)) != EXIT_OK)
-		return rc;
-	printf("Applying: dhis2-setup apply %s\n", w->output);
-	fflush(stdout);
-	return cmd_apply(2, app);
-}
-
-int
+enum wizard_result
 wizard_run(struct wizard *w)
 {
-	enum run_result	 rr;
-	int		 rc;
+	enum wizard_result	wr;
 
-	if ((rc = w->fe->start(w)) != 0)
-		return rc;
+	if (w->fe->start(w) == -1)
+		return WIZARD_NO_FRONTEND;
 	if (w->workshop)
 		w->fe->message(w, "Workshop mode", workshop_note);
-	rr = walk(w);
+	wr = walk(w);
 	w->fe->stop(w);
-	switch (rr) {
-	case RUN_APPLY:
-		return save_and_apply(w);
-	case RUN_SAVED:
-		printf("Profile saved to %s.\n\nNext:\n"
-		    "  dhis2-setup secrets generate %s   # passwords, mode 0600\n"
-		    "  dhis2-setup plan %s               # what will change\n"
-		    "  dhis2-setup apply %s\n", w->output, w->output, w->output,
-		    w->output);
-		if (w->p.alerting.telegram || w->p.alerting.slack)
-			printf("Add alerting.telegram_token or "
-			    "alerting.slack_webhook to the secrets file.\n");
-		if (w->p.encryption.device != NULL)
-			printf("apply will ERASE %s to encrypt it.\n",
-			    w->p.encryption.device);
-		return EXIT_OK;
-	case RUN_SAAS:
-		fputs(saas_advice, stdout);
-		return EXIT_OK;
-	case RUN_QUIT:
-		printf("Wizard left; nothing was saved.\n");
-		return EXIT_OK;
-	case RUN_FAILED:
-		break;
-	}
-	fprintf(stderr, "dhis2-setup: the wizard could not go on; nothing "
-	    "was saved\n");
-	return EXIT_USAGE;
+	return wr;
 }
 
-static int
-wizard_usage(void)
+void
+wizard_free(struct wizard *w)
 {
-	fprintf(stderr, "usage: dhis2-setup wizard [--from PROFILE] "
-	    "[--frontend newt|text] [--output PATH] [--ascii]\n"
-	    "       [--workshop]\n");
-	return EXIT_USAGE;
-}
-
-/* "--opt VALUE" or "--opt=VALUE"; advances *i past a separate value. */
-static const char *
-opt_value(int argc, char **argv, int *i, const char *name)
-{
-	size_t	len = strlen(name);
-
-	if (strncmp(argv[*i], name, len) != 0)
-		return NULL;
-	if (argv[*i][len] == '=')
-		return argv[*i] + len + 1;
-	if (argv[*i][len] != '\0' || *i + 1 >= argc)
-		return NULL;
-	return argv[++(*i)];
-}
-
-static int
-interactive_terminal(void)
-{
-	const char	*term = getenv("TERM");
-
-	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
-	    term != NULL && *term != '\0' && strcmp(term, "dumb") != 0;
-}
-
-static int
-pick_frontend(struct wizard *w, const char *name)
-{
-	if (name == NULL) {
-		if (interactive_terminal())
-			name = "newt";
-		else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
-			name = "text";	/* TERM=dumb, a serial console */
-		else {
-			fprintf(stderr, "dhis2-setup: the wizard needs a "
-			    "terminal and there is none: run it in a terminal, "
-			    "use --frontend text to answer on standard input, "
-			    "or write a profile (docs/profile.md) and run "
-			    "'dhis2-setup validate PROFILE'\n");
-			return EXIT_USAGE;
-		}
-	}
-	if (strcmp(name, "text") == 0)
-		w->fe = &text_frontend;
-	else if (strcmp(name, "newt") == 0) {
-		if (!interactive_terminal()) {
-			fprintf(stderr, "dhis2-setup: --frontend newt needs a "
-			    "terminal (and TERM other than dumb); use "
-			    "--frontend text\n");
-			return EXIT_USAGE;
-		}
-		w->fe = &newt_frontend;
-	} else {
-		fprintf(stderr, "dhis2-setup: unknown frontend '%s': newt or "
-		    "text\n", name);
-		return EXIT_USAGE;
-	}
-	return EXIT_OK;
-}
-
-static void
-wizard_defaults(struct wizard *w)
-{
-	profile_init(&w->p);
-	w->p.backups.schedule = xstrdup("0 2 * * *");
-	w->p.timezone = xstrdup("UTC");
-	resize_instances(&w->p, 1);
-}
-
-/* --workshop: a class practises on a local LXC playground. */
-static void
-workshop_defaults(struct wizard *w)
-{
-	struct profile	*p = &w->p;
-
-	p->hosting = HOSTING_BASEMENT;
-	p->isolation = ISOLATION_LXC;
-	p->tls.mode = TLS_SELF_SIGNED;
-	p->fqdn = xstrdup("dhis2.workshop.test");
-	p->monitoring = MONITORING_NONE;
-	p->backups.enabled = 0;
-	p->instances[0].heap_mb = 1024;
-}
-
-int
-cmd_wizard(int argc, char **argv)
-{
-	struct wizard	 w;
-	const char	*from = NULL, *frontend = NULL, *output = NULL, *v;
-	int		 i, rc, ascii = 0, workshop = 0;
-
-	for (i = 1; i < argc; i++) {
-		if ((v = opt_value(argc, argv, &i, "--from")) != NULL)
-			from = v;
-		else if ((v = opt_value(argc, argv, &i, "--frontend")) != NULL)
-			frontend = v;
-		else if ((v = opt_value(argc, argv, &i, "--output")) != NULL)
-			output = v;
-		else if (strcmp(argv[i], "--ascii") == 0)
-			ascii = 1;
-		else if (strcmp(argv[i], "--workshop") == 0)
-			workshop = 1;
-		else
-			return wizard_usage();
-	}
-	memset(&w, 0, sizeof w);
-	w.ascii = ascii;
-	if ((rc = pick_frontend(&w, frontend)) != EXIT_OK)
-		return rc;
-	if (from != NULL) {
-		if (load_profile_checked(from, &w.p, NULL, 0) != EXIT_OK) {
-			profile_free(&w.p);
-			return EXIT_USAGE;
-		}
-		if (w.p.encryption.device != NULL)
-			w.enc_confirm = xstrdup(w.p.encryption.device);
-		w.tls_none_ok = w.p.tls.mode == TLS_NONE;
-	} else {
-		wizard_defaults(&w);
-		if (workshop)
-			workshop_defaults(&w);
-	}
-	/* What no step builds is not offered, so it is not kept either. */
-	if (profile_drop_unbuilt(&w.p) > 0 && from != NULL)
-		fprintf(stderr, "dhis2-setup: %s asks for what this version "
-		    "does not install yet (see 'dhis2-setup plan %s'); the "
-		    "wizard leaves it off\n", from, from);
-	w.workshop = workshop;
-	w.output = xstrdup(output != NULL ? output : "dhis2.yaml");
-	free(w.p.path);
-	w.p.path = xstrdup(w.output);
-	rc = wizard_run(&w);
 	screens_offered_free();
-	wizard_actions_free(&w);
-	profile_free(&w.p);
-	free(w.output);
-	free(w.enc_confirm);
-	return rc;
+	wizard_actions_free(w);
+	profile_free(&w->p);
+	free(w->output);
+	free(w->enc_confirm);
 }
