@@ -35,7 +35,7 @@ tests_unit_test_alerting_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 endif
 # Read replicas: streaming from the primary through a slot each (docs/replicas.md).
 libdhis2setup_a_SOURCES += steps/postgres.h steps/postgres_conf.c \
-	steps/replica.c
+	steps/replica.c steps/replication.c
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_replica
 TESTS += tests/unit/test_replica
