@@ -19,9 +19,11 @@ tests_unit_test_lazylib_SOURCES = tests/unit/test_lazylib.c
 tests_unit_test_lazylib_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
 endif
 
-# DHIS2 release metadata and the WAR download (lib/releases.c), tested
-# against a local HTTP server that honours Range (tests/releases/server.py).
-libdhis2setup_a_SOURCES += lib/releases.h lib/releases.c
+# DHIS2 release metadata (lib/releases.c) and the WAR download
+# (lib/war_fetch.c), tested against a local HTTP server that honours
+# Range (tests/releases/server.py).
+libdhis2setup_a_SOURCES += lib/releases.h lib/releases.c \
+	lib/war_fetch.h lib/war_fetch.c
 EXTRA_DIST += tests/releases
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_releases

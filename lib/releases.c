@@ -1,42 +1,30 @@
 /*
  * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
  *
- * DHIS2 release metadata and the WAR download.  The peers fetch "latest"
- * with no checksum (dhis2-facts.md); here every WAR is checked against
- * the sha256 of the metadata (or the profile) before it replaces the
- * running one, and the running one is kept as DEST.prev for rollback.
+ * DHIS2 release knowledge: version order, the Java and Tomcat a version
+ * runs on, the stable.json metadata (parsed, loaded from a file or over
+ * HTTP through war_fetch.c) and a version resolved to one WAR with its
+ * sha256.  The download itself is in war_fetch.c.
  */
 #include "config.h"
 
-#include <sys/stat.h>
-
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
-#include <openssl/evp.h>
 
 #include "core.h"
-#include "lazylib.h"
 #include "releases.h"
+#include "war_fetch.h"
 
-#define SHA256_HEX_LEN	64
 #define JSON_MAX_DEPTH	16
-#define REL_RESTART	100	/* internal: resuming refused, start again */
 
-static void rel_err(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+void
 rel_err(char *errbuf, size_t errlen, const char *fmt, ...)
 {
 	va_list	ap;
@@ -74,23 +62,6 @@ rel_strerror(int code)
 		return "aborted";
 	}
 	return "unknown error";
-}
-
-/*
- * libcurl is loaded, and initialised once, on first use (lazylib.c): a
- * machine without it gets the package to install as the error.
- */
-static int
-rel_curl_init(char *errbuf, size_t errlen)
-{
-	char	*err;
-
-	if (lazylib_load(LAZY_CURL, &err) == -1) {
-		rel_err(errbuf, errlen, "%s", err);
-		free(err);
-		return REL_ENET;
-	}
-	return REL_OK;
 }
 
 /* ---- versions ---------------------------------------------------- */
@@ -235,13 +206,6 @@ rel_mirror_url(const char *url, const char *mirror)
 		mlen--;
 	xasprintf(&out, "%.*s%s", (int)mlen, mirror, path);
 	return out;
-}
-
-static int
-url_ok(const char *url)
-{
-	return strncmp(url, "https://", 8) == 0 ||
-	    strncmp(url, "http://", 7) == 0;
 }
 
 /* ---- stable.json --------------------------------------------------- */
@@ -495,128 +459,13 @@ releases_parse(struct dhis2_releases *r, const char *buf, size_t len,
 	return rc;
 }
 
-/* ---- fetching into memory ------------------------------------------ */
-
-struct membuf {
-	char		*buf;
-	size_t		 len;
-	size_t		 max;
-	int		 toobig;
-};
-
-static size_t
-membuf_write(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct membuf	*mb = arg;
-	size_t		 n = size * nmemb;
-
-	if (n > mb->max - mb->len) {
-		mb->toobig = 1;
-		return 0;
-	}
-	mb->buf = xreallocarray(mb->buf, mb->len + n + 1, 1);
-	memcpy(mb->buf + mb->len, data, n);
-	mb->len += n;
-	mb->buf[mb->len] = '\0';
-	return n;
-}
-
-/* Options every transfer shares: only HTTP(S), bounded waits. */
-static void
-rel_curl_common(CURL *c, const char *url, long connect_timeout,
-    long stall_timeout, char *cerr)
-{
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	/*
-	 * No downgrade: stable.json carries the checksums, so an https
-	 * source must not be redirected to plain http.
-	 */
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
-	    strncmp(url, "https://", 8) == 0 ? "https" : "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, connect_timeout > 0 ?
-	    connect_timeout : (long)REL_CONNECT_TIMEOUT);
-	/* A WAR takes minutes on a slow link: limit stalls, not the total. */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall_timeout > 0 ?
-	    stall_timeout : (long)REL_STALL_TIMEOUT);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	cerr[0] = '\0';
-}
-
-static int
-curl_code_to_rel(CURLcode cc)
-{
-	switch (cc) {
-	case CURLE_OK:
-		return REL_OK;
-	case CURLE_HTTP_RETURNED_ERROR:
-		return REL_EHTTP;
-	case CURLE_FILESIZE_EXCEEDED:
-		return REL_ETOOBIG;
-	case CURLE_ABORTED_BY_CALLBACK:
-		return REL_EABORTED;
-	case CURLE_URL_MALFORMAT:
-	case CURLE_UNSUPPORTED_PROTOCOL:
-		return REL_EINVAL;
-	case CURLE_WRITE_ERROR:
-		return REL_EIO;
-	default:
-		return REL_ENET;
-	}
-}
-
-static int
-fetch_memory(const char *url, long connect_timeout, long stall_timeout,
-    struct membuf *mb, char *errbuf, size_t errlen)
-{
-	char		 cerr[CURL_ERROR_SIZE];
-	CURL		*c;
-	CURLcode	 cc;
-	long		 status = 0;
-	int		 rc;
-
-	if ((rc = rel_curl_init(errbuf, errlen)) != REL_OK)
-		return rc;
-	if ((c = curl_easy_init()) == NULL)
-		fatalx("curl_easy_init failed");
-	rel_curl_common(c, url, connect_timeout, stall_timeout, cerr);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)mb->max);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, membuf_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, mb);
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	if (cc == CURLE_OK)
-		return REL_OK;
-	if (mb->toobig || cc == CURLE_FILESIZE_EXCEEDED) {
-		rel_err(errbuf, errlen, "%s: larger than %zu bytes", url,
-		    mb->max);
-		return REL_ETOOBIG;
-	}
-	if (cc == CURLE_HTTP_RETURNED_ERROR)
-		rel_err(errbuf, errlen, "%s: the server answered HTTP %ld",
-		    url, status);
-	else
-		rel_err(errbuf, errlen, "%s: %s", url, cerr[0] != '\0' ? cerr :
-		    curl_easy_strerror(cc));
-	return curl_code_to_rel(cc);
-}
-
 int
 releases_load(struct dhis2_releases *r, const struct rel_source *src,
     char *errbuf, size_t errlen)
 {
-	struct membuf	 mb;
-	char		*url, *buf;
-	size_t		 len;
-	int		 rc;
+	char	*url, *buf;
+	size_t	 len;
+	int	 rc;
 
 	memset(r, 0, sizeof(*r));
 	if (src != NULL && src->file != NULL) {
@@ -632,20 +481,14 @@ releases_load(struct dhis2_releases *r, const struct rel_source *src,
 	}
 	url = rel_mirror_url(src != NULL && src->url != NULL ? src->url :
 	    RELEASES_URL_DEFAULT, src != NULL ? src->mirror : NULL);
-	if (!url_ok(url)) {
-		rel_err(errbuf, errlen, "%s: not an http or https URL", url);
-		free(url);
-		return REL_EINVAL;
-	}
-	memset(&mb, 0, sizeof(mb));
-	mb.max = RELEASES_MAX_BYTES;
-	rc = fetch_memory(url, src != NULL ? src->connect_timeout : 0,
-	    src != NULL ? src->stall_timeout : 0, &mb, errbuf, errlen);
+	rc = rel_http_get(url, src != NULL ? src->connect_timeout : 0,
+	    src != NULL ? src->stall_timeout : 0, RELEASES_MAX_BYTES, &buf,
+	    &len, errbuf, errlen);
 	if (rc == REL_OK) {
-		rc = releases_parse(r, mb.buf != NULL ? mb.buf : "", mb.len,
-		    errbuf, errlen);
+		rc = releases_parse(r, buf != NULL ? buf : "", len, errbuf,
+		    errlen);
 	}
-	free(mb.buf);
+	free(buf);
 	free(url);
 	return rc;
 }
@@ -837,478 +680,3 @@ release_warning_text(const struct dhis2_release *rel, char *buf, size_t len)
 	return n;
 }
 
-/* ---- sha256 ---------------------------------------------------------- */
-
-int
-sha256_file(const char *path, char *hex, size_t hexlen, char *errbuf,
-    size_t errlen)
-{
-	unsigned char	 md[EVP_MAX_MD_SIZE], buf[65536];
-	unsigned int	 mdlen = 0, i;
-	EVP_MD_CTX	*ctx;
-	ssize_t		 n;
-	int		 fd, ok = 1;
-
-	if (hexlen < SHA256_HEX_LEN + 1)
-		return REL_EINVAL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		rel_err(errbuf, errlen, "%s: %s", path, strerror(errno));
-		return REL_EIO;
-	}
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		fatalx("EVP_MD_CTX_new: out of memory");
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		ok = 0;
-	while (ok && (n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			rel_err(errbuf, errlen, "%s: %s", path,
-			    strerror(errno));
-			EVP_MD_CTX_free(ctx);
-			close(fd);
-			return REL_EIO;
-		}
-		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
-			ok = 0;
-	}
-	close(fd);
-	if (ok && EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
-		ok = 0;
-	EVP_MD_CTX_free(ctx);
-	if (!ok || mdlen * 2 != SHA256_HEX_LEN) {
-		rel_err(errbuf, errlen, "%s: sha256 failed in libcrypto", path);
-		return REL_EIO;
-	}
-	for (i = 0; i < mdlen; i++)
-		snprintf(hex + i * 2, 3, "%02x", md[i]);
-	return REL_OK;
-}
-
-static int
-valid_sha(const char *s)
-{
-	return s != NULL && strlen(s) == SHA256_HEX_LEN &&
-	    strspn(s, "0123456789abcdefABCDEF") == SHA256_HEX_LEN;
-}
-
-/* ---- installing -------------------------------------------------- */
-
-/* DEST already holds this WAR: a converged re-run changes nothing. */
-static int
-dest_has(const char *dest, const char *sha)
-{
-	char	hex[SHA256_HEX_LEN + 1];
-
-	if (access(dest, F_OK) == -1)
-		return 0;
-	if (sha256_file(dest, hex, sizeof(hex), NULL, 0) != REL_OK)
-		return 0;
-	return strcasecmp(hex, sha) == 0;
-}
-
-/*
- * Check PART and move it to DEST, DEST to DEST.prev.  On a mismatch the
- * part is deleted: resuming onto bad bytes would never converge.
- */
-static int
-verify_and_install(const char *part, const char *dest, const char *sha,
-    const char *what, char *errbuf, size_t errlen)
-{
-	char	 hex[SHA256_HEX_LEN + 1], *prev;
-	int	 rc;
-
-	if ((rc = sha256_file(part, hex, sizeof(hex), errbuf, errlen)) !=
-	    REL_OK)
-		return rc;
-	if (sha != NULL && strcasecmp(hex, sha) != 0) {
-		unlink(part);
-		rel_err(errbuf, errlen, "%s: sha256 mismatch: expected %s, got "
-		    "%s; the file was deleted and nothing was installed", what,
-		    sha, hex);
-		return REL_ECHECKSUM;
-	}
-	xasprintf(&prev, "%s.prev", dest);
-	if (access(dest, F_OK) == 0 && rename(dest, prev) == -1) {
-		rel_err(errbuf, errlen, "%s -> %s: %s", dest, prev,
-		    strerror(errno));
-		free(prev);
-		return REL_EIO;
-	}
-	if (rename(part, dest) == -1) {
-		rel_err(errbuf, errlen, "%s -> %s: %s", part, dest,
-		    strerror(errno));
-		/* Put the running WAR back where the service expects it. */
-		if (access(prev, F_OK) == 0)
-			(void)rename(prev, dest);
-		free(prev);
-		return REL_EIO;
-	}
-	free(prev);
-	return REL_OK;
-}
-
-/* DEST.prev back to DEST; the WAR it replaces becomes DEST.prev. */
-int
-war_rollback(const char *dest, char *errbuf, size_t errlen)
-{
-	char	*prev, *tmp;
-	int	 rc = REL_OK;
-
-	xasprintf(&prev, "%s.prev", dest);
-	xasprintf(&tmp, "%s.rollback", dest);
-	if (access(prev, F_OK) == -1) {
-		rel_err(errbuf, errlen, "%s: no previous WAR to roll back to",
-		    prev);
-		rc = REL_EIO;
-	} else if ((access(dest, F_OK) == 0 && rename(dest, tmp) == -1) ||
-	    rename(prev, dest) == -1 ||
-	    (access(tmp, F_OK) == 0 && rename(tmp, prev) == -1)) {
-		rel_err(errbuf, errlen, "rolling back %s: %s", dest,
-		    strerror(errno));
-		rc = REL_EIO;
-	}
-	free(prev);
-	free(tmp);
-	return rc;
-}
-
-/* ---- the download -------------------------------------------------- */
-
-struct dl {
-	const struct war_fetch	*wf;
-	CURL			*curl;
-	int			 fd;
-	long long		 offset;	/* bytes already in the part */
-	long long		 written;	/* bytes this transfer */
-	long long		 max;
-	int			 toobig;
-	int			 ioerr;
-};
-
-static size_t
-dl_write(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct dl	*d = arg;
-	size_t		 n = size * nmemb, done = 0;
-	ssize_t		 w;
-
-	if ((long long)n > d->max - d->offset - d->written) {
-		d->toobig = 1;
-		return 0;
-	}
-	while (done < n) {
-		w = write(d->fd, data + done, n - done);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1) {
-			d->ioerr = errno;
-			return 0;
-		}
-		done += (size_t)w;
-	}
-	d->written += (long long)n;
-	return n;
-}
-
-static int
-dl_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
-    curl_off_t ultotal, curl_off_t ulnow)
-{
-	struct dl	*d = arg;
-	long long	 total = 0;
-
-	if (d->wf->progress == NULL)
-		return 0;
-	if (dltotal > 0)
-		total = d->offset + (long long)dltotal;
-	return d->wf->progress(d->wf->progress_arg, d->offset + (long long)dlnow,
-	    total) != 0;
-}
-
-/* One transfer into PART, resuming from what it holds. */
-static int
-dl_once(const struct war_fetch *wf, const char *part, long long *got,
-    long *status, char *errbuf, size_t errlen)
-{
-	char		 cerr[CURL_ERROR_SIZE];
-	struct stat	 st;
-	struct dl	 d;
-	CURLcode	 cc;
-	int		 rc;
-
-	memset(&d, 0, sizeof(d));
-	d.wf = wf;
-	d.max = wf->max_bytes > 0 ? wf->max_bytes : WAR_MAX_BYTES;
-	if ((d.fd = open(part, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0644)) == -1 || fstat(d.fd, &st) == -1) {
-		rel_err(errbuf, errlen, "%s: %s", part, strerror(errno));
-		if (d.fd != -1)
-			close(d.fd);
-		return REL_EIO;
-	}
-	d.offset = st.st_size;
-	if ((d.curl = curl_easy_init()) == NULL)
-		fatalx("curl_easy_init failed");
-	rel_curl_common(d.curl, wf->url, wf->connect_timeout,
-	    wf->stall_timeout, cerr);
-	curl_easy_setopt(d.curl, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(d.curl, CURLOPT_WRITEFUNCTION, dl_write);
-	curl_easy_setopt(d.curl, CURLOPT_WRITEDATA, &d);
-	curl_easy_setopt(d.curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(d.curl, CURLOPT_XFERINFOFUNCTION, dl_progress);
-	curl_easy_setopt(d.curl, CURLOPT_XFERINFODATA, &d);
-	curl_easy_setopt(d.curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)d.max);
-	if (d.offset > 0)
-		curl_easy_setopt(d.curl, CURLOPT_RESUME_FROM_LARGE,
-		    (curl_off_t)d.offset);
-	cc = curl_easy_perform(d.curl);
-	curl_easy_getinfo(d.curl, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_cleanup(d.curl);
-	if (fsync(d.fd) == -1 && cc == CURLE_OK)
-		d.ioerr = errno;
-	if (close(d.fd) == -1 && cc == CURLE_OK)
-		d.ioerr = errno;
-	*got = d.offset + d.written;
-	if (d.toobig || cc == CURLE_FILESIZE_EXCEEDED) {
-		unlink(part);
-		rel_err(errbuf, errlen, "%s: larger than the limit of %lld "
-		    "bytes; refused", wf->url, d.max);
-		return REL_ETOOBIG;
-	}
-	if (d.ioerr != 0) {
-		rel_err(errbuf, errlen, "%s: %s", part, strerror(d.ioerr));
-		return REL_EIO;
-	}
-	if (cc == CURLE_OK)
-		return REL_OK;
-	if (cc == CURLE_RANGE_ERROR && d.offset > 0)
-		return REL_RESTART;
-	rc = curl_code_to_rel(cc);
-	if (cc == CURLE_HTTP_RETURNED_ERROR)
-		rel_err(errbuf, errlen, "%s: the server answered HTTP %ld",
-		    wf->url, *status);
-	else if (rc == REL_ENET)
-		rel_err(errbuf, errlen, "%s: %s (the part downloaded so far "
-		    "is kept in %s; run again to resume)", wf->url,
-		    cerr[0] != '\0' ? cerr : curl_easy_strerror(cc), part);
-	else
-		rel_err(errbuf, errlen, "%s: %s", wf->url, cerr[0] != '\0' ?
-		    cerr : curl_easy_strerror(cc));
-	return rc;
-}
-
-int
-war_download(const struct war_fetch *wf, int *result, char *errbuf,
-    size_t errlen)
-{
-	char		*part;
-	long long	 got = 0;
-	long		 status = 0;
-	int		 rc;
-
-	if (result != NULL)
-		*result = WAR_UNCHANGED;
-	if (wf->url == NULL || !url_ok(wf->url)) {
-		rel_err(errbuf, errlen, "%s: not an http or https URL",
-		    wf->url != NULL ? wf->url : "(none)");
-		return REL_EINVAL;
-	}
-	if (!valid_sha(wf->sha256)) {
-		rel_err(errbuf, errlen, "%s: no valid sha256 to check it "
-		    "against; refusing to install an unchecked WAR", wf->url);
-		return REL_EINVAL;
-	}
-	if (wf->dest == NULL || *wf->dest == '\0')
-		return REL_EINVAL;
-	if (dest_has(wf->dest, wf->sha256))
-		return REL_OK;
-	if ((rc = rel_curl_init(errbuf, errlen)) != REL_OK)
-		return rc;
-	xasprintf(&part, "%s.part", wf->dest);
-	rc = dl_once(wf, part, &got, &status, errbuf, errlen);
-	if (rc == REL_RESTART) {
-		/* The server cannot resume: the part is useless. */
-		unlink(part);
-		rc = dl_once(wf, part, &got, &status, errbuf, errlen);
-	}
-	/*
-	 * 416: the part is as long as the file or longer, or stale from a
-	 * different WAR.  If it checks out, use it; else start again once.
-	 */
-	if ((rc == REL_EHTTP || rc == REL_OK) && status == 416) {
-		rc = verify_and_install(part, wf->dest, wf->sha256, wf->url,
-		    errbuf, errlen);
-		if (rc == REL_ECHECKSUM) {
-			unlink(part);
-			rc = dl_once(wf, part, &got, &status, errbuf, errlen);
-		} else {
-			goto out;
-		}
-	}
-	if (rc == REL_OK)
-		rc = verify_and_install(part, wf->dest, wf->sha256, wf->url,
-		    errbuf, errlen);
-out:
-	if (rc == REL_OK && result != NULL)
-		*result = WAR_INSTALLED;
-	/* Keep a part worth resuming, not an empty one from a 404. */
-	if (rc != REL_OK && got == 0)
-		unlink(part);
-	free(part);
-	return rc;
-}
-
-static int
-copy_fd(int in, int out)
-{
-	char	buf[65536];
-	ssize_t	n, w, off;
-
-	for (;;) {
-		n = read(in, buf, sizeof(buf));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n == 0 ? 0 : -1;
-		for (off = 0; off < n; off += w) {
-			w = write(out, buf + off, (size_t)(n - off));
-			if (w == -1 && errno == EINTR) {
-				w = 0;
-				continue;
-			}
-			if (w == -1)
-				return -1;
-		}
-	}
-}
-
-/*
- * Offline: an operator's own WAR file.  The sha256 is checked when given
- * (the profile requires it for a URL, not for a file the operator put
- * there); the copy goes through DEST.part like a download.
- */
-int
-war_install_file(const char *src, const char *dest, const char *sha256,
-    int *result, char *errbuf, size_t errlen)
-{
-	struct stat	 st;
-	char		*part, hex[SHA256_HEX_LEN + 1];
-	int		 in, out, rc;
-
-	if (result != NULL)
-		*result = WAR_UNCHANGED;
-	if (sha256 != NULL && !valid_sha(sha256)) {
-		rel_err(errbuf, errlen, "\"%s\" is not a sha256", sha256);
-		return REL_EINVAL;
-	}
-	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(in, &st) == -1) {
-		rel_err(errbuf, errlen, "%s: %s", src, strerror(errno));
-		if (in != -1)
-			close(in);
-		return REL_EIO;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(in);
-		rel_err(errbuf, errlen, "%s: not a regular file", src);
-		return REL_EIO;
-	}
-	if (st.st_size > WAR_MAX_BYTES) {
-		close(in);
-		rel_err(errbuf, errlen, "%s: larger than %lld bytes", src,
-		    WAR_MAX_BYTES);
-		return REL_ETOOBIG;
-	}
-	if (sha256 == NULL) {
-		if ((rc = sha256_file(src, hex, sizeof(hex), errbuf,
-		    errlen)) != REL_OK) {
-			close(in);
-			return rc;
-		}
-		sha256 = hex;
-	}
-	if (dest_has(dest, sha256)) {
-		close(in);
-		return REL_OK;
-	}
-	xasprintf(&part, "%s.part", dest);
-	rc = REL_OK;
-	if ((out = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1 || copy_fd(in, out) == -1 || fsync(out) == -1) {
-		rel_err(errbuf, errlen, "%s -> %s: %s", src, part,
-		    strerror(errno));
-		rc = REL_EIO;
-	}
-	close(in);
-	if (out != -1 && close(out) == -1 && rc == REL_OK) {
-		rel_err(errbuf, errlen, "%s: %s", part, strerror(errno));
-		rc = REL_EIO;
-	}
-	if (rc == REL_OK)
-		rc = verify_and_install(part, dest, sha256, src, errbuf,
-		    errlen);
-	else
-		unlink(part);
-	if (rc == REL_OK && result != NULL)
-		*result = WAR_INSTALLED;
-	free(part);
-	return rc;
-}
-
-/* ---- progress ---------------------------------------------------- */
-
-void
-progress_bar_text(char *buf, size_t len, long long now, long long total,
-    int width)
-{
-	char	bar[256];
-	int	fill, i, pct;
-
-	if (len == 0)
-		return;
-	if (total <= 0) {
-		snprintf(buf, len, "%.1f MiB", now / 1048576.0);
-		return;
-	}
-	if (width < 3)
-		width = 3;
-	if (width > (int)sizeof(bar) - 1)
-		width = (int)sizeof(bar) - 1;
-	if (now > total)
-		now = total;
-	if (now < 0)
-		now = 0;
-	pct = (int)(now * 100 / total);
-	fill = (int)(now * width / total);
-	for (i = 0; i < width; i++) {
-		if (i < fill)
-			bar[i] = '=';
-		else if (i == fill && fill < width)
-			bar[i] = '>';
-		else
-			bar[i] = ' ';
-	}
-	bar[width] = '\0';
-	snprintf(buf, len, "[%s] %3d%%  %.1f/%.1f MiB", bar, pct,
-	    now / 1048576.0, total / 1048576.0);
-}
-
-int
-progress_plain(void *arg, long long now, long long total)
-{
-	struct progress_plain	*pp = arg;
-	int			 step;
-
-	if (total <= 0)
-		return 0;
-	step = (int)(now * 10 / total);
-	if (step > pp->last) {
-		pp->last = step;
-		fprintf(pp->fp, "%s: %d%% (%.1f of %.1f MiB)\n",
-		    pp->label != NULL ? pp->label : "download", step * 10,
-		    now / 1048576.0, total / 1048576.0);
-		fflush(pp->fp);
-	}
-	return 0;
-}

@@ -30,6 +30,7 @@
 #include "core.h"
 #include "profile.h"
 #include "releases.h"
+#include "war_fetch.h"
 #include "step.h"
 #include "step_probe.h"
 #include "tomcat.h"

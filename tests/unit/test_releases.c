@@ -1,9 +1,9 @@
 /*
- * Tests of lib/releases.c: stable.json parsed and resolved, the Java and
- * Tomcat table, and the WAR download against a local HTTP server
- * (tests/releases/server.py on 127.0.0.1) that honours Range: a fresh
- * download, a resumed one, a server that ignores Range, a checksum
- * mismatch refused, an unreachable port, a size limit, rollback.
+ * Tests of lib/releases.c and lib/war_fetch.c: stable.json parsed and
+ * resolved, the Java and Tomcat table, and the WAR download against a
+ * local HTTP server (tests/releases/server.py on 127.0.0.1) that honours
+ * Range: a fresh download, a resumed one, a server that ignores Range, a
+ * checksum mismatch refused, an unreachable port, a size limit, rollback.
  */
 #include "config.h"
 
@@ -31,6 +31,7 @@
 
 #include "core.h"
 #include "releases.h"
+#include "war_fetch.h"
 
 #define WAR_SIZE	(3 * 1024 * 1024 + 123)
 #define WAR_SHA		"cba43ae58a8ec68e5029ceb255b44d4e344c3ea1c04962c75da63f60988baa0f"
