@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "events.h"
 #include "planner.h"
+#include "sizing.h"
 #include "step.h"
 #include "transport.h"
 
@@ -58,7 +59,7 @@ emit_progress(struct engine *e)
 	events_emit(&ev);
 }
 
-/* Reach the machine and read its facts, once. */
+/* Reach the machine and read its facts and sizing, once. */
 static int
 engine_reach(struct engine *e, struct plan_machine *pm)
 {
@@ -69,16 +70,19 @@ engine_reach(struct engine *e, struct plan_machine *pm)
 
 	if (pm->unreachable)
 		return -1;
-	if (pm->t->facts.probed)
+	if (pm->facts.probed)
 		return 0;
-	if ((rc = facts_probe(pm->t, &err)) != 0) {
+	if ((rc = facts_probe(&pm->facts, pm->t, &err)) != 0) {
 		pm->unreachable = 1;
 		pm->error = err != NULL ? err : xstrdup("cannot reach");
 		if (rc == TRANSPORT_ERR_UNREACHABLE)
 			e->sum->unreachable++;
 		return -1;
 	}
-	f = &pm->t->facts;
+	f = &pm->facts;
+	/* Machine i is node i: size it once, now that its RAM is known. */
+	sizing_node(&pm->size, e->profile,
+	    &e->pl->topo.nodes[pm - e->pl->machines], f->mem_mb);
 	xasprintf(&text, "%s %s, %lld MB, %d CPUs, %s, virt %s",
 	    f->os_id, f->os_version, f->mem_mb, f->cpus,
 	    f->systemd ? "systemd" : "no systemd", f->virt);
@@ -89,7 +93,7 @@ engine_reach(struct engine *e, struct plan_machine *pm)
 	return 0;
 }
 
-/* Would the host's lxc step (make and) start this container? */
+/* Would the host's step (lxc) make and start this container? */
 static int
 container_pending(struct engine *e, const struct plan_machine *pm)
 {
@@ -99,7 +103,7 @@ container_pending(struct engine *e, const struct plan_machine *pm)
 	for (i = 0; i < e->pl->nsteps; i++) {
 		s = &e->pl->steps[i];
 		if (s->machine == pm->parent &&
-		    strcmp(s->step->name, "lxc") == 0)
+		    (s->step->flags & STEP_LXC_HOST))
 			return s->state == PS_DONE &&
 			    s->result == RESULT_CHANGED;
 	}
@@ -165,6 +169,9 @@ run_instance(struct engine *e, struct plan_step *ps,
 	ctx.profile = e->profile;
 	ctx.secrets = e->secrets;
 	ctx.t = pm->t;
+	ctx.facts = &pm->facts;
+	ctx.size = &pm->size;
+	ctx.apt_updated = &pm->apt_updated;
 	ctx.machine = pm->name;
 	ctx.topo = &e->pl->topo;
 	ctx.node = ps->machine;

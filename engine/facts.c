@@ -11,6 +11,7 @@
 
 #include "core.h"
 #include "events.h"
+#include "facts.h"
 #include "transport.h"
 
 /*
@@ -110,14 +111,15 @@ facts_parse(struct facts *f, const char *text)
 	return 0;
 }
 
+/* Probe f through t, once: 0, or -1 / TRANSPORT_ERR_UNREACHABLE. */
 int
-facts_probe(struct transport *t, char **err)
+facts_probe(struct facts *f, struct transport *t, char **err)
 {
 	char	*argv[] = { "sh", "-c", (char *)facts_script, NULL };
 	char	*out;
 	int	 rc;
 
-	if (t->facts.probed)
+	if (f->probed)
 		return 0;
 	rc = transport_capture(t, argv, &out, err);
 	if (rc != 0) {
@@ -126,7 +128,7 @@ facts_probe(struct transport *t, char **err)
 		free(out);
 		return rc == TRANSPORT_ERR_UNREACHABLE ? rc : -1;
 	}
-	facts_parse(&t->facts, out);
+	facts_parse(f, out);
 	free(out);
 	return 0;
 }

@@ -244,6 +244,7 @@ plan_free(struct plan *pl)
 
 	for (i = 0; i < pl->nmachines; i++) {
 		transport_free(pl->machines[i].t);
+		facts_free(&pl->machines[i].facts);
 		free(pl->machines[i].name);
 		free(pl->machines[i].lxc_name);
 		free(pl->machines[i].error);

@@ -11,6 +11,8 @@
 #include <stddef.h>
 
 #include "events.h"
+#include "facts.h"
+#include "sizing.h"
 #include "topology.h"
 
 struct profile;
@@ -24,6 +26,10 @@ enum plan_transport {
 	PLAN_LXC,
 };
 
+/*
+ * The engine's record of a machine: the connection (t) and what is known
+ * of the machine itself, which outlives no run and is no transport's.
+ */
 struct plan_machine {
 	char			*name;
 	enum plan_transport	 kind;
@@ -34,6 +40,14 @@ struct plan_machine {
 	struct transport	*t;
 	int			 unreachable;
 	char			*error;
+	struct facts		 facts;		/* read when first reached */
+	struct sizing		 size;		/* from the facts and topology */
+	/*
+	 * The machine's package lists were updated in this run (steps/
+	 * step_probe.c): later installs skip apt-get update.  Set with an
+	 * atomic exchange; the engine runs one step at a time per machine.
+	 */
+	int			 apt_updated;
 };
 
 enum plan_state {

@@ -367,13 +367,17 @@ topo_role_node(const struct topology *t, enum role r)
 }
 
 int
-topo_runs_instance(const struct topology *t, size_t node, size_t in)
+topo_node_runs_instance(const struct topo_node *n, size_t in)
 {
-	const struct topo_node	*n = &t->nodes[node];
-
 	if (!(n->roles & ROLE_BIT(ROLE_APP)))
 		return 0;
 	return n->instance == TOPO_NONE || n->instance == in;
+}
+
+int
+topo_runs_instance(const struct topology *t, size_t node, size_t in)
+{
+	return topo_node_runs_instance(&t->nodes[node], in);
 }
 
 const char *

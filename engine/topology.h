@@ -92,6 +92,7 @@ void	 topology_free(struct topology *);
 size_t	 topo_role_node(const struct topology *, enum role);
 /* Does node run instance i (an app node)? */
 int	 topo_runs_instance(const struct topology *, size_t, size_t);
+int	 topo_node_runs_instance(const struct topo_node *, size_t);
 /* How node from reaches node to: loopback when they are one machine. */
 const char *topo_reach(const struct topology *, size_t, size_t);
 /* Does traffic between two nodes cross a network (so must be encrypted)? */

@@ -257,7 +257,6 @@ transport_free(struct transport *t)
 		return;
 	if (t->ops->close != NULL)
 		t->ops->close(t);
-	facts_free(&t->facts);
 	free(t->name);
 	free(t);
 }

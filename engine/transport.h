@@ -71,33 +71,11 @@ struct ssh_target {
 	int		 keepalive;	/* seconds; 0: default 30 */
 };
 
-/* Facts probed on a machine (facts.c), read-only. */
-struct facts {
-	int		 probed;
-	char		*os_id;		/* "debian", "ubuntu" */
-	char		*os_version;	/* "12", "24.04" */
-	char		*os_pretty;
-	long long	 mem_mb;
-	int		 cpus;
-	long long	 disk_free_mb;	/* on / */
-	int		 systemd;	/* systemd runs as PID 1 */
-	char		*virt;		/* systemd-detect-virt, "none" */
-	char		*hostname;
-	char		*addresses;	/* space separated */
-};
-
 struct transport {
 	const struct transport_ops *ops;
 	char		*name;		/* machine name, for logs and events */
 	void		*data;		/* the implementation's */
 	int		 opened;
-	struct facts	 facts;
-	/*
-	 * The machine's package lists were updated in this run (steps/
-	 * step_probe.c): later installs skip apt-get update.  Set with an
-	 * atomic exchange; the engine runs one step at a time per machine.
-	 */
-	int		 apt_updated;
 };
 
 /* Splits a stream of bytes into lines for a transport_output. */
@@ -140,10 +118,5 @@ struct transport *transport_ssh_new(const char *, const struct ssh_target *);
 /* transport_lxc.c: the container is reached through its host. */
 struct transport *transport_lxc_new(const char *, const char *,
 	    struct transport *);
-
-/* facts.c */
-int	 facts_probe(struct transport *, char **);
-void	 facts_free(struct facts *);
-int	 facts_parse(struct facts *, const char *);
 
 #endif

@@ -311,9 +311,9 @@ step_apt_install(struct step_ctx *ctx, const char *const *pkgs)
 
 	if (dpkg_finish(ctx) == -1)
 		return -1;
-	if (!__atomic_exchange_n(&ctx->t->apt_updated, 1, __ATOMIC_ACQ_REL)) {
+	if (!__atomic_exchange_n(ctx->apt_updated, 1, __ATOMIC_ACQ_REL)) {
 		if (apt_update(ctx) == -1) {
-			__atomic_store_n(&ctx->t->apt_updated, 0,
+			__atomic_store_n(ctx->apt_updated, 0,
 			    __ATOMIC_RELEASE);
 			return -1;
 		}

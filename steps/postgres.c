@@ -42,7 +42,6 @@
 #include "topology.h"
 #include "step_probe.h"
 #include "transport.h"
-#include "tuning.h"
 
 #define PG_EXTENSIONS	"btree_gin,pg_trgm,postgis"	/* sorted, as probed */
 
@@ -142,35 +141,11 @@ struct pg_state {
 	char		*stale_slots;	/* ours, for no replica: "a b " */
 };
 
-static int
-single_host(const struct profile *p)
-{
-	return p->isolation == ISOLATION_SINGLE_HOST;
-}
-
-/*
- * Does PostgreSQL share this machine's RAM with Tomcat?  On one server,
- * when this machine also plays app, and in LXC containers, which all see
- * (and share) the host's memory.
- */
-static int
-shares_ram(struct step_ctx *ctx)
-{
-	return single_host(ctx->profile) ||
-	    ctx->profile->isolation == ISOLATION_LXC ||
-	    (ctx->roles & ROLE_BIT(ROLE_APP));
-}
-
 /* RAM PostgreSQL gets on this machine: all of it, or its share. */
 long long
 pg_database_ram_mb(struct step_ctx *ctx)
 {
-	const struct facts	*f = step_facts(ctx);
-	long long		 db, app;
-
-	memory_split(f->mem_mb > 0 ? f->mem_mb : 4096, shares_ram(ctx),
-	    ctx->profile->ninstances, &db, &app);
-	return db;
+	return ctx->size->db_mb;
 }
 
 static void

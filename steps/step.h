@@ -39,11 +39,12 @@
 #include <sys/types.h>
 
 #include "events.h"
+#include "facts.h"
+#include "sizing.h"
 
 struct profile;
 struct secrets;
 struct transport;
-struct facts;
 struct topology;
 struct step;
 
@@ -51,6 +52,9 @@ struct step_ctx {
 	const struct profile	*profile;
 	const struct secrets	*secrets;
 	struct transport	*t;
+	const struct facts	*facts;		/* the machine's (step_facts) */
+	const struct sizing	*size;		/* its RAM, who shares it */
+	int			*apt_updated;	/* its lists, this run */
 	const char		*machine;	/* its name */
 	const struct topology	*topo;		/* every node, where it is */
 	size_t			 node;		/* this machine's node */

@@ -21,7 +21,7 @@
 const struct facts *
 step_facts(struct step_ctx *ctx)
 {
-	return &ctx->t->facts;
+	return ctx->facts;
 }
 
 static char *

@@ -28,7 +28,6 @@
 #include "tomcat.h"
 #include "topology.h"
 #include "transport.h"
-#include "tuning.h"
 
 #define DHIS2_ROOT	"/opt/dhis2"
 
@@ -102,22 +101,6 @@ tomcat_runs_here(struct step_ctx *ctx, size_t i)
 	return topo_runs_instance(ctx->topo, ctx->node, i);
 }
 
-/*
- * Tomcats of the instances on this machine, or of every instance (all:
- * LXC containers share the host's RAM), for the heap split.
- */
-static size_t
-tomcats_count(struct step_ctx *ctx, int all)
-{
-	size_t	i, n = 0;
-
-	for (i = 0; i < ctx->profile->ninstances; i++) {
-		if (all || tomcat_runs_here(ctx, i))
-			n += ctx->profile->instances[i].nodes;
-	}
-	return n;
-}
-
 /* Instances on this machine (the memory split, the WARs to deploy). */
 size_t
 tomcat_instances_here(struct step_ctx *ctx)
@@ -129,26 +112,11 @@ tomcat_instances_here(struct step_ctx *ctx)
 	return n;
 }
 
+/* The instance's heap, or its share of this node's (engine/sizing.c). */
 static long long
 heap_mb(struct step_ctx *ctx, const struct instance *in)
 {
-	const struct facts	*f = step_facts(ctx);
-	long long		 db, app;
-	/*
-	 * Containers see (and share) the whole host's RAM, so with
-	 * isolation lxc the split is the one server's; elsewhere the
-	 * database takes its share only where it runs too.
-	 */
-	int			 shared = ctx->profile->isolation ==
-				    ISOLATION_LXC;
-
-	if (in->heap_mb > 0)
-		return in->heap_mb;
-	memory_split(f->mem_mb > 0 ? f->mem_mb : 4096,
-	    (ctx->roles & ROLE_BIT(ROLE_DATABASE)) != 0 || shared,
-	    shared ? ctx->profile->ninstances : tomcat_instances_here(ctx),
-	    &db, &app);
-	return tomcat_heap_mb(app, tomcats_count(ctx, shared));
+	return in->heap_mb > 0 ? in->heap_mb : ctx->size->heap_mb;
 }
 
 /* Is the database on another machine (or container)? */

@@ -27,11 +27,14 @@
 #include "secrets.h"
 #include "step.h"
 #include "transport.h"
+#include "sizing.h"
+#include "topology.h"
 #include "tui.h"
 #include "tuning.h"
 
 #define LOOKUP_CONNECT_TIMEOUT	5	/* seconds: the operator is waiting */
 #define SEND_TIMEOUT		15	/* seconds for a whole test message */
+#define EXAMPLE_RAM_MB		8192	/* a database server, shown unprobed */
 
 /*
  * The profile's known_hosts file, as the planner finds it: relative to
@@ -95,6 +98,7 @@ act_test_machine(struct wizard *w, size_t idx)
 	struct ssh_target	 st;
 	struct transport	*t;
 	struct key_ask		 ka;
+	struct facts		 f;
 	char			*kh, *key, *err = NULL, *text;
 
 	if (m->address == NULL) {
@@ -114,14 +118,14 @@ act_test_machine(struct wizard *w, size_t idx)
 	st.confirm = confirm_key;
 	st.confirm_arg = &ka;
 	t = transport_ssh_new(m->name, &st);
-	if (transport_open(t, &err) != 0 || facts_probe(t, &err) != 0) {
+	memset(&f, 0, sizeof f);
+	if (transport_open(t, &err) != 0 || facts_probe(&f, t, &err) != 0) {
 		xasprintf(&text, "%s@%s port %d: not reached.\n\n%s", st.user,
 		    m->address, st.port, err != NULL ? err : "(no reason given)");
 		w->fe->message(w, "Connection test failed", text);
 	} else {
 		facts_free(&w->facts[idx]);
-		w->facts[idx] = t->facts;
-		memset(&t->facts, 0, sizeof t->facts);
+		w->facts[idx] = f;
 		free(w->disks[idx]);
 		w->disks[idx] = probe_disks(t);
 		xasprintf(&text, "Connected to %s@%s port %d.\n\n"
@@ -291,21 +295,27 @@ check_version_listed(struct wizard *w, const char *v)
 
 /* --- the database machine ------------------------------------------- */
 
-/* The facts of the machine the database goes on; NULL: not probed. */
+/*
+ * The facts of the machine the database goes on (NULL: not probed), and
+ * its node for the sizing: the roles it plays there.
+ */
 static const struct facts *
-db_facts(struct wizard *w, const char **where, int *single)
+db_facts(struct wizard *w, const char **where, struct topo_node *n)
 {
 	struct transport	*t;
 	char			*err = NULL;
 	size_t			 i;
 
-	*single = w->p.isolation != ISOLATION_MACHINES;
+	memset(n, 0, sizeof *n);
+	n->roles = ROLE_BIT(ROLE_DATABASE);
+	n->instance = TOPO_NONE;
 	if (w->p.isolation == ISOLATION_MACHINES) {
 		for (i = 0; i < w->p.nmachines && i < TUI_MAX_MACHINES; i++) {
 			if (!(w->p.machines[i].roles &
 			    ROLE_BIT(ROLE_DATABASE)))
 				continue;
 			*where = w->p.machines[i].name;
+			n->roles = w->p.machines[i].roles;
 			return w->facts[i].probed ? &w->facts[i] : NULL;
 		}
 		*where = "the database machine";
@@ -315,10 +325,7 @@ db_facts(struct wizard *w, const char **where, int *single)
 	if (!w->local_probed) {
 		w->local_probed = 1;
 		t = transport_local_new("local");
-		if (facts_probe(t, &err) == 0) {
-			w->local = t->facts;
-			memset(&t->facts, 0, sizeof t->facts);
-		}
+		facts_probe(&w->local, t, &err);
 		w->local_disks = probe_disks(t);
 		free(err);
 		transport_free(t);
@@ -331,24 +338,26 @@ info_database(struct wizard *w, size_t idx)
 {
 	const struct facts	*f;
 	const char		*where;
+	struct topo_node	 n;
+	struct sizing		 sz;
 	struct pg_settings	 s;
-	long long		 ram, db, app;
-	int			 single, probed;
+	int			 probed;
 	char			*out;
 
 	(void)idx;
-	f = db_facts(w, &where, &single);
+	f = db_facts(w, &where, &n);
 	probed = f != NULL && f->mem_mb > 0;
-	ram = probed ? f->mem_mb : 8192;
-	memory_split(ram, single, w->p.ninstances, &db, &app);
-	pg_settings_derive(db, &w->p.database.tuning, &s);
+	/* Unprobed, the screen shows an example server, not the default. */
+	sizing_node(&sz, &w->p, &n, probed ? f->mem_mb : EXAMPLE_RAM_MB);
+	pg_settings_derive(sz.db_mb, &w->p.database.tuning, &s);
 	xasprintf(&out, "%s %lld MB RAM (%s), %lld MB for PostgreSQL:\n"
 	    "shared_buffers %lldMB  work_mem %lldMB  maintenance_work_mem "
 	    "%lldMB\neffective_cache_size %lldMB  max_connections %d",
 	    probed ? "Tuning from" : "Not probed yet (Test on the Machine "
-	    "screen); e.g. with", ram, probed ? where : "example", db,
-	    s.shared_buffers_mb, s.work_mem_mb, s.maintenance_work_mem_mb,
-	    s.effective_cache_size_mb, s.max_connections);
+	    "screen); e.g. with", sz.ram_mb, probed ? where : "example",
+	    sz.db_mb, s.shared_buffers_mb, s.work_mem_mb,
+	    s.maintenance_work_mem_mb, s.effective_cache_size_mb,
+	    s.max_connections);
 	return out;
 }
 
@@ -395,8 +404,9 @@ each_disk(struct wizard *w, void (*fn)(void *, const char *, const char *,
 {
 	const char		*json = NULL, *where;
 	struct json_object	*root, *devs, *d;
+	struct topo_node	 node;
 	size_t			 i;
-	int			 n = 0, single;
+	int			 n = 0;
 
 	if (w->p.isolation == ISOLATION_MACHINES) {
 		for (i = 0; i < w->p.nmachines && i < TUI_MAX_MACHINES; i++) {
@@ -406,7 +416,7 @@ each_disk(struct wizard *w, void (*fn)(void *, const char *, const char *,
 			}
 		}
 	} else {
-		(void)db_facts(w, &where, &single);
+		(void)db_facts(w, &where, &node);
 		json = w->local_disks;
 	}
 	if (json == NULL || (root = json_tokener_parse(json)) == NULL)

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "facts.h"
 #include "profile.h"
 #include "releases.h"
 #include "transport.h"

@@ -25,6 +25,7 @@
 
 #include "core.h"
 #include "events.h"
+#include "facts.h"
 #include "transport.h"
 
 static char *
@@ -88,6 +89,7 @@ main(int argc, char **argv)
 {
 	struct ssh_target	 st;
 	struct transport	*t, *host;
+	struct facts		 f = { 0 };
 	const char		*errstr;
 	char			*err = NULL, *buf, *in = NULL;
 	size_t			 len = 0;
@@ -161,16 +163,15 @@ main(int argc, char **argv)
 		} else if (rc == -1)
 			rc = 70;
 	} else if (strcmp(argv[1], "facts") == 0) {
-		if ((rc = facts_probe(t, &err)) == 0)
+		if ((rc = facts_probe(&f, t, &err)) == 0)
 			printf("os_id=%s\nos_version=%s\nmem_mb=%lld\ncpus=%d\n"
 			    "disk_free_mb=%lld\nsystemd=%d\nvirt=%s\n"
-			    "hostname=%s\n", t->facts.os_id,
-			    t->facts.os_version, t->facts.mem_mb,
-			    t->facts.cpus, t->facts.disk_free_mb,
-			    t->facts.systemd, t->facts.virt,
-			    t->facts.hostname);
+			    "hostname=%s\n", f.os_id, f.os_version, f.mem_mb,
+			    f.cpus, f.disk_free_mb, f.systemd, f.virt,
+			    f.hostname);
 		else
 			rc = 70;
+		facts_free(&f);
 	} else
 		fatalx("unknown or incomplete command %s", argv[1]);
 	if (rc < 0)

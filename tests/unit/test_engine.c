@@ -330,7 +330,7 @@ test_engine_deps(void **state)
 	for (i = 0; i < 2; i++) {
 		m[i].name = i ? "b" : "a";
 		m[i].t = transport_local_new(m[i].name);
-		m[i].t->facts.probed = 1;	/* no probe needed */
+		m[i].facts.probed = 1;	/* no probe needed */
 	}
 	/* a: f fails -> o skipped -> c skipped; b: o, c run. */
 	s[0] = (struct plan_step){ .step = &s_fail, .machine = 0 };
@@ -388,6 +388,7 @@ preflight_on(const char *facts, const char *probe, unsigned roles,
 	extern const struct step step_preflight;
 	struct transport	 t = { .ops = &fake_ops, .name = "m",
 	    .opened = 1 };
+	struct facts		 f;
 	struct profile		 p;
 	struct step_ctx		 ctx;
 	enum result		 r;
@@ -395,16 +396,18 @@ preflight_on(const char *facts, const char *probe, unsigned roles,
 	memset(&p, 0, sizeof p);
 	p.fqdn = "dhis.example.org";
 	p.tls.mode = TLS_SELF_SIGNED;
-	facts_parse(&t.facts, facts);
+	memset(&f, 0, sizeof f);
+	facts_parse(&f, facts);
 	fake_probe_out = probe;
 	memset(&ctx, 0, sizeof ctx);
 	ctx.profile = &p;
 	ctx.t = &t;
+	ctx.facts = &f;
 	ctx.machine = "m";
 	ctx.roles = roles;
 	r = step_preflight.check(&ctx);
 	*msg = ctx.msg;
-	facts_free(&t.facts);
+	facts_free(&f);
 	return r;
 }
 
@@ -511,9 +514,15 @@ apt_run(struct transport *t, char *const *argv, const void *in,
 static const struct transport_ops apt_ops = { .name = "fake",
     .run = apt_run };
 
+/* A fake machine: its connection and its apt flag, as the engine's. */
+struct apt_machine {
+	struct transport	t;
+	int			updated;
+};
+
 static int
-apt_on_later(struct transport *t, int fails, const struct step *const *later,
-    char **msg)
+apt_on_later(struct apt_machine *m, int fails,
+    const struct step *const *later, char **msg)
 {
 	const char	*pkgs[] = { "nginx", NULL };
 	struct step_ctx	 ctx;
@@ -521,8 +530,9 @@ apt_on_later(struct transport *t, int fails, const struct step *const *later,
 
 	memset(&ctx, 0, sizeof ctx);
 	ctx.later = later;
-	ctx.t = t;
-	ctx.machine = t->name;
+	ctx.t = &m->t;
+	ctx.apt_updated = &m->updated;
+	ctx.machine = m->t.name;
 	apt_log[0] = '\0';
 	apt_fails = fails;
 	rc = step_apt_install(&ctx, pkgs);
@@ -531,19 +541,19 @@ apt_on_later(struct transport *t, int fails, const struct step *const *later,
 }
 
 static int
-apt_on(struct transport *t, int fails, char **msg)
+apt_on(struct apt_machine *m, int fails, char **msg)
 {
-	return apt_on_later(t, fails, NULL, msg);
+	return apt_on_later(m, fails, NULL, msg);
 }
 
 /* One apt-get update per machine and run; stale lists retried once. */
 static void
 test_apt_update_once(void **state)
 {
-	struct transport	 a = { .ops = &apt_ops, .name = "a",
-	    .opened = 1 };
-	struct transport	 b = { .ops = &apt_ops, .name = "b",
-	    .opened = 1 };
+	struct apt_machine	 a = { .t = { .ops = &apt_ops, .name = "a",
+	    .opened = 1 } };
+	struct apt_machine	 b = { .t = { .ops = &apt_ops, .name = "b",
+	    .opened = 1 } };
 	char			*msg;
 
 	assert_int_equal(apt_on(&a, 0, &msg), 0);
@@ -562,7 +572,7 @@ test_apt_update_once(void **state)
 	assert_non_null(strstr(msg, "installing nginx failed"));
 	free(msg);
 	/* Just updated: a failure is a failure, no second try. */
-	b.apt_updated = 0;
+	b.updated = 0;
 	assert_int_equal(apt_on(&b, 1, &msg), -1);
 	assert_string_equal(apt_log, "dpkg;update;install;");
 	free(msg);
@@ -621,8 +631,8 @@ test_apt_one_transaction(void **state)
 	static const struct step plain = { .name = "plain" };
 	const struct step *later[] = { &plain, &db, &web, NULL };
 	const struct step *later_bad[] = { &db_bad, &web, NULL };
-	struct transport	 a = { .ops = &apt_ops, .name = "a",
-	    .opened = 1 };
+	struct apt_machine	 a = { .t = { .ops = &apt_ops, .name = "a",
+	    .opened = 1 } };
 	char			*msg;
 
 	apt_have = "pkg=pg-gis ii \npkg=tomcat un \n";
@@ -635,21 +645,21 @@ test_apt_one_transaction(void **state)
 	assert_string_equal(apt_log, "dpkg;install;");
 	assert_string_equal(apt_last, "nginx");
 	/* A failed transaction: dpkg finished, then the step's own alone. */
-	a.apt_updated = 0;
+	a.updated = 0;
 	assert_int_equal(apt_on_later(&a, 1, later, &msg), 0);
 	assert_string_equal(apt_log,
 	    "dpkg;update;query;before:pg;install;dpkg;install;");
 	assert_string_equal(apt_last, "nginx");
 	assert_null(msg);
 	/* A hook that fails keeps its step's packages out, not its word. */
-	a.apt_updated = 0;
+	a.updated = 0;
 	assert_int_equal(apt_on_later(&a, 0, later_bad, &msg), 0);
 	assert_string_equal(apt_log,
 	    "dpkg;update;query;before:pg;install;");
 	assert_string_equal(apt_last, "nginx tomcat");
 	assert_null(msg);
 	/* Nothing missing: no hook, the step's own. */
-	a.apt_updated = 0;
+	a.updated = 0;
 	apt_have = "pkg=pg ii \npkg=pg-gis ii \npkg=tomcat ii \n";
 	assert_int_equal(apt_on_later(&a, 0, later, &msg), 0);
 	assert_string_equal(apt_log, "dpkg;update;query;install;");

@@ -1,6 +1,7 @@
 /*
  * Unit tests of memory sizing (engine/tuning.c) against the DHIS2 docs'
- * 8 GB example and the bounds in docs/tuning.md.
+ * 8 GB example and the bounds in docs/tuning.md, and of one node's
+ * sizing (engine/sizing.c): who shares its RAM.
  */
 #include "config.h"
 
@@ -15,6 +16,8 @@
 
 #include "core.h"
 #include "profile.h"
+#include "sizing.h"
+#include "topology.h"
 #include "tuning.h"
 
 static void
@@ -104,6 +107,70 @@ test_heap(void **state)
 	assert_int_equal(tomcat_heap_mb(8192, 0), 6144);
 }
 
+static void
+test_sizing(void **state)
+{
+	struct instance		in[2];
+	struct profile		p;
+	struct topo_node	n;
+	struct sizing		s;
+
+	memset(in, 0, sizeof in);
+	memset(&p, 0, sizeof p);
+	memset(&n, 0, sizeof n);
+	in[0].nodes = 1;
+	in[1].nodes = 2;
+	p.instances = in;
+	p.ninstances = 1;
+	n.instance = TOPO_NONE;
+
+	/* One server: everything shares 16 GB less the OS's 1 GB. */
+	p.isolation = ISOLATION_SINGLE_HOST;
+	n.roles = ROLE_BIT(ROLE_APP) | ROLE_BIT(ROLE_DATABASE);
+	sizing_node(&s, &p, &n, 16384);
+	assert_true(s.db_shares && s.app_shares);
+	assert_int_equal(s.db_mb, 6912);
+	assert_int_equal(s.app_mb, 8448);
+	assert_int_equal(s.ntomcats, 1);
+	assert_int_equal(s.heap_mb, 6144);
+	/* No RAM reported: the default. */
+	sizing_node(&s, &p, &n, 0);
+	assert_int_equal(s.ram_mb, SIZING_DEFAULT_RAM_MB);
+	assert_int_equal(s.db_mb, 1382);
+	assert_int_equal(s.heap_mb, 1024);
+
+	/* Machines: a database alone has it all; an app alone too. */
+	p.isolation = ISOLATION_MACHINES;
+	n.roles = ROLE_BIT(ROLE_DATABASE);
+	sizing_node(&s, &p, &n, 16384);
+	assert_false(s.db_shares);
+	assert_int_equal(s.db_mb, 15360);
+	n.roles = ROLE_BIT(ROLE_APP);
+	sizing_node(&s, &p, &n, 16384);
+	assert_false(s.app_shares);
+	assert_int_equal(s.app_mb, 15360);
+	assert_int_equal(s.heap_mb, 11520);
+	/* App and replica: PostgreSQL takes its share, Tomcat does not. */
+	n.roles = ROLE_BIT(ROLE_APP) | ROLE_BIT(ROLE_REPLICA);
+	sizing_node(&s, &p, &n, 16384);
+	assert_true(s.db_shares);
+	assert_false(s.app_shares);
+	assert_int_equal(s.db_mb, 6912);
+	assert_int_equal(s.app_mb, 15360);
+
+	/* LXC: one instance's container splits the host's with all three. */
+	p.isolation = ISOLATION_LXC;
+	p.ninstances = 2;
+	n.roles = ROLE_BIT(ROLE_APP);
+	n.instance = 0;
+	sizing_node(&s, &p, &n, 16384);
+	assert_true(s.db_shares && s.app_shares);
+	assert_int_equal(s.db_mb, 6144);
+	assert_int_equal(s.app_mb, 9216);
+	assert_int_equal(s.ntomcats, 3);
+	assert_int_equal(s.heap_mb, 2304);
+}
+
 int
 main(void)
 {
@@ -114,6 +181,7 @@ main(void)
 		cmocka_unit_test(test_conf_text),
 		cmocka_unit_test(test_memory_split),
 		cmocka_unit_test(test_heap),
+		cmocka_unit_test(test_sizing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
