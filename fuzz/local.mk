@@ -5,10 +5,10 @@
 FUZZ_SECONDS = 60
 FUZZ_CC = clang
 FUZZ_SRCS = $(srcdir)/fuzz/fuzz_profile.c $(srcdir)/lib/util.c \
-	$(srcdir)/lib/check.c $(srcdir)/profiles/diag.c \
+	$(srcdir)/lib/check.c $(srcdir)/lib/cron.c $(srcdir)/profiles/diag.c \
 	$(srcdir)/profiles/profile.c $(srcdir)/profiles/yamltree.c \
 	$(srcdir)/profiles/profile_load.c $(srcdir)/profiles/profile_check.c \
-	$(srcdir)/profiles/profile_save.c
+	$(srcdir)/profiles/profile_save.c $(srcdir)/profiles/schema.c
 EXTRA_DIST += $(FUZZ_SRCS)
 
 fuzz/fuzz_profile: $(FUZZ_SRCS)

@@ -3,6 +3,7 @@ libdhis2setup_a_SOURCES += profiles/profile.h profiles/diag.c \
 	profiles/profile.c profiles/yamltree.h profiles/yamltree.c \
 	profiles/profile_load.c profiles/profile_check.c profiles/profile_save.c \
 	profiles/feature.h profiles/feature.c \
+	profiles/schema.h profiles/schema.c \
 	profiles/secrets.h profiles/secrets.c
 nobase_dist_pkgdata_DATA += profiles/examples/single-server.yaml \
 	profiles/examples/lxc-reference.yaml profiles/examples/machines.yaml \

@@ -2,8 +2,9 @@
  * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
  *
  * The profile: every choice the operator makes, as one plain C structure.
- * It is loaded from YAML (profile_load.c), checked (profile_check.c), saved
- * back (profile_save.c).  Secrets never live here: they are in a secrets
+ * Its keys are declared once, in the schema (schema.c); it is loaded from
+ * YAML (profile_load.c), checked (profile_check.c), saved back
+ * (profile_save.c).  Secrets never live here: they are in a secrets
  * file or env:/file: references (secrets.c).
  */
 #ifndef PROFILE_H
@@ -214,11 +215,14 @@ void	 diag_add(struct diag *, const char *, struct pos,
 	    const char *, ...) __attribute__((format(printf, 4, 5)));
 void	 diag_print(const struct diag *, FILE *);
 
-/* profile.c */
+/* profile.c: by the schema (schema.h) */
 void		 profile_init(struct profile *);
 void		 profile_free(struct profile *);
 void		 machine_clear(struct machine *);
 void		 instance_clear(struct instance *);
+int		 profile_equal(const struct profile *, const struct profile *);
+
+/* schema.c: the names of the enumerations, as a profile spells them */
 const char	*hosting_name(enum hosting);
 const char	*isolation_name(enum isolation);
 const char	*proxy_name(enum proxy_kind);
@@ -226,7 +230,8 @@ const char	*tls_mode_name(enum tls_mode);
 const char	*monitoring_name(enum monitoring_kind);
 const char	*role_name(enum role);
 int		 role_from_name(const char *);
-int		 profile_equal(const struct profile *, const struct profile *);
+
+/* profile.c */
 const struct machine *profile_machine_for_role(const struct profile *,
 		    enum role);
 const char	*instance_db_name(const struct instance *);

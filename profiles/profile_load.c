@@ -2,9 +2,9 @@
  * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
  *
  * Loads a profile from YAML into struct profile.  Every key is checked
- * against the schema (an unknown one gets a "did you mean"), every value
- * for its type, range and format, and every message carries file:line:col.
- * Cross-field rules are in profile_check.c.
+ * against the schema (schema.c; an unknown one gets a "did you mean"),
+ * every value for its type, range and format, and every message carries
+ * file:line:col.  Cross-field rules are in profile_check.c.
  */
 #include "config.h"
 
@@ -14,6 +14,7 @@
 
 #include "core.h"
 #include "profile.h"
+#include "schema.h"
 #include "yamltree.h"
 
 struct loader {
@@ -77,16 +78,16 @@ looks_secret(const char *key)
 }
 
 /*
- * Refuse keys the schema does not know, suggesting the nearest known one.
+ * Refuse keys the section does not know, suggesting the nearest known one.
  * Returns the number of unknown keys.
  */
 static int
-check_keys(struct loader *l, const struct ynode *map, const char *const *known,
-    const char *where)
+check_keys(struct loader *l, const struct ynode *map,
+    const struct schema_section *sec)
 {
 	size_t		 i, k;
 	unsigned	 d, best;
-	const char	*near;
+	const char	*near, *known;
 	int		 bad = 0, found;
 
 	for (i = 0; i < map->n; i++) {
@@ -95,15 +96,16 @@ check_keys(struct loader *l, const struct ynode *map, const char *const *known,
 		found = 0;
 		best = 3;	/* farther than this is no suggestion */
 		near = NULL;
-		for (k = 0; known[k] != NULL; k++) {
-			if (strcmp(key, known[k]) == 0) {
+		for (k = 0; k < sec->nrows; k++) {
+			known = sec->rows[k].key;
+			if (strcmp(key, known) == 0) {
 				found = 1;
 				break;
 			}
-			d = edit_distance(key, known[k]);
+			d = edit_distance(key, known);
 			if (d < best) {
 				best = d;
-				near = known[k];
+				near = known;
 			}
 		}
 		if (found)
@@ -115,10 +117,10 @@ check_keys(struct loader *l, const struct ynode *map, const char *const *known,
 			    "(see docs/profile.md)", key);
 		else if (near != NULL)
 			ERR(l, map->keys[i], "unknown key '%s' in %s; did you "
-			    "mean '%s'?", key, where, near);
+			    "mean '%s'?", key, sec->where, near);
 		else
 			ERR(l, map->keys[i], "unknown key '%s' in %s", key,
-			    where);
+			    sec->where);
 	}
 	return bad;
 }
@@ -188,7 +190,7 @@ get_bool(struct loader *l, const struct ynode *n, const char *what, int *dst)
 /* One of names[0..count-1]; the message lists them all. */
 static int
 get_enum(struct loader *l, const struct ynode *n, const char *what,
-    const char *(*name)(int), int count, int *dst)
+    const char *const *names, int count, int *dst)
 {
 	char	*choices = NULL, *tmp;
 	int	 i;
@@ -196,14 +198,14 @@ get_enum(struct loader *l, const struct ynode *n, const char *what,
 	if (expect_type(l, n, YNODE_SCALAR, what) == -1)
 		return -1;
 	for (i = 0; i < count; i++) {
-		if (strcmp(n->value, name(i)) == 0) {
+		if (strcmp(n->value, names[i]) == 0) {
 			*dst = i;
 			return 0;
 		}
 	}
 	for (i = 0; i < count; i++) {
 		xasprintf(&tmp, "%s%s%s", choices ? choices : "",
-		    i == 0 ? "" : (i == count - 1 ? " or " : ", "), name(i));
+		    i == 0 ? "" : (i == count - 1 ? " or " : ", "), names[i]);
 		free(choices);
 		choices = tmp;
 	}
@@ -226,650 +228,338 @@ get_size(struct loader *l, const struct ynode *n, const char *what,
 	return 0;
 }
 
-/* Adapters so that get_enum can list each enumeration's names. */
-static const char *hosting_i(int i) { return hosting_name(i); }
-static const char *isolation_i(int i) { return isolation_name(i); }
-static const char *proxy_i(int i) { return proxy_name(i); }
-static const char *tls_i(int i) { return tls_mode_name(i); }
-static const char *monitoring_i(int i) { return monitoring_name(i); }
-static const char *role_i(int i) { return role_name(i); }
+/* --- rows and sections, as schema.c declares them --- */
 
-/* --- sections --- */
-
-static int
-load_tls(struct loader *l, const struct ynode *n)
-{
-	static const char *const keys[] = { "mode", "email", "cert", "key",
-	    "chain", "acme_server", NULL };
-	struct tls	*t = &l->p->tls;
-	struct ynode	*v;
-	int		 bad = 0, mode;
-
-	if (expect_type(l, n, YNODE_MAP, "tls") == -1)
-		return -1;
-	t->pos = pos_of(n);
-	bad += check_keys(l, n, keys, "tls");
-	if ((v = ytree_get(n, "mode")) != NULL) {
-		if (get_enum(l, v, "tls.mode", tls_i, TLS_NONE + 1, &mode) == 0)
-			t->mode = mode;
-		else
-			bad++;
-	}
-	if ((v = ytree_get(n, "email")) != NULL)
-		bad += get_string(l, v, "tls.email", valid_email,
-		    "an e-mail address", &t->email) != 0;
-	if ((v = ytree_get(n, "cert")) != NULL)
-		bad += get_string(l, v, "tls.cert", valid_abs_path,
-		    "an absolute path", &t->cert) != 0;
-	if ((v = ytree_get(n, "key")) != NULL)
-		bad += get_string(l, v, "tls.key", valid_abs_path,
-		    "an absolute path", &t->key) != 0;
-	if ((v = ytree_get(n, "chain")) != NULL)
-		bad += get_string(l, v, "tls.chain", valid_abs_path,
-		    "an absolute path", &t->chain) != 0;
-	if ((v = ytree_get(n, "acme_server")) != NULL)
-		bad += get_string(l, v, "tls.acme_server", valid_url,
-		    "an http(s) URL", &t->acme_server) != 0;
-	return bad ? -1 : 0;
-}
-
-static int
-load_lxc(struct loader *l, const struct ynode *n)
-{
-	static const char *const keys[] = { "bridge", "subnet", "release",
-	    "prefix", "mirror", "security_mirror", NULL };
-	struct ynode	*v;
-	int		 bad = 0;
-
-	if (expect_type(l, n, YNODE_MAP, "lxc") == -1)
-		return -1;
-	bad += check_keys(l, n, keys, "lxc");
-	if ((v = ytree_get(n, "bridge")) != NULL)
-		bad += get_string(l, v, "lxc.bridge", valid_name,
-		    "a bridge name (lower case, at most 15 characters)",
-		    &l->p->lxc.bridge) != 0;
-	if (l->p->lxc.bridge != NULL && strlen(l->p->lxc.bridge) > 15) {
-		ERR(l, v, "lxc.bridge '%s' is longer than the 15 characters "
-		    "Linux allows for an interface name", l->p->lxc.bridge);
-		bad++;
-	}
-	if ((v = ytree_get(n, "subnet")) != NULL)
-		bad += get_string(l, v, "lxc.subnet", valid_cidr,
-		    "an IPv4 network like 10.77.0.0/24", &l->p->lxc.subnet) != 0;
-	if ((v = ytree_get(n, "release")) != NULL)
-		bad += get_string(l, v, "lxc.release", valid_name,
-		    "a release name like bookworm", &l->p->lxc.release) != 0;
-	if ((v = ytree_get(n, "prefix")) != NULL)
-		bad += get_string(l, v, "lxc.prefix", valid_name,
-		    "a short name like dhis", &l->p->lxc.prefix) != 0;
-	if (l->p->lxc.prefix != NULL && strlen(l->p->lxc.prefix) > 20) {
-		ERR(l, v, "lxc.prefix '%s' is longer than 20 characters; "
-		    "container names must stay short", l->p->lxc.prefix);
-		bad++;
-	}
-	if ((v = ytree_get(n, "mirror")) != NULL)
-		bad += get_string(l, v, "lxc.mirror", valid_url,
-		    "an http(s) URL like http://deb.debian.org/debian",
-		    &l->p->lxc.mirror) != 0;
-	if ((v = ytree_get(n, "security_mirror")) != NULL)
-		bad += get_string(l, v, "lxc.security_mirror", valid_url,
-		    "an http(s) URL like http://security.debian.org/"
-		    "debian-security", &l->p->lxc.security_mirror) != 0;
-	return bad ? -1 : 0;
-}
-
-static int
-load_releases(struct loader *l, const struct ynode *n)
-{
-	static const char *const keys[] = { "url", "mirror", "file", NULL };
-	struct releases_opts *r = &l->p->releases;
-	struct ynode	*v;
-	int		 bad = 0;
-
-	if (expect_type(l, n, YNODE_MAP, "releases") == -1)
-		return -1;
-	bad += check_keys(l, n, keys, "releases");
-	if ((v = ytree_get(n, "url")) != NULL)
-		bad += get_string(l, v, "releases.url", valid_url,
-		    "an http(s) URL", &r->url) != 0;
-	if ((v = ytree_get(n, "mirror")) != NULL)
-		bad += get_string(l, v, "releases.mirror", valid_url,
-		    "an http(s) URL", &r->mirror) != 0;
-	if ((v = ytree_get(n, "file")) != NULL)
-		bad += get_string(l, v, "releases.file", valid_abs_path,
-		    "an absolute path", &r->file) != 0;
-	return bad ? -1 : 0;
-}
-
-static int
-load_roles(struct loader *l, const struct ynode *n, struct machine *m)
+static const struct schema_row *
+row_of(const struct schema_section *sec, const char *key)
 {
 	size_t	i;
-	int	r, bad = 0;
 
-	if (expect_type(l, n, YNODE_SEQ, "roles") == -1)
-		return -1;
-	m->roles_pos = pos_of(n);
-	if (n->n == 0) {
-		ERR(l, n, "machine '%s' has no roles", m->name ? m->name : "?");
+	for (i = 0; i < sec->nrows; i++) {
+		if (strcmp(sec->rows[i].key, key) == 0)
+			return &sec->rows[i];
+	}
+	fatalx("profile schema: %s has no key %s", sec->name, key);
+}
+
+static int	load_row(struct loader *, const struct schema_section *,
+		    const struct schema_row *, const struct ynode *, void *);
+
+static void *
+field(void *base, size_t off)
+{
+	return (char *)base + off;
+}
+
+/* "machine 'db'", or the section's where before its name is known. */
+static char *
+subject(const struct schema_section *sec, const struct schema_row *row,
+    void *base)
+{
+	const struct schema_row	*first = &sec->rows[0];
+	const char		*name = NULL;
+	char			*s;
+
+	if (strcmp(first->key, "name") == 0 && first->type == SCHEMA_STRING)
+		name = *(char **)field(base, first->off);
+	if (sec->noun == NULL || (name == NULL && row == first))
+		return xstrdup(sec->where);
+	xasprintf(&s, "%s '%s'", sec->noun, name != NULL ? name : "?");
+	return s;
+}
+
+static int
+load_string(struct loader *l, const struct schema_row *row,
+    const struct ynode *v, const char *what, char **dst)
+{
+	if ((row->flags & SCHEMA_EMPTY_OK) && v->type == YNODE_SCALAR &&
+	    v->value[0] == '\0') {
+		ERR(l, v, "%s '%s' is not %s", what, v->value, row->hint);
 		return -1;
 	}
-	for (i = 0; i < n->n; i++) {
-		if (get_enum(l, n->items[i], "role", role_i, ROLE_COUNT,
-		    &r) == -1) {
+	if (get_string(l, v, what, row->valid, row->hint, dst) == -1)
+		return -1;
+	if (row->max_len != 0 && strlen(*dst) > row->max_len) {
+		ERR(l, v, "%s '%s' %s", what, *dst, row->too_long);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_size(struct loader *l, const struct schema_row *row,
+    const struct ynode *v, const char *what, long long *dst)
+{
+	if ((row->flags & SCHEMA_AUTO) && v->type == YNODE_SCALAR &&
+	    strcmp(v->value, "auto") == 0) {
+		*dst = 0;
+		return 0;
+	}
+	if (get_size(l, v, what, dst) == -1)
+		return -1;
+	if (*dst < row->min) {
+		ERR(l, v, "%s %s %s", what, v->value, row->min_hint);
+		return -1;
+	}
+	return 0;
+}
+
+/* A list of names, each once, as bits: roles: [app, database]. */
+static int
+load_flags(struct loader *l, const struct schema_section *sec,
+    const struct schema_row *row, const struct ynode *v, void *base)
+{
+	unsigned	*bits = field(base, row->off);
+	char		*who;
+	size_t		 i;
+	int		 r, bad = 0;
+
+	if (expect_type(l, v, YNODE_SEQ, row->key) == -1)
+		return -1;
+	if (v->n == 0) {
+		who = subject(sec, row, base);
+		ERR(l, v, "%s has no %s", who, row->key);
+		free(who);
+		return -1;
+	}
+	for (i = 0; i < v->n; i++) {
+		if (get_enum(l, v->items[i], row->item, row->choices,
+		    row->nchoices, &r) == -1) {
 			bad++;
 			continue;
 		}
-		if (m->roles & ROLE_BIT(r)) {
-			ERR(l, n->items[i], "role '%s' is listed twice",
-			    role_name(r));
+		if (*bits & (1u << r)) {
+			ERR(l, v->items[i], "%s '%s' is listed twice",
+			    row->item, row->choices[r]);
 			bad++;
 		}
-		m->roles |= ROLE_BIT(r);
+		*bits |= 1u << r;
 	}
 	return bad ? -1 : 0;
 }
 
+/* The keys of a section's mapping n: unknown ones, then each row. */
 static int
-load_ssh(struct loader *l, const struct ynode *n, struct machine *m)
-{
-	static const char *const keys[] = { "user", "port", "key", NULL };
-	struct ynode	*v;
-	int		 bad = 0;
-
-	if (expect_type(l, n, YNODE_MAP, "ssh") == -1)
-		return -1;
-	bad += check_keys(l, n, keys, "ssh");
-	if ((v = ytree_get(n, "user")) != NULL)
-		bad += get_string(l, v, "ssh.user", valid_user,
-		    "a user name", &m->ssh_user) != 0;
-	if ((v = ytree_get(n, "port")) != NULL)
-		bad += get_int(l, v, "ssh.port", 1, 65535, &m->ssh_port) != 0;
-	if ((v = ytree_get(n, "key")) != NULL)
-		bad += get_string(l, v, "ssh.key", valid_path_text,
-		    "a path", &m->ssh_key) != 0;
-	return bad ? -1 : 0;
-}
-
-static int
-load_machine(struct loader *l, const struct ynode *n, struct machine *m)
-{
-	static const char *const keys[] = { "name", "address", "roles", "ssh",
-	    NULL };
-	struct ynode	*v;
-	int		 bad = 0;
-
-	m->ssh_port = 22;
-	m->pos = pos_of(n);
-	if (expect_type(l, n, YNODE_MAP, "a machine") == -1)
-		return -1;
-	bad += check_keys(l, n, keys, "a machine");
-	if ((v = ytree_get(n, "name")) == NULL) {
-		ERR(l, n, "a machine needs a name");
-		bad++;
-	} else
-		bad += get_string(l, v, "machine name", valid_name,
-		    "a name (lower case letters, digits, - and _, at most 24)",
-		    &m->name) != 0;
-	if ((v = ytree_get(n, "address")) == NULL) {
-		ERR(l, n, "machine '%s' needs an address", m->name ?
-		    m->name : "?");
-		bad++;
-	} else
-		bad += get_string(l, v, "address", valid_address,
-		    "an IP address or host name", &m->address) != 0;
-	if ((v = ytree_get(n, "roles")) == NULL) {
-		ERR(l, n, "machine '%s' needs roles (proxy, app, database, "
-		    "replica, redis, monitor, backup)", m->name ? m->name : "?");
-		bad++;
-	} else
-		bad += load_roles(l, v, m) != 0;
-	if ((v = ytree_get(n, "ssh")) != NULL)
-		bad += load_ssh(l, v, m) != 0;
-	return bad ? -1 : 0;
-}
-
-static int
-load_list(struct loader *l, const struct ynode *n, const char *what)
-{
-	if (expect_type(l, n, YNODE_SEQ, what) == -1)
-		return -1;
-	if (n->n > PROFILE_MAX_ITEMS) {
-		ERR(l, n, "%s lists %zu entries; at most %d are supported",
-		    what, n->n, PROFILE_MAX_ITEMS);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-load_machines(struct loader *l, const struct ynode *n)
+load_keys(struct loader *l, const struct schema_section *sec,
+    const struct ynode *n, void *base)
 {
 	size_t	i;
 	int	bad = 0;
 
-	if (load_list(l, n, "machines") == -1)
-		return -1;
-	l->p->machines = xcalloc(n->n, sizeof *l->p->machines);
-	l->p->nmachines = n->n;
-	for (i = 0; i < n->n; i++)
-		bad += load_machine(l, n->items[i], &l->p->machines[i]) != 0;
+	bad += check_keys(l, n, sec);
+	/* Early rows first, so that their messages come first. */
+	for (i = 0; i < sec->nrows; i++) {
+		if (sec->rows[i].flags & SCHEMA_EARLY)
+			bad += load_row(l, sec, &sec->rows[i], n, base) != 0;
+	}
+	for (i = 0; i < sec->nrows; i++) {
+		if (!(sec->rows[i].flags & SCHEMA_EARLY))
+			bad += load_row(l, sec, &sec->rows[i], n, base) != 0;
+	}
+	if (sec->finish != NULL)
+		sec->finish(base);
 	return bad ? -1 : 0;
 }
 
 static int
-load_war(struct loader *l, const struct ynode *n, struct instance *in)
+load_section(struct loader *l, const struct schema_section *sec,
+    const struct ynode *n, void *base)
 {
-	static const char *const keys[] = { "url", "sha256", "file", NULL };
-	struct ynode	*v;
-	int		 bad = 0;
-
-	if (expect_type(l, n, YNODE_MAP, "war") == -1)
+	if (sec->pos_off != 0)
+		*(struct pos *)field(base, sec->pos_off) = pos_of(n);
+	if (expect_type(l, n, YNODE_MAP, sec->where) == -1)
 		return -1;
-	bad += check_keys(l, n, keys, "war");
-	if ((v = ytree_get(n, "url")) != NULL) {
-		bad += get_string(l, v, "war.url", valid_url, "an http(s) URL",
-		    &in->war_url) != 0;
-		in->war_source = WAR_URL;
-		if (ytree_get(n, "sha256") == NULL) {
-			ERR(l, n, "war.url needs war.sha256: a WAR is never "
-			    "installed unchecked");
-			bad++;
+	return load_keys(l, sec, n, base);
+}
+
+static int
+load_map(struct loader *l, const struct schema_row *row,
+    const struct ynode *v, void *base)
+{
+	void	*sub = field(base, row->off);
+
+	if (row->flags & SCHEMA_AUTO) {
+		if (v->type == YNODE_SCALAR && strcmp(v->value, "auto") == 0) {
+			*(int *)field(sub, row->auto_off) = 1;
+			return 0;
 		}
-	}
-	if ((v = ytree_get(n, "sha256")) != NULL)
-		bad += get_string(l, v, "war.sha256", valid_sha256_hex,
-		    "64 hexadecimal digits", &in->war_sha256) != 0;
-	if ((v = ytree_get(n, "file")) != NULL) {
-		if (in->war_url != NULL) {
-			ERR(l, v, "give war.url or war.file, not both");
-			bad++;
+		if (v->type != YNODE_MAP) {
+			ERR(l, v, "%s must be auto or a mapping of settings",
+			    row->sub->where);
+			return -1;
 		}
-		bad += get_string(l, v, "war.file", valid_abs_path,
-		    "an absolute path", &in->war_file) != 0;
-		in->war_source = WAR_FILE;
+		*(int *)field(sub, row->auto_off) = 0;
 	}
-	if (ytree_get(n, "url") == NULL && ytree_get(n, "file") == NULL) {
-		ERR(l, n, "war needs url (with sha256) or file");
-		bad++;
-	}
-	return bad ? -1 : 0;
+	if (row->present_off != 0)
+		*(int *)field(base, row->present_off) = 1;
+	return load_section(l, row->sub, v, sub);
 }
 
+/* A list of records: each gets its defaults, then its keys. */
 static int
-load_heap(struct loader *l, const struct ynode *n, struct instance *in)
+load_list(struct loader *l, const struct schema_row *row, const char *what,
+    const struct ynode *v, void *base)
 {
-	if (n->type == YNODE_SCALAR && strcmp(n->value, "auto") == 0) {
-		in->heap_mb = 0;
-		return 0;
-	}
-	if (get_size(l, n, "heap", &in->heap_mb) == -1)
+	const struct schema_section *sec = row->sub;
+	char	*items;
+	size_t	 i;
+	int	 bad = 0;
+
+	if (expect_type(l, v, YNODE_SEQ, what) == -1)
 		return -1;
-	if (in->heap_mb < 1024) {
-		ERR(l, n, "heap %s is too small for DHIS2: give at least 1GB "
-		    "or auto", n->value);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-load_instance(struct loader *l, const struct ynode *n, struct instance *in)
-{
-	static const char *const keys[] = { "name", "version", "war",
-	    "base_path", "nodes", "heap", "database", NULL };
-	struct ynode	*v;
-	int		 bad = 0;
-
-	in->nodes = 1;
-	in->pos = pos_of(n);
-	if (expect_type(l, n, YNODE_MAP, "an instance") == -1)
-		return -1;
-	bad += check_keys(l, n, keys, "an instance");
-	if ((v = ytree_get(n, "name")) == NULL) {
-		ERR(l, n, "an instance needs a name");
-		bad++;
-	} else
-		bad += get_string(l, v, "instance name", valid_name,
-		    "a name (lower case letters, digits, - and _, at most 24)",
-		    &in->name) != 0;
-	if ((v = ytree_get(n, "version")) != NULL)
-		bad += get_string(l, v, "version", valid_dhis2_version,
-		    "a DHIS2 version like 2.41 or 2.41.3 (2.35 or later)",
-		    &in->version) != 0;
-	if ((v = ytree_get(n, "war")) != NULL)
-		bad += load_war(l, v, in) != 0;
-	if (ytree_get(n, "version") == NULL) {
-		ERR(l, n, "instance '%s' needs a version (it decides Java and "
-		    "Tomcat, even with a war)", in->name ? in->name : "?");
-		bad++;
-	}
-	if ((v = ytree_get(n, "base_path")) != NULL)
-		bad += get_string(l, v, "base_path", valid_base_path,
-		    "/ or /name", &in->base_path) != 0;
-	else if (in->name != NULL)
-		xasprintf(&in->base_path, "/%s", in->name);
-	if ((v = ytree_get(n, "nodes")) != NULL)
-		bad += get_int(l, v, "nodes", 1, 16, &in->nodes) != 0;
-	if ((v = ytree_get(n, "heap")) != NULL)
-		bad += load_heap(l, v, in) != 0;
-	if ((v = ytree_get(n, "database")) != NULL)
-		bad += get_string(l, v, "database", valid_name,
-		    "a database name", &in->database) != 0;
-	return bad ? -1 : 0;
-}
-
-static int
-load_instances(struct loader *l, const struct ynode *n)
-{
-	size_t	i;
-	int	bad = 0;
-
-	if (load_list(l, n, "instances") == -1)
-		return -1;
-	l->p->instances = xcalloc(n->n, sizeof *l->p->instances);
-	l->p->ninstances = n->n;
-	for (i = 0; i < n->n; i++)
-		bad += load_instance(l, n->items[i], &l->p->instances[i]) != 0;
-	return bad ? -1 : 0;
-}
-
-static int
-load_tuning(struct loader *l, const struct ynode *n)
-{
-	static const char *const keys[] = { "shared_buffers", "work_mem",
-	    "maintenance_work_mem", "effective_cache_size", "max_connections",
-	    NULL };
-	struct db_tuning *t = &l->p->database.tuning;
-	struct ynode	*v;
-	int		 bad = 0;
-
-	if (n->type == YNODE_SCALAR && strcmp(n->value, "auto") == 0) {
-		t->auto_tune = 1;
-		return 0;
-	}
-	if (n->type != YNODE_MAP) {
-		ERR(l, n, "database.tuning must be auto or a mapping of "
-		    "settings");
+	if (v->n > PROFILE_MAX_ITEMS) {
+		ERR(l, v, "%s lists %zu entries; at most %d are supported",
+		    what, v->n, PROFILE_MAX_ITEMS);
 		return -1;
 	}
-	t->auto_tune = 0;
-	bad += check_keys(l, n, keys, "database.tuning");
-	if ((v = ytree_get(n, "shared_buffers")) != NULL)
-		bad += get_size(l, v, "shared_buffers",
-		    &t->shared_buffers_mb) != 0;
-	if ((v = ytree_get(n, "work_mem")) != NULL)
-		bad += get_size(l, v, "work_mem", &t->work_mem_mb) != 0;
-	if ((v = ytree_get(n, "maintenance_work_mem")) != NULL)
-		bad += get_size(l, v, "maintenance_work_mem",
-		    &t->maintenance_work_mem_mb) != 0;
-	if ((v = ytree_get(n, "effective_cache_size")) != NULL)
-		bad += get_size(l, v, "effective_cache_size",
-		    &t->effective_cache_size_mb) != 0;
-	if ((v = ytree_get(n, "max_connections")) != NULL)
-		bad += get_int(l, v, "max_connections", 20, 10000,
-		    &t->max_connections) != 0;
-	return bad ? -1 : 0;
-}
-
-static int
-load_database(struct loader *l, const struct ynode *n)
-{
-	static const char *const keys[] = { "version", "tuning", "replicas",
-	    "data_path", NULL };
-	struct database	*d = &l->p->database;
-	struct ynode	*v;
-	int		 bad = 0;
-
-	if (expect_type(l, n, YNODE_MAP, "database") == -1)
-		return -1;
-	d->pos = pos_of(n);
-	bad += check_keys(l, n, keys, "database");
-	/* 12 is the oldest PostGIS-packaged release still supported. */
-	if ((v = ytree_get(n, "version")) != NULL)
-		bad += get_int(l, v, "database.version", 12, 17,
-		    &d->version) != 0;
-	if ((v = ytree_get(n, "tuning")) != NULL)
-		bad += load_tuning(l, v) != 0;
-	if ((v = ytree_get(n, "replicas")) != NULL)
-		bad += get_int(l, v, "database.replicas", 0, 5,
-		    &d->replicas) != 0;
-	if ((v = ytree_get(n, "data_path")) != NULL)
-		bad += get_string(l, v, "database.data_path", valid_abs_path,
-		    "an absolute path", &d->data_path) != 0;
-	return bad ? -1 : 0;
-}
-
-static int
-load_clustering(struct loader *l, const struct ynode *n)
-{
-	static const char *const keys[] = { "redis", NULL };
-	struct ynode	*v;
-	int		 bad = 0;
-
-	if (expect_type(l, n, YNODE_MAP, "clustering") == -1)
-		return -1;
-	bad += check_keys(l, n, keys, "clustering");
-	if ((v = ytree_get(n, "redis")) != NULL) {
-		bad += get_bool(l, v, "clustering.redis", &l->p->redis) != 0;
-		l->p->pos_redis = pos_of(v);
+	items = xcalloc(v->n, sec->size);
+	*(void **)field(base, row->off) = items;
+	*(size_t *)field(base, row->count_off) = v->n;
+	for (i = 0; i < v->n; i++) {
+		schema_defaults(sec, items + i * sec->size);
+		bad += load_section(l, sec, v->items[i],
+		    items + i * sec->size) != 0;
 	}
 	return bad ? -1 : 0;
 }
 
+/* One key of a section: 0, or 1 when it is wrong or missing. */
 static int
-load_telegram(struct loader *l, const struct ynode *n)
+load_row(struct loader *l, const struct schema_section *sec,
+    const struct schema_row *row, const struct ynode *n, void *base)
 {
-	static const char *const keys[] = { "chat_id", NULL };
-	struct alerting	*a = &l->p->alerting;
-	struct ynode	*v;
-	int		 bad = 0;
+	const struct ynode	*v;
+	char			 buf[64], *who;
+	const char		*what;
+	void			*dst = field(base, row->off);
+	int			 rc;
 
-	if (expect_type(l, n, YNODE_MAP, "alerting.telegram") == -1)
-		return -1;
-	bad += check_keys(l, n, keys, "alerting.telegram");
-	if ((v = ytree_get(n, "chat_id")) == NULL) {
-		ERR(l, n, "alerting.telegram needs chat_id (the bot token goes "
-		    "in the secrets file as alerting.telegram_token)");
-		return -1;
+	if (row->load != NULL)
+		return row->load(l, n, row, base) != 0;
+	if ((v = ytree_get(n, row->key)) == NULL) {
+		if (row->required == NULL)
+			return 0;
+		who = subject(sec, row, base);
+		ERR(l, n, "%s %s", who, row->required);
+		free(who);
+		return 1;
 	}
-	if (expect_type(l, v, YNODE_SCALAR, "chat_id") == -1)
-		return -1;
-	const char *s = v->value + (v->value[0] == '-');
-	if (*s == '\0' || strspn(s, "0123456789") != strlen(s) ||
-	    strlen(s) > 20) {
-		ERR(l, v, "chat_id '%s' is not a Telegram chat id (a number, "
-		    "negative for groups)", v->value);
-		return -1;
+	if (row->pos_off != 0)
+		*(struct pos *)field(base, row->pos_off) = pos_of(v);
+	what = schema_label(sec, row, buf, sizeof buf);
+	switch (row->type) {
+	case SCHEMA_STRING:
+		rc = load_string(l, row, v, what, dst);
+		break;
+	case SCHEMA_INT:
+		rc = get_int(l, v, what, row->min, row->max, dst);
+		break;
+	case SCHEMA_BOOL:
+		rc = get_bool(l, v, what, dst);
+		break;
+	case SCHEMA_CHOICE:
+		rc = get_enum(l, v, what, row->choices, row->nchoices, dst);
+		break;
+	case SCHEMA_SIZE:
+		rc = load_size(l, row, v, what, dst);
+		break;
+	case SCHEMA_FLAGS:
+		rc = load_flags(l, sec, row, v, base);
+		break;
+	case SCHEMA_MAP:
+		rc = load_map(l, row, v, base);
+		break;
+	case SCHEMA_LIST:
+		rc = load_list(l, row, what, v, base);
+		break;
+	default:
+		fatalx("profile schema: %s has no type", row->key);
 	}
-	free(a->telegram_chat);
-	a->telegram_chat = xstrdup(v->value);
-	a->telegram = 1;
-	return bad ? -1 : 0;
+	return rc != 0;
 }
 
-static int
-load_alerting(struct loader *l, const struct ynode *n)
-{
-	static const char *const keys[] = { "email", "smarthost", "telegram",
-	    "slack", NULL };
-	struct alerting	*a = &l->p->alerting;
-	struct ynode	*v;
-	int		 bad = 0;
+/* --- keys with rules of their own (the rows' .load) --- */
 
-	if (expect_type(l, n, YNODE_MAP, "alerting") == -1)
-		return -1;
-	a->pos = pos_of(n);
-	bad += check_keys(l, n, keys, "alerting");
-	if ((v = ytree_get(n, "email")) != NULL)
-		bad += get_string(l, v, "alerting.email", valid_email,
-		    "an e-mail address", &a->email) != 0;
-	if ((v = ytree_get(n, "smarthost")) != NULL)
-		bad += get_string(l, v, "alerting.smarthost", valid_smarthost,
-		    "a relay host[:port]", &a->smarthost) != 0;
-	if ((v = ytree_get(n, "telegram")) != NULL)
-		bad += load_telegram(l, v) != 0;
-	if ((v = ytree_get(n, "slack")) != NULL)
-		bad += get_bool(l, v, "alerting.slack", &a->slack) != 0;
-	return bad ? -1 : 0;
-}
-
-static int
-load_encryption(struct loader *l, const struct ynode *n)
-{
-	static const char *const keys[] = { "device", "swap", NULL };
-	struct encryption *e = &l->p->encryption;
-	struct ynode	*v;
-	int		 bad = 0;
-
-	if (expect_type(l, n, YNODE_MAP, "encryption") == -1)
-		return -1;
-	e->pos = pos_of(n);
-	bad += check_keys(l, n, keys, "encryption");
-	if ((v = ytree_get(n, "device")) != NULL)
-		bad += get_string(l, v, "encryption.device", valid_device,
-		    "a block device path like /dev/sdb", &e->device) != 0;
-	if ((v = ytree_get(n, "swap")) != NULL)
-		bad += get_bool(l, v, "encryption.swap", &e->swap) != 0;
-	return bad ? -1 : 0;
-}
-
-static int
-load_backups(struct loader *l, const struct ynode *n)
-{
-	static const char *const keys[] = { "enabled", "schedule",
-	    "retention_days", "target", NULL };
-	struct backups	*b = &l->p->backups;
-	struct ynode	*v;
-	int		 bad = 0;
-
-	if (expect_type(l, n, YNODE_MAP, "backups") == -1)
-		return -1;
-	b->pos = pos_of(n);
-	bad += check_keys(l, n, keys, "backups");
-	if ((v = ytree_get(n, "enabled")) != NULL)
-		bad += get_bool(l, v, "backups.enabled", &b->enabled) != 0;
-	if ((v = ytree_get(n, "schedule")) != NULL)
-		bad += get_string(l, v, "backups.schedule", valid_cron,
-		    "a cron schedule like \"0 2 * * *\" or @daily",
-		    &b->schedule) != 0;
-	if ((v = ytree_get(n, "retention_days")) != NULL)
-		bad += get_int(l, v, "backups.retention_days", 1, 3650,
-		    &b->retention_days) != 0;
-	if ((v = ytree_get(n, "target")) != NULL)
-		bad += get_string(l, v, "backups.target", valid_backup_target,
-		    "user@host:/path or s3://bucket/prefix", &b->target) != 0;
-	return bad ? -1 : 0;
-}
-
-static int
-load_enum_key(struct loader *l, const struct ynode *root, const char *key,
-    const char *(*name)(int), int count, int *dst)
-{
-	struct ynode	*v;
-
-	if ((v = ytree_get(root, key)) == NULL)
-		return 0;
-	return get_enum(l, v, key, name, count, dst) != 0;
-}
-
-static int
-load_version(struct loader *l, const struct ynode *root)
+int
+load_version(struct loader *l, const struct ynode *root,
+    const struct schema_row *row, void *base)
 {
 	struct ynode	*v;
 	struct pos	 top = { 1, 1 };
+	int		*version = field(base, row->off);
 
-	if ((v = ytree_get(root, "version")) == NULL) {
+	if ((v = ytree_get(root, row->key)) == NULL) {
 		diag_add(l->diag, l->file, top, "the profile has no version: "
 		    "start it with 'version: %d'", PROFILE_VERSION);
 		return -1;
 	}
-	if (get_int(l, v, "version", 1, 1000, &l->p->version) == -1)
+	if (get_int(l, v, row->key, row->min, row->max, version) == -1)
 		return -1;
-	if (l->p->version != PROFILE_VERSION) {
+	if (*version != PROFILE_VERSION) {
 		ERR(l, v, "profile version %d is not supported by this "
-		    "dhis2-setup (it reads version %d)", l->p->version,
+		    "dhis2-setup (it reads version %d)", *version,
 		    PROFILE_VERSION);
 		return -1;
 	}
 	return 0;
 }
 
+/*
+ * war: a URL with its sha256, or a file, instead of the release; and the
+ * instance's version, needed even with a war (it decides Java and Tomcat).
+ */
+int
+load_war(struct loader *l, const struct ynode *n,
+    const struct schema_row *row, void *base)
+{
+	const struct schema_section *sec = row->sub;
+	struct instance	*in = base;
+	struct ynode	*w, *v;
+	int		 bad = 0;
+
+	if ((w = ytree_get(n, row->key)) != NULL &&
+	    expect_type(l, w, YNODE_MAP, sec->where) == -1)
+		bad++;
+	else if (w != NULL) {
+		bad += check_keys(l, w, sec);
+		if (ytree_get(w, "url") != NULL) {
+			bad += load_row(l, sec, row_of(sec, "url"), w, in);
+			in->war_source = WAR_URL;
+			if (ytree_get(w, "sha256") == NULL) {
+				ERR(l, w, "war.url needs war.sha256: a WAR is "
+				    "never installed unchecked");
+				bad++;
+			}
+		}
+		bad += load_row(l, sec, row_of(sec, "sha256"), w, in);
+		if ((v = ytree_get(w, "file")) != NULL) {
+			if (in->war_url != NULL) {
+				ERR(l, v, "give war.url or war.file, not both");
+				bad++;
+			}
+			bad += load_row(l, sec, row_of(sec, "file"), w, in);
+			in->war_source = WAR_FILE;
+		}
+		if (ytree_get(w, "url") == NULL &&
+		    ytree_get(w, "file") == NULL) {
+			ERR(l, w, "war needs url (with sha256) or file");
+			bad++;
+		}
+	}
+	if (ytree_get(n, "version") == NULL) {
+		ERR(l, n, "instance '%s' needs a version (it decides Java and "
+		    "Tomcat, even with a war)", in->name ? in->name : "?");
+		bad++;
+	}
+	return bad ? -1 : 0;
+}
+
 static int
 load_root(struct loader *l, const struct ynode *root)
 {
-	static const char *const keys[] = { "version", "hosting", "isolation",
-	    "fqdn", "admin_network", "timezone", "secrets", "known_hosts",
-	    "proxy", "tls", "lxc", "releases", "machines", "instances", "database",
-	    "clustering", "monitoring", "alerting", "encryption", "backups",
-	    NULL };
-	struct profile	*p = l->p;
-	struct ynode	*v;
-	int		 bad = 0, e;
-
 	if (expect_type(l, root, YNODE_MAP, "a profile") == -1)
 		return -1;
-	bad += check_keys(l, root, keys, "the profile");
-	bad += load_version(l, root) != 0;
-	e = p->hosting;
-	bad += load_enum_key(l, root, "hosting", hosting_i, HOSTING_SAAS + 1, &e);
-	p->hosting = e;
-	e = p->isolation;
-	bad += load_enum_key(l, root, "isolation", isolation_i,
-	    ISOLATION_MACHINES + 1, &e);
-	p->isolation = e;
-	if ((v = ytree_get(root, "isolation")) != NULL)
-		p->pos_isolation = pos_of(v);
-	e = p->proxy;
-	bad += load_enum_key(l, root, "proxy", proxy_i, PROXY_APACHE2 + 1, &e);
-	p->proxy = e;
-	e = p->monitoring;
-	bad += load_enum_key(l, root, "monitoring", monitoring_i,
-	    MONITORING_MUNIN + 1, &e);
-	p->monitoring = e;
-	if ((v = ytree_get(root, "monitoring")) != NULL)
-		p->pos_monitoring = pos_of(v);
-	if ((v = ytree_get(root, "fqdn")) != NULL) {
-		p->pos_fqdn = pos_of(v);
-		bad += get_string(l, v, "fqdn", valid_fqdn,
-		    "a fully qualified domain name like dhis.example.org",
-		    &p->fqdn) != 0;
-	}
-	if ((v = ytree_get(root, "admin_network")) != NULL)
-		bad += get_string(l, v, "admin_network", valid_cidr,
-		    "a network like 192.0.2.0/24", &p->admin_network) != 0;
-	if ((v = ytree_get(root, "timezone")) != NULL)
-		bad += get_string(l, v, "timezone", valid_timezone,
-		    "a time zone like Africa/Kampala or UTC", &p->timezone) != 0;
-	if ((v = ytree_get(root, "secrets")) != NULL) {
-		p->pos_secrets = pos_of(v);
-		bad += get_string(l, v, "secrets", valid_path_text,
-		    "a path to the secrets file", &p->secrets_file) != 0;
-	}
-	if ((v = ytree_get(root, "known_hosts")) != NULL)
-		bad += get_string(l, v, "known_hosts", valid_path_text,
-		    "a path", &p->known_hosts) != 0;
-	if ((v = ytree_get(root, "tls")) != NULL)
-		bad += load_tls(l, v) != 0;
-	if ((v = ytree_get(root, "lxc")) != NULL)
-		bad += load_lxc(l, v) != 0;
-	if ((v = ytree_get(root, "releases")) != NULL)
-		bad += load_releases(l, v) != 0;
-	if ((v = ytree_get(root, "machines")) != NULL)
-		bad += load_machines(l, v) != 0;
-	if ((v = ytree_get(root, "instances")) != NULL)
-		bad += load_instances(l, v) != 0;
-	if ((v = ytree_get(root, "database")) != NULL)
-		bad += load_database(l, v) != 0;
-	if ((v = ytree_get(root, "clustering")) != NULL)
-		bad += load_clustering(l, v) != 0;
-	if ((v = ytree_get(root, "alerting")) != NULL)
-		bad += load_alerting(l, v) != 0;
-	if ((v = ytree_get(root, "encryption")) != NULL)
-		bad += load_encryption(l, v) != 0;
-	if ((v = ytree_get(root, "backups")) != NULL)
-		bad += load_backups(l, v) != 0;
-	return bad ? -1 : 0;
+	return load_keys(l, schema_root(), root, l->p);
 }
 
 int
