@@ -1,7 +1,8 @@
-# tui/: frontends.  The wizard's flow (wizard.c) draws nothing; the newt
-# and plain-text frontends render its screens.
-libdhis2setup_a_SOURCES += tui/wizard.c tui/help.c tui/newt_frontend.c \
-	tui/text_frontend.c tui/tui.h tui/actions.c
+# tui/: frontends.  The wizard's questionnaire (wizard_screens.c) and its
+# walk (wizard.c) draw nothing; the newt and plain-text frontends render
+# its screens.
+libdhis2setup_a_SOURCES += tui/wizard.c tui/wizard_screens.c tui/help.c \
+	tui/newt_frontend.c tui/text_frontend.c tui/tui.h tui/actions.c
 libdhis2setup_a_SOURCES += tui/dashboard.c tui/dashboard.h
 # newt_frontend.c sets slang's line drawing (ASCII) itself.
 D2S_LIBS += $(SLANG_LIBS)

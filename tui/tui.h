@@ -148,9 +148,15 @@ struct wizard {
 	char			 rel_err[REL_ERRBUF_SIZE];
 };
 
-/* wizard.c */
+/* wizard_screens.c: the questionnaire */
 extern const struct screen	 screens[];
 extern const size_t		 nscreens;
+/* The profile's name for a choice field's value v; NULL past the last. */
+const char	*choice_enum_name(const struct field *, int v);
+/* Before the review: drop the answers later choices made moot. */
+void		 wizard_normalise(struct wizard *);
+
+/* wizard.c: the walk */
 char		*field_get(struct wizard *, const struct field *, size_t);
 const char	*field_set(struct wizard *, const struct field *, size_t,
 		    const char *);
@@ -160,6 +166,8 @@ const char	*screen_check(struct wizard *, const struct screen *, size_t,
 		    int *);
 void		 screen_enter(struct wizard *, const struct screen *, size_t);
 const struct screen *screen_offered(size_t);
+/* n machines or instances; new ones get the reference layout's defaults. */
+void		 wizard_resize_machines(struct profile *, size_t);
 void		 wizard_resize_instances(struct profile *, size_t);
 enum wizard_result wizard_run(struct wizard *);
 /* Frees what the wizard holds, the profile and output included. */
