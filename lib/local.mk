@@ -9,15 +9,9 @@ libdhis2setup_a_SOURCES += lib/core.h lib/util.c lib/check.c \
 libdhis2setup_a_SOURCES += lib/cron.h lib/cron.c
 
 # libcurl, libpq and libssh loaded on first use (lib/lazylib.h): the
-# definitions of their functions, and their test.
+# definitions of their functions (their test: tests/local.mk).
 libdhis2setup_a_SOURCES += lib/lazylib.h lib/lazylib.c \
 	lib/lazy_curl.h lib/lazy_pq.h lib/lazy_ssh.h
-if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_lazylib
-TESTS += tests/unit/test_lazylib
-tests_unit_test_lazylib_SOURCES = tests/unit/test_lazylib.c
-tests_unit_test_lazylib_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
-endif
 
 # DHIS2 release metadata (lib/releases.c) and the WAR download
 # (lib/war_fetch.c), tested against a local HTTP server that honours
@@ -25,9 +19,3 @@ endif
 libdhis2setup_a_SOURCES += lib/releases.h lib/releases.c \
 	lib/war_fetch.h lib/war_fetch.c
 EXTRA_DIST += tests/releases
-if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_releases
-TESTS += tests/unit/test_releases
-tests_unit_test_releases_SOURCES = tests/unit/test_releases.c
-tests_unit_test_releases_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
-endif

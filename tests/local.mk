@@ -7,46 +7,30 @@ dist-hook-profile-cases:
 	$(MKDIR_P) $(distdir)/tests
 	cp -pR $(srcdir)/tests/profiles $(distdir)/tests/
 	chmod -R u+w $(distdir)/tests/profiles
+# Unit tests: tests/unit/NAME.c each, a cmocka program that prints TAP,
+# linked with the library (LDADD below).  One name per line: a new test
+# is one line here, its source the default tests/unit/NAME.c.
+UNIT_TESTS = \
+	tests/unit/test_check \
+	tests/unit/test_profile \
+	tests/unit/test_tuning \
+	tests/unit/test_template \
+	tests/unit/test_scram \
+	tests/unit/test_tlscheck \
+	tests/unit/test_cron \
+	tests/unit/test_apt_sources \
+	tests/unit/test_lazylib \
+	tests/unit/test_releases \
+	tests/unit/test_engine \
+	tests/unit/test_topology \
+	tests/unit/test_firewall \
+	tests/unit/test_alerting \
+	tests/unit/test_replica
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_check tests/unit/test_profile \
-	tests/unit/test_tuning
-TESTS += tests/unit/test_check tests/unit/test_profile tests/unit/test_tuning
-tests_unit_test_check_SOURCES = tests/unit/test_check.c
-tests_unit_test_check_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
-tests_unit_test_profile_SOURCES = tests/unit/test_profile.c
-tests_unit_test_profile_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
-tests_unit_test_tuning_SOURCES = tests/unit/test_tuning.c
-tests_unit_test_tuning_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
-endif
-if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_template
-TESTS += tests/unit/test_template
-tests_unit_test_template_SOURCES = tests/unit/test_template.c
-tests_unit_test_template_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
-endif
-if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_scram
-TESTS += tests/unit/test_scram
-tests_unit_test_scram_SOURCES = tests/unit/test_scram.c
-tests_unit_test_scram_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
-endif
-if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_tlscheck
-TESTS += tests/unit/test_tlscheck
-tests_unit_test_tlscheck_SOURCES = tests/unit/test_tlscheck.c
-tests_unit_test_tlscheck_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
-endif
-if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_cron
-TESTS += tests/unit/test_cron
-tests_unit_test_cron_SOURCES = tests/unit/test_cron.c
-tests_unit_test_cron_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
-endif
+check_PROGRAMS += $(UNIT_TESTS)
 # apt sources: the containers' deb822 file, the failing line named.
-if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_apt_sources
-TESTS += tests/unit/test_apt_sources tests/unit/apt-sources-probe.sh
-tests_unit_test_apt_sources_SOURCES = tests/unit/test_apt_sources.c
-tests_unit_test_apt_sources_LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+TESTS += $(UNIT_TESTS) tests/unit/apt-sources-probe.sh
 endif
-EXTRA_DIST += tests/unit/apt-sources-probe.sh
+# Programs with no _LDADD of their own: the unit tests.
+LDADD = libdhis2setup.a $(D2S_LIBS) $(CMOCKA_LIBS)
+EXTRA_DIST += tests/unit/apt-sources-probe.sh tests/unit/topo_fixture.h
