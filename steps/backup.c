@@ -33,6 +33,8 @@
 #include "cron.h"
 #include "profile.h"
 #include "step.h"
+#include "apt.h"
+#include "step_item.h"
 #include "step_probe.h"
 #include "topology.h"
 #include "transport.h"
@@ -147,16 +149,16 @@ static const char backup_service[] =
     /* The key's folder exists only with a target: "-" when missing. */
     "ReadWritePaths=" BACKUP_DIR " -" BACKUP_KEYDIR "\n";
 
+/* The files, in the order the probe lists them. */
+#define F_SCRIPT	0
+#define F_CONF		1
+#define F_SERVICE	2
+#define F_TIMER		3
+
 struct bk_state {
-	char	*conf;		/* wanted contents */
-	char	*timer;
+	struct step_files files;
 	char	*pub;		/* the public key, when there is one */
 	char	*last_failed;	/* when the last run failed, if it did */
-	int	 script_differs;
-	int	 conf_differs;
-	int	 service_differs;
-	int	 timer_differs;
-	int	 timer_present;
 	int	 dir_differs;
 	int	 keydir_differs;
 	int	 key_missing;
@@ -173,11 +175,8 @@ struct bk_state {
  * timer's state and the packages the copy needs.
  */
 static const char probe_script[] =
-    "for f in \"$1\" \"$2\" \"$3\" \"$4\"; do\n"
-    "  if [ -f \"$f\" ]; then echo \"sum=$(sha256sum < \"$f\" | cut -d' ' "
-    "-f1) $f\"\n"
-    "  else echo \"sum=none $f\"; fi\n"
-    "done\n"
+    STEP_FILES_SH
+    "step_sums \"$1\" \"$2\" \"$3\" \"$4\"\n"
     "stat -c 'dir=%a %U %G' -- \"$5\" 2>/dev/null\n"
     "stat -c 'keydir=%a %U %G' -- \"$6\" 2>/dev/null\n"
     "stat -c 'key=%a %U' -- \"$6/id_ed25519\" 2>/dev/null\n"
@@ -264,45 +263,51 @@ wanted_timer(const struct profile *p, const char **err)
 static void
 bk_state_free(struct bk_state *st)
 {
-	free(st->conf);
-	free(st->timer);
+	step_files_free(&st->files);
 	free(st->pub);
 	free(st->last_failed);
 	memset(st, 0, sizeof *st);
 }
 
+/* The files wanted; -1 after step_fail. */
 static int
-bk_probe(struct step_ctx *ctx, struct bk_state *st)
+bk_wanted(struct step_ctx *ctx, struct bk_state *st)
 {
 	const struct profile	*p = ctx->profile;
 	const char		*err;
-	char			*probe, *s;
+	char			*timer;
+
+	if ((timer = wanted_timer(p, &err)) == NULL)
+		return step_err(ctx, "backups.schedule \"%s\": %s",
+		    bk_schedule(p), err);
+	step_files_add(&st->files, BACKUP_SCRIPT, xstrdup(backup_script),
+	    0755, "root", "root");
+	step_files_add(&st->files, BACKUP_CONF, wanted_conf(p), 0644, "root",
+	    "root");
+	step_files_add(&st->files, BACKUP_SERVICE, xstrdup(backup_service),
+	    0644, "root", "root");
+	step_files_add(&st->files, BACKUP_TIMER, timer, 0644, "root", "root");
+	return 0;
+}
+
+/* The state wanted and found; -1 after step_fail (st to be freed). */
+static int
+bk_probe(struct step_ctx *ctx, struct bk_state *st)
+{
+	char	*probe, *s;
 
 	memset(st, 0, sizeof *st);
-	st->target = bk_rsync_target(p);
-	st->conf = wanted_conf(p);
-	if ((st->timer = wanted_timer(p, &err)) == NULL) {
-		step_fail(ctx, "backups.schedule \"%s\": %s", bk_schedule(p),
-		    err);
+	st->target = bk_rsync_target(ctx->profile);
+	if (bk_wanted(ctx, st) == -1)
 		return -1;
-	}
-	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)probe_script,
-	    "sh", BACKUP_SCRIPT, BACKUP_CONF, BACKUP_SERVICE, BACKUP_TIMER,
-	    BACKUP_DIR, BACKUP_KEYDIR, NULL }, &probe) != 0) {
+	if (step_probe_run(ctx, &probe, probe_script, BACKUP_SCRIPT,
+	    BACKUP_CONF, BACKUP_SERVICE, BACKUP_TIMER, BACKUP_DIR,
+	    BACKUP_KEYDIR, NULL) != 0) {
 		free(probe);
-		step_fail(ctx, "cannot read the backups' state on %s",
+		return step_err(ctx, "cannot read the backups' state on %s",
 		    ctx->machine);
-		return -1;
 	}
-	st->script_differs = step_probe_sum_differs(probe, BACKUP_SCRIPT,
-	    backup_script);
-	st->conf_differs = step_probe_sum_differs(probe, BACKUP_CONF,
-	    st->conf);
-	st->service_differs = step_probe_sum_differs(probe, BACKUP_SERVICE,
-	    backup_service);
-	st->timer_differs = step_probe_sum_differs(probe, BACKUP_TIMER,
-	    st->timer);
-	st->timer_present = !step_probe_has(probe, "sum=none " BACKUP_TIMER);
+	step_files_parse(&st->files, probe);
 	st->dir_differs = !step_probe_has(probe, "dir=700 " BACKUP_USER " "
 	    BACKUP_USER);
 	st->not_enabled = !step_probe_has(probe, "enabled=enabled");
@@ -312,32 +317,52 @@ bk_probe(struct step_ctx *ctx, struct bk_state *st)
 		    BACKUP_USER " " BACKUP_USER);
 		st->key_missing = !step_probe_has(probe, "key=600 "
 		    BACKUP_USER);
-		st->rsync_missing = !step_probe_has(probe, "pkg=rsync ii ");
-		st->ssh_missing = !step_probe_has(probe,
-		    "pkg=openssh-client ii ");
-		if ((s = strstr(probe, "pub=")) != NULL && (s == probe ||
-		    s[-1] == '\n')) {
-			st->pub = xstrdup(s + 4);
-			st->pub[strcspn(st->pub, "\n")] = '\0';
-		}
+		st->rsync_missing = step_probe_pkg_missing(probe, "rsync");
+		st->ssh_missing = step_probe_pkg_missing(probe,
+		    "openssh-client");
+		st->pub = step_probe_value(probe, "pub=");
 	}
 	/* "last=exit-code Mon 2026-11-23 01:30:04 UTC": it ran and failed. */
-	if ((s = strstr(probe, "\nlast=")) != NULL && strncmp(s + 6,
-	    "success", 7) != 0 && s[6] != '\n' && s[6] != ' ') {
-		st->last_failed = xstrdup(s + 6);
-		st->last_failed[strcspn(st->last_failed, "\n")] = '\0';
+	if ((s = step_probe_value(probe, "last=")) != NULL && (s[0] == '\0' ||
+	    s[0] == ' ' || strncmp(s, "success", 7) == 0)) {
+		free(s);
+		s = NULL;
 	}
+	st->last_failed = s;
 	free(probe);
 	return 0;
 }
 
+/*
+ * What is not as wanted: reported (check) or counted (verify), from this
+ * one list.
+ */
 static int
-bk_changes(const struct bk_state *st)
+bk_pending(struct step_ctx *ctx, const struct bk_state *st, int report)
 {
-	return st->script_differs + st->conf_differs + st->service_differs +
-	    st->timer_differs + st->dir_differs + st->keydir_differs +
-	    st->key_missing + st->not_enabled + st->not_active +
-	    st->rsync_missing + st->ssh_missing;
+	int	n = 0;
+
+	n += step_pending(ctx, report, st->rsync_missing,
+	    "install package rsync");
+	n += step_pending(ctx, report, st->ssh_missing,
+	    "install package openssh-client");
+	n += step_pending(ctx, report, st->dir_differs,
+	    "create %s (mode 0700, owner %s)", BACKUP_DIR, BACKUP_USER);
+	n += step_pending(ctx, report, st->keydir_differs,
+	    "create %s (mode 0700, owner %s)", BACKUP_KEYDIR, BACKUP_USER);
+	n += step_pending(ctx, report, st->key_missing, "make the SSH key %s "
+	    "for the copy to %s (its public half to be authorised there)",
+	    BACKUP_KEY, ctx->profile->backups.target);
+	n += step_files_pending(ctx, &st->files, report);
+	if (step_pending(ctx, report, st->not_enabled || st->not_active,
+	    "enable and start %s.timer (%s)", BACKUP_UNIT,
+	    bk_schedule(ctx->profile)))
+		n += st->not_enabled + st->not_active;
+	/* The timer's file, counted above. */
+	else
+		step_pending(ctx, report, st->files.v[F_TIMER].differs,
+		    "restart %s.timer on the new schedule", BACKUP_UNIT);
+	return n;
 }
 
 /*
@@ -350,30 +375,19 @@ bk_here(struct step_ctx *ctx)
 	return topo_role_node(ctx->topo, ROLE_DATABASE) == ctx->node;
 }
 
-static int
-bk_s3_refused(struct step_ctx *ctx)
-{
-	const struct profile	*p = ctx->profile;
-
-	if (p->backups.target == NULL ||
-	    strncmp(p->backups.target, "s3://", 5) != 0)
-		return 0;
-	step_fail(ctx, "backups.target %s: s3:// targets are not built yet; "
-	    "use a user@host:/path target (rsync over SSH)",
-	    p->backups.target);
-	return 1;
-}
-
-/* Backups turned off: stop the timer, keep every dump. */
+/*
+ * The step's check (apply: its apply) when backups are turned off: stop
+ * the timer, keep every dump.
+ */
 static enum result
-bk_check_off(struct step_ctx *ctx, int apply)
+backup_off(struct step_ctx *ctx, int apply)
 {
 	char	*probe = NULL;
 	int	 on;
 
-	if (step_capture(ctx, (char *[]){ "sh", "-c", "systemctl is-enabled "
-	    BACKUP_UNIT ".timer 2>/dev/null; systemctl is-active "
-	    BACKUP_UNIT ".timer 2>/dev/null; exit 0", NULL }, &probe) != 0) {
+	if (step_probe_run(ctx, &probe, "systemctl is-enabled " BACKUP_UNIT
+	    ".timer 2>/dev/null; systemctl is-active " BACKUP_UNIT
+	    ".timer 2>/dev/null; exit 0", NULL) != 0) {
 		free(probe);
 		return step_fail(ctx, "cannot read the backups' timer on %s",
 		    ctx->machine);
@@ -399,19 +413,20 @@ bk_check_off(struct step_ctx *ctx, int apply)
 	return RESULT_CHANGED;
 }
 
-static enum result
-bk_preconditions(struct step_ctx *ctx)
+/* What the profile asks can be built here; 0, or -1 after step_fail. */
+static int
+bk_buildable(struct step_ctx *ctx)
 {
-	if (!bk_here(ctx)) {
-		step_msg(ctx, "backups run on the database node");
-		return RESULT_SKIPPED;
-	}
-	if (bk_s3_refused(ctx))
-		return RESULT_FAILED;
+	const char	*target = ctx->profile->backups.target;
+
+	if (target != NULL && strncmp(target, "s3://", 5) == 0)
+		return step_err(ctx, "backups.target %s: s3:// targets are not "
+		    "built yet; use a user@host:/path target (rsync over SSH)",
+		    target);
 	if (!step_facts(ctx)->systemd)
-		return step_fail(ctx, "backups run from a systemd timer and "
+		return step_err(ctx, "backups run from a systemd timer and "
 		    "systemd is not running on %s", ctx->machine);
-	return RESULT_OK;
+	return 0;
 }
 
 static enum result
@@ -425,51 +440,19 @@ backup_check(struct step_ctx *ctx)
 		return RESULT_SKIPPED;
 	}
 	if (!ctx->profile->backups.enabled)
-		return bk_check_off(ctx, 0);
-	if ((r = bk_preconditions(ctx)) != RESULT_OK)
-		return r;
+		return backup_off(ctx, 0);
+	if (bk_buildable(ctx) == -1)
+		return RESULT_FAILED;
 	if (bk_probe(ctx, &st) == -1) {
 		bk_state_free(&st);
 		return RESULT_FAILED;
 	}
-	if (st.rsync_missing)
-		step_would(ctx, "install package rsync");
-	if (st.ssh_missing)
-		step_would(ctx, "install package openssh-client");
-	if (st.dir_differs)
-		step_would(ctx, "create %s (mode 0700, owner %s)", BACKUP_DIR,
-		    BACKUP_USER);
-	if (st.keydir_differs)
-		step_would(ctx, "create %s (mode 0700, owner %s)",
-		    BACKUP_KEYDIR, BACKUP_USER);
-	if (st.key_missing)
-		step_would(ctx, "make the SSH key %s for the copy to %s (its "
-		    "public half to be authorised there)", BACKUP_KEY,
-		    ctx->profile->backups.target);
-	if (st.script_differs)
-		step_file_differs(ctx, BACKUP_SCRIPT, backup_script,
-		    strlen(backup_script), 0755, 1);
-	if (st.conf_differs)
-		step_file_differs(ctx, BACKUP_CONF, st.conf, strlen(st.conf),
-		    0644, 1);
-	if (st.service_differs)
-		step_file_differs(ctx, BACKUP_SERVICE, backup_service,
-		    strlen(backup_service), 0644, 1);
-	if (st.timer_differs)
-		step_file_differs(ctx, BACKUP_TIMER, st.timer,
-		    strlen(st.timer), 0644, 1);
-	if (st.not_enabled || st.not_active)
-		step_would(ctx, "enable and start %s.timer (%s)", BACKUP_UNIT,
-		    bk_schedule(ctx->profile));
-	else if (st.timer_differs)
-		step_would(ctx, "restart %s.timer on the new schedule",
-		    BACKUP_UNIT);
+	r = bk_pending(ctx, &st, 1) > 0 ? RESULT_CHANGED : RESULT_OK;
 	/* Backups that fail unseen are the ones peers lost data to. */
 	if (st.last_failed != NULL)
 		step_note(ctx, "the last backup failed (%s): see journalctl -u "
 		    "%s.service; the newest good dumps are kept in %s",
 		    st.last_failed, BACKUP_UNIT, BACKUP_DIR);
-	r = bk_changes(&st) > 0 ? RESULT_CHANGED : RESULT_OK;
 	bk_state_free(&st);
 	return r;
 }
@@ -491,43 +474,48 @@ bk_tell_key(struct step_ctx *ctx, const char *pub)
 	free(host);
 }
 
-static enum result
-bk_apply_files(struct step_ctx *ctx, struct bk_state *st)
-{
-	if (st->script_differs && step_put(ctx, BACKUP_SCRIPT, backup_script,
-	    strlen(backup_script), 0755, "root", "root") == -1)
-		return RESULT_FAILED;
-	if (st->conf_differs && step_put(ctx, BACKUP_CONF, st->conf,
-	    strlen(st->conf), 0644, "root", "root") == -1)
-		return RESULT_FAILED;
-	if (st->service_differs && step_put(ctx, BACKUP_SERVICE,
-	    backup_service, strlen(backup_service), 0644, "root",
-	    "root") == -1)
-		return RESULT_FAILED;
-	if (st->timer_differs && step_put(ctx, BACKUP_TIMER, st->timer,
-	    strlen(st->timer), 0644, "root", "root") == -1)
-		return RESULT_FAILED;
-	return RESULT_CHANGED;
-}
-
-static enum result
+/* The timer on the files written; 0, or -1 after step_fail. */
+static int
 bk_apply_timer(struct step_ctx *ctx, struct bk_state *st)
 {
-	if ((st->service_differs || st->timer_differs) &&
+	int	timer_differs = st->files.v[F_TIMER].differs;
+
+	if ((st->files.v[F_SERVICE].differs || timer_differs) &&
 	    step_run(ctx, (char *[]){ "systemctl", "daemon-reload", NULL },
 	    NULL, 0) != 0)
-		return step_fail(ctx, "systemctl daemon-reload failed");
+		return step_err(ctx, "systemctl daemon-reload failed");
 	if ((st->not_enabled || st->not_active) && step_run(ctx, (char *[]){
 	    "systemctl", "enable", "--now", "--quiet", BACKUP_UNIT ".timer",
 	    NULL }, NULL, 0) != 0)
-		return step_fail(ctx, "cannot enable %s.timer: see systemctl "
+		return step_err(ctx, "cannot enable %s.timer: see systemctl "
 		    "status %s.timer", BACKUP_UNIT, BACKUP_UNIT);
 	/* A running timer keeps its old schedule until restarted. */
-	if (st->timer_differs && !st->not_active && step_run(ctx, (char *[]){
+	if (timer_differs && !st->not_active && step_run(ctx, (char *[]){
 	    "systemctl", "restart", BACKUP_UNIT ".timer", NULL }, NULL,
 	    0) != 0)
-		return step_fail(ctx, "cannot restart %s.timer", BACKUP_UNIT);
-	return RESULT_CHANGED;
+		return step_err(ctx, "cannot restart %s.timer", BACKUP_UNIT);
+	return 0;
+}
+
+/*
+ * The key, made by its owner on the machine: the private half is never
+ * read by this tool nor shown.  A half-made key (a killed run) is made
+ * again.  0, or -1 after step_fail.
+ */
+static int
+bk_make_key(struct step_ctx *ctx)
+{
+	char	*comment;
+	int	 rc;
+
+	xasprintf(&comment, "dhis2-backup@%s", ctx->machine);
+	rc = step_probe_run(ctx, NULL, "rm -f \"$1\" \"$1.pub\" && runuser -u "
+	    BACKUP_USER " -- ssh-keygen -q -t ed25519 -N '' -C \"$2\" -f "
+	    "\"$1\" && chmod 600 \"$1\"", BACKUP_KEY, comment, NULL);
+	free(comment);
+	if (rc != 0)
+		return step_err(ctx, "cannot make the SSH key %s", BACKUP_KEY);
+	return 0;
 }
 
 static enum result
@@ -535,15 +523,13 @@ backup_apply(struct step_ctx *ctx)
 {
 	static const char *const pkgs[] = { "rsync", "openssh-client", NULL };
 	struct bk_state	 st;
-	enum result	 r;
-	char		*comment;
 
 	if (!bk_here(ctx))
 		return RESULT_SKIPPED;
 	if (!ctx->profile->backups.enabled)
-		return bk_check_off(ctx, 1);
-	if ((r = bk_preconditions(ctx)) != RESULT_OK)
-		return r;
+		return backup_off(ctx, 1);
+	if (bk_buildable(ctx) == -1)
+		return RESULT_FAILED;
 	if (bk_probe(ctx, &st) == -1)
 		goto fail;
 	if ((st.rsync_missing || st.ssh_missing) &&
@@ -562,26 +548,9 @@ backup_apply(struct step_ctx *ctx)
 		    BACKUP_USER);
 		goto fail;
 	}
-	if (st.key_missing) {
-		/*
-		 * Made by its owner on the machine: the private half is
-		 * never read by this tool nor shown.  A half-made key (a
-		 * killed run) is made again.
-		 */
-		xasprintf(&comment, "dhis2-backup@%s", ctx->machine);
-		r = step_run(ctx, (char *[]){ "sh", "-c", "rm -f \"$1\" "
-		    "\"$1.pub\" && runuser -u " BACKUP_USER " -- ssh-keygen -q "
-		    "-t ed25519 -N '' -C \"$2\" -f \"$1\" && chmod 600 \"$1\"",
-		    "sh", BACKUP_KEY, comment, NULL }, NULL, 0) == 0 ?
-		    RESULT_CHANGED : RESULT_FAILED;
-		free(comment);
-		if (r == RESULT_FAILED) {
-			step_fail(ctx, "cannot make the SSH key %s", BACKUP_KEY);
-			goto fail;
-		}
-	}
-	if (bk_apply_files(ctx, &st) == RESULT_FAILED ||
-	    bk_apply_timer(ctx, &st) == RESULT_FAILED)
+	if ((st.key_missing && bk_make_key(ctx) == -1) ||
+	    step_files_apply(ctx, &st.files) == -1 ||
+	    bk_apply_timer(ctx, &st) == -1)
 		goto fail;
 	/* A new key is shown by verify, which finds the target refuses it. */
 	bk_state_free(&st);
@@ -609,7 +578,7 @@ backup_verify(struct step_ctx *ctx)
 		bk_state_free(&st);
 		return RESULT_FAILED;
 	}
-	bad = bk_changes(&st);
+	bad = bk_pending(ctx, &st, 0);
 	if (bad > 0) {
 		bk_state_free(&st);
 		return step_fail(ctx, "backups: %d thing%s still not as wanted "

@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "apt.h"
 #include "apt_sources.h"
 #include "core.h"
 #include "profile.h"
 #include "step.h"
+#include "step_item.h"
 #include "step_probe.h"
 #include "transport.h"
 
@@ -64,16 +64,13 @@ static const struct base_file base_files[] = {
 #define NBASE_FILES (sizeof base_files / sizeof base_files[0])
 
 static const char probe_script[] =
+    STEP_FILES_SH
     APT_SOURCES_CHECK_SH
     "u=$1 n=$2\n"
     "shift 2\n"
     /* owner and mode of the files (package names do not exist in /) */
-    "cd / && stat -c 'stat=%a %U %G %n' -- \"$@\" 2>/dev/null\n"
-    "while [ \"$n\" -gt 0 ]; do\n"
-    "  if [ -f \"$1\" ]; then\n"
-    "    echo \"sum=$(sha256sum < \"$1\" | cut -d' ' -f1) $1\"\n"
-    "  else echo \"sum=none $1\"; fi\n"
-    "  shift; n=$((n - 1))\n"
+    "step_stats \"$@\"\n"
+    "while [ \"$n\" -gt 0 ]; do step_sums \"$1\"; shift; n=$((n - 1)); "
     "done\n"
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' \"$@\" "
     "2>/dev/null\n"
@@ -91,12 +88,11 @@ static const char probe_script[] =
      */
     "apt_sources_check unfetched\n";
 
-
+/* The files are base_files[]'s, in its order. */
 struct base_state {
+	struct step_files files;
 	char	*missing[16];		/* packages not installed */
 	int	 nmissing;
-	int	 file_differs[NBASE_FILES];	/* content */
-	int	 meta_differs[NBASE_FILES];	/* mode or owner */
 	int	 tz_differs;
 	int	 user_missing;
 	int	 dpkg_broken;
@@ -114,36 +110,56 @@ base_state_free(struct base_state *st)
 {
 	int	i;
 
+	step_files_free(&st->files);
 	for (i = 0; i < st->nmissing; i++)
 		free(st->missing[i]);
 	free(st->sources_bad);
-	st->sources_bad = NULL;
+	memset(st, 0, sizeof *st);
 }
 
+/* Whether the timezone is the profile's, both ways a system keeps it. */
+static int
+base_tz_differs(const char *probe, const char *tz)
+{
+	char	*line;
+	int	 differs;
+
+	if (tz == NULL)
+		return 0;
+	xasprintf(&line, "tz=%s", tz);
+	differs = !step_probe_has(probe, line);
+	free(line);
+	xasprintf(&line, "localtime=/usr/share/zoneinfo/%s", tz);
+	differs |= !step_probe_has(probe, line);
+	free(line);
+	return differs;
+}
+
+/* The state wanted and found; -1 after step_fail (st to be freed). */
 static int
 base_probe(struct step_ctx *ctx, struct base_state *st)
 {
-	char		*argv[64], *probe, *line, nfiles[8];
-	const char	*tz = base_timezone(ctx);
-	size_t		 i, k = 0;
-	int		 rc;
+	struct step_args	 a = { NULL, 0 };
+	char			*probe, nfiles[8];
+	size_t			 i;
+	int			 rc;
 
 	memset(st, 0, sizeof *st);
-	snprintf(nfiles, sizeof nfiles, "%zu", NBASE_FILES);
-	argv[k++] = "sh";
-	argv[k++] = "-c";
-	argv[k++] = (char *)probe_script;
-	argv[k++] = "sh";
-	argv[k++] = BASE_USER;
-	argv[k++] = nfiles;
 	for (i = 0; i < NBASE_FILES; i++)
-		argv[k++] = (char *)base_files[i].path;
+		step_files_add(&st->files, base_files[i].path,
+		    xstrdup(base_files[i].content), 0644, NULL, NULL)->meta = 1;
+	snprintf(nfiles, sizeof nfiles, "%zu", NBASE_FILES);
+	step_args_add(&a, BASE_USER);
+	step_args_add(&a, nfiles);
+	step_files_probe_args(&st->files, &a);
 	for (i = 0; base_packages[i] != NULL; i++)
-		argv[k++] = (char *)base_packages[i];
-	argv[k] = NULL;
-	if ((rc = step_capture(ctx, argv, &probe)) != 0) {
+		step_args_add(&a, base_packages[i]);
+	rc = step_probe_runv(ctx, &probe, probe_script, a.v);
+	step_args_free(&a);
+	if (rc != 0) {
 		free(probe);
-		return -1;
+		return step_err(ctx, "cannot read the state of %s",
+		    ctx->machine);
 	}
 	for (i = 0; base_packages[i] != NULL; i++) {
 		if (step_probe_pkg_missing(probe, base_packages[i]) &&
@@ -151,21 +167,8 @@ base_probe(struct step_ctx *ctx, struct base_state *st)
 			st->missing[st->nmissing++] =
 			    xstrdup(base_packages[i]);
 	}
-	for (i = 0; i < NBASE_FILES; i++) {
-		st->file_differs[i] = step_probe_sum_differs(probe,
-		    base_files[i].path, base_files[i].content);
-		xasprintf(&line, "stat=644 root root %s", base_files[i].path);
-		st->meta_differs[i] = !step_probe_has(probe, line);
-		free(line);
-	}
-	if (tz != NULL) {
-		xasprintf(&line, "tz=%s", tz);
-		st->tz_differs = !step_probe_has(probe, line);
-		free(line);
-		xasprintf(&line, "localtime=/usr/share/zoneinfo/%s", tz);
-		st->tz_differs |= !step_probe_has(probe, line);
-		free(line);
-	}
+	step_files_parse(&st->files, probe);
+	st->tz_differs = base_tz_differs(probe, base_timezone(ctx));
 	st->user_missing = !step_probe_has(probe, "user=1");
 	st->dpkg_broken = !step_probe_has(probe, "audit=");
 	st->sources_bad = apt_sources_problems(probe);
@@ -173,14 +176,36 @@ base_probe(struct step_ctx *ctx, struct base_state *st)
 	return 0;
 }
 
-/* Whether a source line fails (then the step has failed, st is freed). */
+/*
+ * What is not as wanted: reported (check) or counted (verify), from this
+ * one list.  A failing source line is not in it: it fails the step.
+ */
 static int
-base_sources_failed(struct step_ctx *ctx, struct base_state *st)
+base_pending(struct step_ctx *ctx, const struct base_state *st,
+    int report)
+{
+	int	i, n = 0;
+
+	n += step_pending(ctx, report, st->dpkg_broken, "finish an "
+	    "interrupted package installation (dpkg --configure -a)");
+	for (i = 0; i < st->nmissing; i++)
+		n += step_pending(ctx, report, 1, "install package %s",
+		    st->missing[i]);
+	n += step_files_pending(ctx, &st->files, report);
+	n += step_pending(ctx, report, st->tz_differs,
+	    "set the timezone to %s", base_timezone(ctx));
+	n += step_pending(ctx, report, st->user_missing,
+	    "create the system user %s (home %s)", BASE_USER, BASE_HOME);
+	return n;
+}
+
+/* Whether a source line fails; then the step has failed. */
+static int
+base_sources_failed(struct step_ctx *ctx, const struct base_state *st)
 {
 	if (st->sources_bad == NULL)
 		return 0;
 	step_fail(ctx, "%s", st->sources_bad);
-	base_state_free(st);
 	return 1;
 }
 
@@ -188,40 +213,19 @@ static enum result
 base_check(struct step_ctx *ctx)
 {
 	struct base_state	 st;
-	size_t			 i;
-	int			 n;
+	enum result		 r = RESULT_FAILED;
 
-	if (base_probe(ctx, &st) == -1)
-		return step_fail(ctx, "cannot read the state of %s",
-		    ctx->machine);
-	if (base_sources_failed(ctx, &st))
-		return RESULT_FAILED;
-	if (st.dpkg_broken)
-		step_would(ctx, "finish an interrupted package installation "
-		    "(dpkg --configure -a)");
-	for (n = 0; n < st.nmissing; n++)
-		step_would(ctx, "install package %s", st.missing[n]);
-	for (i = 0; i < NBASE_FILES; i++) {
-		if (st.file_differs[i])
-			step_file_differs(ctx, base_files[i].path,
-			    base_files[i].content,
-			    strlen(base_files[i].content), 0644, 1);
-		else if (st.meta_differs[i])
-			step_would(ctx, "set %s to mode 0644, owner root:root",
-			    base_files[i].path);
+	if (base_probe(ctx, &st) == 0 && !base_sources_failed(ctx, &st)) {
+		base_pending(ctx, &st, 1);
+		r = ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
 	}
-	if (st.tz_differs)
-		step_would(ctx, "set the timezone to %s",
-		    base_timezone(ctx));
-	if (st.user_missing)
-		step_would(ctx, "create the system user %s (home %s)",
-		    BASE_USER, BASE_HOME);
 	base_state_free(&st);
-	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
+	return r;
 }
 
-static enum result
-base_packages_apply(struct step_ctx *ctx, struct base_state *st)
+/* dpkg finished, then the missing packages; 0, or -1 after step_fail. */
+static int
+base_packages_apply(struct step_ctx *ctx, const struct base_state *st)
 {
 	const char	*pkgs[17];
 	int		 i;
@@ -229,47 +233,29 @@ base_packages_apply(struct step_ctx *ctx, struct base_state *st)
 	if (st->dpkg_broken && st->nmissing == 0 && step_apt_run(ctx,
 	    (char *[]){ "env", "DEBIAN_FRONTEND=noninteractive", "dpkg",
 	    "--configure", "-a", NULL }) != 0)
-		return step_fail(ctx, "dpkg --configure -a failed: see the "
+		return step_err(ctx, "dpkg --configure -a failed: see the "
 		    "log, then run again");
 	if (st->nmissing == 0)
-		return RESULT_CHANGED;
+		return 0;
 	for (i = 0; i < st->nmissing; i++)
 		pkgs[i] = st->missing[i];
 	pkgs[i] = NULL;
-	return step_apt_install(ctx, pkgs) == 0 ? RESULT_CHANGED :
-	    RESULT_FAILED;
+	return step_apt_install(ctx, pkgs);
 }
 
-static enum result
-base_apply(struct step_ctx *ctx)
+/* Each file that differs, and the settings it holds; 0 or -1. */
+static int
+base_files_apply(struct step_ctx *ctx, const struct base_state *st)
 {
-	struct base_state	 st;
-	const char		*tz = base_timezone(ctx);
-	char			*zone, *line;
-	enum result		 r;
+	const struct step_file	*f;
 	size_t			 i;
 
-	if (base_probe(ctx, &st) == -1)
-		return step_fail(ctx, "cannot read the state of %s",
-		    ctx->machine);
-	/* Before anything changes: nothing here can install or update. */
-	if (base_sources_failed(ctx, &st))
-		return RESULT_FAILED;
-	r = base_packages_apply(ctx, &st);
-	base_state_free(&st);
-	if (r == RESULT_FAILED)
-		return r;
-	if (st.user_missing && step_run(ctx, (char *[]){ "useradd",
-	    "--system", "--user-group", "--home-dir", BASE_HOME,
-	    "--create-home", "--shell", "/usr/sbin/nologin", BASE_USER,
-	    NULL }, NULL, 0) != 0)
-		return step_fail(ctx, "cannot create the user %s", BASE_USER);
-	for (i = 0; i < NBASE_FILES; i++) {
-		if (!st.file_differs[i] && !st.meta_differs[i])
+	for (i = 0; i < st->files.n; i++) {
+		f = &st->files.v[i];
+		if (!f->differs && !f->meta_differs)
 			continue;
-		if (step_put(ctx, base_files[i].path, base_files[i].content,
-		    strlen(base_files[i].content), 0644, NULL, NULL) == -1)
-			return RESULT_FAILED;
+		if (step_file_apply(ctx, f) == -1)
+			return -1;
 		/*
 		 * A container cannot change most kernel settings: its
 		 * host's apply.  Say so rather than fail.
@@ -278,31 +264,59 @@ base_apply(struct step_ctx *ctx)
 		    step_run(ctx, (char **)base_files[i].reload, NULL, 0) != 0)
 			step_note(ctx, "%s written but not applied (in a "
 			    "container the host's kernel settings apply)",
-			    base_files[i].path);
+			    f->path);
 	}
-	if (st.tz_differs) {
-		xasprintf(&zone, "/usr/share/zoneinfo/%s", tz);
-		xasprintf(&line, "%s\n", tz);
-		if (step_run(ctx, (char *[]){ "test", "-f", zone, NULL },
-		    NULL, 0) != 0) {
-			free(line);
-			r = step_fail(ctx, "no timezone %s on %s", tz,
-			    ctx->machine);
-			free(zone);
-			return r;
-		}
-		if (step_run(ctx, (char *[]){ "ln", "-sfn", zone,
-		    "/etc/localtime", NULL }, NULL, 0) != 0 ||
-		    step_put(ctx, "/etc/timezone", line, strlen(line), 0644,
-		    NULL, NULL) == -1) {
-			free(line);
-			free(zone);
-			return step_fail(ctx, "cannot set the timezone %s", tz);
-		}
-		free(line);
-		free(zone);
+	return 0;
+}
+
+/* The profile's timezone; 0, or -1 after step_fail. */
+static int
+base_tz_apply(struct step_ctx *ctx)
+{
+	const char	*tz = base_timezone(ctx);
+	char		*zone, *line;
+	int		 rc = 0;
+
+	xasprintf(&zone, "/usr/share/zoneinfo/%s", tz);
+	xasprintf(&line, "%s\n", tz);
+	if (step_run(ctx, (char *[]){ "test", "-f", zone, NULL }, NULL,
+	    0) != 0)
+		rc = step_err(ctx, "no timezone %s on %s", tz, ctx->machine);
+	else if (step_run(ctx, (char *[]){ "ln", "-sfn", zone,
+	    "/etc/localtime", NULL }, NULL, 0) != 0 ||
+	    step_put(ctx, "/etc/timezone", line, strlen(line), 0644, NULL,
+	    NULL) == -1)
+		rc = step_err(ctx, "cannot set the timezone %s", tz);
+	free(line);
+	free(zone);
+	return rc;
+}
+
+static enum result
+base_apply(struct step_ctx *ctx)
+{
+	struct base_state	 st;
+	int			 rc = -1;
+
+	/* Sources first, before anything changes: nothing here can install. */
+	if (base_probe(ctx, &st) == -1 || base_sources_failed(ctx, &st))
+		goto out;
+	if (base_packages_apply(ctx, &st) == -1)
+		goto out;
+	if (st.user_missing && step_run(ctx, (char *[]){ "useradd",
+	    "--system", "--user-group", "--home-dir", BASE_HOME,
+	    "--create-home", "--shell", "/usr/sbin/nologin", BASE_USER,
+	    NULL }, NULL, 0) != 0) {
+		step_fail(ctx, "cannot create the user %s", BASE_USER);
+		goto out;
 	}
-	return RESULT_CHANGED;
+	if (base_files_apply(ctx, &st) == -1 ||
+	    (st.tz_differs && base_tz_apply(ctx) == -1))
+		goto out;
+	rc = 0;
+out:
+	base_state_free(&st);
+	return rc == 0 ? RESULT_CHANGED : RESULT_FAILED;
 }
 
 /* Everything check looks at must now be as wanted. */
@@ -311,15 +325,12 @@ base_verify(struct step_ctx *ctx)
 {
 	struct base_state	 st;
 	int			 bad;
-	size_t			 i;
 
-	if (base_probe(ctx, &st) == -1)
-		return step_fail(ctx, "cannot read the state of %s",
-		    ctx->machine);
-	bad = st.nmissing + st.tz_differs + st.user_missing + st.dpkg_broken +
-	    (st.sources_bad != NULL);
-	for (i = 0; i < NBASE_FILES; i++)
-		bad += st.file_differs[i] + st.meta_differs[i];
+	if (base_probe(ctx, &st) == -1) {
+		base_state_free(&st);
+		return RESULT_FAILED;
+	}
+	bad = base_pending(ctx, &st, 0) + (st.sources_bad != NULL);
 	base_state_free(&st);
 	if (bad > 0)
 		return step_fail(ctx, "%d setting%s still not as wanted after "

@@ -46,6 +46,8 @@
 #include "firewall.h"
 #include "profile.h"
 #include "step.h"
+#include "apt.h"
+#include "step_item.h"
 #include "step_probe.h"
 #include "topology.h"
 #include "transport.h"
@@ -475,13 +477,10 @@ firewall_client_allowed(const struct topology *t, size_t node, const char *clien
 /* The step                                                           */
 
 static const char probe_script[] =
+    STEP_FILES_SH
     "f=$1 u=$2 sd=$3 br=$4\n"
-    "for p in \"$f\" \"$u\"; do\n"
-    "  if [ -f \"$p\" ]; then\n"
-    "    echo \"sum=$(sha256sum < \"$p\" | cut -d' ' -f1) $p\"\n"
-    "  else echo \"sum=none $p\"; fi\n"
-    "done\n"
-    "stat -c 'stat=%a %U %G' -- \"$f\" 2>/dev/null\n"
+    "step_sums \"$f\" \"$u\"\n"
+    "step_stats \"$f\"\n"
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' nftables "
     "2>/dev/null\n"
     "if command -v nft >/dev/null 2>&1; then\n"
@@ -500,15 +499,16 @@ static const char probe_script[] =
     "fi\n"
     "echo \"ssh=${SSH_CONNECTION:-}\"\n";
 
+/* The files: the ruleset, and where systemd runs the unit. */
+#define F_RULES	0
+#define F_UNIT	1
+
 struct fw_state {
-	char	*want;		/* the file */
+	struct step_files files;
 	char	*tag;
 	int	 bridge;	/* the file has the bridge table */
 	int	 missing_pkg;
-	int	 file_differs;
-	int	 meta_differs;
 	int	 not_loaded;
-	int	 unit_differs;
 	int	 not_enabled;
 	char	*ssh;		/* $SSH_CONNECTION, or NULL */
 };
@@ -516,42 +516,44 @@ struct fw_state {
 static void
 fw_state_free(struct fw_state *st)
 {
-	free(st->want);
+	step_files_free(&st->files);
 	free(st->tag);
 	free(st->ssh);
+	memset(st, 0, sizeof *st);
 }
 
+/* The state wanted and found; -1 after step_fail (st to be freed). */
 static int
 fw_probe(struct step_ctx *ctx, struct fw_state *st)
 {
 	const struct facts	*f = step_facts(ctx);
-	char			*probe, *err = NULL, *line, *p;
+	char			*probe, *err = NULL, *want, *line;
 	int			 rc;
 
 	memset(st, 0, sizeof *st);
-	if ((st->want = firewall_render(ctx->topo, ctx->node, &err,
+	if ((want = firewall_render(ctx->topo, ctx->node, &err,
 	    &st->tag)) == NULL) {
 		step_fail(ctx, "%s", err);
 		free(err);
 		return -1;
 	}
+	step_files_add(&st->files, FIREWALL_FILE, want, FIREWALL_MODE, NULL,
+	    NULL)->meta = 1;
+	if (f->systemd)
+		step_files_add(&st->files, FIREWALL_UNIT_PATH,
+		    xstrdup(firewall_unit), 0644, NULL, NULL);
 	st->bridge = ctx->topo->nodes[ctx->node].lxc_host &&
 	    ctx->topo->bridge != NULL;
-	rc = step_capture(ctx, (char *[]){ "sh", "-c", (char *)probe_script,
-	    "sh", FIREWALL_FILE, FIREWALL_UNIT_PATH, f->systemd ? "1" : "0",
-	    st->bridge ? "1" : "0", NULL }, &probe);
+	rc = step_probe_run(ctx, &probe, probe_script, FIREWALL_FILE,
+	    FIREWALL_UNIT_PATH, f->systemd ? "1" : "0", st->bridge ? "1" : "0",
+	    NULL);
 	if (rc != 0) {
 		free(probe);
-		step_fail(ctx, "cannot read the firewall state of %s",
+		return step_err(ctx, "cannot read the firewall state of %s",
 		    ctx->machine);
-		return -1;
 	}
-	st->missing_pkg = !step_probe_has(probe, "pkg=nftables ii ");
-	st->file_differs = step_probe_sum_differs(probe, FIREWALL_FILE,
-	    st->want);
-	xasprintf(&line, "stat=%o root root", FIREWALL_MODE);
-	st->meta_differs = !st->file_differs && !step_probe_has(probe, line);
-	free(line);
+	st->missing_pkg = step_probe_pkg_missing(probe, "nftables");
+	step_files_parse(&st->files, probe);
 	xasprintf(&line, "loaded=%s", st->tag);
 	st->not_loaded = !step_probe_has(probe, line);
 	free(line);
@@ -560,18 +562,29 @@ fw_probe(struct step_ctx *ctx, struct fw_state *st)
 		st->not_loaded |= !step_probe_has(probe, line);
 		free(line);
 	}
-	if (f->systemd) {
-		st->unit_differs = step_probe_sum_differs(probe,
-		    FIREWALL_UNIT_PATH, firewall_unit);
+	if (f->systemd)
 		st->not_enabled = !step_probe_has(probe, "enabled=enabled");
-	}
-	if ((p = strstr(probe, "\nssh=")) != NULL && p[5] != '\n' &&
-	    p[5] != '\0') {
-		st->ssh = xstrdup(p + 5);
-		st->ssh[strcspn(st->ssh, "\n")] = '\0';
+	if ((st->ssh = step_probe_value(probe, "ssh=")) != NULL &&
+	    *st->ssh == '\0') {
+		free(st->ssh);
+		st->ssh = NULL;
 	}
 	free(probe);
 	return 0;
+}
+
+static const struct step_file *
+fw_rules(const struct fw_state *st)
+{
+	return &st->files.v[F_RULES];
+}
+
+static const struct step_file *
+fw_unit(const struct fw_state *st)
+{
+	static const struct step_file none;
+
+	return st->files.n > F_UNIT ? &st->files.v[F_UNIT] : &none;
 }
 
 /*
@@ -606,11 +619,28 @@ fw_guard(struct step_ctx *ctx, const struct fw_state *st)
 	return -1;
 }
 
+/*
+ * What is not as wanted: reported (check) or counted (verify), from this
+ * one list.
+ */
 static int
-fw_changes(const struct fw_state *st)
+fw_pending(struct step_ctx *ctx, const struct fw_state *st, int report)
 {
-	return st->missing_pkg + st->file_differs + st->meta_differs +
-	    st->not_loaded + st->unit_differs + st->not_enabled;
+	int	n = 0;
+
+	n += step_pending(ctx, report, st->missing_pkg,
+	    "install package nftables");
+	n += report ? step_file_report(ctx, fw_rules(st)) :
+	    fw_rules(st)->differs || fw_rules(st)->meta_differs;
+	n += step_pending(ctx, report, st->not_loaded, "load the ruleset "
+	    "(nft -f): replace table inet %s%s, leaving every other table",
+	    FIREWALL_TABLE, st->bridge ? " and table bridge "
+	    FIREWALL_BRIDGE_TABLE : "");
+	n += report ? step_file_report(ctx, fw_unit(st)) :
+	    fw_unit(st)->differs;
+	n += step_pending(ctx, report, st->not_enabled,
+	    "enable %s (the firewall at boot)", FIREWALL_UNIT);
+	return n;
 }
 
 /*
@@ -649,29 +679,12 @@ firewall_check(struct step_ctx *ctx)
 		fw_state_free(&st);
 		return RESULT_FAILED;
 	}
-	if ((st.file_differs || st.not_loaded) && fw_guard(ctx, &st) == -1) {
+	if ((fw_rules(&st)->differs || st.not_loaded) &&
+	    fw_guard(ctx, &st) == -1) {
 		fw_state_free(&st);
 		return RESULT_FAILED;
 	}
-	if (st.missing_pkg)
-		step_would(ctx, "install package nftables");
-	if (st.file_differs)
-		step_file_differs(ctx, FIREWALL_FILE, st.want, strlen(st.want),
-		    FIREWALL_MODE, 1);
-	else if (st.meta_differs)
-		step_would(ctx, "set %s to mode %04o, owner root:root",
-		    FIREWALL_FILE, FIREWALL_MODE);
-	if (st.not_loaded)
-		step_would(ctx, "load the ruleset (nft -f): replace table inet "
-		    "%s%s, leaving every other table", FIREWALL_TABLE,
-		    st.bridge ? " and table bridge " FIREWALL_BRIDGE_TABLE : "");
-	if (st.unit_differs)
-		step_file_differs(ctx, FIREWALL_UNIT_PATH, firewall_unit,
-		    strlen(firewall_unit), 0644, 1);
-	if (st.not_enabled)
-		step_would(ctx, "enable %s (the firewall at boot)",
-		    FIREWALL_UNIT);
-	r = fw_changes(&st) > 0 ? RESULT_CHANGED : RESULT_OK;
+	r = fw_pending(ctx, &st, 1) > 0 ? RESULT_CHANGED : RESULT_OK;
 	if (!step_facts(ctx)->systemd && r == RESULT_OK)
 		step_msg(ctx, "no systemd: loaded now; load %s at boot "
 		    "yourself", FIREWALL_FILE);
@@ -679,49 +692,57 @@ firewall_check(struct step_ctx *ctx)
 	return r;
 }
 
-/* Check the new file with nft -c, load it, then make it the file. */
-static enum result
+/*
+ * The lines nft says why with, as "nft MODE -f FILE 2>&1" prints them;
+ * the caller frees.
+ */
+static char *
+fw_nft(struct step_ctx *ctx, const char *script, int *rc)
+{
+	char	*out;
+
+	*rc = step_probe_run(ctx, &out, script, FIREWALL_NEW, NULL);
+	out[strcspn(out, "\n")] = '\0';
+	return out;
+}
+
+/*
+ * Check the new file with nft -c, load it, then make it the file.  0, or
+ * -1 after step_fail.
+ */
+static int
 fw_load(struct step_ctx *ctx, const struct fw_state *st)
 {
-	char		*out = NULL;
-	enum result	 r;
-	int		 rc;
+	const struct step_file	*f = fw_rules(st);
+	char			*out;
+	int			 rc;
 
 	if (step_run(ctx, (char *[]){ "mkdir", "-p", "-m", "0755",
 	    "/etc/dhis2-setup", NULL }, NULL, 0) != 0)
-		return step_fail(ctx, "cannot create /etc/dhis2-setup");
-	if (step_put(ctx, FIREWALL_NEW, st->want, strlen(st->want),
+		return step_err(ctx, "cannot create /etc/dhis2-setup");
+	if (step_put(ctx, FIREWALL_NEW, f->content, strlen(f->content),
 	    FIREWALL_MODE, NULL, NULL) == -1)
-		return RESULT_FAILED;
-	rc = step_capture(ctx, (char *[]){ "sh", "-c",
-	    "nft -c -f \"$1\" 2>&1", "sh", FIREWALL_NEW, NULL }, &out);
+		return -1;
+	out = fw_nft(ctx, "nft -c -f \"$1\" 2>&1", &rc);
 	if (rc != 0) {
-		if (out != NULL)
-			out[strcspn(out, "\n")] = '\0';
-		r = step_fail(ctx, "nft refuses the new ruleset, nothing "
-		    "loaded (%s; see %s)", out != NULL && *out ? out :
-		    "no message", FIREWALL_NEW);
+		step_fail(ctx, "nft refuses the new ruleset, nothing loaded "
+		    "(%s; see %s)", *out ? out : "no message", FIREWALL_NEW);
 		free(out);
-		return r;
+		return -1;
 	}
 	free(out);
-	out = NULL;
-	rc = step_capture(ctx, (char *[]){ "sh", "-c",
-	    "nft -f \"$1\" 2>&1", "sh", FIREWALL_NEW, NULL }, &out);
+	out = fw_nft(ctx, "nft -f \"$1\" 2>&1", &rc);
 	if (rc != 0) {
-		if (out != NULL)
-			out[strcspn(out, "\n")] = '\0';
-		r = step_fail(ctx, "loading the ruleset failed; the previous "
-		    "one stays (%s)", out != NULL && *out ? out : "no message");
+		step_fail(ctx, "loading the ruleset failed; the previous one "
+		    "stays (%s)", *out ? out : "no message");
 		free(out);
-		return r;
+		return -1;
 	}
 	free(out);
-	if (step_put(ctx, FIREWALL_FILE, st->want, strlen(st->want),
-	    FIREWALL_MODE, NULL, NULL) == -1)
-		return RESULT_FAILED;
+	if (step_file_apply(ctx, f) == -1)
+		return -1;
 	step_run(ctx, (char *[]){ "rm", "-f", FIREWALL_NEW, NULL }, NULL, 0);
-	return RESULT_CHANGED;
+	return 0;
 }
 
 static enum result
@@ -735,24 +756,25 @@ firewall_apply(struct step_ctx *ctx)
 		return RESULT_SKIPPED;
 	if (fw_probe(ctx, &st) == -1)
 		goto out_fail;
-	if ((st.file_differs || st.not_loaded) && fw_guard(ctx, &st) == -1)
+	if ((fw_rules(&st)->differs || st.not_loaded) &&
+	    fw_guard(ctx, &st) == -1)
 		goto out_fail;
 	if (st.missing_pkg && step_apt_install(ctx, pkgs) == -1)
 		goto out_fail;
-	if (st.file_differs || st.not_loaded) {
-		if ((r = fw_load(ctx, &st)) == RESULT_FAILED)
-			goto out;
-	} else if (st.meta_differs && step_put(ctx, FIREWALL_FILE, st.want,
-	    strlen(st.want), FIREWALL_MODE, NULL, NULL) == -1)
+	if (fw_rules(&st)->differs || st.not_loaded) {
+		if (fw_load(ctx, &st) == -1)
+			goto out_fail;
+	} else if (fw_rules(&st)->meta_differs &&
+	    step_file_apply(ctx, fw_rules(&st)) == -1)
 		goto out_fail;
-	if (st.unit_differs) {
-		if (step_put(ctx, FIREWALL_UNIT_PATH, firewall_unit,
-		    strlen(firewall_unit), 0644, NULL, NULL) == -1)
+	if (fw_unit(&st)->differs) {
+		if (step_file_apply(ctx, fw_unit(&st)) == -1)
 			goto out_fail;
 		step_run(ctx, (char *[]){ "systemctl", "daemon-reload", NULL },
 		    NULL, 0);
 	}
-	if ((st.unit_differs || st.not_enabled) && step_run(ctx, (char *[]){
+	if ((fw_unit(&st)->differs || st.not_enabled) && step_run(ctx,
+	    (char *[]){
 	    "systemctl", "enable", "--quiet", FIREWALL_UNIT, NULL }, NULL,
 	    0) != 0) {
 		r = step_fail(ctx, "cannot enable %s: the firewall is loaded "
@@ -781,7 +803,7 @@ firewall_verify(struct step_ctx *ctx)
 		fw_state_free(&st);
 		return RESULT_FAILED;
 	}
-	bad = fw_changes(&st);
+	bad = fw_pending(ctx, &st, 0);
 	fw_state_free(&st);
 	if (bad > 0)
 		return step_fail(ctx, "the firewall is still not as wanted "

@@ -94,34 +94,37 @@ step_files_parse(struct step_files *fs, const char *probe)
 }
 
 /*
- * Check's "would" lines: a file that differs with its diff, or its
- * summary when it has one (a file of secrets is never diffed); one whose
- * mode or owner differs with what they become.  How many would change.
+ * Check's "would" line for a file: its diff, or its summary when it has
+ * one (a file of secrets is never diffed); when only its mode or owner
+ * differs, what they become.  1 when it would change.
  */
+int
+step_file_report(struct step_ctx *ctx, const struct step_file *f)
+{
+	if (f->differs && f->summary != NULL)
+		step_would(ctx, "%s", f->summary);
+	else if (f->differs && f->secret)
+		step_would(ctx, "write %s (mode %04o; holds secrets)", f->path,
+		    (unsigned)f->mode);
+	else if (f->differs)
+		step_file_differs(ctx, f->path, f->content, strlen(f->content),
+		    f->mode, 1);
+	else if (f->meta_differs)
+		step_would(ctx, "set %s to mode %04o, owner %s:%s", f->path,
+		    (unsigned)f->mode, f->owner != NULL ? f->owner : "root",
+		    f->group != NULL ? f->group : "root");
+	return f->differs || f->meta_differs;
+}
+
+/* The same for every file, in order; how many would change. */
 int
 step_files_report(struct step_ctx *ctx, const struct step_files *fs)
 {
-	const struct step_file	*f;
-	size_t			 i;
-	int			 n = 0;
+	size_t	i;
+	int	n = 0;
 
-	for (i = 0; i < fs->n; i++) {
-		f = &fs->v[i];
-		if (f->differs && f->summary != NULL)
-			step_would(ctx, "%s", f->summary);
-		else if (f->differs && f->secret)
-			step_would(ctx, "write %s (mode %04o; holds secrets)",
-			    f->path, (unsigned)f->mode);
-		else if (f->differs)
-			step_file_differs(ctx, f->path, f->content,
-			    strlen(f->content), f->mode, 1);
-		else if (f->meta_differs)
-			step_would(ctx, "set %s to mode %04o, owner %s:%s",
-			    f->path, (unsigned)f->mode,
-			    f->owner != NULL ? f->owner : "root",
-			    f->group != NULL ? f->group : "root");
-		n += f->differs || f->meta_differs;
-	}
+	for (i = 0; i < fs->n; i++)
+		n += step_file_report(ctx, &fs->v[i]);
 	return n;
 }
 

@@ -61,6 +61,7 @@ struct step_file *step_files_add(struct step_files *, const char *path,
 void	 step_files_free(struct step_files *);
 void	 step_files_probe_args(const struct step_files *, struct step_args *);
 void	 step_files_parse(struct step_files *, const char *probe);
+int	 step_file_report(struct step_ctx *, const struct step_file *);
 int	 step_files_report(struct step_ctx *, const struct step_files *);
 int	 step_files_count(const struct step_files *);
 int	 step_files_pending(struct step_ctx *, const struct step_files *,
