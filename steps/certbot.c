@@ -23,6 +23,8 @@
 #include "profile.h"
 #include "proxy.h"
 #include "step.h"
+#include "apt.h"
+#include "step_item.h"
 #include "step_probe.h"
 #include "transport.h"
 
@@ -37,6 +39,7 @@
  * executable).
  */
 static const char probe_script[] =
+    STEP_FILES_SH
     "fqdn=$1 hook=$2\n"
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' certbot "
     "2>/dev/null\n"
@@ -48,10 +51,8 @@ static const char probe_script[] =
     "\"$r\"\n"
     "systemctl is-enabled --quiet certbot.timer 2>/dev/null && "
     "systemctl is-active --quiet certbot.timer && echo timer=1\n"
-    "if [ -f \"$hook\" ]; then\n"
-    "  echo \"sum=$(sha256sum < \"$hook\" | cut -d' ' -f1) $hook\"\n"
-    "  [ -x \"$hook\" ] && echo hook_x=1\n"
-    "fi\n"
+    "step_sums \"$hook\"\n"
+    "[ -x \"$hook\" ] && echo hook_x=1\n"
     "exit 0\n";
 
 /*
@@ -76,8 +77,8 @@ struct cb_state {
 	int	 linked;
 	int	 other_ca;	/* the lineage renews from another CA */
 	int	 timer_off;
-	int	 hook_differs;
-	char	*hook;
+	int	 hook_noexec;	/* certbot skips a hook it cannot run */
+	struct step_files files;	/* the hook */
 };
 
 static const char *
@@ -97,63 +98,83 @@ hook_text(const struct profile *p)
 	return s;
 }
 
+static void
+cb_state_free(struct cb_state *st)
+{
+	step_files_free(&st->files);
+	memset(st, 0, sizeof *st);
+}
+
+/* The state wanted and found; -1 after step_fail (st to be freed). */
 static int
 cb_probe(struct step_ctx *ctx, struct cb_state *st)
 {
 	char	*probe, *line;
 
 	memset(st, 0, sizeof *st);
-	st->hook = hook_text(ctx->profile);
-	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)probe_script,
-	    "sh", ctx->profile->fqdn, HOOK_PATH, NULL }, &probe) != 0) {
+	step_files_add(&st->files, HOOK_PATH, hook_text(ctx->profile), 0755,
+	    NULL, NULL);
+	if (step_probe_run(ctx, &probe, probe_script, ctx->profile->fqdn,
+	    HOOK_PATH, NULL) != 0) {
 		free(probe);
 		step_fail(ctx, "cannot read certbot's state on %s",
 		    ctx->machine);
 		return -1;
 	}
-	st->pkg_missing = !step_probe_has(probe, "pkg=certbot ii ");
+	st->pkg_missing = step_probe_pkg_missing(probe, "certbot");
 	st->live = step_probe_has(probe, "live=1");
 	st->linked = step_probe_has(probe, "linked=1");
 	xasprintf(&line, "server=%s", acme_directory(ctx->profile));
 	st->other_ca = st->live && !step_probe_has(probe, line);
 	free(line);
 	st->timer_off = !step_probe_has(probe, "timer=1");
-	st->hook_differs = step_probe_sum_differs(probe, HOOK_PATH, st->hook) ||
-	    !step_probe_has(probe, "hook_x=1");
+	step_files_parse(&st->files, probe);
+	st->hook_noexec = !step_probe_has(probe, "hook_x=1");
 	free(probe);
 	return 0;
+}
+
+/* One list: reported (check) or counted (verify). */
+static int
+cb_pending(struct step_ctx *ctx, const struct cb_state *st, int report)
+{
+	const char	*ca;
+	int		 n = 0;
+
+	ca = ctx->profile->tls.acme_server ? ctx->profile->tls.acme_server :
+	    "Let's Encrypt";
+	n += step_pending(ctx, report, st->pkg_missing,
+	    "install package certbot");
+	n += step_pending(ctx, report, !st->live, "request a certificate for "
+	    "%s from %s (webroot %s)", ctx->profile->fqdn, ca,
+	    PROXY_ACME_WEBROOT);
+	n += step_pending(ctx, report, st->live && st->other_ca, "replace the "
+	    "certificate for %s: it renews from another CA than %s",
+	    ctx->profile->fqdn, ca);
+	n += step_pending(ctx, report, !st->linked,
+	    "serve the Let's Encrypt certificate");
+	n += step_pending(ctx, report, st->timer_off && !st->pkg_missing,
+	    "enable and start certbot.timer (renewals)");
+	/* Not a diff: the hook is one line that names the proxy. */
+	n += step_pending(ctx, report, st->files.v[0].differs ||
+	    st->hook_noexec, "write %s (reload %s after each renewal)",
+	    HOOK_PATH, proxy_name(ctx->profile->proxy));
+	return n;
 }
 
 static enum result
 cb_check(struct step_ctx *ctx)
 {
 	struct cb_state	 st;
-	const char	*ca;
 
 	if (ctx->profile->tls.mode != TLS_LETSENCRYPT)
 		return RESULT_SKIPPED;
 	if (cb_probe(ctx, &st) == -1) {
-		free(st.hook);
+		cb_state_free(&st);
 		return RESULT_FAILED;
 	}
-	ca = ctx->profile->tls.acme_server ? ctx->profile->tls.acme_server :
-	    "Let's Encrypt";
-	if (st.pkg_missing)
-		step_would(ctx, "install package certbot");
-	if (!st.live)
-		step_would(ctx, "request a certificate for %s from %s (webroot "
-		    "%s)", ctx->profile->fqdn, ca, PROXY_ACME_WEBROOT);
-	else if (st.other_ca)
-		step_would(ctx, "replace the certificate for %s: it renews "
-		    "from another CA than %s", ctx->profile->fqdn, ca);
-	if (!st.linked)
-		step_would(ctx, "serve the Let's Encrypt certificate");
-	if (st.timer_off && !st.pkg_missing)
-		step_would(ctx, "enable and start certbot.timer (renewals)");
-	if (st.hook_differs)
-		step_would(ctx, "write %s (reload %s after each renewal)",
-		    HOOK_PATH, proxy_name(ctx->profile->proxy));
-	free(st.hook);
+	cb_pending(ctx, &st, 1);
+	cb_state_free(&st);
 	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
 }
 
@@ -164,17 +185,16 @@ cb_reach(struct step_ctx *ctx)
 	const char	*dir = acme_directory(ctx->profile);
 	int		 rc;
 
-	rc = step_run(ctx, (char *[]){ "sh", "-c", (char *)acme_reach_script,
-	    "sh", (char *)dir, NULL }, NULL, 0);
+	rc = step_probe_run(ctx, NULL, acme_reach_script, dir, NULL);
 	if (rc == 2)
-		return step_fail(ctx, "%s does not trust the certificate of "
+		return step_err(ctx, "%s does not trust the certificate of "
 		    "%s: put the root certificate of that CA in "
 		    "/usr/local/share/ca-certificates/ (a .crt file) and run "
 		    "update-ca-certificates there; certbot uses that store",
-		    ctx->machine, dir), -1;
+		    ctx->machine, dir);
 	if (rc != 0)
-		return step_fail(ctx, "%s cannot reach the ACME directory %s: "
-		    "see the log", ctx->machine, dir), -1;
+		return step_err(ctx, "%s cannot reach the ACME directory %s: "
+		    "see the log", ctx->machine, dir);
 	return 0;
 }
 
@@ -222,10 +242,8 @@ cb_apply(struct step_ctx *ctx)
 
 	if (ctx->profile->tls.mode != TLS_LETSENCRYPT)
 		return RESULT_SKIPPED;
-	if (cb_probe(ctx, &st) == -1) {
-		free(st.hook);
-		return RESULT_FAILED;
-	}
+	if (cb_probe(ctx, &st) == -1)
+		goto failed;
 	if (st.pkg_missing) {
 		if (step_apt_install(ctx, pkgs) != 0)
 			goto failed;
@@ -237,10 +255,10 @@ cb_apply(struct step_ctx *ctx)
 		    "would not renew");
 		goto failed;
 	}
-	if (st.hook_differs && (step_run(ctx, (char *[]){ "install", "-d",
-	    "-m", "0755", "/etc/letsencrypt/renewal-hooks/deploy", NULL }, NULL,
-	    0) != 0 || step_put(ctx, HOOK_PATH, st.hook, strlen(st.hook), 0755,
-	    NULL, NULL) == -1)) {
+	if ((st.files.v[0].differs || st.hook_noexec) && (step_run(ctx,
+	    (char *[]){ "install", "-d", "-m", "0755",
+	    "/etc/letsencrypt/renewal-hooks/deploy", NULL }, NULL, 0) != 0 ||
+	    step_file_apply(ctx, &st.files.v[0]) == -1)) {
 		step_fail(ctx, "cannot write %s", HOOK_PATH);
 		goto failed;
 	}
@@ -264,10 +282,10 @@ cb_apply(struct step_ctx *ctx)
 		    proxy);
 		goto failed;
 	}
-	free(st.hook);
+	cb_state_free(&st);
 	return r;
 failed:
-	free(st.hook);
+	cb_state_free(&st);
 	return RESULT_FAILED;
 }
 
@@ -277,21 +295,21 @@ cb_verify(struct step_ctx *ctx)
 {
 	struct cb_state	 st;
 	char		*argv[12];
-	int		 bad, k = 0;
+	int		 bad, timer_off, k = 0;
 
 	if (ctx->profile->tls.mode != TLS_LETSENCRYPT)
 		return RESULT_SKIPPED;
 	if (cb_probe(ctx, &st) == -1) {
-		free(st.hook);
+		cb_state_free(&st);
 		return RESULT_FAILED;
 	}
-	bad = st.pkg_missing + !st.live + !st.linked + st.other_ca +
-	    st.hook_differs;
-	free(st.hook);
-	if (bad)
+	bad = cb_pending(ctx, &st, 0);
+	timer_off = st.timer_off && !st.pkg_missing;
+	cb_state_free(&st);
+	if (bad > timer_off)
 		return step_fail(ctx, "the Let's Encrypt certificate is not in "
 		    "place");
-	if (st.timer_off)
+	if (timer_off)
 		return step_fail(ctx, "certbot.timer is not enabled and "
 		    "running: nothing would renew the certificate");
 	/*

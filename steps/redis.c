@@ -33,6 +33,8 @@
 #include "redis.h"
 #include "secrets.h"
 #include "step.h"
+#include "apt.h"
+#include "step_item.h"
 #include "step_probe.h"
 #include "topology.h"
 #include "transport.h"
@@ -58,14 +60,16 @@
 static const char *const live_keys[] = { "bind", "protected-mode", "port",
 	"notify-keyspace-events", "maxmemory", "maxmemory-policy", NULL };
 
+/* The files: ours (holds the password), then the unit's drop-in. */
+#define CONF	0
+#define DROPIN	1
+
 struct redis_state {
-	char	*conf;			/* wanted contents (holds the password) */
-	char	*dropin;
+	struct step_files files;
 	char	 bind[160];
 	long long maxmemory_mb;
 	int	 pkg_missing;
-	int	 conf_differs;
-	int	 dropin_differs;
+	int	 files_differ;
 	int	 enabled;
 	int	 active;
 	int	 auth_ok;		/* PING with the password: PONG */
@@ -175,6 +179,7 @@ static int
 wanted(struct step_ctx *ctx, struct redis_state *st, const char *pw)
 {
 	struct strbuf	 sb = { NULL, 0, 0 };
+	struct step_file *f;
 	char		*head;
 
 	wanted_bind(ctx, st);
@@ -193,15 +198,22 @@ wanted(struct step_ctx *ctx, struct redis_state *st, const char *pw)
 	if (quote_password(pw, &sb) == -1) {
 		secure_wipe(sb.buf, sb.len);
 		free(sb.buf);
-		return step_fail(ctx, "secret 'redis.password' holds a control "
-		    "character (a newline?): Redis cannot take it"), -1;
+		return step_err(ctx, "secret 'redis.password' holds a control "
+		    "character (a newline?): Redis cannot take it");
 	}
 	strbuf_add(&sb, "\n", 1);
-	st->conf = sb.buf;
-	st->dropin = xstrdup("# Written by dhis2-setup: Redis starts with "
-	    REDIS_CONF ",\n# which includes the package's " REDIS_PKG_CONF
-	    " (left untouched).\n[Service]\nExecStart=\nExecStart=/usr/bin/"
-	    "redis-server " REDIS_CONF " --supervised systemd --daemonize no\n");
+	f = step_files_add(&st->files, REDIS_CONF, sb.buf, 0640, "root",
+	    "redis");
+	f->secret = 1;
+	xasprintf(&f->summary, "write %s (mode 0640 root:redis; holds the "
+	    "password): bind %s, notify-keyspace-events %s, maxmemory "
+	    "%lldmb %s", REDIS_CONF, st->bind, REDIS_EVENTS, st->maxmemory_mb,
+	    REDIS_POLICY);
+	step_files_add(&st->files, REDIS_DROPIN, xstrdup("# Written by "
+	    "dhis2-setup: Redis starts with " REDIS_CONF ",\n# which includes "
+	    "the package's " REDIS_PKG_CONF " (left untouched).\n[Service]\n"
+	    "ExecStart=\nExecStart=/usr/bin/redis-server " REDIS_CONF
+	    " --supervised systemd --daemonize no\n"), 0644, "root", "root");
 	return 0;
 }
 
@@ -211,13 +223,11 @@ wanted(struct step_ctx *ctx, struct redis_state *st, const char *pw)
  * (which only root and the process itself can read); nothing prints it.
  */
 static const char probe_script[] =
+    STEP_FILES_SH
     "conf=$1 dropin=$2 unit=$3\n"
     "shift 3\n"
     "IFS= read -r pw || true\n"
-    "for f in \"$conf\" \"$dropin\"; do\n"
-    "  if [ -f \"$f\" ]; then echo \"sum=$(sha256sum < \"$f\" | cut -d' ' -f1) $f\"\n"
-    "  else echo \"sum=none $f\"; fi\n"
-    "done\n"
+    "step_sums \"$conf\" \"$dropin\"\n"
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' redis-server "
     "redis-tools 2>/dev/null\n"
     "echo \"enabled=$(systemctl is-enabled \"$unit\" 2>/dev/null)\"\n"
@@ -235,11 +245,7 @@ static const char probe_script[] =
 static void
 redis_state_free(struct redis_state *st)
 {
-	if (st->conf != NULL) {
-		secure_wipe(st->conf, strlen(st->conf));
-		free(st->conf);
-	}
-	free(st->dropin);
+	step_files_free(&st->files);
 	memset(st, 0, sizeof *st);
 }
 
@@ -247,22 +253,12 @@ redis_state_free(struct redis_state *st)
 static char *
 live_value(const char *probe, const char *key)
 {
-	char		*k;
-	const char	*p, *e;
-	size_t		 klen;
+	char	*k, *v;
 
 	xasprintf(&k, "live.%s=", key);
-	klen = strlen(k);
-	for (p = probe; (p = strstr(p, k)) != NULL; p += klen) {
-		if (p == probe || p[-1] == '\n')
-			break;
-	}
+	v = step_probe_value(probe, k);
 	free(k);
-	if (p == NULL)
-		return xstrdup("");
-	p += klen;
-	e = strchr(p, '\n');
-	return xstrndup(p, e != NULL ? (size_t)(e - p) : strlen(p));
+	return v != NULL ? v : xstrdup("");
 }
 
 /* Redis prints the event flags in its own order: compare as sets. */
@@ -312,44 +308,36 @@ static int
 redis_probe(struct step_ctx *ctx, struct redis_state *st)
 {
 	const char		*pw = secrets_get(ctx->secrets, "redis.password");
-	struct transport_output	 o;
-	char			*argv[16], *probe = NULL, *in, *err = NULL;
-	size_t			 i, k = 0, len = 0;
+	struct step_args	 a = { NULL, 0 };
+	char			*probe, *in;
+	size_t			 i;
 	int			 rc;
 
 	memset(st, 0, sizeof *st);
 	if (pw == NULL)
-		return step_fail(ctx, "secret 'redis.password' is missing: run "
-		    "dhis2-setup secrets generate"), -1;
+		return step_err(ctx, "secret 'redis.password' is missing: run "
+		    "dhis2-setup secrets generate");
 	if (wanted(ctx, st, pw) == -1)
 		return -1;
-	argv[k++] = "sh";
-	argv[k++] = "-c";
-	argv[k++] = (char *)probe_script;
-	argv[k++] = "sh";
-	argv[k++] = REDIS_CONF;
-	argv[k++] = REDIS_DROPIN;
-	argv[k++] = REDIS_UNIT;
+	step_args_add(&a, REDIS_CONF);
+	step_args_add(&a, REDIS_DROPIN);
+	step_args_add(&a, REDIS_UNIT);
 	for (i = 0; live_keys[i] != NULL; i++)
-		argv[k++] = (char *)live_keys[i];
-	argv[k] = NULL;
+		step_args_add(&a, live_keys[i]);
 	xasprintf(&in, "%s\n", pw);
-	memset(&o, 0, sizeof o);
-	o.capture = &probe;
-	o.capture_len = &len;
-	rc = transport_run(ctx->t, argv, in, strlen(in), &o, &err);
+	rc = step_probe_runv_in(ctx, in, strlen(in), &probe, probe_script,
+	    a.v);
 	secure_wipe(in, strlen(in));
 	free(in);
-	free(err);
-	if (rc != 0 || probe == NULL) {
+	step_args_free(&a);
+	if (rc != 0 || *probe == '\0') {
 		free(probe);
-		return step_fail(ctx, "cannot read Redis's state on %s",
-		    ctx->machine), -1;
+		return step_err(ctx, "cannot read Redis's state on %s",
+		    ctx->machine);
 	}
-	st->pkg_missing = !step_probe_has(probe, "pkg=redis-server ii ");
-	st->conf_differs = step_probe_sum_differs(probe, REDIS_CONF, st->conf);
-	st->dropin_differs = step_probe_sum_differs(probe, REDIS_DROPIN,
-	    st->dropin);
+	st->pkg_missing = step_probe_pkg_missing(probe, "redis-server");
+	step_files_parse(&st->files, probe);
+	st->files_differ = step_files_count(&st->files) > 0;
 	st->enabled = step_probe_has(probe, "enabled=enabled");
 	st->active = step_probe_has(probe, "active=active");
 	st->auth_ok = step_probe_has(probe, "ping=PONG");
@@ -416,19 +404,12 @@ redis_check(struct step_ctx *ctx)
 	redis_notes(ctx, &st);
 	if (st.pkg_missing)
 		step_would(ctx, "install package redis-server");
-	if (st.conf_differs)
-		step_would(ctx, "write %s (mode 0640 root:redis; holds the "
-		    "password): bind %s, notify-keyspace-events %s, maxmemory "
-		    "%lldmb %s", REDIS_CONF, st.bind, REDIS_EVENTS,
-		    st.maxmemory_mb, REDIS_POLICY);
-	if (st.dropin_differs)
-		step_file_differs(ctx, REDIS_DROPIN, st.dropin,
-		    strlen(st.dropin), 0644, 1);
+	step_files_report(ctx, &st.files);
 	if (!st.pkg_missing && !st.enabled)
 		step_would(ctx, "enable %s at boot", REDIS_UNIT);
 	if (!st.pkg_missing && !st.active)
 		step_would(ctx, "start %s", REDIS_UNIT);
-	else if (st.conf_differs || st.dropin_differs)
+	else if (st.files_differ)
 		step_would(ctx, "restart %s with the new settings", REDIS_UNIT);
 	else if (stale(&st))
 		step_would(ctx, "restart %s: the running server is not on "
@@ -450,19 +431,14 @@ redis_roll_back(struct step_ctx *ctx, int conf, int dropin)
 	    "done\n"
 	    "systemctl daemon-reload\n"
 	    "systemctl restart redis-server\n";
-	char	*argv[8];
-	size_t	 k = 0;
+	struct step_args	 a = { NULL, 0 };
 
-	argv[k++] = "sh";
-	argv[k++] = "-c";
-	argv[k++] = (char *)script;
-	argv[k++] = "sh";
 	if (conf)
-		argv[k++] = REDIS_CONF;
+		step_args_add(&a, REDIS_CONF);
 	if (dropin)
-		argv[k++] = REDIS_DROPIN;
-	argv[k] = NULL;
-	step_run(ctx, argv, NULL, 0);
+		step_args_add(&a, REDIS_DROPIN);
+	step_probe_runv(ctx, NULL, script, a.v);
+	step_args_free(&a);
 }
 
 static enum result
@@ -470,6 +446,7 @@ redis_apply(struct step_ctx *ctx)
 {
 	struct redis_state	 st;
 	static const char *const pkgs[] = { "redis-server", NULL };
+	const struct step_file	*conf, *dropin;
 	int			 restart;
 
 	if (redis_probe(ctx, &st) == -1)
@@ -482,15 +459,15 @@ redis_apply(struct step_ctx *ctx)
 		if (redis_probe(ctx, &st) == -1)
 			goto failed;
 	}
-	if (st.dropin_differs && (step_run(ctx, (char *[]){ "install", "-d",
+	conf = &st.files.v[CONF];
+	dropin = &st.files.v[DROPIN];
+	if (dropin->differs && (step_run(ctx, (char *[]){ "install", "-d",
 	    "-m", "0755", REDIS_DROPIN_DIR, NULL }, NULL, 0) != 0 ||
-	    step_put(ctx, REDIS_DROPIN, st.dropin, strlen(st.dropin), 0644,
-	    "root", "root") == -1))
+	    step_file_apply(ctx, dropin) == -1))
 		goto failed;
-	if (st.conf_differs && step_put(ctx, REDIS_CONF, st.conf,
-	    strlen(st.conf), 0640, "root", "redis") == -1)
+	if (conf->differs && step_file_apply(ctx, conf) == -1)
 		goto failed;
-	if (st.dropin_differs && step_run(ctx, (char *[]){ "systemctl",
+	if (dropin->differs && step_run(ctx, (char *[]){ "systemctl",
 	    "daemon-reload", NULL }, NULL, 0) != 0) {
 		step_fail(ctx, "systemctl daemon-reload failed");
 		goto failed;
@@ -501,11 +478,10 @@ redis_apply(struct step_ctx *ctx)
 		goto failed;
 	}
 	/* Restart only for a change: a converged server keeps its clients. */
-	restart = !st.active || st.conf_differs || st.dropin_differs ||
-	    stale(&st);
+	restart = !st.active || st.files_differ || stale(&st);
 	if (restart && step_run(ctx, (char *[]){ "systemctl", "restart",
 	    REDIS_UNIT, NULL }, NULL, 0) != 0) {
-		redis_roll_back(ctx, st.conf_differs, st.dropin_differs);
+		redis_roll_back(ctx, conf->differs, dropin->differs);
 		step_fail(ctx, "Redis did not start with the new settings (see "
 		    "journalctl -u %s and /var/log/redis); the previous ones "
 		    "were put back", REDIS_UNIT);
@@ -536,7 +512,7 @@ redis_verify(struct step_ctx *ctx)
 	}
 	if (st.pkg_missing)
 		why = "redis-server is not installed";
-	else if (st.conf_differs || st.dropin_differs)
+	else if (st.files_differ)
 		why = "its files are not as written";
 	else if (!st.active)
 		why = "it does not run";

@@ -203,7 +203,7 @@ has_sum(const char *probe, const char *name)
 static void
 leaf_check(const char *probe, const char *fqdn, int *fresh, int *covers)
 {
-	const char		*b64, *nl;
+	char			*b64;
 	unsigned char		*der;
 	const unsigned char	*q;
 	X509			*x;
@@ -212,14 +212,13 @@ leaf_check(const char *probe, const char *fqdn, int *fresh, int *covers)
 	int			 n;
 
 	*fresh = *covers = 0;
-	if ((b64 = strstr(probe, "leaf=")) == NULL ||
-	    (b64 != probe && b64[-1] != '\n'))
+	if ((b64 = step_probe_value(probe, "leaf=")) == NULL)
 		return;
-	b64 += 5;
-	nl = strchr(b64, '\n');
-	len = nl != NULL ? (size_t)(nl - b64) : strlen(b64);
-	if (len == 0 || len % 4 != 0 || len > (1 << 20))
+	len = strlen(b64);
+	if (len == 0 || len % 4 != 0 || len > (1 << 20)) {
+		free(b64);
 		return;
+	}
 	der = xmalloc(len / 4 * 3);
 	n = EVP_DecodeBlock(der, (const unsigned char *)b64, (int)len);
 	/* DecodeBlock counts the padding as bytes; d2i stops at the end. */
@@ -230,8 +229,10 @@ leaf_check(const char *probe, const char *fqdn, int *fresh, int *covers)
 		X509_free(x);
 	}
 	free(der);
+	free(b64);
 }
 
+/* The state wanted and found; -1 after step_fail (st to be freed). */
 static int
 tls_probe(struct step_ctx *ctx, struct tls_state *st)
 {
@@ -242,8 +243,8 @@ tls_probe(struct step_ctx *ctx, struct tls_state *st)
 	memset(st, 0, sizeof *st);
 	if (p->tls.mode == TLS_PROVIDED && provided_contents(ctx, st) == -1)
 		return -1;
-	rc = step_capture(ctx, (char *[]){ "sh", "-c", (char *)probe_script,
-	    "sh", PROXY_TLS_DIR, p->fqdn, NULL }, &probe);
+	rc = step_probe_run(ctx, &probe, probe_script, PROXY_TLS_DIR, p->fqdn,
+	    NULL);
 	if (rc != 0) {
 		free(probe);
 		step_fail(ctx, "cannot read the certificate's state on %s",
@@ -330,8 +331,8 @@ static const char reload_script[] =
 static int
 reload_proxy(struct step_ctx *ctx)
 {
-	return step_run(ctx, (char *[]){ "sh", "-c", (char *)reload_script,
-	    "sh", (char *)proxy_name(ctx->profile->proxy), NULL }, NULL, 0);
+	return step_probe_run(ctx, NULL, reload_script,
+	    proxy_name(ctx->profile->proxy), NULL);
 }
 
 /*
@@ -413,16 +414,15 @@ tls_apply(struct step_ctx *ctx)
 		    strlen(st.privkey), 0600, NULL, NULL) == -1 ||
 		    step_put(ctx, PROXY_TLS_DIR "/fullchain.pem", st.fullchain,
 		    strlen(st.fullchain), 0644, NULL, NULL) == -1)
-			failed = step_fail(ctx, "cannot install the "
+			failed = step_err(ctx, "cannot install the "
 			    "certificate");
 	} else if (p->tls.mode == TLS_LETSENCRYPT && st.live) {
 		if (tls_use_live(ctx) != 0)
-			failed = step_fail(ctx, "cannot link the Let's "
+			failed = step_err(ctx, "cannot link the Let's "
 			    "Encrypt certificate");
-	} else if (step_run(ctx, (char *[]){ "sh", "-c",
-	    (char *)selfsign_script, "sh", PROXY_TLS_DIR, p->fqdn, NULL },
-	    NULL, 0) != 0)
-		failed = step_fail(ctx, "openssl could not make a "
+	} else if (step_probe_run(ctx, NULL, selfsign_script, PROXY_TLS_DIR,
+	    p->fqdn, NULL) != 0)
+		failed = step_err(ctx, "openssl could not make a "
 		    "certificate for %s", p->fqdn);
 	tls_state_free(&st);
 	if (failed || (hsts = hsts_sync(ctx)) == -1)

@@ -30,6 +30,7 @@
 #include "profile.h"
 #include "redis.h"
 #include "step.h"
+#include "step_probe.h"
 #include "tomcat.h"
 #include "topology.h"
 #include "transport.h"
@@ -172,19 +173,17 @@ verify_tls_versions(struct step_ctx *ctx, const struct instance *in)
 	memset(&b, 0, sizeof b);
 	if (https_get(ctx, url, CURL_SSLVERSION_TLSv1_2 |
 	    CURL_SSLVERSION_MAX_TLSv1_2, &b, err) == 0)
-		bad = step_fail(ctx, "TLS 1.2 is refused: %s", err) ==
-		    RESULT_FAILED;
+		bad = step_err(ctx, "TLS 1.2 is refused: %s", err);
 	memset(&b, 0, sizeof b);
 	if (!bad && https_get(ctx, url, CURL_SSLVERSION_TLSv1_3, &b, err) == 0)
-		bad = step_fail(ctx, "TLS 1.3 is refused: %s", err) ==
-		    RESULT_FAILED;
+		bad = step_err(ctx, "TLS 1.3 is refused: %s", err);
 	memset(&b, 0, sizeof b);
 	if (!bad && https_get(ctx, url, CURL_SSLVERSION_TLSv1_1 |
 	    CURL_SSLVERSION_MAX_TLSv1_1, &b, err) != 0)
-		bad = step_fail(ctx, "the proxy accepts TLS 1.1: it must "
-		    "offer only 1.2 and 1.3") == RESULT_FAILED;
+		bad = step_err(ctx, "the proxy accepts TLS 1.1: it must "
+		    "offer only 1.2 and 1.3");
 	free(url);
-	return bad ? -1 : 0;
+	return bad;
 }
 
 #define POSTGIS_QUERY \
@@ -241,7 +240,7 @@ database_there(struct step_ctx *ctx, const struct db_proof *pr,
 	    "done\n"
 	    "exec \"$psql\" -XAtq -v ON_ERROR_STOP=1 -d \"$1\" -c \"$2\" 2>&1\n";
 	struct strbuf	 sb = { NULL, 0, 0 };
-	char		*out = NULL, *pw = "";
+	char		*out = NULL, *pw = "", *in;
 	size_t		 i;
 	int		 rc;
 
@@ -252,22 +251,11 @@ database_there(struct step_ctx *ctx, const struct db_proof *pr,
 			pw = (char *)vals[i];
 	}
 	strbuf_add(&sb, "", 1);
-	{
-		char	*in, *argv[] = { "sh", "-c", (char *)script, "sh",
-			    sb.buf, (char *)pr->query, NULL };
-		struct transport_output o;
-		char	*err = NULL;
-		size_t	 outlen = 0;
-
-		xasprintf(&in, "%s\n", pw);
-		memset(&o, 0, sizeof o);
-		o.capture = &out;
-		o.capture_len = &outlen;
-		rc = transport_run(ctx->t, argv, in, strlen(in), &o, &err);
-		secure_wipe(in, strlen(in));
-		free(in);
-		free(err);
-	}
+	xasprintf(&in, "%s\n", pw);
+	rc = step_probe_runv_in(ctx, in, strlen(in), &out, script,
+	    (char *[]){ sb.buf, (char *)pr->query, NULL });
+	secure_wipe(in, strlen(in));
+	free(in);
 	free(sb.buf);
 	if (rc == 0 && out != NULL && strncmp(out, pr->expect,
 	    strlen(pr->expect)) == 0) {
@@ -393,8 +381,8 @@ verify_read_replicas(struct step_ctx *ctx, const char *path,
 			return -1;
 	}
 	if ((size_t)n != want)
-		return step_fail(ctx, "%s names %d read replica%s, the profile "
-		    "%zu", path, n, n == 1 ? "" : "s", want), -1;
+		return step_err(ctx, "%s names %d read replica%s, the profile "
+		    "%zu", path, n, n == 1 ? "" : "s", want);
 	return 0;
 }
 

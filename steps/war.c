@@ -32,6 +32,7 @@
 #include "releases.h"
 #include "war_fetch.h"
 #include "step.h"
+#include "step_item.h"
 #include "step_probe.h"
 #include "tomcat.h"
 #include "transport.h"
@@ -140,49 +141,46 @@ static const char probe_script[] =
     "  [ \"$(cat \"$1\" 2>/dev/null)\" = \"$2\" ] && echo \"same $1\"\n"
     "  shift 2; done\n";
 
+/* The WARs wanted and whether each is deployed; -1 after step_fail. */
 static int
 war_probe(struct step_ctx *ctx, struct war_want **wp, size_t *np)
 {
 	struct war_want		*w;
 	struct tomcat_choice	 c;
 	struct tomcat_paths	 tp;
-	char			**argv, *probe, *why = NULL, *line;
-	char			  markers[PROFILE_MAX_ITEMS][200];
-	size_t			  i, k = 0, n = tomcat_instances_here(ctx);
+	struct step_args	 a = { NULL, 0 };
+	char			*probe, *why = NULL, *line;
+	char			 markers[PROFILE_MAX_ITEMS][200];
+	size_t			 i, n = tomcat_instances_here(ctx);
+	int			 rc;
 
 	w = xcalloc(n > 0 ? n : 1, sizeof *w);
 	*wp = w;
 	*np = n;
 	if (war_resolve(ctx, w, n) == -1)
 		return -1;
-	argv = xcalloc(5 + 2 * n, sizeof *argv);
-	argv[k++] = "sh";
-	argv[k++] = "-c";
-	argv[k++] = (char *)probe_script;
-	argv[k++] = "sh";
 	for (i = 0; i < n && i < PROFILE_MAX_ITEMS; i++) {
 		if (tomcat_choose(step_facts(ctx), w[i].version, &c, &why) ==
 		    -1) {
 			step_fail(ctx, "%s", why);
 			free(why);
-			free(argv);
+			step_args_free(&a);
 			return -1;
 		}
 		w[i].migrate = c.migrate;
 		tomcat_paths(w[i].in, 0, &tp);
 		snprintf(markers[i], sizeof markers[i], "%s.sha256", tp.war);
-		argv[k++] = markers[i];
-		argv[k++] = w[i].sha256;
+		step_args_add(&a, markers[i]);
+		step_args_add(&a, w[i].sha256);
 	}
-	argv[k] = NULL;
-	if (step_capture(ctx, argv, &probe) != 0) {
-		free(argv);
+	rc = step_probe_runv(ctx, &probe, probe_script, a.v);
+	step_args_free(&a);
+	if (rc != 0) {
 		free(probe);
 		step_fail(ctx, "cannot read the deployed WARs on %s",
 		    ctx->machine);
 		return -1;
 	}
-	free(argv);
 	for (i = 0; i < n; i++) {
 		xasprintf(&line, "same %s", markers[i]);
 		w[i].differs = !step_probe_has(probe, line);
@@ -192,26 +190,37 @@ war_probe(struct step_ctx *ctx, struct war_want **wp, size_t *np)
 	return 0;
 }
 
+/* The WARs to deploy: reported (check) or counted (verify). */
+static int
+war_pending(struct step_ctx *ctx, const struct war_want *w, size_t n,
+    int report)
+{
+	size_t	i;
+	int	bad = 0;
+
+	for (i = 0; i < n; i++) {
+		bad += step_pending(ctx, report, w[i].differs, "deploy DHIS2 %s "
+		    "for %s from %s (sha256 %.16s...)%s", w[i].version,
+		    w[i].in->name, w[i].url ? w[i].url : w[i].file,
+		    w[i].sha256, w[i].migrate ?
+		    ", migrated to jakarta for Tomcat 10" : "");
+		step_pending(ctx, report, w[i].differs, "restart the Tomcat "
+		    "service(s) of %s", w[i].in->name);
+	}
+	return bad;
+}
+
 static enum result
 war_check(struct step_ctx *ctx)
 {
 	struct war_want	*w;
-	size_t		 n, i;
+	size_t		 n;
 
 	if (war_probe(ctx, &w, &n) == -1) {
 		war_want_free(w, n);
 		return RESULT_FAILED;
 	}
-	for (i = 0; i < n; i++) {
-		if (!w[i].differs)
-			continue;
-		step_would(ctx, "deploy DHIS2 %s for %s from %s (sha256 %.16s...)"
-		    "%s", w[i].version, w[i].in->name, w[i].url ? w[i].url :
-		    w[i].file, w[i].sha256, w[i].migrate ?
-		    ", migrated to jakarta for Tomcat 10" : "");
-		step_would(ctx, "restart the Tomcat service(s) of %s",
-		    w[i].in->name);
-	}
+	war_pending(ctx, w, n, 1);
 	war_want_free(w, n);
 	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
 }
@@ -233,11 +242,11 @@ fetch_here(struct step_ctx *ctx, struct war_want *w)
 
 	if (step_run(ctx, (char *[]){ "install", "-d", "-m", "0755",
 	    WAR_CACHE, NULL }, NULL, 0) != 0)
-		return step_fail(ctx, "cannot create %s", WAR_CACHE), -1;
+		return step_err(ctx, "cannot create %s", WAR_CACHE);
 	if (w->file != NULL) {
 		if (war_install_file(w->file, w->sha256, w->cache, &result, err,
 		    sizeof err) != REL_OK)
-			return step_fail(ctx, "%s", err), -1;
+			return step_err(ctx, "%s", err);
 		return 0;
 	}
 	memset(&wf, 0, sizeof wf);
@@ -247,7 +256,7 @@ fetch_here(struct step_ctx *ctx, struct war_want *w)
 	wf.progress = progress_plain;
 	wf.progress_arg = &pp;
 	if (war_download(&wf, &result, err, sizeof err) != REL_OK)
-		return step_fail(ctx, "%s", err), -1;
+		return step_err(ctx, "%s", err);
 	return 0;
 }
 
@@ -285,18 +294,18 @@ upload_there(struct step_ctx *ctx, struct war_want *w)
 	size_t		 len;
 	int		 rc;
 
-	if (step_run(ctx, (char *[]){ "sh", "-c", (char *)cached_script, "sh",
-	    w->cache, w->sha256, NULL }, NULL, 0) == 0)
+	if (step_probe_run(ctx, NULL, cached_script, w->cache, w->sha256,
+	    NULL) == 0)
 		return 0;
 	if (stat(w->file, &sb) == -1 || read_file_limited(w->file,
 	    (size_t)sb.st_size, &bytes, &len) == -1)
-		return step_fail(ctx, "cannot read %s", w->file), -1;
+		return step_err(ctx, "cannot read %s", w->file);
 	/* the file may have changed since its sum was taken */
 	step_sha256_hex_bytes(bytes, len, hex);
 	if (strcmp(hex, w->sha256) != 0) {
 		free(bytes);
-		return step_fail(ctx, "%s changed while it was read: run "
-		    "again", w->file), -1;
+		return step_err(ctx, "%s changed while it was read: run "
+		    "again", w->file);
 	}
 	rc = step_run(ctx, (char *[]){ "install", "-d", "-m", "0755",
 	    WAR_CACHE, NULL }, NULL, 0) != 0 || step_run(ctx, (char *[]){
@@ -304,13 +313,13 @@ upload_there(struct step_ctx *ctx, struct war_want *w)
 	    step_put(ctx, w->cache, bytes, len, 0644, NULL, NULL) == -1;
 	free(bytes);
 	if (rc != 0)
-		return step_fail(ctx, "cannot copy %s to %s", w->file,
-		    ctx->machine), -1;
-	if (step_run(ctx, (char *[]){ "sh", "-c", (char *)cached_script, "sh",
-	    w->cache, w->sha256, NULL }, NULL, 0) != 0) {
+		return step_err(ctx, "cannot copy %s to %s", w->file,
+		    ctx->machine);
+	if (step_probe_run(ctx, NULL, cached_script, w->cache, w->sha256,
+	    NULL) != 0) {
 		step_run(ctx, (char *[]){ "rm", "-f", w->cache, NULL }, NULL, 0);
-		return step_fail(ctx, "%s arrived on %s with another sha256; "
-		    "deleted", w->file, ctx->machine), -1;
+		return step_err(ctx, "%s arrived on %s with another sha256; "
+		    "deleted", w->file, ctx->machine);
 	}
 	return 0;
 }
@@ -320,10 +329,10 @@ fetch_there(struct step_ctx *ctx, struct war_want *w)
 {
 	if (w->file != NULL)
 		return upload_there(ctx, w);
-	if (step_run(ctx, (char *[]){ "sh", "-c", (char *)fetch_script, "sh",
-	    w->url, w->sha256, w->cache, NULL }, NULL, 0) != 0)
-		return step_fail(ctx, "cannot fetch a checked WAR from %s on "
-		    "%s: see the log", w->url, ctx->machine), -1;
+	if (step_probe_run(ctx, NULL, fetch_script, w->url, w->sha256,
+	    w->cache, NULL) != 0)
+		return step_err(ctx, "cannot fetch a checked WAR from %s on "
+		    "%s: see the log", w->url, ctx->machine);
 	return 0;
 }
 
@@ -350,41 +359,18 @@ static int
 deploy(struct step_ctx *ctx, struct war_want *w)
 {
 	struct tomcat_paths	 tp;
-	char			*argv[8 + 16], *war = NULL;
-	size_t			 k = 0;
-	int			 node, rc;
+	int			 node;
 
-	argv[k++] = "sh";
-	argv[k++] = "-c";
-	argv[k++] = (char *)deploy_script;
-	argv[k++] = "sh";
-	argv[k++] = w->cache;
-	tomcat_paths(w->in, 0, &tp);
-	war = xstrdup(tp.war);
-	argv[k++] = war;
-	argv[k++] = w->sha256;
-	argv[k++] = w->migrate ? "1" : "0";
-	argv[k] = NULL;
 	/* Every node has its own CATALINA_BASE: deploy to each. */
 	for (node = 0; node < w->in->nodes && node < 16; node++) {
-		char	 unit[48];
-
 		tomcat_paths(w->in, node, &tp);
-		free(war);
-		war = xstrdup(tp.war);
-		argv[5] = war;
-		snprintf(unit, sizeof unit, "%s", tp.unit_name);
-		argv[8] = unit;
-		argv[9] = NULL;
-		rc = step_run(ctx, argv, NULL, 0);
-		if (rc != 0) {
-			free(war);
-			return step_fail(ctx, "deploying %s on %s failed; the "
+		if (step_probe_run(ctx, NULL, deploy_script, w->cache, tp.war,
+		    w->sha256, w->migrate ? "1" : "0", tp.unit_name,
+		    NULL) != 0)
+			return step_err(ctx, "deploying %s on %s failed; the "
 			    "previous WAR is %s.prev", w->version, tp.unit_name,
-			    tp.war), -1;
-		}
+			    tp.war);
 	}
-	free(war);
 	return 0;
 }
 
@@ -417,14 +403,14 @@ war_verify(struct step_ctx *ctx)
 	struct war_want		*w;
 	struct tomcat_paths	 tp;
 	size_t			 n, i;
-	int			 bad = 0, node;
+	int			 bad, node;
 
 	if (war_probe(ctx, &w, &n) == -1) {
 		war_want_free(w, n);
 		return RESULT_FAILED;
 	}
+	bad = war_pending(ctx, w, n, 0);
 	for (i = 0; i < n; i++) {
-		bad += w[i].differs;
 		for (node = 0; node < w[i].in->nodes; node++) {
 			tomcat_paths(w[i].in, node, &tp);
 			if (step_run(ctx, (char *[]){ "systemctl", "is-active",
