@@ -17,6 +17,7 @@
 
 #include "core.h"
 #include "step.h"
+#include "step_probe.h"
 #include "apt_sources.h"
 
 /* Where each distribution keeps its archive and its security updates. */
@@ -206,9 +207,9 @@ step_apt_sources_check(struct step_ctx *ctx, int all)
 {
 	char	*out = NULL, *msg;
 
-	if (step_capture(ctx, (char *[]){ "sh", "-c",
-	    (char *)(APT_SOURCES_CHECK_SH "apt_sources_check \"$1\"\n"), "sh",
-	    all ? "all" : "unfetched", NULL }, &out) != 0) {
+	if (step_probe_run(ctx, &out, APT_SOURCES_CHECK_SH
+	    "apt_sources_check \"$1\"\n", all ? "all" : "unfetched",
+	    NULL) != 0) {
 		free(out);
 		return 0;	/* no worse than not asking */
 	}

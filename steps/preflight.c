@@ -15,6 +15,7 @@
 #include "core.h"
 #include "profile.h"
 #include "step.h"
+#include "step_probe.h"
 #include "transport.h"
 
 #define MIN_RAM_MB		4096	/* hosting guide: 4 GB minimum */
@@ -102,16 +103,19 @@ word_in(const char *words, const char *w)
 static int
 port_owner_ok(const char *probe, int port, const char *owners, char **who)
 {
-	const char	*p = probe, *nl, *colon, *q;
+	const char	*l, *p, *nl, *colon, *q;
 	char		 pat[16];
 	size_t		 len;
 	int		 busy = 0;
 
 	*who = NULL;
 	snprintf(pat, sizeof pat, ":%d ", port);
-	for (; (p = strstr(p, "listen=")) != NULL; p = nl) {
-		p += 7;
-		nl = strchr(p, '\n');
+	for (l = probe; l != NULL && *l != '\0'; l = nl != NULL ? nl + 1 :
+	    NULL) {
+		nl = strchr(l, '\n');
+		if (strncmp(l, "listen=", 7) != 0)
+			continue;
+		p = l + 7;
 		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
 		colon = strstr(p, pat);
 		if (colon == NULL || colon > p + len)
@@ -133,8 +137,6 @@ port_owner_ok(const char *probe, int port, const char *owners, char **who)
 			busy = 0;
 		} else
 			break;
-		if (nl == NULL)
-			break;
 	}
 	return !busy;
 }
@@ -146,7 +148,7 @@ check_ports(struct step_ctx *ctx, const char *probe)
 	char	*who;
 	int	 bad = 0;
 
-	if (strstr(probe, "listen=none") != NULL) {
+	if (step_probe_has(probe, "listen=none")) {
 		step_note(ctx, "cannot check ports: 'ss' (iproute2) is "
 		    "missing");
 		return 0;
@@ -172,9 +174,6 @@ preflight_check(struct step_ctx *ctx)
 {
 	const struct facts	*f = step_facts(ctx);
 	const char		*fqdn = ctx->profile->fqdn;
-	char			*argv[] = { "sh", "-c", (char *)probe_script,
-	    "sh", (char *)(fqdn != NULL ? fqdn : "localhost"),
-	    in_container(f) ? "0" : "1", NULL };
 	char			*probe = NULL;
 	long long		 min_ram, min_disk;
 	int			 ovr_ram = 0, ovr_disk = 0, bad = 0;
@@ -201,12 +200,13 @@ preflight_check(struct step_ctx *ctx)
 		    " (lowered by DHIS2_SETUP_MIN_DISK_MB)" : "");
 		bad++;
 	}
-	if (step_capture(ctx, argv, &probe) != 0) {
+	if (step_probe_run(ctx, &probe, probe_script, fqdn != NULL ? fqdn :
+	    "localhost", in_container(f) ? "0" : "1", NULL) != 0) {
 		free(probe);
 		return step_fail(ctx, "cannot run the preflight probe on %s",
 		    ctx->machine);
 	}
-	if (strstr(probe, "resolve=1") == NULL) {
+	if (!step_probe_has(probe, "resolve=1")) {
 		if (ctx->profile->tls.mode == TLS_LETSENCRYPT) {
 			step_note(ctx, "%s does not resolve from this machine; "
 			    "Let's Encrypt needs it in public DNS pointing "
@@ -217,7 +217,7 @@ preflight_check(struct step_ctx *ctx)
 			    "yet; users will need a DNS name for it", fqdn);
 	}
 	/* A container has its host's clock: nothing to check there. */
-	if (strstr(probe, "ntp=yes") == NULL && !in_container(f))
+	if (!step_probe_has(probe, "ntp=yes") && !in_container(f))
 		step_note(ctx, "the clock is not synchronised (NTP); TLS and "
 		    "DHIS2 sync need the right time: enable systemd-timesyncd "
 		    "or chrony");

@@ -14,6 +14,7 @@
 #include "core.h"
 #include "events.h"
 #include "step.h"
+#include "step_probe.h"
 #include "transport.h"
 
 #define DIFF_MAX_LINES	20	/* a plan shows the start of a long diff */
@@ -248,8 +249,7 @@ step_roll_back(struct step_ctx *ctx, const char *file)
 	    "if [ -f \"$1.prev\" ]; then mv -f \"$1.prev\" \"$1\"; "
 	    "else rm -f \"$1\"; fi\n";
 
-	step_run(ctx, (char *[]){ "sh", "-c", (char *)script, "sh",
-	    (char *)file, NULL }, NULL, 0);
+	step_probe_run(ctx, NULL, script, file, NULL);
 }
 
 /*
