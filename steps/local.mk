@@ -25,3 +25,5 @@ libdhis2setup_a_SOURCES += steps/postgres.h steps/postgres_conf.c \
 	steps/replica.c steps/replication.c
 # The conf.d fragment and pg_hba.conf, byte for byte (test_replica).
 EXTRA_DIST += tests/unit/postgres-conf
+nobase_dist_pkgdata_DATA += assets/templates/postgresql-dhis2.conf \
+	assets/templates/pg_hba.conf

@@ -302,12 +302,13 @@ not_postgres_owned(const char *probe)
 	return 0;
 }
 
+/* The state wanted and found; -1 after step_fail (st to be freed). */
 static int
 pg_probe(struct step_ctx *ctx, struct pg_state *st)
 {
 	const struct profile	*p = ctx->profile;
 	char			*argv[16 + PROFILE_MAX_ITEMS], *probe;
-	char			 ver[8];
+	char			*err = NULL, ver[8];
 	size_t			 i, k = 0;
 
 	memset(st, 0, sizeof *st);
@@ -318,9 +319,13 @@ pg_probe(struct step_ctx *ctx, struct pg_state *st)
 	snprintf(st->pkg_server, sizeof st->pkg_server, "postgresql-%s", ver);
 	snprintf(st->pkg_postgis, sizeof st->pkg_postgis,
 	    "postgresql-%s-postgis-3", ver);
-	st->conf = pg_conf_text(p, ctx->topo, ctx->node,
-	    pg_database_ram_mb(ctx));
-	st->hba = pg_hba_text(p, ctx->topo, ctx->node);
+	if ((st->conf = pg_conf_text(p, ctx->topo, ctx->node,
+	    pg_database_ram_mb(ctx), &err)) == NULL ||
+	    (st->hba = pg_hba_text(p, ctx->topo, ctx->node, &err)) == NULL) {
+		step_fail(ctx, "%s", err);
+		free(err);
+		return -1;
+	}
 
 	argv[k++] = "sh";
 	argv[k++] = "-c";
@@ -334,7 +339,8 @@ pg_probe(struct step_ctx *ctx, struct pg_state *st)
 	argv[k] = NULL;
 	if (step_capture(ctx, argv, &probe) != 0) {
 		free(probe);
-		return -1;
+		return step_err(ctx, "cannot read PostgreSQL's state on %s",
+		    ctx->machine);
 	}
 	st->server_missing = step_probe_pkg_missing(probe, st->pkg_server);
 	st->postgis_missing = step_probe_pkg_missing(probe, st->pkg_postgis);
@@ -514,9 +520,10 @@ pg_check(struct step_ctx *ctx)
 	struct pg_state	 st;
 	size_t		 i;
 
-	if (pg_probe(ctx, &st) == -1)
-		return step_fail(ctx, "cannot read PostgreSQL's state on %s",
-		    ctx->machine);
+	if (pg_probe(ctx, &st) == -1) {
+		pg_state_free(&st);
+		return RESULT_FAILED;
+	}
 	if (!pg_secrets_present(ctx, &st) || !pg_replication_ready(ctx, &st)) {
 		pg_state_free(&st);
 		return RESULT_FAILED;
@@ -681,7 +688,7 @@ pg_packages(struct step_ctx *ctx, struct step_pkgs *sp)
 static int
 pg_before_install(struct step_ctx *ctx, const struct step_pkgs *missing)
 {
-	char	*dir, *path, *conf, server[32];
+	char	*dir, *path, *conf, *err = NULL, server[32];
 	int	 rc;
 
 	/* A server already there reloads its new tuning in apply. */
@@ -692,14 +699,17 @@ pg_before_install(struct step_ctx *ctx, const struct step_pkgs *missing)
 	xasprintf(&dir, "/etc/postgresql/%d/main/conf.d",
 	    ctx->profile->database.version);
 	xasprintf(&path, "%s/90-dhis2.conf", dir);
-	conf = pg_conf_text(ctx->profile, ctx->topo, ctx->node,
-	    pg_database_ram_mb(ctx));
-	if (step_run(ctx, (char *[]){ "mkdir", "-p", "-m", "0755", dir,
+	if ((conf = pg_conf_text(ctx->profile, ctx->topo, ctx->node,
+	    pg_database_ram_mb(ctx), &err)) == NULL) {
+		step_fail(ctx, "%s", err);
+		rc = -1;
+	} else if (step_run(ctx, (char *[]){ "mkdir", "-p", "-m", "0755", dir,
 	    NULL }, NULL, 0) != 0) {
 		step_fail(ctx, "cannot create %s", dir);
 		rc = -1;
 	} else
 		rc = step_put(ctx, path, conf, strlen(conf), 0644, NULL, NULL);
+	free(err);
 	free(conf);
 	free(path);
 	free(dir);
@@ -733,9 +743,10 @@ pg_apply(struct step_ctx *ctx)
 	const char	*pkgs[3];
 	size_t		 i, n = 0;
 
-	if (pg_probe(ctx, &st) == -1)
-		return step_fail(ctx, "cannot read PostgreSQL's state on %s",
-		    ctx->machine);
+	if (pg_probe(ctx, &st) == -1) {
+		pg_state_free(&st);
+		return RESULT_FAILED;
+	}
 	if (!pg_secrets_present(ctx, &st) || !pg_replication_ready(ctx, &st))
 		goto out_failed;
 	if (st.server_missing)
@@ -752,7 +763,7 @@ pg_apply(struct step_ctx *ctx)
 		/* Installing created and started the cluster: look again. */
 		pg_state_free(&st);
 		if (pg_probe(ctx, &st) == -1)
-			return step_fail(ctx, "cannot read PostgreSQL's state");
+			goto out_failed;
 	}
 	if (st.conf_differs && step_put(ctx, st.conf_path, st.conf,
 	    strlen(st.conf), 0644, "postgres", "postgres") == -1)
@@ -787,9 +798,10 @@ pg_verify(struct step_ctx *ctx)
 	size_t		 i;
 	int		 bad;
 
-	if (pg_probe(ctx, &st) == -1)
-		return step_fail(ctx, "cannot read PostgreSQL's state on %s",
-		    ctx->machine);
+	if (pg_probe(ctx, &st) == -1) {
+		pg_state_free(&st);
+		return RESULT_FAILED;
+	}
 	bad = st.server_missing + st.postgis_missing + st.conf_differs +
 	    st.hba_differs + st.cluster_down + st.pending_restart +
 	    st.owner_differs;

@@ -36,8 +36,9 @@ struct topology;
 
 /* steps/postgres_conf.c */
 char	*pg_conf_text(const struct profile *p, const struct topology *t,
-	    size_t node, long long ram_mb);
-char	*pg_hba_text(const struct profile *, const struct topology *, size_t);
+	    size_t node, long long ram_mb, char **errp);
+char	*pg_hba_text(const struct profile *p, const struct topology *t,
+	    size_t node, char **errp);
 void	 pg_slot_name(const struct topology *t, size_t replica, char *buf,
 	    size_t len);
 

@@ -4,9 +4,11 @@
  * The two files PostgreSQL reads that the postgres and replica steps
  * write, rendered from the profile and the topology alone (no machine is
  * asked), so that unit tests can read them: the conf.d fragment with
- * DHIS2's tuning, where PostgreSQL listens and its part in replication,
- * and a least-access pg_hba.conf.  Also the name of a replica's slot,
- * which both sides use.
+ * DHIS2's tuning, where PostgreSQL listens and its part in replication
+ * (assets/templates/postgresql-dhis2.conf), and a least-access
+ * pg_hba.conf (assets/templates/pg_hba.conf, its lines built here, one
+ * per connection).  Also the name of a replica's slot, which both sides
+ * use.
  */
 #include "config.h"
 
@@ -18,6 +20,7 @@
 #include "monitoring.h"
 #include "postgres.h"
 #include "profile.h"
+#include "template.h"
 #include "topology.h"
 #include "tuning.h"
 
@@ -71,78 +74,71 @@ replica_count(const struct topology *t)
 }
 
 /*
- * The primary's side of streaming replication.  wal_level, max_wal_senders
- * and max_replication_slots are PostgreSQL's defaults, written so that a
- * replica's own settings (which must be at least the primary's) and an
- * operator's edit elsewhere cannot silently differ; 10 senders cover five
- * replicas plus the two connections each pg_basebackup holds while it
- * copies.  All three need a restart to change, the defaults do not.
- */
-static const char primary_conf[] =
-    "\n# Streaming replication to %zu read replica%s (docs/replicas.md).\n"
-    "wal_level = replica\nmax_wal_senders = 10\n"
-    "max_replication_slots = 10\n"
-    "# A replica down for long loses its slot rather than fill this disk.\n"
-    "max_slot_wal_keep_size = " PG_SLOT_KEEP "\n";
-
-/*
- * A read replica: hot standby for DHIS2's read queries.  Replay waits up
- * to PG_STANDBY_DELAY for a conflicting query before cancelling it;
- * hot_standby_feedback stays off so that long reads here never hold back
- * VACUUM (and bloat) on the primary, through its slot, while this replica
- * is down.  Where it streams from is pg_basebackup -R's (postgresql.auto.conf
- * in the data directory), the password in a passfile, in no setting.
- */
-static const char replica_conf[] =
-    "\n# A read replica of %s (docs/replicas.md).\n"
-    "hot_standby = on\nhot_standby_feedback = off\n"
-    "max_standby_streaming_delay = " PG_STANDBY_DELAY "\n"
-    "max_standby_archive_delay = " PG_STANDBY_DELAY "\n"
-    "wal_level = replica\nmax_wal_senders = 10\n"
-    "max_replication_slots = 10\n";
-
-/*
  * The conf.d file of node, which gets ram_mb MB: DHIS2's tuning, where it
- * listens, TLS, and its part in replication.
+ * listens, TLS, and its part in replication, from the template
+ * postgresql-dhis2.conf.  NULL with *errp set when it cannot be
+ * rendered.
  */
 char *
 pg_conf_text(const struct profile *p, const struct topology *t, size_t node,
-    long long ram_mb)
+    long long ram_mb, char **errp)
 {
 	struct pg_settings	 s;
-	struct strbuf		 sb = { NULL, 0, 0 };
-	char			*tuning, *part;
+	struct tvars		 v;
+	char			*out;
 	size_t			 nrep = replica_count(t), primary;
 
 	pg_settings_derive(ram_mb, p->database.tuning.auto_tune ? NULL :
 	    &p->database.tuning, &s);
-	tuning = pg_settings_conf(&s);
+	tvars_init(&v);
+	tvars_setf(&v, "max_connections", "%d", s.max_connections);
+	tvars_setf(&v, "shared_buffers_mb", "%lld", s.shared_buffers_mb);
+	tvars_setf(&v, "work_mem_mb", "%lld", s.work_mem_mb);
+	tvars_setf(&v, "maintenance_work_mem_mb", "%lld",
+	    s.maintenance_work_mem_mb);
+	tvars_setf(&v, "effective_cache_size_mb", "%lld",
+	    s.effective_cache_size_mb);
+	tvars_setf(&v, "ram_mb", "%lld", ram_mb);
 	/*
 	 * On one server only Tomcat on the same host connects; elsewhere
 	 * PostgreSQL listens on the network, with TLS where its clients
 	 * cross one, and the firewall and pg_hba.conf narrow it down to the
 	 * application hosts (and the primary's to its replicas).
 	 */
-	xasprintf(&part, "%s# Derived from %lld MB of RAM for the database.\n"
-	    "listen_addresses = '%s'\n%s", tuning, ram_mb,
-	    local_clients_only(t, node) ? "localhost" : "*",
-	    clients_cross_network(t, node) ? "ssl = on\n" : "");
-	strbuf_add(&sb, part, strlen(part));
-	free(part);
-	free(tuning);
-	part = NULL;
-	if (t->nodes[node].roles & ROLE_BIT(ROLE_REPLICA)) {
-		primary = topo_role_node(t, ROLE_DATABASE);
-		xasprintf(&part, replica_conf, primary != TOPO_NONE ?
-		    t->nodes[primary].name : "the primary");
-	} else if (nrep > 0)
-		xasprintf(&part, primary_conf, nrep, nrep == 1 ? "" : "s");
-	if (part != NULL) {
-		strbuf_add(&sb, part, strlen(part));
-		free(part);
-	}
-	strbuf_add(&sb, "", 1);
-	return sb.buf;
+	tvars_set(&v, "listen", local_clients_only(t, node) ? "localhost" :
+	    "*");
+	tvars_set(&v, "ssl", clients_cross_network(t, node) ? "1" : "");
+	/*
+	 * The primary's side of streaming replication: wal_level,
+	 * max_wal_senders and max_replication_slots are PostgreSQL's
+	 * defaults, written so that a replica's own settings (which must be
+	 * at least the primary's) and an operator's edit elsewhere cannot
+	 * silently differ; 10 senders cover five replicas plus the two
+	 * connections each pg_basebackup holds while it copies.  All three
+	 * need a restart to change, the defaults do not.
+	 *
+	 * A read replica: hot standby for DHIS2's read queries.  Replay
+	 * waits up to PG_STANDBY_DELAY for a conflicting query before
+	 * cancelling it; hot_standby_feedback stays off so that long reads
+	 * there never hold back VACUUM (and bloat) on the primary, through
+	 * its slot, while the replica is down.  Where it streams from is
+	 * pg_basebackup -R's (postgresql.auto.conf in the data directory),
+	 * the password in a passfile, in no setting.
+	 */
+	tvars_set(&v, "replica", (t->nodes[node].roles &
+	    ROLE_BIT(ROLE_REPLICA)) ? "1" : "");
+	primary = topo_role_node(t, ROLE_DATABASE);
+	tvars_set(&v, "primary_name", primary != TOPO_NONE ?
+	    t->nodes[primary].name : "the primary");
+	tvars_set(&v, "primary", !(t->nodes[node].roles &
+	    ROLE_BIT(ROLE_REPLICA)) && nrep > 0 ? "1" : "");
+	tvars_setf(&v, "replicas", "%zu", nrep);
+	tvars_set(&v, "plural", nrep == 1 ? "" : "s");
+	tvars_set(&v, "slot_keep", PG_SLOT_KEEP);
+	tvars_set(&v, "standby_delay", PG_STANDBY_DELAY);
+	out = template_render_file("postgresql-dhis2.conf", &v, errp);
+	tvars_free(&v);
+	return out;
 }
 
 /* An address as pg_hba.conf wants it: a CIDR for IPs, else the name. */
@@ -201,20 +197,17 @@ pg_slot_name(const struct topology *t, size_t replica, char *buf,
  * in as come with the physical copy, passwords included.
  */
 char *
-pg_hba_text(const struct profile *p, const struct topology *t, size_t node)
+pg_hba_text(const struct profile *p, const struct topology *t, size_t node,
+    char **errp)
 {
-	static const char head[] =
-	    "# Written by dhis2-setup: changes here are replaced on the next "
-	    "apply.\n# TYPE  DATABASE        USER            ADDRESS"
-	    "                                 METHOD\n"
-	    "local   all             postgres                "
-	    "                                peer\n";
 	struct strbuf		 sb = { NULL, 0, 0 };
+	struct tvars		 v;
+	char			*out;
 	size_t			 i, m;
 	int			 primary = (t->nodes[node].roles &
 				    ROLE_BIT(ROLE_DATABASE)) != 0;
 
-	strbuf_add(&sb, head, sizeof head - 1);
+	strbuf_add(&sb, "", 0);
 	for (i = 0; i < p->ninstances; i++) {
 		const struct instance *in = &p->instances[i];
 
@@ -246,5 +239,13 @@ pg_hba_text(const struct profile *p, const struct topology *t, size_t node)
 		    "127.0.0.1");
 		hba_line(&sb, "host", "postgres", MONITORING_PG_ROLE, "::1");
 	}
-	return sb.buf;
+	/* One line a connection, below the template's head. */
+	if (sb.len > 0 && sb.buf[sb.len - 1] == '\n')
+		sb.buf[--sb.len] = '\0';
+	tvars_init(&v);
+	tvars_set(&v, "lines", sb.buf);
+	out = template_render_file("pg_hba.conf", &v, errp);
+	tvars_free(&v);
+	free(sb.buf);
+	return out;
 }

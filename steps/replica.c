@@ -184,6 +184,7 @@ rep_wanted(struct step_ctx *ctx, struct rep_state *st)
 	const struct profile	*p = ctx->profile;
 	const struct topology	*t = ctx->topo;
 	const char		*pw;
+	char			*err = NULL;
 	size_t			 primary = topo_role_node(t, ROLE_DATABASE);
 
 	memset(st, 0, sizeof *st);
@@ -203,8 +204,13 @@ rep_wanted(struct step_ctx *ctx, struct rep_state *st)
 	    "postgresql-%s-postgis-3", st->ver);
 	pg_slot_name(t, ctx->node, st->slot, sizeof st->slot);
 	st->primary = topo_reach(t, ctx->node, primary);
-	st->conf = pg_conf_text(p, t, ctx->node, pg_database_ram_mb(ctx));
-	st->hba = pg_hba_text(p, t, ctx->node);
+	if ((st->conf = pg_conf_text(p, t, ctx->node, pg_database_ram_mb(ctx),
+	    &err)) == NULL || (st->hba = pg_hba_text(p, t, ctx->node,
+	    &err)) == NULL) {
+		step_fail(ctx, "%s", err);
+		free(err);
+		return -1;
+	}
 	st->pass = replica_passfile(st->primary, pw);
 	st->conninfo = replica_conninfo(t, ctx->node, PASSFILE);
 	return 0;

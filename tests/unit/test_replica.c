@@ -147,6 +147,28 @@ build(struct profile *p, struct topology *t, const char *text)
 		fail_msg("%s", err);
 }
 
+/* The two renderers, failing the test on a template error. */
+static char *
+conf_text(const struct profile *p, const struct topology *t, size_t node,
+    long long ram_mb)
+{
+	char	*err = NULL, *s;
+
+	if ((s = pg_conf_text(p, t, node, ram_mb, &err)) == NULL)
+		fail_msg("%s", err);
+	return s;
+}
+
+static char *
+hba_text(const struct profile *p, const struct topology *t, size_t node)
+{
+	char	*err = NULL, *s;
+
+	if ((s = pg_hba_text(p, t, node, &err)) == NULL)
+		fail_msg("%s", err);
+	return s;
+}
+
 /* Is got what tests/unit/postgres-conf/NAME.EXT holds, to the byte? */
 static void
 compare_golden(const char *name, const char *ext, const char *got)
@@ -180,10 +202,10 @@ test_golden(void **state)
 		build(&p, &t, c->profile);
 		node = c->node != NULL ? node_named(&t, c->node) :
 		    topo_role_node(&t, ROLE_DATABASE);
-		s = pg_conf_text(&p, &t, node, c->ram_mb);
+		s = conf_text(&p, &t, node, c->ram_mb);
 		compare_golden(c->name, "conf", s);
 		free(s);
-		s = pg_hba_text(&p, &t, node);
+		s = hba_text(&p, &t, node);
 		compare_golden(c->name, "hba", s);
 		free(s);
 		topology_free(&t);
@@ -200,7 +222,7 @@ test_primary_hba(void **state)
 
 	(void)state;
 	build(&p, &t, machines_profile);
-	hba = pg_hba_text(&p, &t, node_named(&t, "db"));
+	hba = hba_text(&p, &t, node_named(&t, "db"));
 	assert_true(has_hba(hba, "hostssl", "hmis", "hmis", "192.0.2.11/32"));
 	assert_true(has_hba(hba, "hostssl", "replication",
 	    PG_REPLICATION_ROLE, "192.0.2.13/32"));
@@ -227,7 +249,7 @@ test_replica_hba(void **state)
 
 	(void)state;
 	build(&p, &t, machines_profile);
-	hba = pg_hba_text(&p, &t, node_named(&t, "read-1"));
+	hba = hba_text(&p, &t, node_named(&t, "read-1"));
 	assert_true(has_hba(hba, "hostssl", "hmis", "hmis", "192.0.2.11/32"));
 	/* No cascading, no exporter (it runs on the primary only). */
 	assert_null(strstr(hba, "replication"));
@@ -248,7 +270,7 @@ test_conf(void **state)
 
 	(void)state;
 	build(&p, &t, machines_profile);
-	conf = pg_conf_text(&p, &t, node_named(&t, "db"), 8192);
+	conf = conf_text(&p, &t, node_named(&t, "db"), 8192);
 	assert_true(has_line(conf, "ssl = on"));
 	assert_true(has_line(conf, "listen_addresses = '*'"));
 	assert_true(has_line(conf, "max_slot_wal_keep_size = " PG_SLOT_KEEP));
@@ -256,7 +278,7 @@ test_conf(void **state)
 	assert_true(has_line(conf, "wal_level = replica"));
 	assert_null(strstr(conf, "hot_standby"));
 	free(conf);
-	conf = pg_conf_text(&p, &t, node_named(&t, "read-2"), 4096);
+	conf = conf_text(&p, &t, node_named(&t, "read-2"), 4096);
 	assert_true(has_line(conf, "hot_standby = on"));
 	assert_true(has_line(conf, "hot_standby_feedback = off"));
 	assert_true(has_line(conf, "max_standby_streaming_delay = "
@@ -275,11 +297,11 @@ test_conf(void **state)
 
 	/* Without replicas the primary's file is as before. */
 	build(&p, &t, no_replica_profile);
-	conf = pg_conf_text(&p, &t, node_named(&t, "db"), 8192);
+	conf = conf_text(&p, &t, node_named(&t, "db"), 8192);
 	assert_null(strstr(conf, "max_slot_wal_keep_size"));
 	assert_null(strstr(conf, "wal_level"));
 	free(conf);
-	conf = pg_hba_text(&p, &t, node_named(&t, "db"));
+	conf = hba_text(&p, &t, node_named(&t, "db"));
 	assert_null(strstr(conf, "replication"));
 	free(conf);
 	topology_free(&t);
@@ -315,7 +337,7 @@ test_slot_and_conninfo(void **state)
 	assert_non_null(strstr(s, "host=10.88.0.20 "));
 	assert_non_null(strstr(s, " sslmode=prefer "));
 	free(s);
-	s = pg_hba_text(&p, &t, node_named(&t, "postgres"));
+	s = hba_text(&p, &t, node_named(&t, "postgres"));
 	assert_true(has_hba(s, "host", "replication", PG_REPLICATION_ROLE,
 	    "10.88.0.21/32"));
 	free(s);
