@@ -26,7 +26,7 @@
 #define TOPO_LXC_MONITOR	40
 #define TOPO_LXC_APP		100	/* .100 + instance index */
 
-/* Ports the rules name. */
+/* Ports the rules name (steps use them through steps/stack.h). */
 #define PORT_SSH		22
 #define PORT_HTTP		80
 #define PORT_HTTPS		443

@@ -253,20 +253,20 @@ profile_required_secrets(const struct profile *p, char ***out)
 		return 0;
 	}
 	for (i = 0; i < p->ninstances; i++) {
-		add_name(&names, &n, p->instances[i].name, "db_password");
 		add_name(&names, &n, p->instances[i].name,
-		    "encryption_password");
+		    SECRET_DB_PASSWORD);
+		add_name(&names, &n, p->instances[i].name, SECRET_ENCRYPTION);
 	}
 	if (p->redis)
-		add_name(&names, &n, NULL, "redis.password");
+		add_name(&names, &n, NULL, SECRET_REDIS);
 	if (p->database.replicas > 0)
-		add_name(&names, &n, NULL, "replication.password");
+		add_name(&names, &n, NULL, SECRET_REPLICATION);
 	if (p->monitoring == MONITORING_PROMETHEUS)
-		add_name(&names, &n, NULL, "monitoring.password");
+		add_name(&names, &n, NULL, SECRET_MONITORING);
 	if (p->alerting.telegram)
-		add_name(&names, &n, NULL, "alerting.telegram_token");
+		add_name(&names, &n, NULL, SECRET_TELEGRAM);
 	if (p->alerting.slack)
-		add_name(&names, &n, NULL, "alerting.slack_webhook");
+		add_name(&names, &n, NULL, SECRET_SLACK);
 	*out = names;
 	return n;
 }
@@ -309,8 +309,8 @@ static int
 is_generatable(const char *name)
 {
 	/* Tokens and webhooks come from Telegram and Slack, not from us. */
-	return strstr(name, "telegram_token") == NULL &&
-	    strstr(name, "slack_webhook") == NULL;
+	return strcmp(name, SECRET_TELEGRAM) != 0 &&
+	    strcmp(name, SECRET_SLACK) != 0;
 }
 
 int
@@ -332,7 +332,7 @@ secrets_check(const struct profile *p, const struct secrets *s,
 			    "add it to the secrets file (it comes from the "
 			    "service's own settings)");
 			bad++;
-		} else if (strstr(names[i], "encryption_password") != NULL &&
+		} else if (strstr(names[i], SECRET_ENCRYPTION) != NULL &&
 		    strlen(v) < SECRET_MIN_ENCRYPTION) {
 			diag_add(diag, s->path, top, "secret '%s' is %zu "
 			    "characters; DHIS2 needs at least %d", names[i],

@@ -5,16 +5,8 @@
  * They never live in the profile.  They live in a secrets file (YAML, one
  * flat mapping "name: value", mode 0600, refused when group or others can
  * read it) whose values may also be "env:NAME" or "file:PATH" references.
- *
- * Names (see profile_required_secrets()):
- *   INSTANCE.db_password          PostgreSQL role password of an instance
- *   INSTANCE.encryption_password  dhis.conf encryption.password (>= 24 chars)
- *   redis.password                when clustering with Redis
- *   replication.password          when the database has read replicas
- *   monitoring.password           the metrics user Prometheus scrapes with
- *   alerting.telegram_token       when alerting by Telegram
- *   alerting.slack_webhook        when alerting by Slack
- *   alerting.smtp_password        when mail goes through an authenticating relay
+ * Their names are below (profile_required_secrets() says which a profile
+ * needs); steps reach them through steps/stack.h.
  */
 #ifndef SECRETS_H
 #define SECRETS_H
@@ -23,6 +15,17 @@
 
 struct profile;
 struct diag;
+
+/* An instance's: "INSTANCE." and the suffix. */
+#define SECRET_DB_PASSWORD	"db_password"	/* its PostgreSQL role's */
+#define SECRET_ENCRYPTION	"encryption_password" /* dhis.conf, >= 24 */
+/* The installation's. */
+#define SECRET_REDIS		"redis.password"	/* clustering with Redis */
+#define SECRET_REPLICATION	"replication.password"	/* read replicas */
+#define SECRET_MONITORING	"monitoring.password"	/* the metrics user */
+#define SECRET_TELEGRAM		"alerting.telegram_token"
+#define SECRET_SLACK		"alerting.slack_webhook"
+#define SECRET_SMTP		"alerting.smtp_password" /* a relay's login */
 
 #define SECRET_MIN_ENCRYPTION	24	/* dhis.conf encryption.password */
 #define SECRET_GENERATED_LEN	32

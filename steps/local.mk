@@ -1,5 +1,6 @@
 # steps/: one file per step module, collected in registry.c.
-libdhis2setup_a_SOURCES += steps/step.h steps/step_util.c steps/registry.c \
+libdhis2setup_a_SOURCES += steps/step.h steps/stack.h steps/step_util.c \
+	steps/registry.c \
 	steps/step_item.h steps/step_item.c steps/apt.h steps/apt.c \
 	steps/preflight.c steps/base.c
 # apt sources: the containers' own, and the line apt-get update fails on.

@@ -20,6 +20,7 @@
 #include "profile.h"
 #include "releases.h"
 #include "secrets.h"
+#include "stack.h"
 #include "step.h"
 #include "apt.h"
 #include "step_item.h"
@@ -158,7 +159,8 @@ tomcat_replica_lines(const struct topology *t, size_t node,
 			continue;
 		k++;
 		xasprintf(&line, "read%d.connection.url = jdbc:postgresql://%s:"
-		    "5432/%s%s\nread%d.connection.username = %s\n"
+		    PORT_STR(PORT_POSTGRES) "/%s%s\n"
+		    "read%d.connection.username = %s\n"
 		    "read%d.connection.password = %s\n", k,
 		    topo_reach(t, node, m), instance_db_name(in),
 		    topo_crosses_network(t, node, m) ? "?sslmode=require" :
@@ -195,9 +197,9 @@ render_dhis_conf(struct step_ctx *ctx, const struct instance *in,
 	const char		*dbpw, *enc, *redispw;
 	char			*out, *err, *url;
 
-	dbpw = secret(ctx, in->name, "db_password");
-	enc = secret(ctx, in->name, "encryption_password");
-	redispw = p->redis ? secret(ctx, NULL, "redis.password") : "";
+	dbpw = secret(ctx, in->name, SECRET_DB_PASSWORD);
+	enc = secret(ctx, in->name, SECRET_ENCRYPTION);
+	redispw = p->redis ? secret(ctx, NULL, SECRET_REDIS) : "";
 	if (dbpw == NULL || enc == NULL || redispw == NULL) {
 		step_fail(ctx, "secrets for %s are missing: run dhis2-setup "
 		    "secrets generate", in->name);
@@ -207,7 +209,7 @@ render_dhis_conf(struct step_ctx *ctx, const struct instance *in,
 	tvars_set(&v, "name", in->name);
 	tvars_set(&v, "user", tp->user);
 	tvars_set(&v, "db_host", role_host(ctx, ROLE_DATABASE));
-	tvars_set(&v, "db_port", "5432");
+	tvars_set(&v, "db_port", PORT_STR(PORT_POSTGRES));
 	tvars_set(&v, "db_name", instance_db_name(in));
 	tvars_set(&v, "db_ssl", topo_crosses_network(ctx->topo, ctx->node,
 	    topo_role_node(ctx->topo, ROLE_DATABASE)) ? "1" : "");
@@ -224,7 +226,7 @@ render_dhis_conf(struct step_ctx *ctx, const struct instance *in,
 	    "1" : "");
 	tvars_set(&v, "redis", p->redis ? "1" : "");
 	tvars_set(&v, "redis_host", role_host(ctx, ROLE_REDIS));
-	tvars_set(&v, "redis_port", "6379");
+	tvars_set(&v, "redis_port", PORT_STR(PORT_REDIS));
 	tvars_set(&v, "redis_password", redispw);
 	tomcat_replica_lines(ctx->topo, ctx->node, in, dbpw, &rep);
 	tvars_set(&v, "replicas", rep.buf != NULL ? rep.buf : "");
@@ -568,7 +570,7 @@ tc_pending(struct step_ctx *ctx, const struct tc_state *st, int report)
 	    "libpq)");
 	n += step_pending(ctx, report, st->packaged_on && !st->tomcat_missing,
 	    "stop and disable the packaged %s service (it would take port "
-	    "8080)", st->c.tomcat_pkg);
+	    "%d)", st->c.tomcat_pkg, PORT_TOMCAT_PACKAGE);
 	for (i = 0; i < st->nusers_missing; i++)
 		n += step_pending(ctx, report, 1, "create the service user %s",
 		    st->users_missing[i]);
