@@ -1,8 +1,9 @@
 /*
  * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
  *
- * Writes a profile back as YAML, in one fixed order and block style, so
- * that a saved profile diffs cleanly against the last one.  libyaml's
+ * Writes a profile back as YAML, in the schema's order and block style, so
+ * that a saved profile diffs cleanly against the last one.  A key at its
+ * default is written unless its row says to omit it.  libyaml's
  * emitter does the quoting: a value is never pasted into YAML by hand.
  */
 #include "config.h"
@@ -16,6 +17,7 @@
 
 #include "core.h"
 #include "profile.h"
+#include "schema.h"
 
 struct saver {
 	yaml_emitter_t	 em;
@@ -130,217 +132,158 @@ kv_size(struct saver *s, const char *key, long long mb)
 	kv(s, key, buf);
 }
 
-static void
-save_tls(struct saver *s, const struct tls *t)
+static int	section_set(const struct schema_section *, const void *);
+
+static const void *
+at(const void *base, size_t off)
 {
-	scalar(s, "tls");
-	map_start(s);
-	kv(s, "mode", tls_mode_name(t->mode));
-	kv(s, "email", t->email);
-	kv(s, "cert", t->cert);
-	kv(s, "key", t->key);
-	kv(s, "chain", t->chain);
-	kv(s, "acme_server", t->acme_server);
-	map_end(s);
+	return (const char *)base + off;
 }
 
-static void
-save_lxc(struct saver *s, const struct lxc_opts *x)
+/* Whether a row holds more than its default: what an empty section lacks. */
+static int
+row_set(const struct schema_row *row, const void *base)
 {
-	if (x->bridge == NULL && x->subnet == NULL && x->release == NULL &&
-	    x->prefix == NULL && x->mirror == NULL &&
-	    x->security_mirror == NULL)
-		return;
-	scalar(s, "lxc");
-	map_start(s);
-	kv(s, "bridge", x->bridge);
-	kv(s, "subnet", x->subnet);
-	kv(s, "release", x->release);
-	kv(s, "prefix", x->prefix);
-	kv(s, "mirror", x->mirror);
-	kv(s, "security_mirror", x->security_mirror);
-	map_end(s);
-}
+	const void	*f = at(base, row->off);
 
-static void
-save_releases(struct saver *s, const struct releases_opts *r)
-{
-	if (r->url == NULL && r->mirror == NULL && r->file == NULL)
-		return;
-	scalar(s, "releases");
-	map_start(s);
-	kv(s, "url", r->url);
-	kv(s, "mirror", r->mirror);
-	kv(s, "file", r->file);
-	map_end(s);
-}
-
-static void
-save_machine(struct saver *s, const struct machine *m)
-{
-	int	r;
-
-	map_start(s);
-	kv(s, "name", m->name);
-	kv(s, "address", m->address);
-	scalar(s, "roles");
-	seq_start(s, 1);
-	for (r = 0; r < ROLE_COUNT; r++) {
-		if (m->roles & ROLE_BIT(r))
-			scalar(s, role_name(r));
+	switch (row->type) {
+	case SCHEMA_STRING:
+		return *(char *const *)f != NULL;
+	case SCHEMA_INT:
+	case SCHEMA_BOOL:
+	case SCHEMA_CHOICE:
+		return *(const int *)f != row->def;
+	case SCHEMA_SIZE:
+		return *(const long long *)f != 0;
+	case SCHEMA_FLAGS:
+		return *(const unsigned *)f != 0;
+	case SCHEMA_MAP:
+		if (row->present_off != 0)
+			return *(const int *)at(base, row->present_off) != 0;
+		return section_set(row->sub, f);
+	case SCHEMA_LIST:
+		return *(const size_t *)at(base, row->count_off) != 0;
 	}
-	seq_end(s);
-	if (m->ssh_user != NULL || m->ssh_port != 22 || m->ssh_key != NULL) {
-		scalar(s, "ssh");
-		map_start(s);
-		kv(s, "user", m->ssh_user);
-		if (m->ssh_port != 22)
-			kv_int(s, "port", m->ssh_port);
-		kv(s, "key", m->ssh_key);
-		map_end(s);
-	}
-	map_end(s);
+	return 0;
 }
 
-static void
-save_instance(struct saver *s, const struct instance *in)
-{
-	map_start(s);
-	kv(s, "name", in->name);
-	kv(s, "version", in->version);
-	if (in->war_source != WAR_RELEASE) {
-		scalar(s, "war");
-		map_start(s);
-		kv(s, "url", in->war_url);
-		kv(s, "sha256", in->war_sha256);
-		kv(s, "file", in->war_file);
-		map_end(s);
-	}
-	kv(s, "base_path", in->base_path);
-	kv_int(s, "nodes", in->nodes);
-	if (in->heap_mb == 0)
-		kv(s, "heap", "auto");
-	else
-		kv_size(s, "heap", in->heap_mb);
-	kv(s, "database", in->database);
-	map_end(s);
-}
-
-static void
-save_database(struct saver *s, const struct database *d)
-{
-	const struct db_tuning *t = &d->tuning;
-
-	scalar(s, "database");
-	map_start(s);
-	kv_int(s, "version", d->version);
-	if (t->auto_tune)
-		kv(s, "tuning", "auto");
-	else {
-		scalar(s, "tuning");
-		map_start(s);
-		kv_size(s, "shared_buffers", t->shared_buffers_mb);
-		kv_size(s, "work_mem", t->work_mem_mb);
-		kv_size(s, "maintenance_work_mem", t->maintenance_work_mem_mb);
-		kv_size(s, "effective_cache_size", t->effective_cache_size_mb);
-		if (t->max_connections != 0)
-			kv_int(s, "max_connections", t->max_connections);
-		map_end(s);
-	}
-	kv_int(s, "replicas", d->replicas);
-	kv(s, "data_path", d->data_path);
-	map_end(s);
-}
-
-static void
-save_alerting(struct saver *s, const struct alerting *a)
-{
-	if (a->email == NULL && a->smarthost == NULL && !a->telegram &&
-	    !a->slack)
-		return;
-	scalar(s, "alerting");
-	map_start(s);
-	kv(s, "email", a->email);
-	kv(s, "smarthost", a->smarthost);
-	if (a->telegram) {
-		scalar(s, "telegram");
-		map_start(s);
-		kv(s, "chat_id", a->telegram_chat);
-		map_end(s);
-	}
-	if (a->slack)
-		kv_bool(s, "slack", 1);
-	map_end(s);
-}
-
-static void
-save_encryption(struct saver *s, const struct encryption *e)
-{
-	if (e->device == NULL && !e->swap)
-		return;
-	scalar(s, "encryption");
-	map_start(s);
-	kv(s, "device", e->device);
-	kv_bool(s, "swap", e->swap);
-	map_end(s);
-}
-
-static void
-save_backups(struct saver *s, const struct backups *b)
-{
-	scalar(s, "backups");
-	map_start(s);
-	kv_bool(s, "enabled", b->enabled);
-	kv(s, "schedule", b->schedule);
-	kv_int(s, "retention_days", b->retention_days);
-	kv(s, "target", b->target);
-	map_end(s);
-}
-
-static void
-save_profile(struct saver *s, const struct profile *p)
+static int
+section_set(const struct schema_section *sec, const void *base)
 {
 	size_t	i;
 
+	for (i = 0; i < sec->nrows; i++) {
+		if (row_set(&sec->rows[i], base))
+			return 1;
+	}
+	return 0;
+}
+
+static void	save_section(struct saver *, const struct schema_section *,
+		    const void *);
+
+static void
+save_flags(struct saver *s, const struct schema_row *row, unsigned bits)
+{
+	int	i;
+
+	scalar(s, row->key);
+	seq_start(s, 1);
+	for (i = 0; i < row->nchoices; i++) {
+		if (bits & (1u << i))
+			scalar(s, row->choices[i]);
+	}
+	seq_end(s);
+}
+
+static void
+save_map(struct saver *s, const struct schema_row *row, const void *base)
+{
+	const void	*sub = at(base, row->off);
+
+	if (row->present_off != 0 &&
+	    *(const int *)at(base, row->present_off) == 0)
+		return;
+	if ((row->flags & SCHEMA_AUTO) &&
+	    *(const int *)at(sub, row->auto_off)) {
+		kv(s, row->key, "auto");
+		return;
+	}
+	if ((row->flags & SCHEMA_OMIT_EMPTY) && !section_set(row->sub, sub))
+		return;
+	scalar(s, row->key);
 	map_start(s);
-	kv_int(s, "version", p->version);
-	kv(s, "hosting", hosting_name(p->hosting));
-	kv(s, "isolation", isolation_name(p->isolation));
-	kv(s, "fqdn", p->fqdn);
-	kv(s, "admin_network", p->admin_network);
-	kv(s, "timezone", p->timezone);
-	kv(s, "secrets", p->secrets_file);
-	kv(s, "known_hosts", p->known_hosts);
-	kv(s, "proxy", proxy_name(p->proxy));
-	save_tls(s, &p->tls);
-	save_lxc(s, &p->lxc);
-	save_releases(s, &p->releases);
-	if (p->nmachines > 0) {
-		scalar(s, "machines");
-		seq_start(s, 0);
-		for (i = 0; i < p->nmachines; i++)
-			save_machine(s, &p->machines[i]);
-		seq_end(s);
-	}
-	if (p->ninstances > 0) {
-		scalar(s, "instances");
-		seq_start(s, 0);
-		for (i = 0; i < p->ninstances; i++)
-			save_instance(s, &p->instances[i]);
-		seq_end(s);
-	}
-	save_database(s, &p->database);
-	if (p->redis) {
-		scalar(s, "clustering");
+	save_section(s, row->sub, sub);
+	map_end(s);
+}
+
+static void
+save_list(struct saver *s, const struct schema_row *row, const void *base)
+{
+	const char	*items = *(char *const *)at(base, row->off);
+	size_t		 i, n = *(const size_t *)at(base, row->count_off);
+
+	if (n == 0)
+		return;
+	scalar(s, row->key);
+	seq_start(s, 0);
+	for (i = 0; i < n; i++) {
 		map_start(s);
-		kv_bool(s, "redis", 1);
+		save_section(s, row->sub, items + i * row->sub->size);
 		map_end(s);
 	}
-	kv(s, "monitoring", monitoring_name(p->monitoring));
-	save_alerting(s, &p->alerting);
-	save_encryption(s, &p->encryption);
-	save_backups(s, &p->backups);
-	map_end(s);
+	seq_end(s);
+}
+
+static void
+save_row(struct saver *s, const struct schema_row *row, const void *base)
+{
+	const void	*f = at(base, row->off);
+	int		 v;
+
+	if ((row->flags & SCHEMA_OMIT_DEF) && !row_set(row, base))
+		return;
+	switch (row->type) {
+	case SCHEMA_STRING:
+		kv(s, row->key, *(char *const *)f);
+		break;
+	case SCHEMA_INT:
+		kv_int(s, row->key, *(const int *)f);
+		break;
+	case SCHEMA_BOOL:
+		kv_bool(s, row->key, *(const int *)f);
+		break;
+	case SCHEMA_CHOICE:
+		v = *(const int *)f;
+		kv(s, row->key, row->choices[v]);
+		break;
+	case SCHEMA_SIZE:
+		if ((row->flags & SCHEMA_AUTO) && *(const long long *)f == 0)
+			kv(s, row->key, "auto");
+		else
+			kv_size(s, row->key, *(const long long *)f);
+		break;
+	case SCHEMA_FLAGS:
+		save_flags(s, row, *(const unsigned *)f);
+		break;
+	case SCHEMA_MAP:
+		save_map(s, row, base);
+		break;
+	case SCHEMA_LIST:
+		save_list(s, row, base);
+		break;
+	}
+}
+
+/* A section's keys, in the schema's order. */
+static void
+save_section(struct saver *s, const struct schema_section *sec,
+    const void *base)
+{
+	size_t	i;
+
+	for (i = 0; i < sec->nrows; i++)
+		save_row(s, &sec->rows[i], base);
 }
 
 /* The profile as YAML text (NUL-terminated); NULL if libyaml failed. */
@@ -361,7 +304,9 @@ profile_save_buffer(const struct profile *p, size_t *lenp)
 	emit(&s, &ev);
 	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
 	emit(&s, &ev);
-	save_profile(&s, p);
+	map_start(&s);
+	save_section(&s, schema_root(), p);
+	map_end(&s);
 	yaml_document_end_event_initialize(&ev, 1);
 	emit(&s, &ev);
 	yaml_stream_end_event_initialize(&ev);

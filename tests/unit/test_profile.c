@@ -1,7 +1,8 @@
 /*
  * Unit tests of the profile: load -> save -> load gives an equal profile
- * for every example and good case, saving is stable, secrets are
- * generated, refused when readable, and never land in the profile.
+ * for every example and good case, saving is stable and gives the bytes
+ * in tests/profiles/saved, secrets are generated, refused when readable,
+ * and never land in the profile.
  */
 #include "config.h"
 
@@ -109,6 +110,61 @@ test_round_trip_examples(void **state)
 	free(dir);
 	xasprintf(&dir, "%s/tests/profiles/good", srcdir());
 	assert_true(round_trip_dir(dir) >= 3);
+	free(dir);
+}
+
+/*
+ * Saving gives, byte for byte, what tests/profiles/saved holds: the form
+ * saved before the schema drove the saver.  A change there is a change
+ * every operator sees in the diff of their next save.
+ */
+static int
+saved_dir_matches(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*e;
+	struct profile	 p;
+	char		*path, *want_path, *yaml, *want;
+	size_t		 len, want_len;
+	int		 n = 0;
+
+	assert_non_null(d = opendir(dir));
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (len < 5 || strcmp(e->d_name + len - 5, ".yaml") != 0)
+			continue;
+		xasprintf(&path, "%s/%s", dir, e->d_name);
+		xasprintf(&want_path, "%s/tests/profiles/saved/%s", srcdir(),
+		    e->d_name);
+		assert_int_equal(load_ok(&p, path), 0);
+		assert_non_null(yaml = profile_save_buffer(&p, &len));
+		if (read_file_limited(want_path, PROFILE_MAX_BYTES, &want,
+		    &want_len) == -1)
+			fail_msg("%s: no saved form to compare with", want_path);
+		if (len != want_len || memcmp(yaml, want, len) != 0)
+			fail_msg("%s saves differently from %s:\n%s", path,
+			    want_path, yaml);
+		free(want);
+		free(yaml);
+		profile_free(&p);
+		free(want_path);
+		free(path);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void
+test_saved_bytes(void **state)
+{
+	char	*dir;
+
+	xasprintf(&dir, "%s/profiles/examples", srcdir());
+	assert_true(saved_dir_matches(dir) >= 4);
+	free(dir);
+	xasprintf(&dir, "%s/tests/profiles/good", srcdir());
+	assert_true(saved_dir_matches(dir) >= 3);
 	free(dir);
 }
 
@@ -378,6 +434,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_examples),
+		cmocka_unit_test(test_saved_bytes),
 		cmocka_unit_test(test_loaded_values),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_errors_reported),
