@@ -57,10 +57,17 @@ struct field {
 	enum field_base		 base;
 	size_t			 off;
 	int			 optional;
+	/*
+	 * The profile key behind it ("tls.email", "machines.ssh.port"): the
+	 * loader's validator (TEXT) and range (INT) from profiles/schema.c,
+	 * so that the two judge a value alike.  A field without one, or
+	 * whose check differs, gives its own .valid, .min and .max.
+	 */
+	const char		*schema;
 	int			 min;
 	int			 max;
 	int			(*valid)(const char *);
-	const char		*invalid;	/* why valid() said no */
+	const char		*invalid;	/* why not; NULL: schema's hint */
 	const struct choice	*choices;
 	size_t			 nchoices;
 	/* For BASE_CUSTOM: the value as text, and storing typed text. */

@@ -18,6 +18,7 @@
 #include "core.h"
 #include "feature.h"
 #include "profile.h"
+#include "schema.h"
 #include "tui.h"
 
 #define MAX_HISTORY	256
@@ -101,6 +102,19 @@ wizard_resize_instances(struct profile *p, size_t n)
 	p->ninstances = n;
 }
 
+/* The profile key a field names; a name no row has is a bug. */
+static const struct schema_row *
+field_row(const struct field *f)
+{
+	const struct schema_row	*row;
+
+	if (f->schema == NULL)
+		return NULL;
+	if ((row = schema_find_path(f->schema)) == NULL)
+		fatalx("wizard field %s: no profile key %s", f->key, f->schema);
+	return row;
+}
+
 /*
  * The screens as this build offers them: fields and choices whose
  * feature no step builds yet are left out, and the intro says what is
@@ -165,6 +179,7 @@ offer_screen(struct screen *o, const struct screen *s)
 
 	*o = *s;
 	for (i = 0; i < s->nfields; i++) {
+		(void)field_row(&s->fields[i]);	/* a wrong key stops here */
 		note_coming(&coming, s->fields[i].needs);
 		if (!is_offered(s->fields[i].needs))
 			continue;
@@ -279,13 +294,39 @@ set_choice(struct wizard *w, const struct field *f, int *dst, const char *s)
 	return w->err;
 }
 
+/* NULL when text is a valid value, else why not. */
+static const char *
+field_refuses(const struct field *f, const char *s)
+{
+	const struct schema_row	*row = field_row(f);
+	int			 ok = 1;
+
+	if (f->valid != NULL)
+		ok = f->valid(s);
+	else if (row != NULL && row->valid != NULL)
+		ok = row->valid(s);
+	if (ok)
+		return NULL;
+	return f->invalid != NULL || row == NULL ? f->invalid :
+	    schema_hint(row);
+}
+
+static void
+field_range(const struct field *f, long long *min, long long *max)
+{
+	const struct schema_row	*row = field_row(f);
+
+	*min = row != NULL ? row->min : f->min;
+	*max = row != NULL ? row->max : f->max;
+}
+
 /* Store typed text; NULL, or why it was refused. */
 const char *
 field_set(struct wizard *w, const struct field *f, size_t idx, const char *s)
 {
 	char		*base, **sp;
-	const char	*errstr;
-	long long	 n;
+	const char	*errstr, *why;
+	long long	 n, min, max;
 
 	if (f->base == BASE_CUSTOM)
 		return f->set(w, idx, s);
@@ -300,16 +341,17 @@ field_set(struct wizard *w, const struct field *f, size_t idx, const char *s)
 			*sp = NULL;
 			return NULL;
 		}
-		if (f->valid != NULL && !f->valid(s))
-			return f->invalid;
+		if ((why = field_refuses(f, s)) != NULL)
+			return why;
 		free(*sp);
 		*sp = xstrdup(s);
 		return NULL;
 	case FIELD_INT:
-		n = strtonum_checked(s, f->min, f->max, &errstr);
+		field_range(f, &min, &max);
+		n = strtonum_checked(s, min, max, &errstr);
 		if (errstr != NULL) {
-			snprintf(w->err, sizeof w->err, "a number from %d to %d",
-			    f->min, f->max);
+			snprintf(w->err, sizeof w->err, "a number from %lld to "
+			    "%lld", min, max);
 			return w->err;
 		}
 		*(int *)(base + f->off) = (int)n;

@@ -30,6 +30,10 @@
 #define NITEMS(a)	(sizeof (a) / sizeof (a)[0])
 #define CHOICES(a)	.choices = (a), .nchoices = NITEMS(a)
 
+/*
+ * XXX Wider than the loader's valid_telegram_chat (a number): a profile
+ * saved with @channel does not load.  Kept so while behaviour is frozen.
+ */
 static int
 valid_chat(const char *s)
 {
@@ -543,17 +547,18 @@ static const struct field f_machines[] = {
 
 static const struct field f_machine[] = {
 	{ .key = "name", .label = "Name", .kind = FIELD_TEXT, M(name),
-	  .valid = valid_name, .invalid = "lowercase letters, digits, -" },
+	  .schema = "machines.name",
+	  .invalid = "lowercase letters, digits, -" },
 	{ .key = "address", .label = "Address", .kind = FIELD_TEXT,
-	  M(address), .optional = 1, .valid = valid_address,
+	  M(address), .optional = 1, .schema = "machines.address",
 	  .invalid = "an IP address or host name" },
 	{ .key = "ssh_user", .label = "SSH user", .kind = FIELD_TEXT,
-	  M(ssh_user), .valid = valid_user,
+	  M(ssh_user), .schema = "machines.ssh.user",
 	  .invalid = "a user name, e.g. root" },
 	{ .key = "ssh_port", .label = "SSH port", .kind = FIELD_INT,
-	  M(ssh_port), .min = 1, .max = 65535 },
+	  M(ssh_port), .schema = "machines.ssh.port" },
 	{ .key = "ssh_key", .label = "SSH key file", .kind = FIELD_TEXT,
-	  M(ssh_key), .optional = 1, .valid = valid_path_text,
+	  M(ssh_key), .optional = 1, .schema = "machines.ssh.key",
 	  .invalid = "a path to a private key" },
 	{ .key = "roles", .label = "Roles", .kind = FIELD_TEXT,
 	  CUSTOM(get_roles, set_roles) },
@@ -561,13 +566,14 @@ static const struct field f_machine[] = {
 
 static const struct field f_site[] = {
 	{ .key = "fqdn", .label = "Server name", .kind = FIELD_TEXT,
-	  P(fqdn), .valid = valid_fqdn,
+	  P(fqdn), .schema = "fqdn",
 	  .invalid = "a full name like dhis.example.org" },
 	{ .key = "admin_network", .label = "Admin network",
 	  .kind = FIELD_TEXT, P(admin_network), .optional = 1,
-	  .valid = valid_cidr, .invalid = "a network like 192.0.2.0/24" },
+	  .schema = "admin_network",
+	  .invalid = "a network like 192.0.2.0/24" },
 	{ .key = "timezone", .label = "Time zone", .kind = FIELD_TEXT,
-	  P(timezone), .optional = 1, .valid = valid_timezone,
+	  P(timezone), .optional = 1, .schema = "timezone",
 	  .invalid = "like Africa/Kampala or UTC" },
 };
 
@@ -578,19 +584,19 @@ static const struct field f_tls[] = {
 
 static const struct field f_letsencrypt[] = {
 	{ .key = "email", .label = "Email", .kind = FIELD_TEXT,
-	  P(tls.email), .optional = 1, .valid = valid_email,
+	  P(tls.email), .optional = 1, .schema = "tls.email",
 	  .invalid = "an address like you@example.org" },
 };
 
 static const struct field f_provided[] = {
 	{ .key = "cert", .label = "Certificate", .kind = FIELD_TEXT,
-	  P(tls.cert), .optional = 1, .valid = valid_abs_path,
+	  P(tls.cert), .optional = 1, .schema = "tls.cert",
 	  .invalid = "an absolute path" },
 	{ .key = "key", .label = "Private key", .kind = FIELD_TEXT,
-	  P(tls.key), .optional = 1, .valid = valid_abs_path,
+	  P(tls.key), .optional = 1, .schema = "tls.key",
 	  .invalid = "an absolute path" },
 	{ .key = "chain", .label = "Chain", .kind = FIELD_TEXT,
-	  P(tls.chain), .optional = 1, .valid = valid_abs_path,
+	  P(tls.chain), .optional = 1, .schema = "tls.chain",
 	  .invalid = "an absolute path" },
 };
 
@@ -613,27 +619,30 @@ static const struct field f_instances[] = {
 
 static const struct field f_instance[] = {
 	{ .key = "name", .label = "Name", .kind = FIELD_TEXT, I(name),
-	  .valid = valid_name, .invalid = "lowercase letters, digits, -" },
+	  .schema = "instances.name",
+	  .invalid = "lowercase letters, digits, -" },
 	{ .key = "version", .label = "DHIS2 version", .kind = FIELD_TEXT,
-	  I(version), .valid = valid_dhis2_version,
+	  I(version), .schema = "instances.version",
 	  .invalid = "like 2.41 or 2.41.3" },
 	{ .key = "war_file", .label = "or WAR file", .kind = FIELD_TEXT,
 	  CUSTOM(get_war_file, set_war_file), .optional = 1 },
 	{ .key = "base_path", .label = "Base path", .kind = FIELD_TEXT,
-	  I(base_path), .valid = valid_base_path, .invalid = "/ or /name" },
+	  I(base_path), .schema = "instances.base_path",
+	  .invalid = "/ or /name" },
 	{ .key = "nodes", .label = "Tomcat nodes", .kind = FIELD_INT,
-	  I(nodes), .min = 1, .max = 16, .needs = NEEDS(FEATURE_REDIS) },
+	  I(nodes), .schema = "instances.nodes",
+	  .needs = NEEDS(FEATURE_REDIS) },
 	{ .key = "heap", .label = "Java heap", .kind = FIELD_TEXT,
 	  CUSTOM(get_heap, set_heap) },
 };
 
 static const struct field f_database[] = {
 	{ .key = "version", .label = "PostgreSQL", .kind = FIELD_INT,
-	  P(database.version), .min = 12, .max = 17 },
+	  P(database.version), .schema = "database.version" },
 	{ .key = "auto_tune", .label = "Tune from RAM", .kind = FIELD_BOOL,
 	  P(database.tuning.auto_tune) },
 	{ .key = "replicas", .label = "Read replicas", .kind = FIELD_INT,
-	  P(database.replicas), .min = 0, .max = 5,
+	  P(database.replicas), .schema = "database.replicas",
 	  .needs = NEEDS(FEATURE_REPLICAS) },
 };
 
@@ -649,11 +658,12 @@ static const struct field f_monitoring[] = {
 
 static const struct field f_alerting[] = {
 	{ .key = "email", .label = "Alert email", .kind = FIELD_TEXT,
-	  P(alerting.email), .optional = 1, .valid = valid_email,
+	  P(alerting.email), .optional = 1, .schema = "alerting.email",
 	  .invalid = "an address like ops@example.org",
 	  .needs = NEEDS(FEATURE_ALERTING) },
 	{ .key = "smarthost", .label = "Mail relay", .kind = FIELD_TEXT,
-	  P(alerting.smarthost), .optional = 1, .valid = valid_smarthost,
+	  P(alerting.smarthost), .optional = 1,
+	  .schema = "alerting.smarthost",
 	  .invalid = "a relay host[:port]",
 	  .needs = NEEDS(FEATURE_ALERTING) },
 	{ .key = "telegram", .label = "Telegram", .kind = FIELD_BOOL,
@@ -669,7 +679,7 @@ static const struct field f_alerting[] = {
 
 static const struct field f_encryption[] = {
 	{ .key = "device", .label = "Data disk", .kind = FIELD_TEXT,
-	  P(encryption.device), .optional = 1, .valid = valid_device,
+	  P(encryption.device), .optional = 1, .schema = "encryption.device",
 	  .invalid = "a device like /dev/sdb",
 	  .needs = NEEDS(FEATURE_ENCRYPTION) },
 	{ .key = "confirm", .label = "Type it again", .kind = FIELD_TEXT,
@@ -692,11 +702,11 @@ static const struct field f_backups[] = {
 	{ .key = "enabled", .label = "Backups", .kind = FIELD_BOOL,
 	  P(backups.enabled), .needs = NEEDS(FEATURE_BACKUPS) },
 	{ .key = "schedule", .label = "Schedule (cron)", .kind = FIELD_TEXT,
-	  P(backups.schedule), .optional = 1, .valid = valid_cron,
+	  P(backups.schedule), .optional = 1, .schema = "backups.schedule",
 	  .invalid = "five cron fields or @daily",
 	  .needs = NEEDS(FEATURE_BACKUPS) },
 	{ .key = "retention_days", .label = "Keep (days)", .kind = FIELD_INT,
-	  P(backups.retention_days), .min = 1, .max = 3650,
+	  P(backups.retention_days), .schema = "backups.retention_days",
 	  .needs = NEEDS(FEATURE_BACKUPS) },
 	{ .key = "target", .label = "Off-host copy", .kind = FIELD_TEXT,
 	  P(backups.target), .optional = 1,
