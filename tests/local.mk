@@ -19,6 +19,7 @@ UNIT_TESTS = \
 	tests/unit/test_tlscheck \
 	tests/unit/test_cron \
 	tests/unit/test_apt_sources \
+	tests/unit/test_step_item \
 	tests/unit/test_lazylib \
 	tests/unit/test_releases \
 	tests/unit/test_engine \

@@ -1,0 +1,186 @@
+/*
+ * Unit tests of declared step items (steps/step_item.c) and probe reading
+ * (steps/step_probe.c): lines read anchored to their start, files read
+ * back from what STEP_FILES_SH prints on this machine, and one pending
+ * list that check reports and verify counts alike.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <grp.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core.h"
+#include "step.h"
+#include "step_item.h"
+#include "step_probe.h"
+
+static void
+test_anchored(void **state)
+{
+	const char	*probe = "xleaf=no\nsum=none /a\nleaf=AB\nkey=\n"
+			    "pkg=nginx ii \nmod_missing=ssl";
+	char		*v;
+
+	(void)state;
+	v = step_probe_value(probe, "leaf=");
+	assert_string_equal(v, "AB");
+	free(v);
+	assert_null(step_probe_value(probe, "eaf="));
+	v = step_probe_value(probe, "mod_missing=");
+	assert_string_equal(v, "ssl");
+	free(v);
+	assert_true(step_probe_has(probe, "key="));
+	assert_false(step_probe_has(probe, "leaf=no"));
+	assert_true(step_probe_has_key(probe, "mod_missing="));
+	assert_false(step_probe_has_key(probe, "none"));
+	assert_false(step_probe_pkg_missing(probe, "nginx"));
+	assert_true(step_probe_pkg_missing(probe, "apache2"));
+}
+
+/* The shell side run here: sums and stats of a file and a missing one. */
+static char *
+run_files_sh(const char *path, const char *missing)
+{
+	char	 script[] = "/tmp/test_step_item.sh.XXXXXX";
+	char	*cmd, *out = NULL, buf[512];
+	FILE	*p;
+	size_t	 len = 0, n;
+	int	 fd;
+
+	if ((fd = mkstemp(script)) == -1 || (p = fdopen(fd, "w")) == NULL)
+		fail_msg("cannot make %s", script);
+	fputs(STEP_FILES_SH "step_sums \"$1\" \"$2\"\n"
+	    "step_stats \"$1\" \"$2\"\n", p);
+	fclose(p);
+	xasprintf(&cmd, "sh %s %s %s", script, path, missing);
+	if ((p = popen(cmd, "r")) == NULL)
+		fail_msg("popen failed");
+	while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
+		out = xreallocarray(out, len + n + 1, 1);
+		memcpy(out + len, buf, n);
+		len += n;
+		out[len] = '\0';
+	}
+	pclose(p);
+	unlink(script);
+	free(cmd);
+	return out != NULL ? out : xstrdup("");
+}
+
+static void
+test_files_parse(void **state)
+{
+	struct step_files	 fs = { NULL, 0 };
+	struct step_file	*f;
+	struct passwd		*pw = getpwuid(getuid());
+	struct group		*gr = getgrgid(getgid());
+	char			 path[] = "/tmp/test_step_item.XXXXXX";
+	char			*probe;
+	int			 fd;
+
+	(void)state;
+	if ((fd = mkstemp(path)) == -1 || write(fd, "hello\n", 6) != 6 ||
+	    fchmod(fd, 0640) == -1)
+		fail_msg("cannot make %s", path);
+	close(fd);
+	probe = run_files_sh(path, "/nonexistent/test_step_item");
+	f = step_files_add(&fs, path, xstrdup("hello\n"), 0640,
+	    pw->pw_name, gr->gr_name);
+	f->meta = 1;
+	f = step_files_add(&fs, path, xstrdup("other\n"), 0600,
+	    pw->pw_name, gr->gr_name);
+	f->meta = 1;
+	step_files_add(&fs, "/nonexistent/test_step_item", xstrdup("x"), 0644,
+	    NULL, NULL);
+	step_files_parse(&fs, probe);
+	assert_false(fs.v[0].differs);
+	assert_false(fs.v[0].meta_differs);
+	assert_true(fs.v[1].differs);
+	assert_true(fs.v[1].meta_differs);	/* 0600 wanted */
+	assert_true(fs.v[2].differs);
+	assert_false(fs.v[2].meta_differs);	/* not asked */
+	assert_int_equal(step_files_count(&fs), 2);
+	step_files_free(&fs);
+	assert_null(fs.v);
+	assert_int_equal(fs.n, 0);
+	free(probe);
+	unlink(path);
+}
+
+/* What check reports is what verify counts. */
+static int
+pending(struct step_ctx *ctx, const struct step_files *fs, int report)
+{
+	int	n = 0;
+
+	n += step_pending(ctx, report, 1, "install package %s", "x");
+	n += step_pending(ctx, report, 0, "never %s", "said");
+	n += step_files_pending(ctx, fs, report);
+	return n;
+}
+
+static void
+test_pending(void **state)
+{
+	struct step_ctx		 ctx;
+	struct step_files	 fs = { NULL, 0 };
+	struct step_file	*f;
+
+	(void)state;
+	memset(&ctx, 0, sizeof ctx);
+	f = step_files_add(&fs, "/etc/secret.conf", xstrdup("pw=1\n"), 0600,
+	    "root", "root");
+	f->secret = 1;
+	f->differs = 1;
+	f = step_files_add(&fs, "/etc/plain.conf", xstrdup("a\n"), 0644,
+	    NULL, NULL);
+	f->meta_differs = 1;
+	f = step_files_add(&fs, "/etc/same.conf", xstrdup("b\n"), 0644, NULL,
+	    NULL);
+	assert_int_equal(pending(&ctx, &fs, 0), 3);
+	assert_int_equal(ctx.changes, 0);
+	/* Reported: no diff of the secret, so no transport is asked. */
+	assert_int_equal(pending(&ctx, &fs, 1), 3);
+	assert_int_equal(ctx.changes, 3);
+	step_files_free(&fs);
+}
+
+static void
+test_args(void **state)
+{
+	struct step_args	a = { NULL, 0 };
+
+	(void)state;
+	step_args_add(&a, "one");
+	step_args_add(&a, "two");
+	assert_int_equal(a.n, 2);
+	assert_string_equal(a.v[1], "two");
+	assert_null(a.v[2]);
+	step_args_free(&a);
+	assert_null(a.v);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_anchored),
+		cmocka_unit_test(test_files_parse),
+		cmocka_unit_test(test_pending),
+		cmocka_unit_test(test_args),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
