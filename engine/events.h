@@ -12,6 +12,8 @@
 
 #include <stdio.h>
 
+#define EVENTS_MAX_SUBS	16	/* subscribers at once */
+
 enum result {
 	RESULT_OK = 0,		/* already as wanted; nothing done */
 	RESULT_CHANGED,		/* made so (or, in a check: would change) */
@@ -67,14 +69,19 @@ void	 events_command(const char *);
 void	 events_note(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 events_change(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
+void	 events_reset(void);
+
+/* report_plain.c */
 int	 events_plain_subscribe(FILE *, int);
+
+/* report_json.c */
 int	 events_json_subscribe(int);
+void	 events_json_reset(void);
 /*
  * One JSON line back into an event.  The strings in it belong to *hold,
  * freed with events_json_free().  0, or -1 for a line that is not one.
  */
 int	 events_json_parse(const char *, struct event *, void **);
 void	 events_json_free(void *);
-void	 events_reset(void);
 
 #endif

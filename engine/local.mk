@@ -8,3 +8,5 @@ libdhis2setup_a_SOURCES += engine/transport.h engine/transport.c \
 	engine/planner.h engine/planner.c engine/topology.h engine/topology.c \
 	engine/tuning.h engine/tuning.c engine/sizing.h engine/sizing.c \
 	engine/engine.h engine/engine.c
+# The event stream's two built-in readers: plain lines, JSON lines.
+libdhis2setup_a_SOURCES += engine/report_plain.c engine/report_json.c
