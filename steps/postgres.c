@@ -39,8 +39,9 @@
 #include "scram.h"
 #include "secrets.h"
 #include "step.h"
-#include "topology.h"
+#include "step_item.h"
 #include "step_probe.h"
+#include "topology.h"
 #include "transport.h"
 
 #define PG_EXTENSIONS	"btree_gin,pg_trgm,postgis"	/* sorted, as probed */
@@ -54,13 +55,10 @@
  * database, the binary rather than /usr/bin/psql (a Perl wrapper): a
  * converged re-run spent most of its time here.
  */
-static const char probe_script[] =
+static const char probe_script[] = STEP_FILES_SH
     "v=$1 conf=$2 hba=$3\n"
     "shift 3\n"
-    "for f in \"$conf\" \"$hba\"; do\n"
-    "  if [ -f \"$f\" ]; then echo \"sum=$(sha256sum < \"$f\" | cut -d' ' -f1) $f\"\n"
-    "  else echo \"sum=none $f\"; fi\n"
-    "done\n"
+    "step_sums \"$conf\" \"$hba\"\n"
     /* a tuning file put before the package made the cluster: root's */
     "stat -c 'owner=%U %n' \"/etc/postgresql/$v\" \"${conf%/*}\" \"$conf\" "
     "2>/dev/null\n"
@@ -115,16 +113,7 @@ struct pg_slot {
 };
 
 struct pg_state {
-	char		*conf_path;
-	char		*hba_path;
-	char		*conf;		/* wanted contents */
-	char		*hba;
-	char		 pkg_server[32];
-	char		 pkg_postgis[48];
-	int		 server_missing;
-	int		 postgis_missing;
-	int		 conf_differs;
-	int		 hba_differs;
+	struct pg_common pc;		/* packages, conf.d file, pg_hba.conf */
 	int		 cluster_missing;
 	int		 cluster_down;
 	int		 pending_restart;
@@ -148,13 +137,96 @@ pg_database_ram_mb(struct step_ctx *ctx)
 	return ctx->size->db_mb;
 }
 
+/*
+ * What the postgres and replica steps both own, as wanted: the packages
+ * of the profile's major, and the conf.d file and pg_hba.conf
+ * (PG_FILE_CONF, PG_FILE_HBA) rendered for this node.  -1 after
+ * step_fail (pc to be freed).
+ */
+int
+pg_common_wanted(struct step_ctx *ctx, struct pg_common *pc)
+{
+	char	*conf, *hba, *path, *err = NULL;
+
+	memset(pc, 0, sizeof *pc);
+	snprintf(pc->ver, sizeof pc->ver, "%d",
+	    ctx->profile->database.version);
+	snprintf(pc->pkg_server, sizeof pc->pkg_server, "postgresql-%s",
+	    pc->ver);
+	snprintf(pc->pkg_postgis, sizeof pc->pkg_postgis,
+	    "postgresql-%s-postgis-3", pc->ver);
+	if ((conf = pg_conf_text(ctx->profile, ctx->topo, ctx->node,
+	    pg_database_ram_mb(ctx), &err)) == NULL)
+		goto fail;
+	if ((hba = pg_hba_text(ctx->profile, ctx->topo, ctx->node,
+	    &err)) == NULL) {
+		free(conf);
+		goto fail;
+	}
+	xasprintf(&path, "/etc/postgresql/%s/main/conf.d/90-dhis2.conf",
+	    pc->ver);
+	step_files_add(&pc->files, path, conf, 0644, "postgres", "postgres");
+	free(path);
+	xasprintf(&path, "/etc/postgresql/%s/main/pg_hba.conf", pc->ver);
+	step_files_add(&pc->files, path, hba, 0640, "postgres", "postgres");
+	free(path);
+	return 0;
+fail:
+	step_fail(ctx, "%s", err);
+	free(err);
+	return -1;
+}
+
+/* Packages by their dpkg state, files by their sums. */
+void
+pg_common_parse(struct pg_common *pc, const char *probe)
+{
+	pc->server_missing = step_probe_pkg_missing(probe, pc->pkg_server);
+	pc->postgis_missing = step_probe_pkg_missing(probe, pc->pkg_postgis);
+	step_files_parse(&pc->files, probe);
+}
+
+/* Reported (check) or counted (verify): packages, then the files. */
+int
+pg_common_pending(struct step_ctx *ctx, const struct pg_common *pc,
+    int report)
+{
+	int	n = 0;
+
+	n += step_pending(ctx, report, pc->server_missing,
+	    "install package %s", pc->pkg_server);
+	n += step_pending(ctx, report, pc->postgis_missing,
+	    "install package %s", pc->pkg_postgis);
+	n += step_files_pending(ctx, &pc->files, report);
+	return n;
+}
+
+/* The packages missing, into pkgs (NULL-ended); how many. */
+size_t
+pg_common_pkgs(const struct pg_common *pc, const char *pkgs[3])
+{
+	size_t	n = 0;
+
+	if (pc->server_missing)
+		pkgs[n++] = pc->pkg_server;
+	if (pc->postgis_missing)
+		pkgs[n++] = pc->pkg_postgis;
+	pkgs[n] = NULL;
+	return n;
+}
+
+/* Free and wipe what pc owns; zero it. */
+void
+pg_common_free(struct pg_common *pc)
+{
+	step_files_free(&pc->files);
+	memset(pc, 0, sizeof *pc);
+}
+
 static void
 pg_state_free(struct pg_state *st)
 {
-	free(st->conf_path);
-	free(st->hba_path);
-	free(st->conf);
-	free(st->hba);
+	pg_common_free(&st->pc);
 	free(st->in);
 	free(st->slots);
 	free(st->stale_slots);
@@ -165,20 +237,10 @@ pg_state_free(struct pg_state *st)
 static char *
 stored_verifier(const char *probe, const char *role)
 {
-	char		*key, *out = NULL;
-	const char	*p, *end;
-	size_t		 klen;
+	char	*key, *out;
 
 	xasprintf(&key, "role=%s ", role);
-	klen = strlen(key);
-	for (p = probe; (p = strstr(p, key)) != NULL; p += klen) {
-		if (p != probe && p[-1] != '\n')
-			continue;
-		end = strchr(p + klen, '\n');
-		out = xstrndup(p + klen, end != NULL ? (size_t)(end - p - klen) :
-		    strlen(p + klen));
-		break;
-	}
+	out = step_probe_value(probe, key);
 	free(key);
 	return out;
 }
@@ -252,7 +314,7 @@ probe_replication(struct step_ctx *ctx, struct pg_state *st,
 		pg_slot_name(t, m, sl->name, sizeof sl->name);
 		sl->replica = t->nodes[m].name;
 		xasprintf(&line, "slot=%s ", sl->name);
-		sl->missing = strstr(probe, line) == NULL;
+		sl->missing = !step_probe_has_key(probe, line);
 		free(line);
 		xasprintf(&line, "slot=%s lost", sl->name);
 		sl->lost = step_probe_has(probe, line);
@@ -307,50 +369,30 @@ static int
 pg_probe(struct step_ctx *ctx, struct pg_state *st)
 {
 	const struct profile	*p = ctx->profile;
-	char			*argv[16 + PROFILE_MAX_ITEMS], *probe;
-	char			*err = NULL, ver[8];
-	size_t			 i, k = 0;
+	struct step_args	 a = { NULL, 0 };
+	char			*probe;
+	size_t			 i;
+	int			 rc;
 
 	memset(st, 0, sizeof *st);
-	snprintf(ver, sizeof ver, "%d", p->database.version);
-	xasprintf(&st->conf_path, "/etc/postgresql/%s/main/conf.d/"
-	    "90-dhis2.conf", ver);
-	xasprintf(&st->hba_path, "/etc/postgresql/%s/main/pg_hba.conf", ver);
-	snprintf(st->pkg_server, sizeof st->pkg_server, "postgresql-%s", ver);
-	snprintf(st->pkg_postgis, sizeof st->pkg_postgis,
-	    "postgresql-%s-postgis-3", ver);
-	if ((st->conf = pg_conf_text(p, ctx->topo, ctx->node,
-	    pg_database_ram_mb(ctx), &err)) == NULL ||
-	    (st->hba = pg_hba_text(p, ctx->topo, ctx->node, &err)) == NULL) {
-		step_fail(ctx, "%s", err);
-		free(err);
+	if (pg_common_wanted(ctx, &st->pc) == -1)
 		return -1;
-	}
-
-	argv[k++] = "sh";
-	argv[k++] = "-c";
-	argv[k++] = (char *)probe_script;
-	argv[k++] = "sh";
-	argv[k++] = ver;
-	argv[k++] = st->conf_path;
-	argv[k++] = st->hba_path;
-	for (i = 0; i < p->ninstances && i < PROFILE_MAX_ITEMS; i++)
-		argv[k++] = (char *)instance_db_name(&p->instances[i]);
-	argv[k] = NULL;
-	if (step_capture(ctx, argv, &probe) != 0) {
+	step_args_add(&a, st->pc.ver);
+	step_files_probe_args(&st->pc.files, &a);
+	for (i = 0; i < p->ninstances; i++)
+		step_args_add(&a, instance_db_name(&p->instances[i]));
+	rc = step_probe_runv(ctx, &probe, probe_script, a.v);
+	step_args_free(&a);
+	if (rc != 0) {
 		free(probe);
 		return step_err(ctx, "cannot read PostgreSQL's state on %s",
 		    ctx->machine);
 	}
-	st->server_missing = step_probe_pkg_missing(probe, st->pkg_server);
-	st->postgis_missing = step_probe_pkg_missing(probe, st->pkg_postgis);
-	st->conf_differs = step_probe_sum_differs(probe, st->conf_path,
-	    st->conf);
-	st->hba_differs = step_probe_sum_differs(probe, st->hba_path, st->hba);
-	st->cluster_missing = strstr(probe, "cluster=") == NULL;
+	pg_common_parse(&st->pc, probe);
+	st->cluster_missing = !step_probe_has_key(probe, "cluster=");
 	st->cluster_down = !step_probe_has(probe, "cluster=online");
-	st->pending_restart = strstr(probe, "pending_restart=0") == NULL &&
-	    strstr(probe, "pending_restart=") != NULL;
+	st->pending_restart = step_probe_has_key(probe, "pending_restart=") &&
+	    !step_probe_has(probe, "pending_restart=0");
 	st->owner_differs = not_postgres_owned(probe);
 	probe_instances(ctx, st, probe);
 	probe_replication(ctx, st, probe);
@@ -359,77 +401,107 @@ pg_probe(struct step_ctx *ctx, struct pg_state *st)
 	return 0;
 }
 
+/*
+ * Every secret the step needs, and with replicas no instance named as
+ * the replication role.  0, or -1 after step_fail.
+ */
 static int
-pg_secrets_present(struct step_ctx *ctx, struct pg_state *st)
+pg_ready(struct step_ctx *ctx, const struct pg_state *st)
 {
 	size_t	i;
 
 	for (i = 0; i < st->nin; i++) {
-		if (st->in[i].password == NULL) {
-			step_fail(ctx, "secret '%s.db_password' is missing: run "
-			    "dhis2-setup secrets generate", st->in[i].role);
-			return 0;
-		}
+		if (st->in[i].password == NULL)
+			return step_err(ctx, "secret '%s.db_password' is "
+			    "missing: run dhis2-setup secrets generate",
+			    st->in[i].role);
 	}
-	return 1;
-}
-
-/* A replica asked for but no replication password, or a name clash. */
-static int
-pg_replication_ready(struct step_ctx *ctx, struct pg_state *st)
-{
-	size_t	i;
-
 	if (st->nslots == 0)
-		return 1;
-	if (st->repl_password == NULL) {
-		step_fail(ctx, "secret 'replication.password' is missing: run "
-		    "dhis2-setup secrets generate");
 		return 0;
-	}
+	if (st->repl_password == NULL)
+		return step_err(ctx, "secret 'replication.password' is "
+		    "missing: run dhis2-setup secrets generate");
 	for (i = 0; i < st->nin; i++) {
-		if (strcmp(st->in[i].role, PG_REPLICATION_ROLE) == 0) {
-			step_fail(ctx, "instance %s has the name of the "
+		if (strcmp(st->in[i].role, PG_REPLICATION_ROLE) == 0)
+			return step_err(ctx, "instance %s has the name of the "
 			    "replication role: rename the instance",
 			    PG_REPLICATION_ROLE);
-			return 0;
-		}
 	}
-	return 1;
+	return 0;
 }
 
-static void
-pg_check_replication(struct step_ctx *ctx, const struct pg_state *st)
+/* The replication role and the slots: reported (check) or counted. */
+static int
+pg_pending_replication(struct step_ctx *ctx, const struct pg_state *st,
+    int report)
 {
 	size_t	i;
+	int	n = 0;
 
-	if (st->nslots > 0 && step_facts(ctx)->disk_free_mb > 0 &&
+	if (report && st->nslots > 0 && step_facts(ctx)->disk_free_mb > 0 &&
 	    step_facts(ctx)->disk_free_mb < 2 * PG_SLOT_KEEP_MB)
 		step_note(ctx, "a replica that is down holds back up to "
 		    PG_SLOT_KEEP " of WAL on %s, whose / has %lld MB free",
 		    ctx->machine, step_facts(ctx)->disk_free_mb);
-	if (st->nslots > 0 && st->repl_role_missing)
-		step_would(ctx, "SQL: create role " PG_REPLICATION_ROLE
-		    " (login, replication only, SCRAM password)");
-	else if (st->nslots > 0 && (st->repl_password_differs ||
-	    st->repl_attr_missing))
-		step_would(ctx, "SQL: set role " PG_REPLICATION_ROLE " to "
-		    "login and replication only, its password from the secrets "
-		    "file");
+	n += step_pending(ctx, report, st->nslots > 0 && st->repl_role_missing,
+	    "SQL: create role " PG_REPLICATION_ROLE " (login, replication "
+	    "only, SCRAM password)");
+	n += step_pending(ctx, report, st->nslots > 0 &&
+	    !st->repl_role_missing && (st->repl_password_differs ||
+	    st->repl_attr_missing), "SQL: set role " PG_REPLICATION_ROLE
+	    " to login and replication only, its password from the secrets "
+	    "file");
 	for (i = 0; i < st->nslots; i++) {
-		if (st->slots[i].missing)
-			step_would(ctx, "SQL: create physical replication slot "
-			    "%s for replica %s", st->slots[i].name,
-			    st->slots[i].replica);
-		else if (st->slots[i].lost)
-			step_would(ctx, "SQL: recreate replication slot %s: "
-			    "replica %s fell more than " PG_SLOT_KEEP " behind "
-			    "and lost it (its step rebuilds it)",
-			    st->slots[i].name, st->slots[i].replica);
+		n += step_pending(ctx, report, st->slots[i].missing,
+		    "SQL: create physical replication slot %s for replica %s",
+		    st->slots[i].name, st->slots[i].replica);
+		n += step_pending(ctx, report, !st->slots[i].missing &&
+		    st->slots[i].lost, "SQL: recreate replication slot %s: "
+		    "replica %s fell more than " PG_SLOT_KEEP " behind and "
+		    "lost it (its step rebuilds it)", st->slots[i].name,
+		    st->slots[i].replica);
 	}
-	if (st->stale_slots != NULL)
+	/* Reported, not counted: apply leaves a slot still in use. */
+	if (report && st->stale_slots != NULL)
 		step_would(ctx, "SQL: drop replication slot(s) %sof no replica "
 		    "in the profile: they hold WAL back", st->stale_slots);
+	return n;
+}
+
+/*
+ * What is not as wanted: reported as "would" lines (check) or only
+ * counted (verify), from this one list.
+ */
+static int
+pg_pending(struct step_ctx *ctx, const struct pg_state *st, int report)
+{
+	size_t	i;
+	int	n = 0;
+
+	n += pg_common_pending(ctx, &st->pc, report);
+	n += step_pending(ctx, report, !st->pc.server_missing &&
+	    st->cluster_down, "start PostgreSQL %s", st->pc.ver);
+	n += step_pending(ctx, report, !st->pc.server_missing &&
+	    st->owner_differs, "give %s and the directories above it to "
+	    "postgres", st->pc.files.v[PG_FILE_CONF].path);
+	/* Counted, not reported: apply restarts only for its own change. */
+	n += !report && st->pending_restart;
+	for (i = 0; i < st->nin; i++) {
+		const struct pg_instance *pi = &st->in[i];
+
+		n += step_pending(ctx, report, pi->role_missing, "SQL: create "
+		    "role %s (login, SCRAM password)", pi->role);
+		n += step_pending(ctx, report, !pi->role_missing &&
+		    pi->password_differs, "SQL: set the password of role %s "
+		    "from the secrets file", pi->role);
+		n += step_pending(ctx, report, pi->db_missing, "SQL: create "
+		    "database %s owned by %s", pi->db, pi->role);
+		n += step_pending(ctx, report, pi->extensions_missing, "SQL: "
+		    "create extensions postgis, btree_gin, pg_trgm in %s",
+		    pi->db);
+	}
+	n += pg_pending_replication(ctx, st, report);
+	return n;
 }
 
 /*
@@ -457,8 +529,11 @@ pg_set_role(struct step_ctx *ctx, const char *role, const char *password,
 	return rc;
 }
 
-/* The role, the slots (lost ones made anew), ours no replica uses gone. */
-static enum result
+/*
+ * The role, the slots (lost ones made anew), ours no replica uses gone.
+ * 0, or -1 after step_fail.
+ */
+static int
 pg_apply_replication(struct step_ctx *ctx, const struct pg_state *st)
 {
 	char	*sql;
@@ -469,7 +544,7 @@ pg_apply_replication(struct step_ctx *ctx, const struct pg_state *st)
 	    pg_set_role(ctx, PG_REPLICATION_ROLE, st->repl_password,
 	    "REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT "
 	    "NOBYPASSRLS") != 0)
-		return step_fail(ctx, "cannot create or update role "
+		return step_err(ctx, "cannot create or update role "
 		    PG_REPLICATION_ROLE ": see the log");
 	for (i = 0; i < st->nslots; i++) {
 		const struct pg_slot *sl = &st->slots[i];
@@ -490,7 +565,7 @@ pg_apply_replication(struct step_ctx *ctx, const struct pg_state *st)
 		    "slot_name = '%s');\n", sl->name, sl->name, sl->name);
 		if (pg_sql(ctx, "postgres", sql) != 0) {
 			free(sql);
-			return step_fail(ctx, "cannot create replication slot "
+			return step_err(ctx, "cannot create replication slot "
 			    "%s: see the log", sl->name);
 		}
 		free(sql);
@@ -511,55 +586,19 @@ pg_apply_replication(struct step_ctx *ctx, const struct pg_state *st)
 		}
 		free(copy);
 	}
-	return RESULT_CHANGED;
+	return 0;
 }
 
 static enum result
 pg_check(struct step_ctx *ctx)
 {
 	struct pg_state	 st;
-	size_t		 i;
 
-	if (pg_probe(ctx, &st) == -1) {
+	if (pg_probe(ctx, &st) == -1 || pg_ready(ctx, &st) == -1) {
 		pg_state_free(&st);
 		return RESULT_FAILED;
 	}
-	if (!pg_secrets_present(ctx, &st) || !pg_replication_ready(ctx, &st)) {
-		pg_state_free(&st);
-		return RESULT_FAILED;
-	}
-	if (st.server_missing)
-		step_would(ctx, "install package %s", st.pkg_server);
-	if (st.postgis_missing)
-		step_would(ctx, "install package %s", st.pkg_postgis);
-	if (st.conf_differs)
-		step_file_differs(ctx, st.conf_path, st.conf, strlen(st.conf),
-		    0644, 1);
-	if (st.hba_differs)
-		step_file_differs(ctx, st.hba_path, st.hba, strlen(st.hba),
-		    0640, 1);
-	if (!st.server_missing && st.cluster_down)
-		step_would(ctx, "start PostgreSQL %d", ctx->profile->database.version);
-	if (!st.server_missing && st.owner_differs)
-		step_would(ctx, "give %s and the directories above it to "
-		    "postgres", st.conf_path);
-	for (i = 0; i < st.nin; i++) {
-		struct pg_instance *pi = &st.in[i];
-
-		if (pi->role_missing)
-			step_would(ctx, "SQL: create role %s (login, SCRAM "
-			    "password)", pi->role);
-		else if (pi->password_differs)
-			step_would(ctx, "SQL: set the password of role %s from "
-			    "the secrets file", pi->role);
-		if (pi->db_missing)
-			step_would(ctx, "SQL: create database %s owned by %s",
-			    pi->db, pi->role);
-		if (pi->extensions_missing)
-			step_would(ctx, "SQL: create extensions postgis, "
-			    "btree_gin, pg_trgm in %s", pi->db);
-	}
-	pg_check_replication(ctx, &st);
+	pg_pending(ctx, &st, 1);
 	pg_state_free(&st);
 	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
 }
@@ -573,8 +612,11 @@ pg_sql(struct step_ctx *ctx, const char *db, const char *sql)
 	    NULL }, sql, strlen(sql));
 }
 
-/* pkg_postgis: the versioned package the extensions come from. */
-static enum result
+/*
+ * An instance's role, database and extensions; pkg_postgis: the
+ * versioned package the extensions come from.  0, or -1 after step_fail.
+ */
+static int
 pg_apply_instance(struct step_ctx *ctx, struct pg_instance *pi,
     const char *pkg_postgis)
 {
@@ -583,7 +625,7 @@ pg_apply_instance(struct step_ctx *ctx, struct pg_instance *pi,
 
 	if ((pi->role_missing || pi->password_differs) &&
 	    pg_set_role(ctx, pi->role, pi->password, "") != 0)
-		return step_fail(ctx, "cannot create or update role %s: see "
+		return step_err(ctx, "cannot create or update role %s: see "
 		    "the log", pi->role);
 	if (pi->db_missing) {
 		xasprintf(&sql, "SELECT format('CREATE DATABASE %%I OWNER %%I "
@@ -593,7 +635,7 @@ pg_apply_instance(struct step_ctx *ctx, struct pg_instance *pi,
 		rc = pg_sql(ctx, "postgres", sql);
 		free(sql);
 		if (rc != 0)
-			return step_fail(ctx, "cannot create database %s",
+			return step_err(ctx, "cannot create database %s",
 			    pi->db);
 	}
 	/* Extensions need a superuser: DHIS2's own role cannot add them. */
@@ -601,32 +643,35 @@ pg_apply_instance(struct step_ctx *ctx, struct pg_instance *pi,
 	    "CREATE EXTENSION IF NOT EXISTS postgis;\n"
 	    "CREATE EXTENSION IF NOT EXISTS btree_gin;\n"
 	    "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n") != 0)
-		return step_fail(ctx, "cannot create the extensions in %s: is "
+		return step_err(ctx, "cannot create the extensions in %s: is "
 		    "%s installed?", pi->db, pkg_postgis);
-	return RESULT_CHANGED;
+	return 0;
 }
 
-static enum result
+/*
+ * The cluster made and started, or reloaded for changed files.  0, or -1
+ * after step_fail.
+ */
+static int
 pg_apply_service(struct step_ctx *ctx, struct pg_state *st, int files_changed)
 {
-	char	ver[8];
+	char	*ver = st->pc.ver;
 
-	snprintf(ver, sizeof ver, "%d", ctx->profile->database.version);
 	if (st->cluster_missing && step_run(ctx, (char *[]){ "pg_createcluster",
 	    ver, "main", "--start", NULL }, NULL, 0) != 0)
-		return step_fail(ctx, "cannot create the PostgreSQL %s cluster",
+		return step_err(ctx, "cannot create the PostgreSQL %s cluster",
 		    ver);
 	if (st->cluster_down || st->cluster_missing) {
 		if (step_run(ctx, (char *[]){ "pg_ctlcluster", ver, "main",
 		    "start", NULL }, NULL, 0) != 0)
-			return step_fail(ctx, "PostgreSQL %s does not start: see "
+			return step_err(ctx, "PostgreSQL %s does not start: see "
 			    "/var/log/postgresql/postgresql-%s-main.log", ver,
 			    ver);
-		return RESULT_CHANGED;
+		return 0;
 	}
 	if (!files_changed)
-		return RESULT_OK;
-	return pg_reload(ctx, ver) == 0 ? RESULT_CHANGED : RESULT_FAILED;
+		return 0;
+	return pg_reload(ctx, ver);
 }
 
 /*
@@ -642,22 +687,22 @@ pg_reload(struct step_ctx *ctx, const char *ver)
 
 	if (step_run(ctx, (char *[]){ "pg_ctlcluster", (char *)ver, "main",
 	    "reload", NULL }, NULL, 0) != 0)
-		return step_fail(ctx, "PostgreSQL %s refused the new settings: "
-		    "see its log", ver), -1;
+		return step_err(ctx, "PostgreSQL %s refused the new settings: "
+		    "see its log", ver);
 	/* Only a setting PostgreSQL says needs it makes us restart. */
 	if (step_capture(ctx, (char *[]){ "runuser", "-u", "postgres", "--",
 	    "psql", "-XAtq", "-d", "postgres", "-c", "SELECT count(*) FROM "
 	    "pg_settings WHERE pending_restart", NULL }, &out) != 0) {
 		free(out);
-		return step_fail(ctx, "cannot ask PostgreSQL whether it needs "
-		    "a restart"), -1;
+		return step_err(ctx, "cannot ask PostgreSQL whether it needs "
+		    "a restart");
 	}
 	pending = atoi(out) > 0;
 	free(out);
 	if (pending && step_run(ctx, (char *[]){ "pg_ctlcluster", (char *)ver,
 	    "main", "restart", NULL }, NULL, 0) != 0)
-		return step_fail(ctx, "PostgreSQL %s did not restart with the "
-		    "new settings: see its log", ver), -1;
+		return step_err(ctx, "PostgreSQL %s did not restart with the "
+		    "new settings: see its log", ver);
 	if (pending)
 		step_note(ctx, "PostgreSQL restarted: a changed setting "
 		    "(shared_buffers or max_connections) needs it");
@@ -720,19 +765,18 @@ pg_before_install(struct step_ctx *ctx, const struct step_pkgs *missing)
 static int
 pg_chown_conf(struct step_ctx *ctx, const struct pg_state *st)
 {
-	char	*dir, *vdir;
-	int	 rc;
+	const char	*conf = st->pc.files.v[PG_FILE_CONF].path;
+	char		*dir, *vdir;
+	int		 rc;
 
-	dir = xstrndup(st->conf_path, strrchr(st->conf_path, '/') -
-	    st->conf_path);
-	xasprintf(&vdir, "/etc/postgresql/%d", ctx->profile->database.version);
+	dir = xstrndup(conf, strrchr(conf, '/') - conf);
+	xasprintf(&vdir, "/etc/postgresql/%s", st->pc.ver);
 	rc = step_run(ctx, (char *[]){ "chown", "postgres:postgres", vdir,
-	    dir, (char *)st->conf_path, NULL }, NULL, 0);
+	    dir, (char *)conf, NULL }, NULL, 0);
 	free(vdir);
 	free(dir);
 	if (rc != 0)
-		return step_fail(ctx, "cannot give %s to postgres",
-		    st->conf_path), -1;
+		return step_err(ctx, "cannot give %s to postgres", conf);
 	return 0;
 }
 
@@ -741,51 +785,39 @@ pg_apply(struct step_ctx *ctx)
 {
 	struct pg_state	 st;
 	const char	*pkgs[3];
-	size_t		 i, n = 0;
+	size_t		 i;
+	int		 files;
 
-	if (pg_probe(ctx, &st) == -1) {
-		pg_state_free(&st);
-		return RESULT_FAILED;
-	}
-	if (!pg_secrets_present(ctx, &st) || !pg_replication_ready(ctx, &st))
-		goto out_failed;
-	if (st.server_missing)
-		pkgs[n++] = st.pkg_server;
-	if (st.postgis_missing)
-		pkgs[n++] = st.pkg_postgis;
-	pkgs[n] = NULL;
-	if (n > 0) {
-		if (st.server_missing && pg_before_install(ctx,
-		    &(struct step_pkgs){ (char *[]){ st.pkg_server }, 1 }) == -1)
-			goto out_failed;
+	if (pg_probe(ctx, &st) == -1 || pg_ready(ctx, &st) == -1)
+		goto failed;
+	if (pg_common_pkgs(&st.pc, pkgs) > 0) {
+		if (st.pc.server_missing && pg_before_install(ctx,
+		    &(struct step_pkgs){ (char *[]){ st.pc.pkg_server }, 1 }) ==
+		    -1)
+			goto failed;
 		if (step_apt_install(ctx, pkgs) != 0)
-			goto out_failed;
+			goto failed;
 		/* Installing created and started the cluster: look again. */
 		pg_state_free(&st);
 		if (pg_probe(ctx, &st) == -1)
-			goto out_failed;
+			goto failed;
 	}
-	if (st.conf_differs && step_put(ctx, st.conf_path, st.conf,
-	    strlen(st.conf), 0644, "postgres", "postgres") == -1)
-		goto out_failed;
-	if (st.hba_differs && step_put(ctx, st.hba_path, st.hba,
-	    strlen(st.hba), 0640, "postgres", "postgres") == -1)
-		goto out_failed;
+	files = step_files_count(&st.pc.files) > 0;
+	if (step_files_apply(ctx, &st.pc.files) == -1)
+		goto failed;
 	if (st.owner_differs && pg_chown_conf(ctx, &st) == -1)
-		goto out_failed;
-	if (pg_apply_service(ctx, &st, st.conf_differs || st.hba_differs) ==
-	    RESULT_FAILED)
-		goto out_failed;
+		goto failed;
+	if (pg_apply_service(ctx, &st, files) == -1)
+		goto failed;
 	for (i = 0; i < st.nin; i++) {
-		if (pg_apply_instance(ctx, &st.in[i], st.pkg_postgis) ==
-		    RESULT_FAILED)
-			goto out_failed;
+		if (pg_apply_instance(ctx, &st.in[i], st.pc.pkg_postgis) == -1)
+			goto failed;
 	}
-	if (pg_apply_replication(ctx, &st) == RESULT_FAILED)
-		goto out_failed;
+	if (pg_apply_replication(ctx, &st) == -1)
+		goto failed;
 	pg_state_free(&st);
 	return RESULT_CHANGED;
-out_failed:
+failed:
 	pg_state_free(&st);
 	return RESULT_FAILED;
 }
@@ -795,24 +827,13 @@ static enum result
 pg_verify(struct step_ctx *ctx)
 {
 	struct pg_state	 st;
-	size_t		 i;
 	int		 bad;
 
 	if (pg_probe(ctx, &st) == -1) {
 		pg_state_free(&st);
 		return RESULT_FAILED;
 	}
-	bad = st.server_missing + st.postgis_missing + st.conf_differs +
-	    st.hba_differs + st.cluster_down + st.pending_restart +
-	    st.owner_differs;
-	for (i = 0; i < st.nin; i++)
-		bad += st.in[i].role_missing + st.in[i].password_differs +
-		    st.in[i].db_missing + st.in[i].extensions_missing;
-	if (st.nslots > 0)
-		bad += st.repl_role_missing + st.repl_password_differs +
-		    st.repl_attr_missing;
-	for (i = 0; i < st.nslots; i++)
-		bad += st.slots[i].missing + st.slots[i].lost;
+	bad = pg_pending(ctx, &st, 0);
 	pg_state_free(&st);
 	if (bad > 0)
 		return step_fail(ctx, "PostgreSQL: %d thing%s still not as "

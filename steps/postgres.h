@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "step_item.h"
+
 struct profile;
 struct step_ctx;
 struct strbuf;
@@ -34,6 +36,24 @@ struct topology;
  */
 #define PG_STANDBY_DELAY	"300s"
 
+/* The conf.d file and pg_hba.conf: the first two of pg_common's files. */
+#define PG_FILE_CONF	0
+#define PG_FILE_HBA	1
+
+/*
+ * What the postgres and replica steps both own on their machine: the
+ * server and PostGIS packages of the profile's major, and the conf.d
+ * file and pg_hba.conf (a step may add files of its own after them).
+ */
+struct pg_common {
+	char			 ver[8];
+	char			 pkg_server[32];
+	char			 pkg_postgis[48];
+	int			 server_missing;
+	int			 postgis_missing;
+	struct step_files	 files;
+};
+
 /* steps/postgres_conf.c */
 char	*pg_conf_text(const struct profile *p, const struct topology *t,
 	    size_t node, long long ram_mb, char **errp);
@@ -44,6 +64,12 @@ void	 pg_slot_name(const struct topology *t, size_t replica, char *buf,
 
 /* steps/postgres.c */
 long long pg_database_ram_mb(struct step_ctx *);
+int	 pg_common_wanted(struct step_ctx *, struct pg_common *);
+void	 pg_common_parse(struct pg_common *, const char *);
+int	 pg_common_pending(struct step_ctx *ctx, const struct pg_common *pc,
+	    int report);
+size_t	 pg_common_pkgs(const struct pg_common *, const char *[3]);
+void	 pg_common_free(struct pg_common *);
 int	 pg_sql(struct step_ctx *, const char *, const char *);
 int	 pg_reload(struct step_ctx *, const char *);
 

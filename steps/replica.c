@@ -38,6 +38,7 @@
 #include "profile.h"
 #include "secrets.h"
 #include "step.h"
+#include "step_item.h"
 #include "step_probe.h"
 #include "topology.h"
 #include "transport.h"
@@ -98,12 +99,10 @@ replica_conninfo(const struct topology *t, size_t node, const char *passfile)
  * and data directory, and when it runs whether it is in recovery and
  * what its WAL receiver does.  Arguments: VERSION CONF HBA PASSFILE.
  */
-static const char probe_script[] =
+static const char probe_script[] = STEP_FILES_SH
     "v=$1\n"
-    "for f in \"$2\" \"$3\" \"$4\"; do\n"
-    "  if [ -f \"$f\" ]; then echo \"sum=$(sha256sum < \"$f\" | cut -d' ' -f1) $f\"\n"
-    "  else echo \"sum=none $f\"; fi\n"
-    "done\n"
+    "shift\n"
+    "step_sums \"$@\"\n"
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' "
     "\"postgresql-$v\" \"postgresql-$v-postgis-3\" 2>/dev/null\n"
     "command -v pg_lsclusters >/dev/null || exit 0\n"
@@ -132,23 +131,12 @@ enum standby {
 };
 
 struct rep_state {
-	char		 ver[8];
-	char		 conf_path[96];
-	char		 hba_path[96];
-	char		 pkg_server[32];
-	char		 pkg_postgis[48];
+	/* Packages, conf.d file, pg_hba.conf and the passfile (secret). */
+	struct pg_common pc;
 	char		 slot[64];
 	char		 datadir[256];
-	char		*conf;
-	char		*hba;
-	char		*pass;		/* the passfile's text: secret */
 	char		*conninfo;
 	const char	*primary;	/* its address from here */
-	int		 server_missing;
-	int		 postgis_missing;
-	int		 conf_differs;
-	int		 hba_differs;
-	int		 pass_differs;
 	int		 cluster_missing;
 	int		 pending_restart;
 	enum standby	 standby;
@@ -158,11 +146,7 @@ struct rep_state {
 static void
 rep_state_free(struct rep_state *st)
 {
-	free(st->conf);
-	free(st->hba);
-	if (st->pass != NULL)
-		secure_wipe(st->pass, strlen(st->pass));
-	free(st->pass);
+	pg_common_free(&st->pc);	/* wipes the passfile's text */
 	free(st->conninfo);
 	memset(st, 0, sizeof *st);
 }
@@ -181,37 +165,27 @@ probe_value(const char *probe, const char *prefix, char *buf, size_t len)
 static int
 rep_wanted(struct step_ctx *ctx, struct rep_state *st)
 {
-	const struct profile	*p = ctx->profile;
 	const struct topology	*t = ctx->topo;
+	struct step_file	*f;
 	const char		*pw;
-	char			*err = NULL;
 	size_t			 primary = topo_role_node(t, ROLE_DATABASE);
 
 	memset(st, 0, sizeof *st);
 	if (primary == TOPO_NONE)
-		return step_fail(ctx, "no database machine to replicate"), -1;
+		return step_err(ctx, "no database machine to replicate");
 	if ((pw = secrets_get(ctx->secrets, "replication.password")) == NULL)
-		return step_fail(ctx, "secret 'replication.password' is "
-		    "missing: run dhis2-setup secrets generate"), -1;
-	snprintf(st->ver, sizeof st->ver, "%d", p->database.version);
-	snprintf(st->conf_path, sizeof st->conf_path, "/etc/postgresql/%s/"
-	    "main/conf.d/90-dhis2.conf", st->ver);
-	snprintf(st->hba_path, sizeof st->hba_path, "/etc/postgresql/%s/main/"
-	    "pg_hba.conf", st->ver);
-	snprintf(st->pkg_server, sizeof st->pkg_server, "postgresql-%s",
-	    st->ver);
-	snprintf(st->pkg_postgis, sizeof st->pkg_postgis,
-	    "postgresql-%s-postgis-3", st->ver);
+		return step_err(ctx, "secret 'replication.password' is "
+		    "missing: run dhis2-setup secrets generate");
 	pg_slot_name(t, ctx->node, st->slot, sizeof st->slot);
 	st->primary = topo_reach(t, ctx->node, primary);
-	if ((st->conf = pg_conf_text(p, t, ctx->node, pg_database_ram_mb(ctx),
-	    &err)) == NULL || (st->hba = pg_hba_text(p, t, ctx->node,
-	    &err)) == NULL) {
-		step_fail(ctx, "%s", err);
-		free(err);
+	if (pg_common_wanted(ctx, &st->pc) == -1)
 		return -1;
-	}
-	st->pass = replica_passfile(st->primary, pw);
+	/* Its content is secret: no diff. */
+	f = step_files_add(&st->pc.files, PASSFILE, replica_passfile(
+	    st->primary, pw), 0600, "postgres", "postgres");
+	f->secret = 1;
+	f->summary = xstrdup("write " PASSFILE " (mode 0600, postgres) with "
+	    "the replication password from the secrets file");
 	st->conninfo = replica_conninfo(t, ctx->node, PASSFILE);
 	return 0;
 }
@@ -219,31 +193,31 @@ rep_wanted(struct step_ctx *ctx, struct rep_state *st)
 static int
 rep_probe(struct step_ctx *ctx, struct rep_state *st)
 {
-	char	*probe = NULL, cluster[64], recovery[16], want[160];
+	struct step_args	 a = { NULL, 0 };
+	char			*probe = NULL, cluster[64], recovery[16];
+	char			 want[160];
+	int			 rc;
 
-	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)probe_script,
-	    "sh", st->ver, st->conf_path, st->hba_path, PASSFILE, NULL },
-	    &probe) != 0) {
+	step_args_add(&a, st->pc.ver);
+	step_files_probe_args(&st->pc.files, &a);
+	rc = step_probe_runv(ctx, &probe, probe_script, a.v);
+	step_args_free(&a);
+	if (rc != 0) {
 		free(probe);
-		return step_fail(ctx, "cannot read PostgreSQL's state on %s",
-		    ctx->machine), -1;
+		return step_err(ctx, "cannot read PostgreSQL's state on %s",
+		    ctx->machine);
 	}
-	st->server_missing = step_probe_pkg_missing(probe, st->pkg_server);
-	st->postgis_missing = step_probe_pkg_missing(probe, st->pkg_postgis);
-	st->conf_differs = step_probe_sum_differs(probe, st->conf_path,
-	    st->conf);
-	st->hba_differs = step_probe_sum_differs(probe, st->hba_path, st->hba);
-	st->pass_differs = step_probe_sum_differs(probe, PASSFILE, st->pass);
+	pg_common_parse(&st->pc, probe);
 	probe_value(probe, "cluster=", cluster, sizeof cluster);
 	probe_value(probe, "datadir=", st->datadir, sizeof st->datadir);
 	/* No cluster yet: where pg_createcluster puts it. */
 	if (st->datadir[0] == '\0')
 		snprintf(st->datadir, sizeof st->datadir,
-		    "/var/lib/postgresql/%s/main", st->ver);
+		    "/var/lib/postgresql/%s/main", st->pc.ver);
 	probe_value(probe, "recovery=", recovery, sizeof recovery);
 	probe_value(probe, "receiver=", st->receiver, sizeof st->receiver);
 	st->cluster_missing = cluster[0] == '\0';
-	st->pending_restart = strstr(probe, "pending_restart=") != NULL &&
+	st->pending_restart = step_probe_has_key(probe, "pending_restart=") &&
 	    !step_probe_has(probe, "pending_restart=0");
 	snprintf(want, sizeof want, "streaming %s %s", st->primary, st->slot);
 	if (st->cluster_missing)
@@ -287,24 +261,12 @@ rep_check(struct step_ctx *ctx)
 		rep_state_free(&st);
 		return RESULT_FAILED;
 	}
-	if (st.server_missing)
-		step_would(ctx, "install package %s", st.pkg_server);
-	if (st.postgis_missing)
-		step_would(ctx, "install package %s", st.pkg_postgis);
-	if (st.conf_differs)
-		step_file_differs(ctx, st.conf_path, st.conf, strlen(st.conf),
-		    0644, 1);
-	if (st.hba_differs)
-		step_file_differs(ctx, st.hba_path, st.hba, strlen(st.hba),
-		    0640, 1);
-	/* Its content is secret: no diff. */
-	if (st.pass_differs)
-		step_would(ctx, "write " PASSFILE " (mode 0600, postgres) with "
-		    "the replication password from the secrets file");
+	pg_common_pending(ctx, &st.pc, 1);
 	switch (st.standby) {
 	case SB_STREAMING:
-		if (st.conf_differs || st.hba_differs)
-			step_would(ctx, "reload PostgreSQL %s", st.ver);
+		if (st.pc.files.v[PG_FILE_CONF].differs ||
+		    st.pc.files.v[PG_FILE_HBA].differs)
+			step_would(ctx, "reload PostgreSQL %s", st.pc.ver);
 		break;
 	case SB_RECONNECTING:
 		step_would(ctx, "wait up to %d s for it to stream from %s "
@@ -313,12 +275,12 @@ rep_check(struct step_ctx *ctx)
 		would_rebuild(ctx, &st, "if it does not");
 		break;
 	case SB_DOWN:
-		step_would(ctx, "start PostgreSQL %s", st.ver);
+		step_would(ctx, "start PostgreSQL %s", st.pc.ver);
 		would_rebuild(ctx, &st, "if it is then no standby streaming "
 		    "from the primary");
 		break;
 	case SB_NONE:
-		would_rebuild(ctx, &st, st.server_missing ? "once installed" :
+		would_rebuild(ctx, &st, st.pc.server_missing ? "once installed" :
 		    "as it is no standby of the primary");
 		break;
 	}
@@ -351,12 +313,11 @@ rebuild(struct step_ctx *ctx, const struct rep_state *st)
 	step_note(ctx, "rebuilding the replica on %s from %s (its data "
 	    "directory %s is replaced)", ctx->machine, st->primary,
 	    st->datadir);
-	if (step_run(ctx, (char *[]){ "sh", "-c", (char *)rebuild_script,
-	    "sh", (char *)st->ver, (char *)st->datadir, st->conninfo,
-	    (char *)st->slot, NULL }, NULL, 0) != 0)
-		return step_fail(ctx, "the copy of %s failed: see the log (is "
+	if (step_probe_run(ctx, NULL, rebuild_script, st->pc.ver, st->datadir,
+	    st->conninfo, st->slot, NULL) != 0)
+		return step_err(ctx, "the copy of %s failed: see the log (is "
 		    "the primary's slot %s there, and does its pg_hba.conf let "
-		    "%s in?)", st->primary, st->slot, ctx->machine), -1;
+		    "%s in?)", st->primary, st->slot, ctx->machine);
 	return 0;
 }
 
@@ -377,58 +338,38 @@ wait_streaming(struct step_ctx *ctx, struct rep_state *st, int wait_s)
 	}
 }
 
-static int
-rep_write_files(struct step_ctx *ctx, const struct rep_state *st)
-{
-	if (st->pass_differs && step_put(ctx, PASSFILE, st->pass,
-	    strlen(st->pass), 0600, "postgres", "postgres") == -1)
-		return -1;
-	if (st->conf_differs && step_put(ctx, st->conf_path, st->conf,
-	    strlen(st->conf), 0644, "postgres", "postgres") == -1)
-		return -1;
-	if (st->hba_differs && step_put(ctx, st->hba_path, st->hba,
-	    strlen(st->hba), 0640, "postgres", "postgres") == -1)
-		return -1;
-	return 0;
-}
-
 static enum result
 rep_apply(struct step_ctx *ctx)
 {
 	struct rep_state	 st;
 	const char		*pkgs[3];
-	size_t			 n = 0;
 	int			 files;
 
 	if (rep_load(ctx, &st) == -1)
 		goto failed;
-	if (st.server_missing)
-		pkgs[n++] = st.pkg_server;
-	if (st.postgis_missing)
-		pkgs[n++] = st.pkg_postgis;
-	pkgs[n] = NULL;
-	if (n > 0 && (step_apt_install(ctx, pkgs) != 0 ||
-	    rep_probe(ctx, &st) == -1))
+	if (pg_common_pkgs(&st.pc, pkgs) > 0 && (step_apt_install(ctx,
+	    pkgs) != 0 || rep_probe(ctx, &st) == -1))
 		goto failed;
 	/* The files live in the cluster's folder under /etc: make it first. */
 	if (st.cluster_missing && (step_run(ctx, (char *[]){
-	    "pg_createcluster", st.ver, "main", NULL }, NULL, 0) != 0 ||
+	    "pg_createcluster", st.pc.ver, "main", NULL }, NULL, 0) != 0 ||
 	    rep_probe(ctx, &st) == -1)) {
-		step_fail(ctx, "cannot create the PostgreSQL %s cluster", st.ver);
+		step_fail(ctx, "cannot create the PostgreSQL %s cluster",
+		    st.pc.ver);
 		goto failed;
 	}
-	files = st.conf_differs || st.hba_differs || st.pass_differs;
-	if (rep_write_files(ctx, &st) == -1)
+	files = step_files_count(&st.pc.files) > 0;
+	if (step_files_apply(ctx, &st.pc.files) == -1)
 		goto failed;
 	if (st.standby == SB_DOWN) {
-		step_run(ctx, (char *[]){ "pg_ctlcluster", st.ver, "main",
+		step_run(ctx, (char *[]){ "pg_ctlcluster", st.pc.ver, "main",
 		    "start", NULL }, NULL, 0);
 		if (rep_probe(ctx, &st) == -1)
 			goto failed;
 		files = 0;	/* read at start */
 	}
 	if (st.standby == SB_RECONNECTING) {
-		if (files && pg_reload(ctx, st.ver) == -1)
+		if (files && pg_reload(ctx, st.pc.ver) == -1)
 			goto failed;
 		files = 0;
 		if (wait_streaming(ctx, &st, STREAM_WAIT_S) == -1)
@@ -437,7 +378,7 @@ rep_apply(struct step_ctx *ctx)
 	if (st.standby != SB_STREAMING) {
 		if (rebuild(ctx, &st) == -1)
 			goto failed;
-	} else if (files && pg_reload(ctx, st.ver) == -1)
+	} else if (files && pg_reload(ctx, st.pc.ver) == -1)
 		goto failed;
 	rep_state_free(&st);
 	return RESULT_CHANGED;
@@ -458,16 +399,16 @@ rep_verify(struct step_ctx *ctx)
 		return RESULT_FAILED;
 	}
 	rc = wait_streaming(ctx, &st, STREAM_WAIT_S);
-	if (rc == 0 && (st.conf_differs || st.hba_differs || st.pass_differs ||
-	    st.pending_restart || st.server_missing || st.postgis_missing))
-		rc = (step_fail(ctx, "the replica's files or packages are not "
-		    "as wanted after apply: see the log"), -1);
+	if (rc == 0 && (pg_common_pending(ctx, &st.pc, 0) > 0 ||
+	    st.pending_restart))
+		rc = step_err(ctx, "the replica's files or packages are not "
+		    "as wanted after apply: see the log");
 	else if (rc == 1)
-		rc = (step_fail(ctx, "the replica on %s does not stream from %s "
+		rc = step_err(ctx, "the replica on %s does not stream from %s "
 		    "after %d s (WAL receiver: %s): see /var/log/postgresql/"
 		    "postgresql-%s-main.log there", ctx->machine, st.primary,
 		    STREAM_WAIT_S, st.receiver[0] ? st.receiver : "none",
-		    st.ver), -1);
+		    st.pc.ver);
 	rep_state_free(&st);
 	return rc == 0 ? RESULT_CHANGED : RESULT_FAILED;
 }

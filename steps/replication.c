@@ -18,6 +18,7 @@
 #include "postgres.h"
 #include "profile.h"
 #include "step.h"
+#include "step_probe.h"
 #include "topology.h"
 
 #define SENDERS_WAIT_S	120	/* every replica streaming, seen from the primary */
@@ -47,13 +48,12 @@ senders_missing(struct step_ctx *ctx, char *lag, size_t laglen)
 	const struct topology	*t = ctx->topo;
 	struct strbuf		 sb = { NULL, 0, 0 };
 	char			*out = NULL, ver[8], slot[64], key[80];
-	char			*part;
+	char			*part, *found;
 	const char		*val;
 	size_t			 m, len;
 
 	snprintf(ver, sizeof ver, "%d", ctx->profile->database.version);
-	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)senders_script,
-	    "sh", ver, NULL }, &out) != 0) {
+	if (step_probe_run(ctx, &out, senders_script, ver, NULL) != 0) {
 		free(out);
 		return NULL;
 	}
@@ -64,21 +64,19 @@ senders_missing(struct step_ctx *ctx, char *lag, size_t laglen)
 		pg_slot_name(t, m, slot, sizeof slot);
 		snprintf(key, sizeof key, "sender=%s ", slot);
 		/* "sender=SLOT STATE BYTES-BEHIND" */
-		val = "no slot";
+		found = step_probe_value(out, key);
+		val = found != NULL ? found : "no slot";
 		len = strlen(val);
-		if ((part = strstr(out, key)) != NULL) {
-			val = part + strlen(key);
-			len = strcspn(val, "\n");
-		}
-		if (len > 10 && strncmp(val, "streaming ", 10) == 0) {
+		if (len > 10 && strncmp(val, "streaming ", 10) == 0)
 			snprintf(lag + strlen(lag), laglen - strlen(lag),
 			    "%s%s %.*s bytes behind", lag[0] ? ", " : "",
 			    t->nodes[m].name, (int)(len - 10), val + 10);
-			continue;
+		else {
+			xasprintf(&part, "%s (%s) ", t->nodes[m].name, val);
+			strbuf_add(&sb, part, strlen(part));
+			free(part);
 		}
-		xasprintf(&part, "%s (%.*s) ", t->nodes[m].name, (int)len, val);
-		strbuf_add(&sb, part, strlen(part));
-		free(part);
+		free(found);
 	}
 	free(out);
 	strbuf_add(&sb, "", 1);
