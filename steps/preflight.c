@@ -14,6 +14,7 @@
 
 #include "core.h"
 #include "profile.h"
+#include "stack.h"
 #include "step.h"
 #include "step_probe.h"
 #include "transport.h"
@@ -29,12 +30,13 @@ struct port_need {
 	const char	*owners;	/* process names, space separated */
 };
 static const struct port_need port_needs[] = {
-	{ 80, ROLE_PROXY, "nginx apache2" },
-	{ 443, ROLE_PROXY, "nginx apache2" },
-	{ 8080, ROLE_APP, "java" },
-	{ 5432, ROLE_DATABASE, "postgres" },
-	{ 6379, ROLE_REDIS, "redis-server" },
-	{ 9090, ROLE_MONITOR, "prometheus" },
+	{ .port = PORT_HTTP, .role = ROLE_PROXY, .owners = "nginx apache2" },
+	{ .port = PORT_HTTPS, .role = ROLE_PROXY, .owners = "nginx apache2" },
+	{ .port = PORT_TOMCAT, .role = ROLE_APP, .owners = "java" },
+	{ .port = PORT_POSTGRES, .role = ROLE_DATABASE, .owners = "postgres" },
+	{ .port = PORT_REDIS, .role = ROLE_REDIS, .owners = "redis-server" },
+	{ .port = PORT_PROMETHEUS, .role = ROLE_MONITOR,
+	  .owners = "prometheus" },
 };
 
 /* $1: the fqdn; $2: 1 to ask about NTP (not in a container). */

@@ -32,6 +32,7 @@
 #include "profile.h"
 #include "redis.h"
 #include "secrets.h"
+#include "stack.h"
 #include "step.h"
 #include "apt.h"
 #include "step_item.h"
@@ -188,7 +189,8 @@ wanted(struct step_ctx *ctx, struct redis_state *st, const char *pw)
 	    "on the next apply.\n# Mode 0640 root:redis: it holds the "
 	    "password.  The package's redis.conf is\n# read first and left "
 	    "as it is; what follows wins.\ninclude " REDIS_PKG_CONF "\n\n"
-	    "bind %s\nprotected-mode yes\nport 6379\n\n# DHIS2's cache "
+	    "bind %s\nprotected-mode yes\nport " PORT_STR(PORT_REDIS)
+	    "\n\n# DHIS2's cache "
 	    "invalidation needs keyspace events.\nnotify-keyspace-events "
 	    REDIS_EVENTS "\n\n# Sessions and caches: bounded, least recently "
 	    "used first.\nmaxmemory %lldmb\nmaxmemory-policy " REDIS_POLICY
@@ -233,11 +235,12 @@ static const char probe_script[] =
     "echo \"enabled=$(systemctl is-enabled \"$unit\" 2>/dev/null)\"\n"
     "echo \"active=$(systemctl is-active \"$unit\" 2>/dev/null)\"\n"
     "command -v redis-cli >/dev/null || exit 0\n"
-    "c() { REDISCLI_AUTH=$pw timeout 10 redis-cli -h 127.0.0.1 -p 6379 \"$@\" "
-    "2>/dev/null; }\n"
+    "c() { REDISCLI_AUTH=$pw timeout 10 redis-cli -h 127.0.0.1 "
+    "-p " PORT_STR(PORT_REDIS) " \"$@\" 2>/dev/null; }\n"
     "echo \"ping=$(c PING | grep -x PONG)\"\n"
     /* an error reply is followed by an empty line */
-    "echo \"noauth=$(timeout 10 redis-cli -h 127.0.0.1 -p 6379 PING 2>&1 "
+    "echo \"noauth=$(timeout 10 redis-cli -h 127.0.0.1 "
+    "-p " PORT_STR(PORT_REDIS) " PING 2>&1 "
     "| grep -o '^NOAUTH' | head -n 1)\"\n"
     "for k in \"$@\"; do echo \"live.$k=$(c CONFIG GET \"$k\" | sed -n 2p)\"; done\n"
     "exit 0\n";
@@ -285,7 +288,7 @@ compare_live(struct redis_state *st, const char *probe)
 
 	snprintf(want[0], sizeof want[0], "%s", st->bind);
 	snprintf(want[1], sizeof want[1], "yes");
-	snprintf(want[2], sizeof want[2], "6379");
+	snprintf(want[2], sizeof want[2], "%d", PORT_REDIS);
 	snprintf(want[3], sizeof want[3], REDIS_EVENTS);
 	snprintf(want[4], sizeof want[4], "%lld",
 	    st->maxmemory_mb * 1024 * 1024);
@@ -307,7 +310,7 @@ compare_live(struct redis_state *st, const char *probe)
 static int
 redis_probe(struct step_ctx *ctx, struct redis_state *st)
 {
-	const char		*pw = secrets_get(ctx->secrets, "redis.password");
+	const char		*pw = secrets_get(ctx->secrets, SECRET_REDIS);
 	struct step_args	 a = { NULL, 0 };
 	char			*probe, *in;
 	size_t			 i;
@@ -378,7 +381,7 @@ redis_notes(struct step_ctx *ctx, const struct redis_state *st)
 	if (st->bind_all)
 		step_note(ctx, "Redis listens on every address: %s is not one "
 		    "of %s's own; the firewall lets only the app nodes reach "
-		    "6379, and the password is required",
+		    PORT_STR(PORT_REDIS) ", and the password is required",
 		    ctx->topo->nodes[ctx->node].address, ctx->machine);
 	/*
 	 * Tomcats of one instance on one machine share its DHIS2_HOME, so
@@ -572,7 +575,8 @@ redis_reachable(struct step_ctx *ctx, const char *path, const char *conf)
 	}
 	{
 		char	*argv[] = { "timeout", "20", "bash", "-c",
-			    (char *)script, "bash", host, port ? port : "6379",
+			    (char *)script, "bash", host,
+			    port ? port : PORT_STR(PORT_REDIS),
 			    NULL };
 
 		xasprintf(&input, "%s\n", pw);
@@ -588,7 +592,8 @@ redis_reachable(struct step_ctx *ctx, const char *path, const char *conf)
 		rc = 0;
 	else {
 		step_fail(ctx, "Redis at %s:%s from %s with dhis.conf's "
-		    "password: %s", host, port ? port : "6379", ctx->machine,
+		    "password: %s", host, port ? port : PORT_STR(PORT_REDIS),
+		    ctx->machine,
 		    out != NULL && *out ? out : "no answer");
 		rc = -1;
 	}

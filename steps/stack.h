@@ -24,7 +24,13 @@
 #define PORT_STR(p)		PORT_STR_(p)
 #define PORT_STR_(p)		#p
 
-/* The port the distribution's own tomcatN service would take. */
-#define PORT_TOMCAT_PACKAGE	8080
+/*
+ * Tomcat's HTTP port: the distribution's own tomcatN service takes it, and
+ * so does our first instance's first node (profiles/profile.c's
+ * instance_port(), which cannot include this file).
+ */
+#define PORT_TOMCAT		8080
+/* On loopback only: no rule names it. */
+#define PORT_PROMETHEUS		9090
 
 #endif

@@ -570,7 +570,7 @@ tc_pending(struct step_ctx *ctx, const struct tc_state *st, int report)
 	    "libpq)");
 	n += step_pending(ctx, report, st->packaged_on && !st->tomcat_missing,
 	    "stop and disable the packaged %s service (it would take port "
-	    "%d)", st->c.tomcat_pkg, PORT_TOMCAT_PACKAGE);
+	    "%d)", st->c.tomcat_pkg, PORT_TOMCAT);
 	for (i = 0; i < st->nusers_missing; i++)
 		n += step_pending(ctx, report, 1, "create the service user %s",
 		    st->users_missing[i]);

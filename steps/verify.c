@@ -29,6 +29,7 @@
 #include "core.h"
 #include "profile.h"
 #include "redis.h"
+#include "stack.h"
 #include "step.h"
 #include "step_probe.h"
 #include "tomcat.h"
@@ -318,7 +319,8 @@ verify_database(struct step_ctx *ctx, const char *path, const char *conf,
 		    "sslmode=require") != NULL ? "require" : "prefer";
 		const char *keys[] = { "host", "port", "dbname", "user",
 		    "password", "sslmode", "connect_timeout", NULL };
-		const char *vals[] = { host, port ? port : "5432", db, user, pw,
+		const char *vals[] = { host,
+		    port ? port : PORT_STR(PORT_POSTGRES), db, user, pw,
 		    sslmode, "10", NULL };
 
 		if (!is_local(ctx)) {
