@@ -33,8 +33,8 @@ int	 generate_secrets(const char *profile_path);
  * resolve every secret the profile needs.  Prints diagnostics to stderr.
  * Returns EXIT_OK or EXIT_USAGE.
  */
-int	 load_profile_checked(const char *, struct profile *, struct secrets *,
-	    int require_secrets);
+int	 load_profile_checked(const char *path, struct profile *p,
+	    struct secrets *s, int require_secrets);
 
 /* What apply does; cmd_apply fills it from its options. */
 struct apply_opts {

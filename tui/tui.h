@@ -165,12 +165,15 @@ void		 wizard_normalise(struct wizard *);
 
 /* wizard.c: the walk */
 char		*field_get(struct wizard *, const struct field *, size_t);
-const char	*field_set(struct wizard *, const struct field *, size_t,
-		    const char *);
-const char	*screen_title(struct wizard *, const struct screen *, size_t,
-		    char *, size_t);
-const char	*screen_check(struct wizard *, const struct screen *, size_t,
-		    int *);
+/* Store typed text; NULL, or why it was refused. */
+const char	*field_set(struct wizard *w, const struct field *f,
+		    size_t idx, const char *text);
+/* "Machine 2 of 3" into buf. */
+const char	*screen_title(struct wizard *w, const struct screen *s,
+		    size_t idx, char *buf, size_t len);
+/* The screen's rule across fields: NULL, or why not and *field. */
+const char	*screen_check(struct wizard *w, const struct screen *s,
+		    size_t idx, int *field);
 void		 screen_enter(struct wizard *, const struct screen *, size_t);
 const struct screen *screen_offered(size_t);
 /* n machines or instances; new ones get the reference layout's defaults. */
