@@ -13,6 +13,7 @@ dist-hook-profile-cases:
 UNIT_TESTS = \
 	tests/unit/test_check \
 	tests/unit/test_profile \
+	tests/unit/test_schema \
 	tests/unit/test_tuning \
 	tests/unit/test_template \
 	tests/unit/test_scram \
