@@ -42,14 +42,15 @@ struct step_files {
 /*
  * Shell for a probe script: "step_sums FILE..." prints "sum=SHA256 FILE"
  * (or "sum=none FILE") per file, and "step_stats FILE..." prints
- * "stat=MODE OWNER GROUP FILE" for those there.
+ * "stat=MODE OWNER GROUP FILE" for those there.  Shell functions share
+ * the script's variables: theirs are named step_*, a script's never.
  */
 #define STEP_FILES_SH \
     "step_sums() {\n" \
-    "  for f in \"$@\"; do\n" \
-    "    if [ -f \"$f\" ]; then\n" \
-    "      echo \"sum=$(sha256sum < \"$f\" | cut -d' ' -f1) $f\"\n" \
-    "    else echo \"sum=none $f\"; fi\n" \
+    "  for step_f in \"$@\"; do\n" \
+    "    if [ -f \"$step_f\" ]; then\n" \
+    "      echo \"sum=$(sha256sum < \"$step_f\" | cut -d' ' -f1) $step_f\"\n" \
+    "    else echo \"sum=none $step_f\"; fi\n" \
     "  done\n" \
     "}\n" \
     "step_stats() { (cd / && stat -c 'stat=%a %U %G %n' -- \"$@\" " \

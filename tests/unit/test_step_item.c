@@ -61,8 +61,9 @@ run_files_sh(const char *path, const char *missing)
 
 	if ((fd = mkstemp(script)) == -1 || (p = fdopen(fd, "w")) == NULL)
 		fail_msg("cannot make %s", script);
-	fputs(STEP_FILES_SH "step_sums \"$1\" \"$2\"\n"
-	    "step_stats \"$1\" \"$2\"\n", p);
+	/* A script's own variables survive the functions (f, as firewall's). */
+	fputs("f=$1\n" STEP_FILES_SH "step_sums \"$1\" \"$2\"\n"
+	    "step_stats \"$f\"\n", p);
 	fclose(p);
 	xasprintf(&cmd, "sh %s %s %s", script, path, missing);
 	if ((p = popen(cmd, "r")) == NULL)
