@@ -8,25 +8,10 @@
 # The engine's machinery, on the first two steps; the stack's own steps
 # are proven by stack.sh.
 ONLY="--only preflight,base"
-need_root
-lxc_usable || skip_all "lxc is not installed and cannot be installed"
 [ -x "$TOOL" ] || skip_all "build tests/e2e/transport-tool first (make check-e2e)"
-[ -x "$D2S" ] || skip_all "build dhis2-setup first"
-
-make_client_key
-bridge_up || { echo "1..0 # SKIP cannot create bridge $E2E_BRIDGE"; exit 0; }
+testbed_up
 C1=$E2E_PREFIX-1 C2=$E2E_PREFIX-2 C3=$E2E_PREFIX-3
-t0=$(date +%s)
-for i in 1 2 3; do
-	container_create "$E2E_PREFIX-$i" "1$i" || {
-		not_ok "create container $E2E_PREFIX-$i"
-		diag "$(tail -20 "$E2E_TMP/$E2E_PREFIX-$i.create.log")"
-		done_testing; exit 1; }
-done
-for i in 1 2 3; do
-	check "container $i boots systemd and sshd" container_wait "$E2E_PREFIX-$i" "1$i"
-done
-diag "containers up in $(( $(date +%s) - t0 )) s"
+containers_up "$C1:11" "$C2:12" "$C3:13"
 
 # --- the LXC transport ---------------------------------------------------
 transport_suite lxc /root/d2s-lxc-test "lxc:$C1"
@@ -36,46 +21,11 @@ check "lxc: the container does not inherit our environment" \
 
 # --- the profile ------------------------------------------------------------
 P="$E2E_TMP/e2e.yaml"
-cat > "$P" <<EOP
-version: 1
-hosting: datacentre
-isolation: machines
-fqdn: dhis.e2e.test
-admin_network: $E2E_NET.0/24
-timezone: Africa/Kampala
-known_hosts: known_hosts
-proxy: nginx
-tls:
-  mode: self-signed
-machines:
-  - name: proxy
-    address: $E2E_NET.11
-    roles: [proxy]
-    ssh:
-      user: root
-      key: $E2E_TMP/id
-  - name: app
-    address: $E2E_NET.12
-    roles: [app]
-    ssh:
-      user: root
-      key: $E2E_TMP/id
-  - name: db
-    address: $E2E_NET.13
-    roles: [database]
-    ssh:
-      user: root
-      key: $E2E_TMP/id
-instances:
-  - name: hmis
+machines_profile "$P" "$(machine proxy "$E2E_NET.11" proxy
+    machine app "$E2E_NET.12" app; machine db "$E2E_NET.13" database)" \
+    '  - name: hmis
     version: "2.41"
-    base_path: /hmis
-database:
-  version: 15
-monitoring: none
-backups:
-  enabled: false
-EOP
+    base_path: /hmis' admin_network="$E2E_NET.0/24" timezone=Africa/Kampala
 "$D2S" -q secrets generate "$P" >/dev/null 2>&1
 check "secrets generated" [ -s "$E2E_TMP/e2e.secrets.yaml" ]
 

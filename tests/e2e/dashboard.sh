@@ -9,21 +9,10 @@
 # lines and the log's path on the screen.
 . "$(dirname "$0")/lib.sh"
 ONLY="--only preflight,base"
-need_root
 command -v tmux >/dev/null 2>&1 || skip_all "tmux is not installed"
-lxc_usable || skip_all "lxc is not installed and cannot be installed"
-[ -x "$D2S" ] || skip_all "build dhis2-setup first"
-
-make_client_key
-bridge_up || skip_all "cannot create bridge $E2E_BRIDGE"
+testbed_up
 C1=$E2E_PREFIX-1
-t0=$(date +%s)
-container_create "$C1" 11 || {
-	not_ok "create container $C1"
-	diag "$(tail -20 "$E2E_TMP/$C1.create.log")"
-	done_testing; exit 1; }
-check "container boots systemd and sshd" container_wait "$C1" 11
-diag "container up in $(( $(date +%s) - t0 )) s"
+containers_up "$C1:11"
 
 SOCK="$E2E_TMP/tmux.sock"
 T() { tmux -S "$SOCK" "$@"; }
@@ -51,34 +40,10 @@ has() { echo "$1" | grep -qF -- "$2"; }
 has_re() { echo "$1" | grep -qE -- "$2"; }
 
 P="$E2E_TMP/dash.yaml"
-cat > "$P" <<EOP
-version: 1
-hosting: datacentre
-isolation: machines
-fqdn: dhis.e2e.test
-admin_network: $E2E_NET.0/24
-timezone: Africa/Kampala
-known_hosts: known_hosts
-proxy: nginx
-tls:
-  mode: self-signed
-machines:
-  - name: app
-    address: $E2E_NET.11
-    roles: [proxy, app, database]
-    ssh:
-      user: root
-      key: $E2E_TMP/id
-instances:
-  - name: hmis
+machines_profile "$P" "$(machine app "$E2E_NET.11" "proxy, app, database")" \
+    '  - name: hmis
     version: "2.41"
-    base_path: /hmis
-database:
-  version: 15
-monitoring: none
-backups:
-  enabled: false
-EOP
+    base_path: /hmis' admin_network="$E2E_NET.0/24" timezone=Africa/Kampala
 "$D2S" -q secrets generate "$P" >/dev/null 2>&1
 check "secrets generated" [ -s "$E2E_TMP/dash.secrets.yaml" ]
 ST="$DHIS2_SETUP_STATEDIR/dash"

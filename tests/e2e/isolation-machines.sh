@@ -19,69 +19,20 @@
 # and the cross-machine order holds in the transcript (war after the
 # database's postgres, verify after every other step).
 . "$(dirname "$0")/lib.sh"
-need_root
-lxc_usable || skip_all "lxc is not installed and cannot be installed"
-[ -x "$D2S" ] || skip_all "build dhis2-setup first"
-command -v javac >/dev/null 2>&1 || skip_all "no JDK to build the stand-in WAR"
-
 PORTS="22 80 443 8080 5432 6379 9100"
 FQDN=dhis.e2e.test
 PX=$E2E_PREFIX-proxy APP=$E2E_PREFIX-app DB=$E2E_PREFIX-db
 PXA=$E2E_NET.31 APPA=$E2E_NET.32 DBA=$E2E_NET.33
 
-make_client_key
-bridge_up || skip_all "cannot create bridge $E2E_BRIDGE"
-
+testbed_up jdk
 standin_war || { not_ok "build and serve the stand-in WAR"; done_testing; exit 1; }
-
-t0=$(date +%s)
-container_create "$PX" 31 && container_create "$APP" 32 && container_create "$DB" 33 ||
-	{ not_ok "create containers"; done_testing; exit 1; }
-for c in "$PX 31" "$APP 32" "$DB 33"; do
-	set -- $c
-	check "$1 boots systemd and sshd" container_wait "$1" "$2"
-	container_known_host "$1" "$2" >> "$E2E_TMP/known_hosts"
-done
-diag "containers up in $(( $(date +%s) - t0 )) s"
+containers_up -k "$PX:31" "$APP:32" "$DB:33"
 
 profile() {	# FILE ADMIN-NETWORK
-	cat > "$1" <<EOP
-version: 1
-hosting: datacentre
-isolation: machines
-fqdn: $FQDN
-admin_network: $2
-timezone: UTC
-known_hosts: known_hosts
-proxy: nginx
-tls:
-  mode: self-signed
-machines:
-  - name: proxy
-    address: $PXA
-    roles: [proxy]
-    ssh: {user: root, key: $E2E_TMP/id}
-  - name: app
-    address: $APPA
-    roles: [app]
-    ssh: {user: root, key: $E2E_TMP/id}
-  - name: db
-    address: $DBA
-    roles: [database]
-    ssh: {user: root, key: $E2E_TMP/id}
-instances:
-  - name: hmis
-    version: "2.42"
-    heap: 1GB
-    war:
-      url: "$WARBASE/dhis2-standin.war"
-      sha256: $SUM
-database:
-  version: 15
-monitoring: none
-backups:
-  enabled: false
-EOP
+	machines_profile "$1" "$(machine proxy "$PXA" proxy
+	    machine app "$APPA" app; machine db "$DBA" database)" \
+	    "$(stack_instance hmis 2.42 1GB "$WARBASE/dhis2-standin.war" "$SUM")" \
+	    admin_network="$2"
 }
 apply() {	# PROFILE LOG [ARGS]
 	p=$1 l=$2; shift 2

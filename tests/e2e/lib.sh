@@ -229,6 +229,19 @@ bridge_up() {
 	at_exit "iptables -D FORWARD -o '$E2E_BRIDGE' -m state --state RELATED,ESTABLISHED -j ACCEPT -m comment --comment d2s-e2e"
 }
 
+# testbed_up [jdk]: the test bed, or a skip where it cannot be: root,
+# lxc and a built dhis2-setup (with jdk, a JDK for the stand-in WAR
+# too), then the client key and the bridge.
+testbed_up() {
+	need_root
+	lxc_usable || skip_all "lxc is not installed and cannot be installed"
+	[ -x "$D2S" ] || skip_all "build dhis2-setup first"
+	[ "${1:-}" != jdk ] || command -v javac >/dev/null 2>&1 ||
+	    skip_all "no JDK to build the stand-in WAR"
+	make_client_key
+	bridge_up || skip_all "cannot create bridge $E2E_BRIDGE"
+}
+
 # container_sources ROOTFS: the container's apt sources, written here
 # rather than left to the template: without the package distro-info,
 # LXC's debian template cannot tell bookworm's number and writes
@@ -311,6 +324,28 @@ container_known_host() {	# NAME HOSTPART
 	echo "$E2E_NET.$2 $k"
 }
 
+# containers_up [-k] NAME:HOSTPART...: the containers created, then each
+# booted with systemd and sshd, a check each; with -k, their host keys in
+# $E2E_TMP/known_hosts.  One that cannot be created fails and ends the test.
+containers_up() {
+	cu_known=
+	[ "$1" = -k ] && { cu_known=1; shift; }
+	cu_t0=$(date +%s)
+	for cu in "$@"; do
+		container_create "${cu%:*}" "${cu##*:}" && continue
+		not_ok "create container ${cu%:*}"
+		diag "$(tail -20 "$E2E_TMP/${cu%:*}.create.log")"
+		done_testing; exit 1
+	done
+	for cu in "$@"; do
+		check "${cu%:*} boots systemd and sshd" \
+		    container_wait "${cu%:*}" "${cu##*:}"
+		[ -z "$cu_known" ] || container_known_host "${cu%:*}" "${cu##*:}" \
+		    >> "$E2E_TMP/known_hosts"
+	done
+	diag "containers up in $(( $(date +%s) - cu_t0 )) s"
+}
+
 # transport_suite LABEL DIR TOOL-ARGS...: run, put and get through one
 # transport against a real target; DIR is a scratch folder on the target.
 transport_suite() {
@@ -351,6 +386,57 @@ line2" ]
 	check "$label: facts name the OS" \
 	    sh -c 'echo "$1" | grep -q "^os_id=debian$"' sh "$out"
 	"$TOOL" "$@" run rm -rf "$dir" >/dev/null 2>&1
+}
+
+# --- isolation: machines (containers.sh, replicas.sh and others) --------
+
+# machine NAME ADDRESS ROLES: a machines: entry, reached over SSH as root
+# with the test's key; ROLES as in the profile ("proxy, app").
+machine() {
+	printf '  - name: %s\n    address: %s\n    roles: [%s]\n' "$1" "$2" "$3"
+	printf '    ssh: {user: root, key: %s}\n' "$E2E_TMP/id"
+}
+
+# machines_profile FILE MACHINES INSTANCES [KEY=VALUE...]: a profile of
+# isolation: machines for $FQDN (dhis.e2e.test by default), nginx with a
+# self-signed certificate, PostgreSQL 15, no backups.  MACHINES: machine
+# lines; INSTANCES: the instances: block (stack_instance).  KEY=VALUE
+# sets admin_network ($E2E_NET.1/32 by default), timezone (UTC),
+# monitoring (none) or replicas (database.replicas, none by default).
+machines_profile() {
+	mp_file=$1 mp_machines=$2 mp_instances=$3; shift 3
+	mp_admin=$E2E_NET.1/32 mp_tz=UTC mp_mon=none mp_rep=
+	for mp; do
+		case $mp in
+		admin_network=*) mp_admin=${mp#*=} ;;
+		timezone=*) mp_tz=${mp#*=} ;;
+		monitoring=*) mp_mon=${mp#*=} ;;
+		replicas=*) mp_rep="
+  replicas: ${mp#*=}" ;;
+		*) echo "machines_profile: no key $mp" >&2; return 1 ;;
+		esac
+	done
+	cat > "$mp_file" <<EOP
+version: 1
+hosting: datacentre
+isolation: machines
+fqdn: ${FQDN:-dhis.e2e.test}
+admin_network: $mp_admin
+timezone: $mp_tz
+known_hosts: known_hosts
+proxy: nginx
+tls:
+  mode: self-signed
+machines:
+$mp_machines
+instances:
+$mp_instances
+database:
+  version: 15$mp_rep
+monitoring: $mp_mon
+backups:
+  enabled: false
+EOP
 }
 
 # --- the DHIS2 stack (stack.sh, letsencrypt.sh, bench/stack.sh) ----------

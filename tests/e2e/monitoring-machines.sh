@@ -5,55 +5,19 @@
 # WAR.  Prometheus on web scrapes db's node and PostgreSQL exporters
 # across db's firewall, which lets the monitor in and nobody else.
 . "$(dirname "$0")/lib.sh"
-need_root
-lxc_usable || skip_all "lxc is not installed and cannot be installed"
-[ -x "$D2S" ] || skip_all "build dhis2-setup first"
-
 FQDN=dhis.e2e.test
 WEB=$E2E_PREFIX-web DB=$E2E_PREFIX-db
 WEBA=$E2E_NET.41 DBA=$E2E_NET.42
 STEPS=base,firewall,postgres,exporters,prometheus
 
-make_client_key
-bridge_up || skip_all "cannot create bridge $E2E_BRIDGE"
-container_create "$WEB" 41 && container_create "$DB" 42 ||
-	{ not_ok "create containers"; done_testing; exit 1; }
-for c in "$WEB 41" "$DB 42"; do
-	set -- $c
-	check "$1 boots systemd and sshd" container_wait "$1" "$2"
-	container_known_host "$1" "$2" >> "$E2E_TMP/known_hosts"
-done
+testbed_up
+containers_up -k "$WEB:41" "$DB:42"
 
 P="$E2E_TMP/mon.yaml"
-cat > "$P" <<EOP
-version: 1
-hosting: datacentre
-isolation: machines
-fqdn: $FQDN
-admin_network: $E2E_NET.1/32
-timezone: UTC
-known_hosts: known_hosts
-proxy: nginx
-tls:
-  mode: self-signed
-machines:
-  - name: web
-    address: $WEBA
-    roles: [proxy, app, monitor]
-    ssh: {user: root, key: $E2E_TMP/id}
-  - name: db
-    address: $DBA
-    roles: [database]
-    ssh: {user: root, key: $E2E_TMP/id}
-instances:
-  - name: hmis
-    version: "2.42"
-database:
-  version: 15
-monitoring: prometheus
-backups:
-  enabled: false
-EOP
+machines_profile "$P" \
+    "$(machine web "$WEBA" "proxy, app, monitor"; machine db "$DBA" database)" \
+    '  - name: hmis
+    version: "2.42"' monitoring=prometheus
 "$D2S" -q secrets generate "$P" >/dev/null
 apply() {	# LOG
 	DHIS2_SETUP_MIN_RAM_MB=512 "$D2S" apply --only "$STEPS" "$P" > "$1" 2>&1

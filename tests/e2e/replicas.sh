@@ -21,68 +21,19 @@
 #  - a replica that is no longer a standby (promoted) is seen by plan as
 #    a rebuild and rebuilt by apply, streaming again with the data.
 . "$(dirname "$0")/lib.sh"
-need_root
-lxc_usable || skip_all "lxc is not installed and cannot be installed"
-[ -x "$D2S" ] || skip_all "build dhis2-setup first"
-command -v javac >/dev/null 2>&1 || skip_all "no JDK to build the stand-in WAR"
-
 FQDN=dhis.e2e.test
 FR=$E2E_PREFIX-front DB=$E2E_PREFIX-db RP=$E2E_PREFIX-replica
 FRA=$E2E_NET.41 DBA=$E2E_NET.42 RPA=$E2E_NET.43
 
-make_client_key
-bridge_up || skip_all "cannot create bridge $E2E_BRIDGE"
+testbed_up jdk
 standin_war || { not_ok "build and serve the stand-in WAR"; done_testing; exit 1; }
-
-t0=$(date +%s)
-container_create "$FR" 41 && container_create "$DB" 42 &&
-    container_create "$RP" 43 || { not_ok "create containers"; done_testing; exit 1; }
-for c in "$FR 41" "$DB 42" "$RP 43"; do
-	set -- $c
-	check "$1 boots systemd and sshd" container_wait "$1" "$2"
-	container_known_host "$1" "$2" >> "$E2E_TMP/known_hosts"
-done
-diag "containers up in $(( $(date +%s) - t0 )) s"
+containers_up -k "$FR:41" "$DB:42" "$RP:43"
 
 P="$E2E_TMP/rep.yaml"
-cat > "$P" <<EOP
-version: 1
-hosting: datacentre
-isolation: machines
-fqdn: $FQDN
-admin_network: $E2E_NET.1/32
-timezone: UTC
-known_hosts: known_hosts
-proxy: nginx
-tls:
-  mode: self-signed
-machines:
-  - name: front
-    address: $FRA
-    roles: [proxy, app]
-    ssh: {user: root, key: $E2E_TMP/id}
-  - name: db
-    address: $DBA
-    roles: [database]
-    ssh: {user: root, key: $E2E_TMP/id}
-  - name: replica
-    address: $RPA
-    roles: [replica]
-    ssh: {user: root, key: $E2E_TMP/id}
-instances:
-  - name: hmis
-    version: "2.42"
-    heap: 1GB
-    war:
-      url: "$WARBASE/dhis2-standin.war"
-      sha256: $SUM
-database:
-  version: 15
-  replicas: 1
-monitoring: none
-backups:
-  enabled: false
-EOP
+machines_profile "$P" "$(machine front "$FRA" "proxy, app"
+    machine db "$DBA" database; machine replica "$RPA" replica)" \
+    "$(stack_instance hmis 2.42 1GB "$WARBASE/dhis2-standin.war" "$SUM")" \
+    replicas=1
 "$D2S" -q secrets generate "$P" >/dev/null
 secret() { sed -n "s/^$1: *\"\{0,1\}\([^\"]*\)\"\{0,1\} *\$/\1/p" "$E2E_TMP/rep.secrets.yaml"; }
 RPW=$(secret 'replication\.password')
