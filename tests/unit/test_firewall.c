@@ -27,27 +27,14 @@
 #include "topology.h"
 #include "topo_fixture.h"
 
-static const char lxc_profile[] =
-    "version: 1\nhosting: datacentre\nisolation: lxc\n"
-    "fqdn: dhis.example.org\nadmin_network: 192.0.2.0/24\n"
-    "timezone: UTC\nproxy: nginx\ntls:\n  mode: self-signed\n"
-    "lxc:\n  bridge: br-test\n  subnet: 10.88.0.0/24\n  prefix: t\n"
-    "instances:\n"
-    "  - name: hmis\n    version: \"2.41\"\n    base_path: /hmis\n"
-    "  - name: tracker\n    version: \"2.41\"\n    base_path: /tracker\n"
-    "database:\n  version: 15\nmonitoring: prometheus\n";
+static const char lxc_profile[] = FX_LXC_PROFILE;
 
+/* The database at an IPv6 address, SSH on port 2222. */
 static const char machines_profile[] =
-    "version: 1\nhosting: datacentre\nisolation: machines\n"
-    "fqdn: dhis.example.org\nadmin_network: 198.51.100.0/24\n"
-    "timezone: UTC\nproxy: nginx\ntls:\n  mode: self-signed\n"
-    "machines:\n"
-    "  - name: web\n    address: 192.0.2.10\n    roles: [proxy]\n"
-    "  - name: app\n    address: 192.0.2.11\n    roles: [app]\n"
+    FX_HEAD("machines", "198.51.100.0/24") FX_WEB_APP
     "  - name: db\n    address: 2001:db8::12\n    roles: [database]\n"
     "    ssh:\n      port: 2222\n"
-    "instances:\n  - name: hmis\n    version: \"2.41\"\n"
-    "    base_path: /hmis\ndatabase:\n  version: 15\nmonitoring: none\n";
+    FX_HMIS "database:\n  version: 15\nmonitoring: none\n";
 
 /* Does text have a line that, without its leading tabs, starts so? */
 static int

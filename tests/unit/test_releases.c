@@ -227,6 +227,44 @@ load_fixture(struct dhis2_releases *r)
 	free(path);
 }
 
+/* Resolve spec, which must succeed, into rel; the caller frees it. */
+static void
+resolve_ok(const struct dhis2_releases *r, const char *spec,
+    const char *mirror_base, struct dhis2_release *rel)
+{
+	char	err[REL_ERRBUF_SIZE];
+
+	if (releases_resolve(r, spec, mirror_base, rel, err,
+	    sizeof(err)) != REL_OK)
+		fail_msg("%s: %s", spec, err);
+}
+
+/* spec, without a mirror, resolves to the release named version. */
+static void
+assert_resolves_to(const struct dhis2_releases *r, const char *spec,
+    const char *version)
+{
+	struct dhis2_release	rel;
+
+	resolve_ok(r, spec, NULL, &rel);
+	assert_string_equal(rel.version, version);
+	release_free(&rel);
+}
+
+/* Resolving spec fails with code, the error naming what (NULL: unread). */
+static void
+assert_resolve_fails(const struct dhis2_releases *r, const char *spec,
+    int code, const char *what)
+{
+	struct dhis2_release	rel;
+	char			err[REL_ERRBUF_SIZE];
+
+	assert_int_equal(releases_resolve(r, spec, NULL, &rel, err,
+	    sizeof(err)), code);
+	if (what != NULL)
+		assert_non_null(strstr(err, what));
+}
+
 /* ---- metadata ------------------------------------------------------ */
 
 static void
@@ -234,7 +272,7 @@ test_resolve_major_and_patch(void **state)
 {
 	struct dhis2_releases	 r;
 	struct dhis2_release	 rel;
-	char			 err[REL_ERRBUF_SIZE], text[512];
+	char			 text[512];
 
 	load_fixture(&r);
 	assert_int_equal(r.nmajors, 4);
@@ -243,8 +281,7 @@ test_resolve_major_and_patch(void **state)
 	 * latestStableUrl wins over the numerically highest patch; the
 	 * hotfix 41.3.1 is named "2.41.3" as DHIS2's release script does.
 	 */
-	assert_int_equal(releases_resolve(&r, "2.41", NULL, &rel, err,
-	    sizeof(err)), REL_OK);
+	resolve_ok(&r, "2.41", NULL, &rel);
 	assert_string_equal(rel.version, "2.41.3.1");
 	assert_int_equal(rel.hotfix, 1);
 	assert_string_equal(rel.major, "2.41");
@@ -260,56 +297,37 @@ test_resolve_major_and_patch(void **state)
 	release_free(&rel);
 
 	/* A patch means its newest hotfix; four parts pick one exactly. */
-	assert_int_equal(releases_resolve(&r, "2.41.3", NULL, &rel, err,
-	    sizeof(err)), REL_OK);
-	assert_string_equal(rel.version, "2.41.3.1");
-	release_free(&rel);
-	assert_int_equal(releases_resolve(&r, "2.41.3.0", NULL, &rel, err,
-	    sizeof(err)), REL_OK);
+	assert_resolves_to(&r, "2.41.3", "2.41.3.1");
+	resolve_ok(&r, "2.41.3.0", NULL, &rel);
 	assert_string_equal(rel.version, "2.41.3");
 	assert_string_equal(rel.url,
 	    "https://releases.dhis2.org/41/dhis2-stable-41.3.0.war");
 	release_free(&rel);
-	assert_int_equal(releases_resolve(&r, "2.41.3.1", NULL, &rel, err,
-	    sizeof(err)), REL_OK);
+	resolve_ok(&r, "2.41.3.1", NULL, &rel);
 	assert_string_equal(rel.url,
 	    "https://releases.dhis2.org/41/dhis2-stable-41.3.1.war");
 	release_free(&rel);
-	assert_int_equal(releases_resolve(&r, "2.41.3.2", NULL, &rel, err,
-	    sizeof(err)), REL_ENOTFOUND);
-
-	assert_int_equal(releases_resolve(&r, "2.41.10", NULL, &rel, err,
-	    sizeof(err)), REL_OK);
-	assert_string_equal(rel.version, "2.41.10");
-	release_free(&rel);
+	assert_resolve_fails(&r, "2.41.3.2", REL_ENOTFOUND, NULL);
+	assert_resolves_to(&r, "2.41.10", "2.41.10");
 
 	/* No latestStableUrl: the highest patch, hotfixes included. */
-	assert_int_equal(releases_resolve(&r, "2.40", NULL, &rel, err,
-	    sizeof(err)), REL_OK);
+	resolve_ok(&r, "2.40", NULL, &rel);
 	assert_string_equal(rel.version, "2.40.10.1");
 	assert_int_equal(rel.hotfix, 1);
 	assert_int_equal(rel.jdk, 11);
 	release_free(&rel);
-	assert_int_equal(releases_resolve(&r, "2.40.10", NULL, &rel, err,
-	    sizeof(err)), REL_OK);
-	assert_string_equal(rel.version, "2.40.10");
-	release_free(&rel);
-	assert_int_equal(releases_resolve(&r, "2.40.9", NULL, &rel, err,
-	    sizeof(err)), REL_OK);
-	assert_string_equal(rel.version, "2.40.9");
-	release_free(&rel);
+	assert_resolves_to(&r, "2.40.10", "2.40.10");
+	assert_resolves_to(&r, "2.40.9", "2.40.9");
 
 	/* The patch has no sha256; the major's belongs to latestStableUrl. */
-	assert_int_equal(releases_resolve(&r, "2.42", NULL, &rel, err,
-	    sizeof(err)), REL_OK);
+	resolve_ok(&r, "2.42", NULL, &rel);
 	assert_string_equal(rel.version, "2.42.1");
 	assert_string_equal(rel.sha256, WAR_SHA);
 	assert_int_equal(rel.file_size, 3 * 1048576);	/* "3.00 MB" */
 	release_free(&rel);
 
 	/* Mirror: host replaced, path kept. */
-	assert_int_equal(releases_resolve(&r, "2.41.3", "http://m.lan/d2/",
-	    &rel, err, sizeof(err)), REL_OK);
+	resolve_ok(&r, "2.41.3", "http://m.lan/d2/", &rel);
 	assert_string_equal(rel.url, "http://m.lan/d2/41/dhis2-stable-41.3.1.war");
 	release_free(&rel);
 	releases_free(&r);
@@ -320,11 +338,10 @@ test_warnings_surface(void **state)
 {
 	struct dhis2_releases	 r;
 	struct dhis2_release	 rel;
-	char			 err[REL_ERRBUF_SIZE], text[512];
+	char			 text[512];
 
 	load_fixture(&r);
-	assert_int_equal(releases_resolve(&r, "2.41.1", NULL, &rel, err,
-	    sizeof(err)), REL_OK);
+	resolve_ok(&r, "2.41.1", NULL, &rel);
 	assert_string_equal(rel.warn_severity, "HIGH");
 	assert_string_equal(rel.warn_summary, "Data loss in tracker imports.");
 	assert_string_equal(rel.warn_recommendation, "Use 2.41.3 or later.");
@@ -333,8 +350,7 @@ test_warnings_surface(void **state)
 	assert_non_null(strstr(text, "Use 2.41.3 or later."));
 	release_free(&rel);
 
-	assert_int_equal(releases_resolve(&r, "2.39", NULL, &rel, err,
-	    sizeof(err)), REL_OK);
+	resolve_ok(&r, "2.39", NULL, &rel);
 	assert_string_equal(rel.version, "2.39.6");
 	assert_int_equal(rel.supported, 0);
 	assert_int_equal(release_warning_text(&rel, text, sizeof(text)), 1);
@@ -350,29 +366,18 @@ static void
 test_resolve_errors(void **state)
 {
 	struct dhis2_releases	 r;
-	struct dhis2_release	 rel;
-	char			 err[REL_ERRBUF_SIZE];
 
 	load_fixture(&r);
-	assert_int_equal(releases_resolve(&r, "2.50", NULL, &rel, err,
-	    sizeof(err)), REL_ENOTFOUND);
-	assert_non_null(strstr(err, "2.50 is not in the releases metadata"));
-	assert_int_equal(releases_resolve(&r, "2.41.7", NULL, &rel, err,
-	    sizeof(err)), REL_ENOTFOUND);
-	assert_non_null(strstr(err, "2.41.7"));
+	assert_resolve_fails(&r, "2.50", REL_ENOTFOUND,
+	    "2.50 is not in the releases metadata");
+	assert_resolve_fails(&r, "2.41.7", REL_ENOTFOUND, "2.41.7");
 	/* "2.41.1" must not match "2.41.10" as a prefix. */
-	assert_int_equal(releases_resolve(&r, "2.40.1", NULL, &rel, err,
-	    sizeof(err)), REL_ENOTFOUND);
-	assert_int_equal(releases_resolve(&r, "latest", NULL, &rel, err,
-	    sizeof(err)), REL_EINVAL);
-	assert_int_equal(releases_resolve(&r, "2", NULL, &rel, err,
-	    sizeof(err)), REL_EINVAL);
-	assert_int_equal(releases_resolve(&r, "3.41", NULL, &rel, err,
-	    sizeof(err)), REL_EINVAL);
-	assert_int_equal(releases_resolve(&r, "2.41.", NULL, &rel, err,
-	    sizeof(err)), REL_EINVAL);
-	assert_int_equal(releases_resolve(&r, NULL, NULL, &rel, err,
-	    sizeof(err)), REL_EINVAL);
+	assert_resolve_fails(&r, "2.40.1", REL_ENOTFOUND, NULL);
+	assert_resolve_fails(&r, "latest", REL_EINVAL, NULL);
+	assert_resolve_fails(&r, "2", REL_EINVAL, NULL);
+	assert_resolve_fails(&r, "3.41", REL_EINVAL, NULL);
+	assert_resolve_fails(&r, "2.41.", REL_EINVAL, NULL);
+	assert_resolve_fails(&r, NULL, REL_EINVAL, NULL);
 	releases_free(&r);
 }
 
@@ -395,7 +400,6 @@ test_parse_errors(void **state)
 		    "]]]]]]]]]]]]]}",
 	};
 	struct dhis2_releases	 r;
-	struct dhis2_release	 rel;
 	char			 err[REL_ERRBUF_SIZE];
 	const char		*ok;
 	size_t			 i;
@@ -413,9 +417,7 @@ test_parse_errors(void **state)
 	    "\"sha256\": \"abc\"}]}]}\n";
 	assert_int_equal(releases_parse(&r, ok, strlen(ok), err, sizeof(err)),
 	    REL_OK);
-	assert_int_equal(releases_resolve(&r, "2.41", NULL, &rel, err,
-	    sizeof(err)), REL_EPARSE);
-	assert_non_null(strstr(err, "no sha256"));
+	assert_resolve_fails(&r, "2.41", REL_EPARSE, "no sha256");
 	releases_free(&r);
 }
 
@@ -527,8 +529,7 @@ test_load_over_http_with_mirror(void **state)
 	src.url = RELEASES_URL;
 	src.mirror = mirror;
 	assert_int_equal(releases_load(&r, &src, err, sizeof(err)), REL_OK);
-	assert_int_equal(releases_resolve(&r, "2.41", mirror, &rel, err,
-	    sizeof(err)), REL_OK);
+	resolve_ok(&r, "2.41", mirror, &rel);
 	assert_string_equal(rel.version, "2.41.3.1");
 	assert_true(strncmp(rel.url, mirror, strlen(mirror)) == 0);
 	release_free(&rel);
@@ -587,19 +588,37 @@ fetch_init(struct war_fetch *wf, const char *url, const char *sha,
 	wf->stall_timeout = 10;
 }
 
+/* A destination that does not exist yet, in a new directory. */
 static char *
 fresh_dest(void)
 {
-	return tpath("dest%d/dhis.war", ++test_seq);
-}
+	char	*dest, *d;
 
-static void
-mkdir_of(const char *path)
-{
-	char	*d = path_dirname(path);
-
+	dest = tpath("dest%d/dhis.war", ++test_seq);
+	d = path_dirname(dest);
 	assert_int_equal(mkdir(d, 0755), 0);
 	free(d);
+	return dest;
+}
+
+/* path and suffix: the part or the previous WAR beside a destination. */
+static char *
+suffixed(const char *path, const char *suffix)
+{
+	char	*s;
+
+	xasprintf(&s, "%s%s", path, suffix);
+	return s;
+}
+
+/* The file at path is the test WAR, by coreutils' sha256sum. */
+static void
+assert_war(const char *path)
+{
+	char	hex[65];
+
+	sha256sum(path, hex);
+	assert_string_equal(hex, WAR_SHA);
 }
 
 static void
@@ -607,12 +626,11 @@ test_download_fresh_and_converged(void **state)
 {
 	struct war_fetch	 wf;
 	struct prog		 p;
-	char			 err[REL_ERRBUF_SIZE], hex[65], *dest, *url;
+	char			 err[REL_ERRBUF_SIZE], *dest, *url;
 	char			*part;
 	int			 res;
 
 	dest = fresh_dest();
-	mkdir_of(dest);
 	url = war_url("41/dhis2-stable-41.3.0.war");
 	fetch_init(&wf, url, WAR_SHA, dest);
 	memset(&p, 0, sizeof(p));
@@ -620,19 +638,18 @@ test_download_fresh_and_converged(void **state)
 	wf.progress_arg = &p;
 	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_OK);
 	assert_int_equal(res, WAR_INSTALLED);
-	sha256sum(dest, hex);
-	assert_string_equal(hex, WAR_SHA);
+	assert_war(dest);
 	assert_true(p.calls > 0);
 	assert_int_equal(p.last, WAR_SIZE);
 	assert_int_equal(p.total, WAR_SIZE);
-	xasprintf(&part, "%s.part", dest);
+	part = suffixed(dest, ".part");
 	assert_int_equal(file_size(part), -1);
 
 	/* Again: nothing fetched, nothing moved. */
 	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_OK);
 	assert_int_equal(res, WAR_UNCHANGED);
 	free(part);
-	xasprintf(&part, "%s.prev", dest);
+	part = suffixed(dest, ".prev");
 	assert_int_equal(file_size(part), -1);
 	free(part);
 	free(url);
@@ -643,21 +660,19 @@ static void
 test_download_keeps_previous(void **state)
 {
 	struct war_fetch	 wf;
-	char			 err[REL_ERRBUF_SIZE], hex[65], *dest, *url;
+	char			 err[REL_ERRBUF_SIZE], *dest, *url;
 	char			*prev;
 	int			 res;
 
 	dest = fresh_dest();
-	mkdir_of(dest);
 	write_text(dest, "the running WAR\n");
 	url = war_url("41/dhis2-stable-41.3.0.war");
 	fetch_init(&wf, url, WAR_SHA, dest);
 	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_OK);
 	assert_int_equal(res, WAR_INSTALLED);
-	xasprintf(&prev, "%s.prev", dest);
+	prev = suffixed(dest, ".prev");
 	assert_int_equal(file_size(prev), 16);
-	sha256sum(dest, hex);
-	assert_string_equal(hex, WAR_SHA);
+	assert_war(dest);
 
 	/* Rollback swaps them back. */
 	assert_int_equal(war_rollback(dest, err, sizeof(err)), REL_OK);
@@ -687,13 +702,12 @@ test_download_resumes(void **state)
 {
 	struct war_fetch	 wf;
 	struct prog		 p;
-	char			 err[REL_ERRBUF_SIZE], hex[65], *dest, *url;
+	char			 err[REL_ERRBUF_SIZE], *dest, *url;
 	char			*part;
 	int			 res;
 
 	dest = fresh_dest();
-	mkdir_of(dest);
-	xasprintf(&part, "%s.part", dest);
+	part = suffixed(dest, ".part");
 	write_bytes(part, 1048576, war_byte);		/* an earlier, cut run */
 	url = war_url("41/dhis2-stable-41.0.0.war");
 	fetch_init(&wf, url, WAR_SHA, dest);
@@ -702,8 +716,7 @@ test_download_resumes(void **state)
 	wf.progress_arg = &p;
 	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_OK);
 	assert_true(log_has("GET /41/dhis2-stable-41.0.0.war bytes=1048576-"));
-	sha256sum(dest, hex);
-	assert_string_equal(hex, WAR_SHA);
+	assert_war(dest);
 	/* Progress counts the resumed part too. */
 	assert_int_equal(p.last, WAR_SIZE);
 	assert_int_equal(p.total, WAR_SIZE);
@@ -717,21 +730,19 @@ static void
 test_download_server_ignores_range(void **state)
 {
 	struct war_fetch	 wf;
-	char			 err[REL_ERRBUF_SIZE], hex[65], *dest, *url;
+	char			 err[REL_ERRBUF_SIZE], *dest, *url;
 	char			*part;
 	int			 res;
 
 	dest = fresh_dest();
-	mkdir_of(dest);
-	xasprintf(&part, "%s.part", dest);
+	part = suffixed(dest, ".part");
 	write_bytes(part, 1048576, war_byte);
 	url = war_url("norange/41/dhis2-stable-41.1.0.war");
 	fetch_init(&wf, url, WAR_SHA, dest);
 	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_OK);
 	assert_true(log_has("GET /norange/41/dhis2-stable-41.1.0.war "
 	    "bytes=1048576-"));
-	sha256sum(dest, hex);
-	assert_string_equal(hex, WAR_SHA);
+	assert_war(dest);
 	assert_int_equal(file_size(dest), WAR_SIZE);
 	free(part);
 	free(url);
@@ -742,33 +753,29 @@ static void
 test_download_part_complete_or_stale(void **state)
 {
 	struct war_fetch	 wf;
-	char			 err[REL_ERRBUF_SIZE], hex[65], *dest, *url;
+	char			 err[REL_ERRBUF_SIZE], *dest, *url;
 	char			*part;
 	int			 res;
 
 	/* The part is the whole file already: 416, checked, installed. */
 	dest = fresh_dest();
-	mkdir_of(dest);
-	xasprintf(&part, "%s.part", dest);
+	part = suffixed(dest, ".part");
 	write_bytes(part, WAR_SIZE, war_byte);
 	url = war_url("42/dhis2-stable-42.1.0.war");
 	fetch_init(&wf, url, WAR_SHA, dest);
 	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_OK);
 	assert_int_equal(res, WAR_INSTALLED);
-	sha256sum(dest, hex);
-	assert_string_equal(hex, WAR_SHA);
+	assert_war(dest);
 	free(part);
 	free(dest);
 
 	/* A longer part of other bytes: 416, mismatch, fetched afresh. */
 	dest = fresh_dest();
-	mkdir_of(dest);
-	xasprintf(&part, "%s.part", dest);
+	part = suffixed(dest, ".part");
 	write_bytes(part, WAR_SIZE + 1000, junk_byte);
 	fetch_init(&wf, url, WAR_SHA, dest);
 	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_OK);
-	sha256sum(dest, hex);
-	assert_string_equal(hex, WAR_SHA);
+	assert_war(dest);
 	assert_int_equal(file_size(part), -1);
 	free(part);
 	free(url);
@@ -786,10 +793,8 @@ test_download_mismatch_refused(void **state)
 
 	/* 2.41.2's metadata lists a sha256 its WAR does not have. */
 	load_fixture(&r);
-	assert_int_equal(releases_resolve(&r, "2.41.2", mirror, &rel, err,
-	    sizeof(err)), REL_OK);
+	resolve_ok(&r, "2.41.2", mirror, &rel);
 	dest = fresh_dest();
-	mkdir_of(dest);
 	write_text(dest, "the running WAR\n");
 	fetch_init(&wf, rel.url, rel.sha256, dest);
 	assert_int_equal(war_download(&wf, &res, err, sizeof(err)),
@@ -800,8 +805,8 @@ test_download_mismatch_refused(void **state)
 	assert_non_null(strstr(err, "got " WAR_SHA));
 	/* Nothing moved: the running WAR stays, no part, no .prev. */
 	assert_int_equal(file_size(dest), 16);
-	xasprintf(&part, "%s.part", dest);
-	xasprintf(&prev, "%s.prev", dest);
+	part = suffixed(dest, ".part");
+	prev = suffixed(dest, ".prev");
 	assert_int_equal(file_size(part), -1);
 	assert_int_equal(file_size(prev), -1);
 	free(part);
@@ -841,7 +846,6 @@ test_download_unreachable_and_missing(void **state)
 	int			 res;
 
 	dest = fresh_dest();
-	mkdir_of(dest);
 	xasprintf(&url, "http://127.0.0.1:%d/41/x.war", dead_port());
 	fetch_init(&wf, url, WAR_SHA, dest);
 	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_ENET);
@@ -862,7 +866,7 @@ test_download_unreachable_and_missing(void **state)
 	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_EHTTP);
 	assert_non_null(strstr(err, "HTTP 404"));
 	assert_int_equal(file_size(dest), -1);
-	xasprintf(&m, "%s.part", dest);
+	m = suffixed(dest, ".part");
 	assert_int_equal(file_size(m), -1);	/* no empty leftover */
 	free(m);
 	free(url);
@@ -878,8 +882,7 @@ test_download_refusals(void **state)
 	int			 res;
 
 	dest = fresh_dest();
-	mkdir_of(dest);
-	xasprintf(&part, "%s.part", dest);
+	part = suffixed(dest, ".part");
 	url = war_url("41/dhis2-stable-41.3.0.war");
 
 	/* No checksum, no install. */
@@ -917,31 +920,28 @@ test_download_refusals(void **state)
 static void
 test_install_local_file(void **state)
 {
-	char	 err[REL_ERRBUF_SIZE], hex[65], *dest, *src, *prev;
+	char	 err[REL_ERRBUF_SIZE], *dest, *src, *prev;
 	int	 res;
 
 	dest = fresh_dest();
-	mkdir_of(dest);
 	src = tpath("www/41/dhis2-stable-41.3.0.war");
 	assert_int_equal(war_install_file(src, dest, WAR_SHA, &res, err,
 	    sizeof(err)), REL_OK);
 	assert_int_equal(res, WAR_INSTALLED);
-	sha256sum(dest, hex);
-	assert_string_equal(hex, WAR_SHA);
+	assert_war(dest);
 	assert_int_equal(war_install_file(src, dest, NULL, &res, err,
 	    sizeof(err)), REL_OK);
 	assert_int_equal(res, WAR_UNCHANGED);
 	assert_int_equal(war_install_file(src, dest, ZERO_SHA, &res, err,
 	    sizeof(err)), REL_ECHECKSUM);
 	assert_non_null(strstr(err, "expected " ZERO_SHA ", got " WAR_SHA));
-	sha256sum(dest, hex);
-	assert_string_equal(hex, WAR_SHA);
+	assert_war(dest);
 	assert_int_equal(war_install_file("/nonexistent.war", dest, NULL, &res,
 	    err, sizeof(err)), REL_EIO);
 	assert_non_null(strstr(err, "/nonexistent.war"));
 	assert_int_equal(war_install_file("/tmp", dest, NULL, &res,
 	    err, sizeof(err)), REL_EIO);
-	xasprintf(&prev, "%s.prev", dest);
+	prev = suffixed(dest, ".prev");
 	assert_int_equal(file_size(prev), -1);
 	assert_int_equal(war_rollback(dest, err, sizeof(err)), REL_EIO);
 	assert_non_null(strstr(err, "no previous WAR"));

@@ -23,40 +23,20 @@
 #include "topology.h"
 #include "topo_fixture.h"
 
-static const char lxc_profile[] =
-    "version: 1\nhosting: datacentre\nisolation: lxc\n"
-    "fqdn: dhis.example.org\nadmin_network: 192.0.2.0/24\n"
-    "timezone: UTC\nproxy: nginx\ntls:\n  mode: self-signed\n"
-    "lxc:\n  bridge: br-test\n  subnet: 10.88.0.0/24\n  prefix: t\n"
-    "instances:\n"
-    "  - name: hmis\n    version: \"2.41\"\n    base_path: /hmis\n"
-    "  - name: tracker\n    version: \"2.41\"\n    base_path: /tracker\n"
-    "database:\n  version: 15\nmonitoring: prometheus\n";
+static const char lxc_profile[] = FX_LXC_PROFILE;
 
 static const char machines_profile[] =
-    "version: 1\nhosting: datacentre\nisolation: machines\n"
-    "fqdn: dhis.example.org\nadmin_network: 192.0.2.0/24\n"
-    "timezone: UTC\nproxy: nginx\ntls:\n  mode: self-signed\n"
-    "machines:\n"
-    "  - name: web\n    address: 192.0.2.10\n    roles: [proxy]\n"
-    "  - name: app\n    address: 192.0.2.11\n    roles: [app]\n"
+    FX_HEAD("machines", "192.0.2.0/24") FX_WEB_APP
     "  - name: db\n    address: 192.0.2.12\n    roles: [database]\n"
-    "instances:\n  - name: hmis\n    version: \"2.41\"\n"
-    "    base_path: /hmis\ndatabase:\n  version: 15\nmonitoring: none\n";
+    FX_HMIS "database:\n  version: 15\nmonitoring: none\n";
 
 /* Clustered: two app machines, Redis on a machine of its own. */
 static const char redis_profile[] =
-    "version: 1\nhosting: datacentre\nisolation: machines\n"
-    "fqdn: dhis.example.org\nadmin_network: 192.0.2.0/24\n"
-    "timezone: UTC\nproxy: nginx\ntls:\n  mode: self-signed\n"
-    "machines:\n"
-    "  - name: web\n    address: 192.0.2.10\n    roles: [proxy]\n"
-    "  - name: app\n    address: 192.0.2.11\n    roles: [app]\n"
+    FX_HEAD("machines", "192.0.2.0/24") FX_WEB_APP
     "  - name: app2\n    address: 192.0.2.13\n    roles: [app]\n"
     "  - name: db\n    address: 192.0.2.12\n    roles: [database]\n"
     "  - name: cache\n    address: 192.0.2.14\n    roles: [redis]\n"
-    "instances:\n  - name: hmis\n    version: \"2.41\"\n"
-    "    base_path: /hmis\n    nodes: 2\ndatabase:\n  version: 15\n"
+    FX_HMIS "    nodes: 2\ndatabase:\n  version: 15\n"
     "clustering:\n  redis: true\nmonitoring: none\n";
 
 /* Is there a rule from (kind, from) to node `to` covering port? */
