@@ -588,6 +588,27 @@ fetch_init(struct war_fetch *wf, const char *url, const char *sha,
 	wf->stall_timeout = 10;
 }
 
+/* Report wf's progress to p, zeroed. */
+static void
+fetch_progress(struct war_fetch *wf, struct prog *p)
+{
+	memset(p, 0, sizeof(*p));
+	wf->progress = prog_cb;
+	wf->progress_arg = p;
+}
+
+/* Download wf, which must succeed; what it did (WAR_INSTALLED...). */
+static int
+download_ok(struct war_fetch *wf)
+{
+	char	err[REL_ERRBUF_SIZE];
+	int	res;
+
+	if (war_download(wf, &res, err, sizeof(err)) != REL_OK)
+		fail_msg("%s: %s", wf->url, err);
+	return res;
+}
+
 /* A destination that does not exist yet, in a new directory. */
 static char *
 fresh_dest(void)
@@ -626,18 +647,14 @@ test_download_fresh_and_converged(void **state)
 {
 	struct war_fetch	 wf;
 	struct prog		 p;
-	char			 err[REL_ERRBUF_SIZE], *dest, *url;
+	char			*dest, *url;
 	char			*part;
-	int			 res;
 
 	dest = fresh_dest();
 	url = war_url("41/dhis2-stable-41.3.0.war");
 	fetch_init(&wf, url, WAR_SHA, dest);
-	memset(&p, 0, sizeof(p));
-	wf.progress = prog_cb;
-	wf.progress_arg = &p;
-	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_OK);
-	assert_int_equal(res, WAR_INSTALLED);
+	fetch_progress(&wf, &p);
+	assert_int_equal(download_ok(&wf), WAR_INSTALLED);
 	assert_war(dest);
 	assert_true(p.calls > 0);
 	assert_int_equal(p.last, WAR_SIZE);
@@ -646,8 +663,7 @@ test_download_fresh_and_converged(void **state)
 	assert_int_equal(file_size(part), -1);
 
 	/* Again: nothing fetched, nothing moved. */
-	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_OK);
-	assert_int_equal(res, WAR_UNCHANGED);
+	assert_int_equal(download_ok(&wf), WAR_UNCHANGED);
 	free(part);
 	part = suffixed(dest, ".prev");
 	assert_int_equal(file_size(part), -1);
@@ -662,14 +678,12 @@ test_download_keeps_previous(void **state)
 	struct war_fetch	 wf;
 	char			 err[REL_ERRBUF_SIZE], *dest, *url;
 	char			*prev;
-	int			 res;
 
 	dest = fresh_dest();
 	write_text(dest, "the running WAR\n");
 	url = war_url("41/dhis2-stable-41.3.0.war");
 	fetch_init(&wf, url, WAR_SHA, dest);
-	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_OK);
-	assert_int_equal(res, WAR_INSTALLED);
+	assert_int_equal(download_ok(&wf), WAR_INSTALLED);
 	prev = suffixed(dest, ".prev");
 	assert_int_equal(file_size(prev), 16);
 	assert_war(dest);
@@ -702,19 +716,16 @@ test_download_resumes(void **state)
 {
 	struct war_fetch	 wf;
 	struct prog		 p;
-	char			 err[REL_ERRBUF_SIZE], *dest, *url;
+	char			*dest, *url;
 	char			*part;
-	int			 res;
 
 	dest = fresh_dest();
 	part = suffixed(dest, ".part");
 	write_bytes(part, 1048576, war_byte);		/* an earlier, cut run */
 	url = war_url("41/dhis2-stable-41.0.0.war");
 	fetch_init(&wf, url, WAR_SHA, dest);
-	memset(&p, 0, sizeof(p));
-	wf.progress = prog_cb;
-	wf.progress_arg = &p;
-	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_OK);
+	fetch_progress(&wf, &p);
+	download_ok(&wf);
 	assert_true(log_has("GET /41/dhis2-stable-41.0.0.war bytes=1048576-"));
 	assert_war(dest);
 	/* Progress counts the resumed part too. */
@@ -730,16 +741,15 @@ static void
 test_download_server_ignores_range(void **state)
 {
 	struct war_fetch	 wf;
-	char			 err[REL_ERRBUF_SIZE], *dest, *url;
+	char			*dest, *url;
 	char			*part;
-	int			 res;
 
 	dest = fresh_dest();
 	part = suffixed(dest, ".part");
 	write_bytes(part, 1048576, war_byte);
 	url = war_url("norange/41/dhis2-stable-41.1.0.war");
 	fetch_init(&wf, url, WAR_SHA, dest);
-	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_OK);
+	download_ok(&wf);
 	assert_true(log_has("GET /norange/41/dhis2-stable-41.1.0.war "
 	    "bytes=1048576-"));
 	assert_war(dest);
@@ -753,9 +763,8 @@ static void
 test_download_part_complete_or_stale(void **state)
 {
 	struct war_fetch	 wf;
-	char			 err[REL_ERRBUF_SIZE], *dest, *url;
+	char			*dest, *url;
 	char			*part;
-	int			 res;
 
 	/* The part is the whole file already: 416, checked, installed. */
 	dest = fresh_dest();
@@ -763,8 +772,7 @@ test_download_part_complete_or_stale(void **state)
 	write_bytes(part, WAR_SIZE, war_byte);
 	url = war_url("42/dhis2-stable-42.1.0.war");
 	fetch_init(&wf, url, WAR_SHA, dest);
-	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_OK);
-	assert_int_equal(res, WAR_INSTALLED);
+	assert_int_equal(download_ok(&wf), WAR_INSTALLED);
 	assert_war(dest);
 	free(part);
 	free(dest);
@@ -774,7 +782,7 @@ test_download_part_complete_or_stale(void **state)
 	part = suffixed(dest, ".part");
 	write_bytes(part, WAR_SIZE + 1000, junk_byte);
 	fetch_init(&wf, url, WAR_SHA, dest);
-	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_OK);
+	download_ok(&wf);
 	assert_war(dest);
 	assert_int_equal(file_size(part), -1);
 	free(part);
@@ -905,10 +913,8 @@ test_download_refusals(void **state)
 
 	/* The caller's progress callback can stop it; the part stays. */
 	fetch_init(&wf, url, WAR_SHA, dest);
-	memset(&p, 0, sizeof(p));
+	fetch_progress(&wf, &p);
 	p.abort_at = 1;
-	wf.progress = prog_cb;
-	wf.progress_arg = &p;
 	assert_int_equal(war_download(&wf, &res, err, sizeof(err)),
 	    REL_EABORTED);
 	assert_int_equal(file_size(dest), -1);
