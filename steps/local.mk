@@ -18,7 +18,8 @@ libdhis2setup_a_SOURCES += steps/redis.h steps/redis.c
 # Backups: pg_dump by a systemd timer on backups.schedule (docs/backups.md).
 libdhis2setup_a_SOURCES += steps/backup.c
 # monitoring: prometheus: exporters everywhere, Prometheus on the monitor.
-libdhis2setup_a_SOURCES += steps/monitoring.h steps/monitoring.c
+libdhis2setup_a_SOURCES += steps/exporters.h steps/exporters.c \
+	steps/prometheus.c
 # alerting: Alertmanager on the monitor, Prometheus's alert rules.
 libdhis2setup_a_SOURCES += steps/alerting.h steps/alerting.c
 # Read replicas: streaming from the primary through a slot each (docs/replicas.md).

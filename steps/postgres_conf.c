@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "core.h"
-#include "monitoring.h"
+#include "exporters.h"
 #include "postgres.h"
 #include "profile.h"
 #include "template.h"

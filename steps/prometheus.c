@@ -1,0 +1,477 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * prometheus: Debian's prometheus on the monitor node (the server itself
+ * on single-host, the monitor container with lxc, the monitor machine): a
+ * scrape configuration made from the topology, checked by promtool before
+ * it is loaded; then every target must be up.  It waits for the exporters
+ * and firewalls of every machine (after_anywhere), and scrapes each
+ * exporter where exporters_scrape_address() (exporters.c) says.
+ * Prometheus itself listens on 127.0.0.1:9090 only: the operator reaches
+ * its UI through an SSH tunnel (docs/monitoring.md).
+ *
+ * DHIS2's own /api/metrics is not scraped: it needs a DHIS2 user, which
+ * only DHIS2's administrator can make, and the tool does not hold (and
+ * must never write down) admin credentials.  See docs/monitoring.md.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "alerting.h"
+#include "core.h"
+#include "exporters.h"
+#include "profile.h"
+#include "step.h"
+#include "step_probe.h"
+#include "topology.h"
+
+#define PROM_PKG	"prometheus"
+#define PROM_DEFAULT	"/etc/default/prometheus"
+#define PROM_CONFIG	"/etc/prometheus/prometheus.yml"
+#define PORT_PROMETHEUS	9090
+#define SCRAPE_S	15
+#define TARGETS_WAIT_S	90	/* a first scrape comes within an interval */
+
+#define HEAD \
+    "# Written by dhis2-setup from the profile: changes here are replaced " \
+    "on the\n# next apply.  See docs/monitoring.md.\n"
+
+struct target {
+	const char	*job;
+	char		*node;		/* the topology's name */
+	char		*instance;	/* address:port, Prometheus's label */
+};
+
+struct targets {
+	struct target	*v;
+	size_t		 n;
+};
+
+static void
+targets_add(struct targets *ts, const char *job, const char *node,
+    const char *addr, int port)
+{
+	struct target	*t;
+
+	ts->v = xreallocarray(ts->v, ts->n + 1, sizeof *ts->v);
+	t = &ts->v[ts->n++];
+	t->job = job;
+	t->node = xstrdup(node);
+	t->instance = exporters_host_port(addr, port);
+}
+
+static void
+targets_free(struct targets *ts)
+{
+	size_t	i;
+
+	for (i = 0; i < ts->n; i++) {
+		free(ts->v[i].node);
+		free(ts->v[i].instance);
+	}
+	free(ts->v);
+	memset(ts, 0, sizeof *ts);
+}
+
+/* Every target, in the configuration's order. */
+static void
+targets_build(struct step_ctx *ctx, struct targets *ts)
+{
+	const struct topology	*t = ctx->topo;
+	size_t			 i;
+
+	memset(ts, 0, sizeof *ts);
+	targets_add(ts, "prometheus", t->nodes[ctx->node].name, "127.0.0.1",
+	    PORT_PROMETHEUS);
+	for (i = 0; i < t->nnodes; i++)
+		targets_add(ts, "node", t->nodes[i].name,
+		    exporters_scrape_address(t, ctx->node, i),
+		    PORT_NODE_EXPORTER);
+	for (i = 0; i < t->nnodes; i++) {
+		if (t->nodes[i].roles & ROLE_BIT(ROLE_DATABASE))
+			targets_add(ts, "postgres", t->nodes[i].name,
+			    exporters_scrape_address(t, ctx->node, i),
+			    PORT_PG_EXPORTER);
+	}
+}
+
+static char *
+prom_config_text(const struct targets *ts, const struct profile *p)
+{
+	struct strbuf	 sb = { NULL, 0, 0 };
+	const char	*job = NULL;
+	char		*s;
+	size_t		 i;
+
+	xasprintf(&s, HEAD
+	    "# DHIS2's /api/metrics is not scraped: it needs a DHIS2 user "
+	    "(docs/monitoring.md).\n"
+	    "global:\n"
+	    "  scrape_interval: %ds\n"
+	    "  evaluation_interval: %ds\n"
+	    "scrape_configs:\n", SCRAPE_S, SCRAPE_S);
+	strbuf_add(&sb, s, strlen(s));
+	free(s);
+	for (i = 0; i < ts->n; i++) {
+		if (job == NULL || strcmp(job, ts->v[i].job) != 0) {
+			job = ts->v[i].job;
+			xasprintf(&s, "  - job_name: '%s'\n    static_configs:\n",
+			    job);
+			strbuf_add(&sb, s, strlen(s));
+			free(s);
+		}
+		xasprintf(&s, "      - targets: ['%s']\n        labels:\n"
+		    "          node: '%s'\n", ts->v[i].instance, ts->v[i].node);
+		strbuf_add(&sb, s, strlen(s));
+		free(s);
+	}
+	/* Alert rules and where alerts go (steps/alerting.c). */
+	s = alerting_prometheus_text(p);
+	strbuf_add(&sb, s, strlen(s));
+	free(s);
+	return sb.buf;
+}
+
+static char *
+prom_default_text(void)
+{
+	char	*out;
+
+	xasprintf(&out, HEAD "# The UI and API on this machine only: reach "
+	    "them through an SSH tunnel.\nARGS=\"--web.listen-address="
+	    "127.0.0.1:%d\"\n", PORT_PROMETHEUS);
+	return out;
+}
+
+/* One round trip, with the targets' health when Prometheus runs. */
+static const char prom_probe_script[] =
+    "for f in \"$1\" \"$2\"; do\n"
+    "  if [ -f \"$f\" ]; then echo \"sum=$(sha256sum < \"$f\" | "
+    "cut -d' ' -f1) $f\"\n"
+    "  else echo \"sum=none $f\"; fi\n"
+    "done\n"
+    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' " PROM_PKG
+    " 2>/dev/null\n"
+    "systemctl is-enabled --quiet " PROM_PKG " 2>/dev/null && "
+    "echo enabled=1\n"
+    "systemctl is-active --quiet " PROM_PKG " || exit 0\n"
+    "echo active=1\n"
+    "printf 'targets='\n"
+    "curl -s --max-time 5 \"$3\" | tr -d '\\n'\n"
+    "echo\n";
+
+struct prom_state {
+	char		*defaults;
+	char		*config;
+	struct targets	 want;
+	int		 missing;
+	int		 default_differs;
+	int		 config_differs;
+	int		 down;
+	int		 disabled;
+	char		*targets;	/* the API's JSON, or NULL */
+};
+
+static void
+prom_state_free(struct prom_state *st)
+{
+	free(st->defaults);
+	free(st->config);
+	free(st->targets);
+	targets_free(&st->want);
+	memset(st, 0, sizeof *st);
+}
+
+static int
+prom_probe_run(struct step_ctx *ctx, struct prom_state *st)
+{
+	char	*probe, url[64];
+
+	free(st->targets);
+	st->targets = NULL;
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/targets?"
+	    "state=active", PORT_PROMETHEUS);
+	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)prom_probe_script,
+	    "sh", PROM_DEFAULT, PROM_CONFIG, url, NULL }, &probe) != 0) {
+		free(probe);
+		return -1;
+	}
+	st->missing = step_probe_pkg_missing(probe, PROM_PKG);
+	st->default_differs = step_probe_sum_differs(probe, PROM_DEFAULT,
+	    st->defaults);
+	st->config_differs = step_probe_sum_differs(probe, PROM_CONFIG,
+	    st->config);
+	st->down = !step_probe_has(probe, "active=1");
+	st->disabled = !step_probe_has(probe, "enabled=1");
+	st->targets = step_probe_value(probe, "targets=");
+	free(probe);
+	return 0;
+}
+
+static int
+prom_probe(struct step_ctx *ctx, struct prom_state *st)
+{
+	memset(st, 0, sizeof *st);
+	targets_build(ctx, &st->want);
+	st->config = prom_config_text(&st->want, ctx->profile);
+	st->defaults = prom_default_text();
+	return prom_probe_run(ctx, st);
+}
+
+static const char *
+jstr(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/*
+ * How many wanted targets are not up in the API's answer; each one named
+ * in *why (with Prometheus's lastError).  -1 when there is no answer.
+ */
+static int
+targets_down(const struct prom_state *st, char **why)
+{
+	struct json_object	*root, *data, *active, *t, *labels;
+	struct strbuf		 sb = { NULL, 0, 0 };
+	const char		*job, *inst, *health, *err;
+	char			*s;
+	size_t			 i, k, n;
+	int			 down = 0, found;
+
+	*why = NULL;
+	if (st->targets == NULL || (root = json_tokener_parse(st->targets)) ==
+	    NULL)
+		return -1;
+	if (!json_object_object_get_ex(root, "data", &data) ||
+	    !json_object_object_get_ex(data, "activeTargets", &active) ||
+	    !json_object_is_type(active, json_type_array)) {
+		json_object_put(root);
+		return -1;
+	}
+	n = json_object_array_length(active);
+	for (i = 0; i < st->want.n; i++) {
+		found = 0;
+		for (k = 0; k < n && !found; k++) {
+			t = json_object_array_get_idx(active, k);
+			if (!json_object_object_get_ex(t, "labels", &labels))
+				continue;
+			job = jstr(labels, "job");
+			inst = jstr(labels, "instance");
+			if (job == NULL || inst == NULL ||
+			    strcmp(job, st->want.v[i].job) != 0 ||
+			    strcmp(inst, st->want.v[i].instance) != 0)
+				continue;
+			found = 1;
+			health = jstr(t, "health");
+			if (health != NULL && strcmp(health, "up") == 0)
+				continue;
+			err = jstr(t, "lastError");
+			xasprintf(&s, "%s%s on %s (%s): %s", sb.len ? "; " : "",
+			    st->want.v[i].job, st->want.v[i].node,
+			    st->want.v[i].instance, err != NULL && *err ?
+			    err : health != NULL ? health : "?");
+			strbuf_add(&sb, s, strlen(s));
+			free(s);
+			down++;
+		}
+		if (!found) {
+			xasprintf(&s, "%s%s on %s (%s): not scraped yet",
+			    sb.len ? "; " : "", st->want.v[i].job,
+			    st->want.v[i].node, st->want.v[i].instance);
+			strbuf_add(&sb, s, strlen(s));
+			free(s);
+			down++;
+		}
+	}
+	json_object_put(root);
+	*why = sb.buf;
+	return down;
+}
+
+/*
+ * Ask until every target is up or max_s seconds have passed; st is probed
+ * again between the asks.  Returns targets_down()'s count, the seconds
+ * waited in *waited and what is down in *why (the caller frees it).
+ */
+static int
+targets_wait_up(struct step_ctx *ctx, struct prom_state *st, int max_s,
+    int *waited, char **why)
+{
+	int	down;
+
+	for (*waited = 0;; *waited += 3) {
+		if ((down = targets_down(st, why)) == 0 || *waited >= max_s)
+			return down;
+		free(*why);
+		*why = NULL;
+		sleep(3);
+		if (prom_probe_run(ctx, st) == -1)
+			return -1;
+	}
+}
+
+static enum result
+targets_fail(struct step_ctx *ctx, int down, int waited, char *why)
+{
+	if (down < 0)
+		step_fail(ctx, "Prometheus's API does not answer on "
+		    "127.0.0.1:9090: see journalctl -u " PROM_PKG);
+	else if (waited > 0)
+		step_fail(ctx, "Prometheus after %d s: %s", waited, why);
+	else
+		step_fail(ctx, "Prometheus: %s", why);
+	free(why);
+	return RESULT_FAILED;
+}
+
+static enum result
+prom_check(struct step_ctx *ctx)
+{
+	struct prom_state	 st;
+	char			*why = NULL;
+	int			 down, waited;
+
+	if (ctx->profile->monitoring == MONITORING_MUNIN)
+		return step_fail(ctx, "monitoring: munin is not built yet: "
+		    "set monitoring: prometheus or none");
+	if (ctx->profile->monitoring != MONITORING_PROMETHEUS) {
+		step_msg(ctx, "monitoring is not prometheus");
+		return RESULT_SKIPPED;
+	}
+	if (prom_probe(ctx, &st) == -1) {
+		prom_state_free(&st);
+		return step_fail(ctx, "cannot read Prometheus's state on %s",
+		    ctx->machine);
+	}
+	if (st.missing)
+		step_would(ctx, "install package " PROM_PKG);
+	if (st.default_differs)
+		step_file_differs(ctx, PROM_DEFAULT, st.defaults,
+		    strlen(st.defaults), 0644, 1);
+	if (st.config_differs)
+		step_file_differs(ctx, PROM_CONFIG, st.config,
+		    strlen(st.config), 0644, 1);
+	if (!st.missing && (st.down || st.disabled))
+		step_would(ctx, "start and enable " PROM_PKG);
+	if (ctx->changes > 0) {
+		prom_state_free(&st);
+		return RESULT_CHANGED;
+	}
+	/*
+	 * Converged: then every target must be up, or monitoring lies.  A
+	 * plan reports what Prometheus says now; a run waits a scrape or
+	 * more, because the exporters step may have restarted an exporter
+	 * moments ago and Prometheus still holds the scrape that failed.
+	 */
+	down = targets_wait_up(ctx, &st, ctx->dry_run ? 0 : TARGETS_WAIT_S,
+	    &waited, &why);
+	prom_state_free(&st);
+	if (down != 0)
+		return targets_fail(ctx, down, waited, why);
+	step_msg(ctx, "every target up");
+	return RESULT_OK;
+}
+
+static int
+restart_enable(struct step_ctx *ctx, const char *unit)
+{
+	return step_run(ctx, (char *[]){ "systemctl", "restart", (char *)unit,
+	    NULL }, NULL, 0) == 0 && step_run(ctx, (char *[]){ "systemctl",
+	    "enable", "--quiet", (char *)unit, NULL }, NULL, 0) == 0 ? 0 : -1;
+}
+
+static enum result
+prom_apply(struct step_ctx *ctx)
+{
+	struct prom_state	 st;
+	const char		*pkgs[] = { PROM_PKG, NULL };
+	int			 restart;
+
+	if (prom_probe(ctx, &st) == -1) {
+		step_fail(ctx, "cannot read Prometheus's state on %s",
+		    ctx->machine);
+		goto failed;
+	}
+	if (st.missing && step_apt_install(ctx, pkgs) != 0)
+		goto failed;
+	restart = st.missing || st.default_differs || st.down;
+	if (st.default_differs && step_put(ctx, PROM_DEFAULT, st.defaults,
+	    strlen(st.defaults), 0644, "root", "root") == -1)
+		goto failed;
+	if (st.config_differs && step_put_checked(ctx, PROM_CONFIG, st.config,
+	    0644, "root", (char *[]){ "promtool", "check", "config",
+	    PROM_CONFIG, NULL }, "promtool") == -1)
+		goto failed;
+	if (restart || st.disabled) {
+		if (restart_enable(ctx, PROM_PKG) == -1) {
+			step_fail(ctx, PROM_PKG " does not start: see "
+			    "journalctl -u " PROM_PKG);
+			goto failed;
+		}
+	} else if (st.config_differs && step_run(ctx, (char *[]){ "systemctl",
+	    "reload", PROM_PKG, NULL }, NULL, 0) != 0) {
+		step_fail(ctx, PROM_PKG " did not reload: see journalctl -u "
+		    PROM_PKG);
+		goto failed;
+	}
+	prom_state_free(&st);
+	return RESULT_CHANGED;
+failed:
+	prom_state_free(&st);
+	return RESULT_FAILED;
+}
+
+/* Every target up, asked until a scrape interval or more has passed. */
+static enum result
+prom_verify(struct step_ctx *ctx)
+{
+	struct prom_state	 st;
+	char			*why = NULL;
+	int			 down = -1, waited;
+
+	if (prom_probe(ctx, &st) == -1) {
+		prom_state_free(&st);
+		return step_fail(ctx, "cannot read Prometheus's state on %s",
+		    ctx->machine);
+	}
+	if (st.missing || st.default_differs || st.config_differs || st.down) {
+		prom_state_free(&st);
+		return step_fail(ctx, "Prometheus is still not as wanted after "
+		    "apply: see the log");
+	}
+	down = targets_wait_up(ctx, &st, TARGETS_WAIT_S, &waited, &why);
+	prom_state_free(&st);
+	if (down != 0)
+		return targets_fail(ctx, down, waited, why);
+	free(why);
+	step_msg(ctx, "every target up");
+	return RESULT_CHANGED;
+}
+
+static const char *const prom_after[] = { "base", "firewall", NULL };
+/* Every exporter installed and every firewall letting the monitor in. */
+static const char *const prom_after_anywhere[] = { "exporters", "firewall",
+	NULL };
+
+const struct step step_prometheus = {
+	.name = "prometheus",
+	.roles = ROLE_BIT(ROLE_MONITOR),
+	.summary = "monitoring: Prometheus on 127.0.0.1:9090 scraping every "
+	    "exporter the topology names, checked by promtool; every target "
+	    "up",
+	.after = prom_after,
+	.after_anywhere = prom_after_anywhere,
+	.check = prom_check,
+	.apply = prom_apply,
+	.verify = prom_verify,
+};
