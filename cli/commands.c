@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alerting.h"
+#include "alert_test.h"
 #include "core.h"
 #include "events.h"
 #include "feature.h"
@@ -201,7 +201,7 @@ cmd_alert_test(int argc, char **argv)
 	/* Nothing the machine prints reaches a log unredacted. */
 	nvals = secrets_values(&s, &vals);
 	events_set_redact(vals, nvals);
-	rc = alerting_test(&p, accept_new, &report, &absent);
+	rc = alert_test(&p, accept_new, &report, &absent);
 	fputs(report, rc == EXIT_OK ? stdout : stderr);
 	free(report);
 	events_reset();

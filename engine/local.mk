@@ -10,3 +10,5 @@ libdhis2setup_a_SOURCES += engine/transport.h engine/transport.c \
 	engine/engine.h engine/engine.c
 # The event stream's two built-in readers: plain lines, JSON lines.
 libdhis2setup_a_SOURCES += engine/report_plain.c engine/report_json.c
+# A node's transport: for the planner, and for one node without a plan.
+libdhis2setup_a_SOURCES += engine/connect.h engine/connect.c

@@ -17,6 +17,7 @@
 
 #include <json-c/json.h>
 
+#include "connect.h"
 #include "core.h"
 #include "events.h"
 #include "feature.h"
@@ -265,49 +266,20 @@ plan_free(struct plan *pl)
 	memset(pl, 0, sizeof *pl);
 }
 
-/* known_hosts: relative to the profile's folder, like secrets_file. */
-static char *
-known_hosts_path(const struct profile *p)
-{
-	if (p->known_hosts == NULL)
-		return NULL;
-	return path_beside(p->path, p->known_hosts);
-}
-
-/* Make (not open) the transport of every machine. */
+/* Make (not open) the transport of every machine (connect.c). */
 int
 plan_connect(struct plan *pl, const struct profile *p, int accept_new)
 {
 	struct plan_machine	*pm;
-	struct ssh_target	 st;
-	char			*key, *kh;
+	char			*kh;
 	size_t			 i;
 
-	kh = known_hosts_path(p);
+	kh = engine_known_hosts(p);
 	for (i = 0; i < pl->nmachines; i++) {
 		pm = &pl->machines[i];
-		switch (pm->kind) {
-		case PLAN_LOCAL:
-			pm->t = transport_local_new(pm->name);
-			break;
-		case PLAN_SSH:
-			memset(&st, 0, sizeof st);
-			key = path_expand_home(pm->m->ssh_key);
-			st.host = pm->m->address;
-			st.port = pm->m->ssh_port > 0 ? pm->m->ssh_port : 22;
-			st.user = pm->m->ssh_user != NULL ? pm->m->ssh_user :
-			    "root";
-			st.key = key;
-			st.known_hosts = kh;
-			st.accept_new = accept_new;
-			pm->t = transport_ssh_new(pm->name, &st);
-			free(key);
-			break;
-		case PLAN_LXC:
-			pm->t = transport_lxc_new(pm->name, pm->lxc_name,
-			    pl->machines[pm->parent].t);
-			break;
-		}
+		pm->t = engine_node_transport(&pl->topo.nodes[i], kh,
+		    accept_new, pm->kind == PLAN_LXC ?
+		    pl->machines[pm->parent].t : NULL);
 	}
 	free(kh);
 	return 0;

@@ -36,20 +36,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "alerting.h"
 #include "core.h"
-#include "planner.h"
 #include "profile.h"
 #include "secrets.h"
 #include "step.h"
 #include "step_probe.h"
 #include "topology.h"
-#include "transport.h"
 
-#define AM_PKG		"prometheus-alertmanager"
+#define AM_PKG		ALERTMANAGER_UNIT
 #define AM_DEFAULT	"/etc/default/prometheus-alertmanager"
 #define AM_CONFIG	"/etc/prometheus/alertmanager.yml"
 #define ALERT_DIR	"/etc/dhis2-setup/alerting"
@@ -57,9 +53,8 @@
 #define SLACK_URL_FILE	ALERT_DIR "/slack.url"
 #define PROM_UNIT	"prometheus"
 #define PROM_URL	"http://127.0.0.1:9090"
-#define AM_URL		"http://127.0.0.1:9093"
+#define AM_URL		ALERTMANAGER_URL
 #define VERIFY_WAIT_S	30
-#define TEST_WAIT_S	45	/* the test route fails a channel within 10 s */
 
 #define HEAD \
     "# Written by dhis2-setup from the profile: changes here are replaced " \
@@ -735,227 +730,3 @@ const struct step step_alerting = {
 	.apply = am_apply,
 	.verify = am_verify,
 };
-
-/* ------------------------------------------------------------------ */
-/* The test message                                                   */
-
-/*
- * On the monitor, one round trip.  Arguments: Alertmanager's URL, the
- * test's id, the seconds to wait, the integrations.  Alertmanager's own
- * counters, per integration, before and after: a request that did not
- * fail is a delivery (the relay or the service said yes);
- * notifications_failed_total is a channel that gave up.
- */
-static const char test_script[] =
-    "am=$1 id=$2 wait=$3 host=$4\n"
-    "shift 4\n"
-    "m() { curl -sf --max-time 5 \"$am/metrics\" | grep -E "
-    "'^alertmanager_notification(s|_requests)(_failed)?_total\\{'; }\n"
-    "before=$(m) || { echo status=down; exit 0; }\n"
-    "ends=$(date -u -d '+3 min' +%Y-%m-%dT%H:%M:%SZ)\n"
-    "body='[{\"labels\":{\"alertname\":\"" ALERT_TEST_NAME "\",\"test_id\":"
-    "\"'$id'\",\"severity\":\"info\",\"node\":\"'$host'\"},\"annotations\":"
-    "{\"summary\":\"dhis2-setup test alert from '$host'\",\"description\":"
-    "\"A test: alerts about this DHIS2 server will come this way.\"},"
-    "\"endsAt\":\"'$ends'\"}]'\n"
-    "curl -sf --max-time 5 -H 'Content-Type: application/json' -d \"$body\" "
-    "\"$am/api/v2/alerts\" >/dev/null || { echo status=refused; exit 0; }\n"
-    "echo status=posted\n"
-    "judge() {\n"
-    "  { printf '%s\\n' \"$before\" | sed 's/^/B /'\n"
-    "    printf '%s\\n' \"$now\" | sed 's/^/N /'; } | awk -v want=\"$*\" '\n"
-    "  { v[$1 \" \" $2] = $3 }\n"
-    "  function d(name, i) { k = name \"{integration=\\\"\" i \"\\\"}\"\n"
-    "    return v[\"N \" k] - v[\"B \" k] }\n"
-    "  END { n = split(want, w, \" \"); done = 1\n"
-    "    for (j = 1; j <= n; j++) { i = w[j]\n"
-    "      tries = d(\"alertmanager_notification_requests_total\", i)\n"
-    "      ok = tries - d(\"alertmanager_notification_requests_failed_total\","
-    " i)\n"
-    "      gaveup = d(\"alertmanager_notifications_failed_total\", i)\n"
-    "      st = ok > 0 ? \"delivered\" : gaveup > 0 ? \"failed\" : "
-    "\"pending\"\n"
-    "      if (st == \"pending\") done = 0\n"
-    "      print \"result=\" i \" \" st \" \" tries }\n"
-    "    exit !done }'\n"
-    "}\n"
-    "i=0\n"
-    "while :; do\n"
-    "  sleep 1\n"
-    "  i=$((i + 1))\n"
-    "  now=$(m) || { echo status=gone; exit 0; }\n"
-    "  if judge \"$@\" > /dev/null || [ $i -ge \"$wait\" ]; then\n"
-    "    judge \"$@\"\n"
-    "    exit 0\n"
-    "  fi\n"
-    "done\n";
-
-struct channel {
-	const char	*integration;	/* Alertmanager's name */
-	char		*label;		/* what the operator reads */
-};
-
-static size_t
-channels(const struct profile *p, struct channel ch[3])
-{
-	const struct alerting	*a = &p->alerting;
-	size_t			 n = 0;
-
-	if (a->email != NULL) {
-		ch[n].integration = "email";
-		xasprintf(&ch[n++].label, "email to %s through %s", a->email,
-		    a->smarthost != NULL ? a->smarthost : "(no relay)");
-	}
-	if (a->telegram) {
-		ch[n].integration = "telegram";
-		xasprintf(&ch[n++].label, "Telegram chat %s",
-		    a->telegram_chat);
-	}
-	if (a->slack) {
-		ch[n].integration = "slack";
-		ch[n++].label = xstrdup("Slack webhook");
-	}
-	return n;
-}
-
-/* The script's "result=INTEGRATION STATE TRIES" lines to the report. */
-static int
-judge(const char *out, struct channel *ch, size_t n, struct strbuf *sb)
-{
-	char		*key, *line, state[16];
-	const char	*p;
-	size_t		 i;
-	int		 tries, bad = 0;
-
-	for (i = 0; i < n; i++) {
-		xasprintf(&key, "result=%s ", ch[i].integration);
-		p = strstr(out, key);
-		snprintf(state, sizeof state, "pending");
-		tries = 0;
-		if (p != NULL)
-			sscanf(p + strlen(key), "%15s %d", state, &tries);
-		free(key);
-		if (strcmp(state, "delivered") == 0)
-			xasprintf(&line, "%s: delivered\n", ch[i].label);
-		else if (strcmp(state, "failed") == 0)
-			xasprintf(&line, "%s: FAILED after %d attempt%s "
-			    "(journalctl -u " AM_PKG " on the monitor says "
-			    "why)\n", ch[i].label, tries, tries == 1 ? "" : "s");
-		else
-			xasprintf(&line, "%s: NOT DELIVERED within %d s (%d "
-			    "attempt%s; journalctl -u " AM_PKG " on the "
-			    "monitor)\n", ch[i].label, TEST_WAIT_S, tries,
-			    tries == 1 ? "" : "s");
-		bad += strncmp(line + strlen(ch[i].label), ": delivered",
-		    11) != 0;
-		strbuf_add(sb, line, strlen(line));
-		free(line);
-	}
-	return bad;
-}
-
-static int
-run_test(struct transport *t, const char *machine, struct channel *ch,
-    size_t n, struct strbuf *sb, int *absent)
-{
-	char	*argv[12], *out = NULL, *err = NULL, id[32], wait[16], *line;
-	size_t	 k = 0, i;
-	int	 rc;
-
-	snprintf(id, sizeof id, "%ld-%ld", (long)time(NULL), (long)getpid());
-	snprintf(wait, sizeof wait, "%d", TEST_WAIT_S);
-	argv[k++] = "sh";
-	argv[k++] = "-c";
-	argv[k++] = (char *)test_script;
-	argv[k++] = "sh";
-	argv[k++] = AM_URL;
-	argv[k++] = id;
-	argv[k++] = wait;
-	argv[k++] = (char *)machine;
-	for (i = 0; i < n; i++)
-		argv[k++] = (char *)ch[i].integration;
-	argv[k] = NULL;
-	if (transport_capture(t, argv, &out, &err) != 0 || out == NULL) {
-		xasprintf(&line, "cannot run the test on %s: %s\n", machine,
-		    err != NULL ? err : "no answer");
-		strbuf_add(sb, line, strlen(line));
-		free(line);
-		free(out);
-		free(err);
-		return EXIT_UNREACHABLE;
-	}
-	free(err);
-	if (!step_probe_has(out, "status=posted")) {
-		*absent = step_probe_has(out, "status=down");
-		xasprintf(&line, "Alertmanager on %s %s: run dhis2-setup apply "
-		    "first (see journalctl -u " AM_PKG ")\n", machine, *absent ?
-		    "does not answer on 127.0.0.1:9093" : "refused the test "
-		    "alert");
-		strbuf_add(sb, line, strlen(line));
-		free(line);
-		free(out);
-		return EXIT_STEP_FAILED;
-	}
-	rc = judge(out, ch, n, sb) > 0 ? EXIT_STEP_FAILED : EXIT_OK;
-	free(out);
-	return rc;
-}
-
-int
-alerting_test(const struct profile *p, int accept_new, char **report,
-    int *absent)
-{
-	struct strbuf		 sb = { NULL, 0, 0 };
-	struct channel		 ch[3];
-	struct plan		 pl;
-	struct plan_machine	*pm;
-	char			*err = NULL, *line;
-	size_t			 n, i, mon;
-	int			 rc;
-
-	*absent = 0;
-	strbuf_add(&sb, "", 0);
-	if ((n = channels(p, ch)) == 0 || !alerting_on(p)) {
-		add(&sb, n == 0 ? "no alerting receiver is set: give "
-		    "alerting.email (with a smarthost), telegram or slack\n" :
-		    "alerting needs monitoring: prometheus\n");
-		for (i = 0; i < n; i++)
-			free(ch[i].label);
-		*report = sb.buf;
-		return EXIT_USAGE;
-	}
-	if (plan_build(&pl, p, &err) == -1) {
-		xasprintf(&line, "%s\n", err);
-		add(&sb, line);
-		free(line);
-		free(err);
-		rc = EXIT_USAGE;
-		goto out_labels;
-	}
-	plan_connect(&pl, p, accept_new);
-	mon = topo_role_node(&pl.topo, ROLE_MONITOR);
-	if (mon == TOPO_NONE || mon >= pl.nmachines) {
-		add(&sb, "the profile has no monitor node\n");
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	pm = &pl.machines[mon];
-	/* A container opens its host first (transport_lxc.c). */
-	if (transport_open(pm->t, &err) != 0) {
-		xasprintf(&line, "cannot reach %s: %s\n", pm->name,
-		    err != NULL ? err : "no answer");
-		add(&sb, line);
-		free(line);
-		free(err);
-		rc = EXIT_UNREACHABLE;
-		goto out;
-	}
-	rc = run_test(pm->t, pm->name, ch, n, &sb, absent);
-out:
-	plan_free(&pl);
-out_labels:
-	for (i = 0; i < n; i++)
-		free(ch[i].label);
-	*report = sb.buf;
-	return rc;
-}

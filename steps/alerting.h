@@ -1,9 +1,9 @@
 /*
  * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
  *
- * alerting: Alertmanager on the monitor node, Prometheus's alert rules,
- * and the test message that `dhis2-setup alert-test` and the wizard send
- * through the running Alertmanager.  See docs/alerting.md.
+ * alerting: Alertmanager on the monitor node and Prometheus's alert
+ * rules.  What alert_test.c sends its test message through.  See
+ * docs/alerting.md.
  */
 #ifndef ALERTING_H
 #define ALERTING_H
@@ -11,6 +11,9 @@
 struct profile;
 
 #define PORT_ALERTMANAGER	9093
+/* Debian's package and unit; where it answers, on the monitor itself. */
+#define ALERTMANAGER_UNIT	"prometheus-alertmanager"
+#define ALERTMANAGER_URL	"http://127.0.0.1:9093"
 #define ALERT_RULES_FILE	"/etc/prometheus/dhis2-setup.rules.yml"
 /* The test message's alertname: its own route, receiver and group. */
 #define ALERT_TEST_NAME		"DHIS2SetupTest"
@@ -36,15 +39,5 @@ char	*alerting_config_text(const struct profile *, const char *, int,
 
 /* The alert rules file (ALERT_RULES_FILE). */
 const char *alerting_rules_text(void);
-
-/*
- * One test alert through the running Alertmanager on the monitor node;
- * *report says, per receiver, whether it was delivered.  Returns an exit
- * code (core.h): 0 every receiver delivered, 1 one failed or did not
- * answer in time, or Alertmanager does not run (then *absent is 1),
- * 2 no receiver, 3 the monitor cannot be reached.  The int: accept a
- * new SSH host key (as plan's --accept-new-host-keys).
- */
-int	 alerting_test(const struct profile *, int, char **, int *);
 
 #endif

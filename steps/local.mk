@@ -20,8 +20,10 @@ libdhis2setup_a_SOURCES += steps/backup.c
 # monitoring: prometheus: exporters everywhere, Prometheus on the monitor.
 libdhis2setup_a_SOURCES += steps/exporters.h steps/exporters.c \
 	steps/prometheus.c
-# alerting: Alertmanager on the monitor, Prometheus's alert rules.
-libdhis2setup_a_SOURCES += steps/alerting.h steps/alerting.c
+# alerting: Alertmanager on the monitor, Prometheus's alert rules; the
+# alert test (not a step) through it, or straight from this machine.
+libdhis2setup_a_SOURCES += steps/alerting.h steps/alerting.c \
+	steps/alert_test.h steps/alert_test.c
 # Read replicas: streaming from the primary through a slot each (docs/replicas.md).
 libdhis2setup_a_SOURCES += steps/postgres.h steps/postgres_conf.c \
 	steps/replica.c steps/replication.c

@@ -10,17 +10,13 @@
  */
 #include "config.h"
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "alerting.h"
+#include "alert_test.h"
 #include "core.h"
-#include "feature.h"
-#include "lazylib.h"
 #include "planner.h"
 #include "profile.h"
 #include "releases.h"
@@ -33,7 +29,6 @@
 #include "tuning.h"
 
 #define LOOKUP_CONNECT_TIMEOUT	5	/* seconds: the operator is waiting */
-#define SEND_TIMEOUT		15	/* seconds for a whole test message */
 #define EXAMPLE_RAM_MB		8192	/* a database server, shown unprobed */
 
 /*
@@ -510,223 +505,25 @@ check_disk(struct wizard *w, const char *dev)
 
 /* --- a test alert ------------------------------------------------------ */
 
-struct upload {
-	const char	*p;
-	size_t		 left;
-};
-
-static size_t
-read_cb(char *buf, size_t size, size_t n, void *arg)
-{
-	struct upload	*u = arg;
-	size_t		 len = size * n;
-
-	if (len > u->left)
-		len = u->left;
-	memcpy(buf, u->p, len);
-	u->p += len;
-	u->left -= len;
-	return len;
-}
-
-static size_t
-discard_cb(char *buf, size_t size, size_t n, void *arg)
-{
-	(void)buf;
-	(void)arg;
-	return size * n;
-}
-
-static void
-add_result(struct strbuf *sb, const char *what, CURLcode rc, long code,
-    const char *errbuf)
-{
-	char	*line;
-
-	if (rc == CURLE_OK && (code == 0 || (code >= 200 && code < 300)))
-		xasprintf(&line, "%s: sent.\n", what);
-	else if (rc == CURLE_OK)
-		xasprintf(&line, "%s: refused (HTTP %ld).\n", what, code);
-	else
-		xasprintf(&line, "%s: not sent: %s.\n", what,
-		    *errbuf ? errbuf : curl_easy_strerror(rc));
-	strbuf_add(sb, line, strlen(line));
-	free(line);
-}
-
-static void
-send_mail(struct wizard *w, struct strbuf *sb)
-{
-	const struct alerting	*a = &w->p.alerting;
-	struct curl_slist	*rcpt = NULL;
-	struct upload		 u;
-	char			 errbuf[CURL_ERROR_SIZE] = "";
-	char			*url, *from, *msg, host[256];
-	CURL			*c;
-	CURLcode		 rc;
-
-	if (gethostname(host, sizeof host) == -1)
-		snprintf(host, sizeof host, "localhost");
-	host[sizeof host - 1] = '\0';
-	xasprintf(&from, "dhis2-setup@%s", w->p.fqdn != NULL ? w->p.fqdn :
-	    host);
-	xasprintf(&url, "smtp://%s%s", a->smarthost,
-	    strchr(a->smarthost, ':') != NULL ? "" : ":25");
-	xasprintf(&msg, "From: <%s>\r\nTo: <%s>\r\nSubject: dhis2-setup test "
-	    "alert\r\n\r\nThis is a test message from the dhis2-setup wizard "
-	    "on %s.\r\nAlerts about %s will come this way.\r\n", from, a->email,
-	    host, w->p.fqdn != NULL ? w->p.fqdn : "DHIS2");
-	u.p = msg;
-	u.left = strlen(msg);
-	rcpt = curl_slist_append(rcpt, a->email);
-	if ((c = curl_easy_init()) == NULL)
-		fatalx("curl_easy_init");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
-	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(c, CURLOPT_READDATA, &u);
-	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)LOOKUP_CONNECT_TIMEOUT);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)SEND_TIMEOUT);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	rc = curl_easy_perform(c);
-	free(url);
-	xasprintf(&url, "Email to %s through %s", a->email, a->smarthost);
-	add_result(sb, url, rc, 0, errbuf);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(rcpt);
-	free(url);
-	free(from);
-	secure_wipe(msg, strlen(msg));
-	free(msg);
-}
-
-static void
-post(struct strbuf *sb, const char *what, const char *url, const char *ctype,
-    const char *body)
-{
-	struct curl_slist	*hdr = NULL;
-	char			 errbuf[CURL_ERROR_SIZE] = "";
-	char			*h;
-	long			 code = 0;
-	CURL			*c;
-	CURLcode		 rc;
-
-	xasprintf(&h, "Content-Type: %s", ctype);
-	hdr = curl_slist_append(hdr, h);
-	free(h);
-	if ((c = curl_easy_init()) == NULL)
-		fatalx("curl_easy_init");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_cb);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)LOOKUP_CONNECT_TIMEOUT);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)SEND_TIMEOUT);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	/* The error text may hold the URL, and the URL the token. */
-	if (strstr(errbuf, url) != NULL || strstr(errbuf, "bot") != NULL)
-		snprintf(errbuf, sizeof errbuf, "%s", curl_easy_strerror(rc));
-	add_result(sb, what, rc, code, errbuf);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(hdr);
-}
-
-/* Alerting screen: one test message on every channel chosen. */
+/* Alerting screen: one test message on every channel chosen (alert_test.c). */
 void
 act_test_alert(struct wizard *w, size_t idx)
 {
-	const struct alerting	*a = &w->p.alerting;
-	struct strbuf		 sb = { NULL, 0, 0 };
-	struct secrets		 s;
-	struct diag		 d;
-	const char		*tok, *hook, *none;
-	char			*path, *url, *body, *line, *text;
-	int			 loaded, rc, absent;
+	struct secrets	 s;
+	struct diag	 d;
+	char		*path, *text;
+	int		 loaded;
 
 	(void)idx;
-	/* libcurl is loaded now, the first time: without it, say so. */
-	if (lazylib_load(LAZY_CURL, &line) == -1) {
-		w->fe->message(w, "Test alert", line);
-		free(line);
-		return;
-	}
-	strbuf_add(&sb, "", 0);
 	free(w->p.path);
 	w->p.path = xstrdup(w->output);
-	/*
-	 * Through the running Alertmanager, as `dhis2-setup alert-test`
-	 * does; before apply has installed it (or when its machine cannot
-	 * be reached) each channel is tried from here instead.
-	 */
-	if (feature_built(FEATURE_ALERTING)) {
-		rc = alerting_test(&w->p, 0, &text, &absent);
-		if (rc == EXIT_OK || (rc == EXIT_STEP_FAILED && !absent)) {
-			w->fe->message(w, "Test alert", text);
-			free(text);
-			free(sb.buf);
-			return;
-		}
-		xasprintf(&line, "Alertmanager: %sSent from this machine "
-		    "instead:\n", text);
-		strbuf_add(&sb, line, strlen(line));
-		free(line);
-		free(text);
-	}
-	if (a->email != NULL && a->smarthost != NULL)
-		send_mail(w, &sb);
-	else if (a->email != NULL)
-		strbuf_add(&sb, "Email: give the mail relay to test it.\n",
-		    strlen("Email: give the mail relay to test it.\n"));
 	secrets_init(&s);
 	diag_init(&d);
 	path = profile_secrets_path(&w->p);
 	loaded = secrets_load(&s, path, &d) == 0;
-	if (a->telegram) {
-		tok = loaded ? secrets_get(&s, "alerting.telegram_token") : NULL;
-		if (tok == NULL || a->telegram_chat == NULL) {
-			xasprintf(&line, "Telegram: needs the chat id and "
-			    "alerting.telegram_token in %s.\n", path);
-			strbuf_add(&sb, line, strlen(line));
-			free(line);
-		} else {
-			xasprintf(&url, "https://api.telegram.org/bot%s/"
-			    "sendMessage", tok);
-			xasprintf(&body, "{\"chat_id\": \"%s\", \"text\": "
-			    "\"dhis2-setup test alert\"}", a->telegram_chat);
-			post(&sb, "Telegram", url, "application/json", body);
-			secure_wipe(url, strlen(url));
-			free(url);
-			free(body);
-		}
-	}
-	if (a->slack) {
-		hook = loaded ? secrets_get(&s, "alerting.slack_webhook") : NULL;
-		if (hook == NULL) {
-			xasprintf(&line, "Slack: needs alerting.slack_webhook "
-			    "in %s.\n", path);
-			strbuf_add(&sb, line, strlen(line));
-			free(line);
-		} else
-			post(&sb, "Slack", hook, "application/json",
-			    "{\"text\": \"dhis2-setup test alert\"}");
-	}
-	if (a->email == NULL && !a->telegram && !a->slack) {
-		none = "No channel is set: give an email address and a relay, "
-		    "or tick Telegram or Slack.\n";
-		strbuf_add(&sb, none, strlen(none));
-	}
-	xasprintf(&text, "%s", sb.buf);
+	text = alert_test_or_direct(&w->p, loaded ? &s : NULL);
 	w->fe->message(w, "Test alert", text);
 	free(text);
-	free(sb.buf);
 	free(path);
 	diag_free(&d);
 	secrets_free(&s);
