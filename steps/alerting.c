@@ -43,6 +43,7 @@
 #include "secrets.h"
 #include "step.h"
 #include "step_probe.h"
+#include "template.h"
 #include "topology.h"
 
 #define AM_PKG		ALERTMANAGER_UNIT
@@ -55,6 +56,8 @@
 #define PROM_URL	"http://127.0.0.1:9090"
 #define AM_URL		ALERTMANAGER_URL
 #define VERIFY_WAIT_S	30
+#define RULES_TEMPLATE	"dhis2-setup.rules.yml"
+#define RULES_MAX_BYTES	(64 * 1024)
 
 #define HEAD \
     "# Written by dhis2-setup from the profile: changes here are replaced " \
@@ -73,185 +76,61 @@ alerting_on(const struct profile *p)
 }
 
 /*
- * The rules file is named by a glob: promtool refuses a prometheus.yml
- * naming a file that is not there yet, and the prometheus step writes
- * its file before this step writes the rules.  The glob matches our file
- * and nothing else (not its .prev).
+ * The alert rules, assets/templates/dhis2-setup.rules.yml, as they are:
+ * Prometheus's own {{ }} templates are in it, so it is not rendered.
  */
 char *
-alerting_prometheus_text(const struct profile *p)
+alerting_rules_text(char **err)
 {
-	char	*out;
+	char	*path, *text;
+	size_t	 len;
 
-	if (!alerting_on(p))
-		return xstrdup("");
-	xasprintf(&out, "rule_files:\n"
-	    "  - '/etc/prometheus/dhis2-setup*.rules.yml'\n"
-	    "alerting:\n"
-	    "  alertmanagers:\n"
-	    "    - static_configs:\n"
-	    "        - targets: ['127.0.0.1:%d']\n", PORT_ALERTMANAGER);
-	return out;
+	xasprintf(&path, "%s/templates/%s", assets_dir(), RULES_TEMPLATE);
+	if (read_file_limited(path, RULES_MAX_BYTES, &text, &len) == -1) {
+		xasprintf(err, "%s: cannot read the alert rules", path);
+		text = NULL;
+	}
+	free(path);
+	return text;
 }
 
-/*
- * What DHIS2's operators must hear about, cheap to evaluate: every
- * expression reads series the exporters already give.  `for:` keeps a
- * blip (a restart, one lost scrape) from waking anyone.
- */
-static const char rules_text[] = HEAD
-    "groups:\n"
-    "  - name: dhis2-setup\n"
-    "    rules:\n"
-    "      - alert: TargetDown\n"
-    "        expr: up == 0\n"
-    "        for: 2m\n"
-    "        labels:\n"
-    "          severity: critical\n"
-    "        annotations:\n"
-    "          summary: '{{ $labels.job }} on {{ $labels.node }} is down'\n"
-    "          description: 'Prometheus has not scraped {{ $labels.instance }}"
-    " for 2 minutes: the exporter, its machine or the network between is "
-    "down.'\n"
-    "      - alert: PostgresDown\n"
-    "        expr: pg_up == 0\n"
-    "        for: 1m\n"
-    "        labels:\n"
-    "          severity: critical\n"
-    "        annotations:\n"
-    "          summary: 'PostgreSQL on {{ $labels.node }} does not answer'\n"
-    "          description: 'The PostgreSQL exporter cannot reach the "
-    "database: DHIS2 is down or about to be.'\n"
-    "      - alert: PostgresTooManyConnections\n"
-    "        expr: sum by (node) (pg_stat_activity_count) / on (node) "
-    "max by (node) (pg_settings_max_connections) > 0.9\n"
-    "        for: 5m\n"
-    "        labels:\n"
-    "          severity: warning\n"
-    "        annotations:\n"
-    "          summary: 'PostgreSQL on {{ $labels.node }} is at {{ $value | "
-    "humanizePercentage }} of max_connections'\n"
-    "      - alert: FilesystemAlmostFull\n"
-    "        expr: node_filesystem_avail_bytes{fstype!~\"tmpfs|ramfs|"
-    "squashfs|overlay|nsfs|fuse.*\"} / node_filesystem_size_bytes < 0.10 "
-    "and node_filesystem_readonly == 0\n"
-    "        for: 10m\n"
-    "        labels:\n"
-    "          severity: warning\n"
-    "        annotations:\n"
-    "          summary: '{{ $labels.mountpoint }} on {{ $labels.node }} has "
-    "{{ $value | humanizePercentage }} free'\n"
-    "      - alert: FilesystemFull\n"
-    "        expr: node_filesystem_avail_bytes{fstype!~\"tmpfs|ramfs|"
-    "squashfs|overlay|nsfs|fuse.*\"} / node_filesystem_size_bytes < 0.03 "
-    "and node_filesystem_readonly == 0\n"
-    "        for: 2m\n"
-    "        labels:\n"
-    "          severity: critical\n"
-    "        annotations:\n"
-    "          summary: '{{ $labels.mountpoint }} on {{ $labels.node }} is "
-    "full ({{ $value | humanizePercentage }} free)'\n"
-    "          description: 'PostgreSQL stops writing and DHIS2 with it "
-    "when the disk is full.'\n"
-    "      - alert: FilesystemFillsWithin24h\n"
-    "        expr: predict_linear(node_filesystem_avail_bytes{fstype!~\""
-    "tmpfs|ramfs|squashfs|overlay|nsfs|fuse.*\"}[6h], 24 * 3600) < 0 and "
-    "node_filesystem_avail_bytes / node_filesystem_size_bytes < 0.25 and "
-    "node_filesystem_readonly == 0\n"
-    "        for: 1h\n"
-    "        labels:\n"
-    "          severity: warning\n"
-    "        annotations:\n"
-    "          summary: '{{ $labels.mountpoint }} on {{ $labels.node }} "
-    "fills up within a day at the rate of the last 6 hours'\n"
-    "      - alert: MemoryPressure\n"
-    "        expr: node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes"
-    " < 0.10\n"
-    "        for: 10m\n"
-    "        labels:\n"
-    "          severity: warning\n"
-    "        annotations:\n"
-    "          summary: '{{ $labels.node }} has {{ $value | "
-    "humanizePercentage }} of its memory available'\n"
-    "      - alert: OutOfMemoryKill\n"
-    "        expr: increase(node_vmstat_oom_kill[15m]) > 0\n"
-    "        labels:\n"
-    "          severity: critical\n"
-    "        annotations:\n"
-    "          summary: 'The kernel killed a process on {{ $labels.node }} "
-    "for memory'\n"
-    "          description: 'Often Tomcat (DHIS2) or PostgreSQL: see "
-    "journalctl -k on that machine.'\n";
-
-const char *
-alerting_rules_text(void)
+/* A secret as a single-quoted YAML scalar; NULL on a control character. */
+static char *
+yaml_quote(const char *s)
 {
-	return rules_text;
-}
-
-/* A secret as a single-quoted YAML scalar; -1 on a control character. */
-static int
-yaml_quote(struct strbuf *sb, const char *s)
-{
+	struct strbuf	 sb = { NULL, 0, 0 };
 	const char	*p;
 
-	strbuf_add(sb, "'", 1);
+	strbuf_add(&sb, "'", 1);
 	for (p = s; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return -1;
-		strbuf_add(sb, p, 1);
-		if (*p == '\'')
-			strbuf_add(sb, "'", 1);
-	}
-	strbuf_add(sb, "'", 1);
-	return 0;
-}
-
-static void
-add(struct strbuf *sb, const char *s)
-{
-	strbuf_add(sb, s, strlen(s));
-}
-
-/* A receiver's channels; resolved: also say when it is over. */
-static int
-add_receiver(struct strbuf *sb, const struct profile *p, const char *name,
-    const char *token, const char *api, int resolved)
-{
-	const struct alerting	*a = &p->alerting;
-	const char		*sr = resolved ? "true" : "false";
-	char			*s;
-
-	xasprintf(&s, "  - name: %s\n", name);
-	add(sb, s);
-	free(s);
-	if (a->email != NULL) {
-		xasprintf(&s, "    email_configs:\n      - to: '%s'\n"
-		    "        send_resolved: %s\n", a->email, sr);
-		add(sb, s);
-		free(s);
-	}
-	if (a->telegram) {
-		add(sb, "    telegram_configs:\n      - bot_token: ");
-		if (yaml_quote(sb, token) == -1)
-			return -1;
-		xasprintf(&s, "\n        chat_id: %s\n        parse_mode: HTML\n"
-		    "        send_resolved: %s\n", a->telegram_chat, sr);
-		add(sb, s);
-		free(s);
-		if (api != NULL) {
-			add(sb, "        api_url: ");
-			if (yaml_quote(sb, api) == -1)
-				return -1;
-			add(sb, "\n");
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			secure_wipe(sb.buf, sb.len);
+			free(sb.buf);
+			return NULL;
 		}
+		strbuf_add(&sb, p, 1);
+		if (*p == '\'')
+			strbuf_add(&sb, "'", 1);
 	}
-	if (a->slack) {
-		xasprintf(&s, "    slack_configs:\n      - api_url_file: '"
-		    SLACK_URL_FILE "'\n        send_resolved: %s\n", sr);
-		add(sb, s);
-		free(s);
+	strbuf_add(&sb, "'", 1);
+	return sb.buf;
+}
+
+/* A quoted value into v; -1 when it cannot be quoted. */
+static int
+set_quoted(struct tvars *v, const char *name, const char *value)
+{
+	char	*q;
+
+	if (value == NULL) {
+		tvars_set(v, name, "");
+		return 0;
 	}
+	if ((q = yaml_quote(value)) == NULL)
+		return -1;
+	tvars_set(v, name, q);
+	secure_wipe(q, strlen(q));
+	free(q);
 	return 0;
 }
 
@@ -262,66 +141,42 @@ add_receiver(struct strbuf *sb, const struct profile *p, const char *name,
  */
 char *
 alerting_config_text(const struct profile *p, const char *token,
-    int smtp_auth, const char *api, const char **why)
+    int smtp_auth, const char *api, char **why)
 {
 	const struct alerting	*a = &p->alerting;
-	struct strbuf		 sb = { NULL, 0, 0 };
-	char			*s;
+	struct tvars		 v;
+	char			*out;
+	size_t			 i;
 
 	*why = NULL;
-	add(&sb, HEAD "# Mode 0640 root:prometheus");
-	add(&sb, a->telegram ? ": it holds the Telegram bot token (Alertmanager"
-	    "\n# 0.25 has no bot_token_file)" : "");
-	add(&sb, ".  The SMTP password and the Slack webhook are in\n# files "
-	    "of " ALERT_DIR ", never here.\nglobal:\n  resolve_timeout: 5m\n");
-	if (a->email != NULL && a->smarthost != NULL) {
-		xasprintf(&s, "  smtp_smarthost: '%s%s'\n  smtp_from: '%s'\n"
-		    "  smtp_hello: '%s'\n  smtp_require_tls: true\n",
-		    a->smarthost, strchr(a->smarthost, ':') ? "" : ":25",
-		    a->email, p->fqdn != NULL ? p->fqdn : "localhost");
-		add(&sb, s);
-		free(s);
-		if (smtp_auth) {
-			xasprintf(&s, "  smtp_auth_username: '%s'\n"
-			    "  smtp_auth_password_file: '" SMTP_PASS_FILE "'\n",
-			    a->email);
-			add(&sb, s);
-			free(s);
-		}
-	}
-	xasprintf(&s, "route:\n"
-	    "  receiver: operators\n"
-	    "  group_by: ['alertname', 'node']\n"
-	    "  group_wait: 30s\n"
-	    "  group_interval: 5m\n"
-	    "  repeat_interval: 4h\n"
-	    "  routes:\n"
-	    "    # dhis2-setup alert-test: sent at once, each test its own "
-	    "group; a\n    # channel that fails is counted failed within "
-	    "10 s.\n"
-	    "    - receiver: test\n"
-	    "      matchers: ['alertname=\"%s\"']\n"
-	    "      group_by: ['test_id']\n"
-	    "      group_wait: 0s\n"
-	    "      group_interval: 10s\n"
-	    "      repeat_interval: 24h\n"
-	    "inhibit_rules:\n"
-	    "  # A machine that is down says so once, not once per exporter.\n"
-	    "  - source_matchers: ['severity=\"critical\"']\n"
-	    "    target_matchers: ['severity=\"warning\"']\n"
-	    "    equal: ['node']\n"
-	    "receivers:\n", ALERT_TEST_NAME);
-	add(&sb, s);
-	free(s);
-	if (add_receiver(&sb, p, "operators", token, api, 1) == -1 ||
-	    add_receiver(&sb, p, "test", token, api, 0) == -1) {
-		secure_wipe(sb.buf, sb.len);
-		free(sb.buf);
-		*why = "secret 'alerting.telegram_token' holds a control "
-		    "character (a newline?)";
-		return NULL;
-	}
-	return sb.buf;
+	tvars_init(&v);
+	tvars_set(&v, "alert_dir", ALERT_DIR);
+	tvars_set(&v, "smtp", a->email != NULL && a->smarthost != NULL ?
+	    "1" : "");
+	tvars_setf(&v, "smarthost", "%s%s", a->smarthost != NULL ?
+	    a->smarthost : "", a->smarthost != NULL &&
+	    strchr(a->smarthost, ':') == NULL ? ":25" : "");
+	tvars_set(&v, "email", a->email);
+	tvars_set(&v, "hello", p->fqdn != NULL ? p->fqdn : "localhost");
+	tvars_set(&v, "smtp_auth", smtp_auth ? "1" : "");
+	tvars_set(&v, "smtp_pass_file", SMTP_PASS_FILE);
+	tvars_set(&v, "test_name", ALERT_TEST_NAME);
+	tvars_set(&v, "telegram", a->telegram ? "1" : "");
+	tvars_set(&v, "chat_id", a->telegram_chat);
+	tvars_set(&v, "slack", a->slack ? "1" : "");
+	tvars_set(&v, "slack_url_file", SLACK_URL_FILE);
+	if (set_quoted(&v, "bot_token", a->telegram ? token : NULL) == -1 ||
+	    set_quoted(&v, "api_url", a->telegram ? api : NULL) == -1) {
+		*why = xstrdup("secret 'alerting.telegram_token' holds a "
+		    "control character (a newline?)");
+		out = NULL;
+	} else
+		out = template_render_file("alertmanager.yml", &v, why);
+	/* The variables held the token. */
+	for (i = 0; i < v.n; i++)
+		secure_wipe(v.values[i], strlen(v.values[i]));
+	tvars_free(&v);
+	return out;
 }
 
 /* ------------------------------------------------------------------ */
@@ -357,6 +212,7 @@ static const char probe_script[] =
 struct am_state {
 	char	*defaults;
 	char	*config;		/* holds the Telegram token */
+	char	*rules;
 	const char *smtp_pass;		/* NULL: none (the secrets' own) */
 	const char *slack_url;
 	int	 missing;
@@ -381,6 +237,7 @@ am_state_free(struct am_state *st)
 		free(st->config);
 	}
 	free(st->defaults);
+	free(st->rules);
 	memset(st, 0, sizeof *st);
 }
 
@@ -450,8 +307,8 @@ static int
 am_probe(struct step_ctx *ctx, struct am_state *st)
 {
 	const struct alerting	*a = &ctx->profile->alerting;
-	const char		*token = NULL, *why;
-	char			*probe;
+	const char		*token = NULL;
+	char			*probe, *why;
 	double			 loaded;
 
 	memset(st, 0, sizeof *st);
@@ -469,8 +326,12 @@ am_probe(struct step_ctx *ctx, struct am_state *st)
 	/* A test bed's own Bot API server (docs/alerting.md). */
 	st->config = alerting_config_text(ctx->profile, token,
 	    st->smtp_pass != NULL, getenv("DHIS2_SETUP_TELEGRAM_API"), &why);
-	if (st->config == NULL)
-		return step_fail(ctx, "%s", why), -1;
+	if (st->config == NULL || (st->rules = alerting_rules_text(&why)) ==
+	    NULL) {
+		step_fail(ctx, "%s", why);
+		free(why);
+		return -1;
+	}
 	st->defaults = am_default_text();
 	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)probe_script,
 	    "sh", AM_DEFAULT, AM_CONFIG, ALERT_RULES_FILE, SMTP_PASS_FILE,
@@ -485,7 +346,7 @@ am_probe(struct step_ctx *ctx, struct am_state *st)
 	st->config_differs = step_probe_sum_differs(probe, AM_CONFIG,
 	    st->config);
 	st->rules_differ = step_probe_sum_differs(probe, ALERT_RULES_FILE,
-	    rules_text);
+	    st->rules);
 	st->smtp_differs = secret_differs(probe, SMTP_PASS_FILE,
 	    st->smtp_pass);
 	st->slack_differs = secret_differs(probe, SLACK_URL_FILE,
@@ -550,8 +411,8 @@ am_check(struct step_ctx *ctx)
 		step_file_differs(ctx, AM_CONFIG, st.config, strlen(st.config),
 		    0640, 1);
 	if (st.rules_differ)
-		step_file_differs(ctx, ALERT_RULES_FILE, rules_text,
-		    strlen(rules_text), 0644, 1);
+		step_file_differs(ctx, ALERT_RULES_FILE, st.rules,
+		    strlen(st.rules), 0644, 1);
 	if (!st.missing && (st.down || st.disabled))
 		step_would(ctx, "start and enable " AM_PKG);
 	else if (st.am_stale)
@@ -618,7 +479,7 @@ am_apply(struct step_ctx *ctx)
 	    "prometheus", (char *[]){ "amtool", "check-config", AM_CONFIG,
 	    NULL }, "amtool") == -1)
 		goto failed;
-	if (st.rules_differ && step_put_checked(ctx, ALERT_RULES_FILE, rules_text,
+	if (st.rules_differ && step_put_checked(ctx, ALERT_RULES_FILE, st.rules,
 	    0644, "root", (char *[]){ "promtool", "check", "rules",
 	    ALERT_RULES_FILE, NULL }, "promtool") == -1)
 		goto failed;

@@ -15,6 +15,13 @@ struct profile;
 #define ALERTMANAGER_UNIT	"prometheus-alertmanager"
 #define ALERTMANAGER_URL	"http://127.0.0.1:9093"
 #define ALERT_RULES_FILE	"/etc/prometheus/dhis2-setup.rules.yml"
+/*
+ * What prometheus.yml's rule_files names: a glob, because promtool
+ * refuses a prometheus.yml naming a file that is not there yet, and the
+ * prometheus step writes its file before this step writes the rules.
+ * The glob matches our file and nothing else (not its .prev).
+ */
+#define ALERT_RULES_GLOB	"/etc/prometheus/dhis2-setup*.rules.yml"
 /* The test message's alertname: its own route, receiver and group. */
 #define ALERT_TEST_NAME		"DHIS2SetupTest"
 
@@ -22,22 +29,21 @@ struct profile;
 int	 alerting_on(const struct profile *);
 
 /*
- * What prometheus.yml adds for alerting: rule_files and alerting.
- * alertmanagers; "" when alerting is off.  The caller frees it.
+ * /etc/prometheus/alertmanager.yml, from assets/templates/
+ * alertmanager.yml.  token: the Telegram bot token (it goes into the
+ * file: Alertmanager 0.25 has no bot_token_file), smtp_auth: the SMTP
+ * password is in its file, api: a Bot API server other than Telegram's
+ * (NULL: Telegram's).  NULL with *why (the caller frees it) when the
+ * token cannot be written into YAML or the template is broken.  The
+ * caller wipes and frees it.
  */
-char	*alerting_prometheus_text(const struct profile *);
+char	*alerting_config_text(const struct profile *p, const char *token,
+	    int smtp_auth, const char *api, char **why);
 
 /*
- * /etc/prometheus/alertmanager.yml.  token: the Telegram bot token (it
- * goes into the file: Alertmanager 0.25 has no bot_token_file), smtp_auth:
- * the SMTP password is in its file, telegram_api: a Bot API server other
- * than Telegram's (NULL: Telegram's).  NULL with *why when the token
- * cannot be written into YAML.  The caller wipes and frees it.
+ * The alert rules file (ALERT_RULES_FILE), read from assets/templates/;
+ * NULL with *err when it cannot be read.  The caller frees it.
  */
-char	*alerting_config_text(const struct profile *, const char *, int,
-	    const char *, const char **);
-
-/* The alert rules file (ALERT_RULES_FILE). */
-const char *alerting_rules_text(void);
+char	*alerting_rules_text(char **err);
 
 #endif

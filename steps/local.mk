@@ -19,11 +19,15 @@ libdhis2setup_a_SOURCES += steps/redis.h steps/redis.c
 libdhis2setup_a_SOURCES += steps/backup.c
 # monitoring: prometheus: exporters everywhere, Prometheus on the monitor.
 libdhis2setup_a_SOURCES += steps/exporters.h steps/exporters.c \
-	steps/prometheus.c
+	steps/prometheus.h steps/prometheus.c
+nobase_dist_pkgdata_DATA += assets/templates/prometheus.yml \
+	assets/templates/prometheus-job.yml assets/templates/prometheus-target.yml
 # alerting: Alertmanager on the monitor, Prometheus's alert rules; the
 # alert test (not a step) through it, or straight from this machine.
 libdhis2setup_a_SOURCES += steps/alerting.h steps/alerting.c \
 	steps/alert_test.h steps/alert_test.c
+nobase_dist_pkgdata_DATA += assets/templates/alertmanager.yml \
+	assets/templates/dhis2-setup.rules.yml
 # Read replicas: streaming from the primary through a slot each (docs/replicas.md).
 libdhis2setup_a_SOURCES += steps/postgres.h steps/postgres_conf.c \
 	steps/replica.c steps/replication.c

@@ -26,9 +26,11 @@
 #include "alerting.h"
 #include "core.h"
 #include "exporters.h"
+#include "prometheus.h"
 #include "profile.h"
 #include "step.h"
 #include "step_probe.h"
+#include "template.h"
 #include "topology.h"
 
 #define PROM_PKG	"prometheus"
@@ -79,63 +81,117 @@ targets_free(struct targets *ts)
 	memset(ts, 0, sizeof *ts);
 }
 
-/* Every target, in the configuration's order. */
+/* Every target, in the configuration's order; mon: the monitor's node. */
 static void
-targets_build(struct step_ctx *ctx, struct targets *ts)
+targets_build(const struct topology *t, size_t mon, struct targets *ts)
 {
-	const struct topology	*t = ctx->topo;
-	size_t			 i;
+	size_t	i;
 
 	memset(ts, 0, sizeof *ts);
-	targets_add(ts, "prometheus", t->nodes[ctx->node].name, "127.0.0.1",
+	targets_add(ts, "prometheus", t->nodes[mon].name, "127.0.0.1",
 	    PORT_PROMETHEUS);
 	for (i = 0; i < t->nnodes; i++)
 		targets_add(ts, "node", t->nodes[i].name,
-		    exporters_scrape_address(t, ctx->node, i),
-		    PORT_NODE_EXPORTER);
+		    exporters_scrape_address(t, mon, i), PORT_NODE_EXPORTER);
 	for (i = 0; i < t->nnodes; i++) {
 		if (t->nodes[i].roles & ROLE_BIT(ROLE_DATABASE))
 			targets_add(ts, "postgres", t->nodes[i].name,
-			    exporters_scrape_address(t, ctx->node, i),
+			    exporters_scrape_address(t, mon, i),
 			    PORT_PG_EXPORTER);
 	}
 }
 
-static char *
-prom_config_text(const struct targets *ts, const struct profile *p)
+/*
+ * Render a part and add it to sb as lines: the parts are joined by
+ * newlines, and the template that takes them puts them on a line of
+ * their own.  -1 with *err on a template error.
+ */
+static int
+add_part(struct strbuf *sb, const char *name, const struct tvars *v,
+    char **err)
 {
-	struct strbuf	 sb = { NULL, 0, 0 };
-	const char	*job = NULL;
-	char		*s;
-	size_t		 i;
+	char	*s;
+	size_t	 len;
 
-	xasprintf(&s, HEAD
-	    "# DHIS2's /api/metrics is not scraped: it needs a DHIS2 user "
-	    "(docs/monitoring.md).\n"
-	    "global:\n"
-	    "  scrape_interval: %ds\n"
-	    "  evaluation_interval: %ds\n"
-	    "scrape_configs:\n", SCRAPE_S, SCRAPE_S);
-	strbuf_add(&sb, s, strlen(s));
+	if ((s = template_render_file(name, v, err)) == NULL)
+		return -1;
+	len = strlen(s);
+	if (len > 0 && s[len - 1] == '\n')
+		len--;
+	if (sb->len > 0)
+		strbuf_add(sb, "\n", 1);
+	strbuf_add(sb, s, len);
 	free(s);
-	for (i = 0; i < ts->n; i++) {
-		if (job == NULL || strcmp(job, ts->v[i].job) != 0) {
-			job = ts->v[i].job;
-			xasprintf(&s, "  - job_name: '%s'\n    static_configs:\n",
-			    job);
-			strbuf_add(&sb, s, strlen(s));
-			free(s);
-		}
-		xasprintf(&s, "      - targets: ['%s']\n        labels:\n"
-		    "          node: '%s'\n", ts->v[i].instance, ts->v[i].node);
-		strbuf_add(&sb, s, strlen(s));
-		free(s);
+	return 0;
+}
+
+/* One job_name with its targets from ts->v[*i] on. */
+static int
+add_job(struct strbuf *jobs, const struct targets *ts, size_t *i,
+    char **err)
+{
+	struct strbuf	 targets = { NULL, 0, 0 };
+	struct tvars	 v;
+	const char	*job = ts->v[*i].job;
+	int		 rc = 0;
+
+	tvars_init(&v);
+	strbuf_add(&targets, "", 0);
+	for (; *i < ts->n && strcmp(ts->v[*i].job, job) == 0 && rc == 0;
+	    (*i)++) {
+		tvars_set(&v, "instance", ts->v[*i].instance);
+		tvars_set(&v, "node", ts->v[*i].node);
+		rc = add_part(&targets, "prometheus-target.yml", &v, err);
 	}
+	tvars_set(&v, "job", job);
+	tvars_set(&v, "targets", targets.buf);
+	if (rc == 0)
+		rc = add_part(jobs, "prometheus-job.yml", &v, err);
+	tvars_free(&v);
+	free(targets.buf);
+	return rc;
+}
+
+/* prometheus.yml from the targets; the alerting part when it alerts. */
+static char *
+prom_config_text(const struct targets *ts, const struct profile *p,
+    char **err)
+{
+	struct strbuf	 jobs = { NULL, 0, 0 };
+	struct tvars	 v;
+	char		*out = NULL;
+	size_t		 i = 0;
+
+	strbuf_add(&jobs, "", 0);
+	while (i < ts->n) {
+		if (add_job(&jobs, ts, &i, err) == -1)
+			goto out;
+	}
+	tvars_init(&v);
+	tvars_setf(&v, "scrape_s", "%d", SCRAPE_S);
+	tvars_set(&v, "jobs", jobs.buf);
 	/* Alert rules and where alerts go (steps/alerting.c). */
-	s = alerting_prometheus_text(p);
-	strbuf_add(&sb, s, strlen(s));
-	free(s);
-	return sb.buf;
+	tvars_set(&v, "alerting", alerting_on(p) ? "1" : "");
+	tvars_set(&v, "rule_files", ALERT_RULES_GLOB);
+	tvars_setf(&v, "alertmanager_port", "%d", PORT_ALERTMANAGER);
+	out = template_render_file("prometheus.yml", &v, err);
+	tvars_free(&v);
+out:
+	free(jobs.buf);
+	return out;
+}
+
+char *
+prometheus_config_text(const struct topology *t, size_t mon,
+    const struct profile *p, char **err)
+{
+	struct targets	 ts;
+	char		*out;
+
+	targets_build(t, mon, &ts);
+	out = prom_config_text(&ts, p, err);
+	targets_free(&ts);
+	return out;
 }
 
 static char *
@@ -214,14 +270,25 @@ prom_probe_run(struct step_ctx *ctx, struct prom_state *st)
 	return 0;
 }
 
+/* -1 with the step failed, saying why. */
 static int
 prom_probe(struct step_ctx *ctx, struct prom_state *st)
 {
+	char	*err;
+
 	memset(st, 0, sizeof *st);
-	targets_build(ctx, &st->want);
-	st->config = prom_config_text(&st->want, ctx->profile);
+	targets_build(ctx->topo, ctx->node, &st->want);
+	if ((st->config = prom_config_text(&st->want, ctx->profile,
+	    &err)) == NULL) {
+		step_fail(ctx, "%s", err);
+		free(err);
+		return -1;
+	}
 	st->defaults = prom_default_text();
-	return prom_probe_run(ctx, st);
+	if (prom_probe_run(ctx, st) == -1)
+		return step_fail(ctx, "cannot read Prometheus's state on %s",
+		    ctx->machine), -1;
+	return 0;
 }
 
 static const char *
@@ -350,8 +417,7 @@ prom_check(struct step_ctx *ctx)
 	}
 	if (prom_probe(ctx, &st) == -1) {
 		prom_state_free(&st);
-		return step_fail(ctx, "cannot read Prometheus's state on %s",
-		    ctx->machine);
+		return RESULT_FAILED;
 	}
 	if (st.missing)
 		step_would(ctx, "install package " PROM_PKG);
@@ -397,11 +463,8 @@ prom_apply(struct step_ctx *ctx)
 	const char		*pkgs[] = { PROM_PKG, NULL };
 	int			 restart;
 
-	if (prom_probe(ctx, &st) == -1) {
-		step_fail(ctx, "cannot read Prometheus's state on %s",
-		    ctx->machine);
+	if (prom_probe(ctx, &st) == -1)
 		goto failed;
-	}
 	if (st.missing && step_apt_install(ctx, pkgs) != 0)
 		goto failed;
 	restart = st.missing || st.default_differs || st.down;
@@ -441,8 +504,7 @@ prom_verify(struct step_ctx *ctx)
 
 	if (prom_probe(ctx, &st) == -1) {
 		prom_state_free(&st);
-		return step_fail(ctx, "cannot read Prometheus's state on %s",
-		    ctx->machine);
+		return RESULT_FAILED;
 	}
 	if (st.missing || st.default_differs || st.config_differs || st.down) {
 		prom_state_free(&st);
