@@ -62,19 +62,7 @@ static const char probe_script[] = STEP_FILES_SH
     /* a tuning file put before the package made the cluster: root's */
     "stat -c 'owner=%U %n' \"/etc/postgresql/$v\" \"${conf%/*}\" \"$conf\" "
     "2>/dev/null\n"
-    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' "
-    "\"postgresql-$v\" \"postgresql-$v-postgis-3\" 2>/dev/null\n"
-    "command -v pg_lsclusters >/dev/null || exit 0\n"
-    "c=$(pg_lsclusters -h 2>/dev/null)\n"
-    "echo \"$c\" | awk -v v=\"$v\" "
-    "'$1 == v && $2 == \"main\" { print \"cluster=\" $4 }'\n"
-    "echo \"$c\" | grep -q \"^$v *main .*online\" || exit 0\n"
-    /* psql itself, not Debian's Perl wrapper, at the cluster's port */
-    "port=$(echo \"$c\" | awk -v v=\"$v\" '$1 == v && $2 == \"main\" "
-    "{ print $3 }')\n"
-    "psql=/usr/lib/postgresql/$v/bin/psql\n"
-    "[ -x \"$psql\" ] || psql=psql\n"
-    "cd /\n"
+    PG_CLUSTER_SH
     "q() { runuser -u postgres -- \"$psql\" -XAtq -p \"$port\" "
     "-v ON_ERROR_STOP=1 \"$@\"; }\n"
     "echo \"SELECT 'role=' || rolname || ' ' || coalesce(rolpassword, '') "
@@ -177,13 +165,35 @@ fail:
 	return -1;
 }
 
-/* Packages by their dpkg state, files by their sums. */
-void
-pg_common_parse(struct pg_common *pc, const char *probe)
+/*
+ * Run a step's probe script with VERSION, the files' paths and then
+ * more (NULL-ended, or NULL), and read the packages by their dpkg state
+ * and the files by their sums.  The output in *out, for the rest (the
+ * caller frees it).  0, or -1 after step_fail.
+ */
+int
+pg_common_probe(struct step_ctx *ctx, struct pg_common *pc,
+    const char *script, char *const *more, char **out)
 {
-	pc->server_missing = step_probe_pkg_missing(probe, pc->pkg_server);
-	pc->postgis_missing = step_probe_pkg_missing(probe, pc->pkg_postgis);
-	step_files_parse(&pc->files, probe);
+	struct step_args	 a = { NULL, 0 };
+	int			 rc;
+
+	step_args_add(&a, pc->ver);
+	step_files_probe_args(&pc->files, &a);
+	for (; more != NULL && *more != NULL; more++)
+		step_args_add(&a, *more);
+	rc = step_probe_runv(ctx, out, script, a.v);
+	step_args_free(&a);
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+		return step_err(ctx, "cannot read PostgreSQL's state on %s",
+		    ctx->machine);
+	}
+	pc->server_missing = step_probe_pkg_missing(*out, pc->pkg_server);
+	pc->postgis_missing = step_probe_pkg_missing(*out, pc->pkg_postgis);
+	step_files_parse(&pc->files, *out);
+	return 0;
 }
 
 /* Reported (check) or counted (verify): packages, then the files. */
@@ -369,7 +379,7 @@ static int
 pg_probe(struct step_ctx *ctx, struct pg_state *st)
 {
 	const struct profile	*p = ctx->profile;
-	struct step_args	 a = { NULL, 0 };
+	struct step_args	 dbs = { NULL, 0 };
 	char			*probe;
 	size_t			 i;
 	int			 rc;
@@ -377,18 +387,12 @@ pg_probe(struct step_ctx *ctx, struct pg_state *st)
 	memset(st, 0, sizeof *st);
 	if (pg_common_wanted(ctx, &st->pc) == -1)
 		return -1;
-	step_args_add(&a, st->pc.ver);
-	step_files_probe_args(&st->pc.files, &a);
 	for (i = 0; i < p->ninstances; i++)
-		step_args_add(&a, instance_db_name(&p->instances[i]));
-	rc = step_probe_runv(ctx, &probe, probe_script, a.v);
-	step_args_free(&a);
-	if (rc != 0) {
-		free(probe);
-		return step_err(ctx, "cannot read PostgreSQL's state on %s",
-		    ctx->machine);
-	}
-	pg_common_parse(&st->pc, probe);
+		step_args_add(&dbs, instance_db_name(&p->instances[i]));
+	rc = pg_common_probe(ctx, &st->pc, probe_script, dbs.v, &probe);
+	step_args_free(&dbs);
+	if (rc == -1)
+		return -1;
 	st->cluster_missing = !step_probe_has_key(probe, "cluster=");
 	st->cluster_down = !step_probe_has(probe, "cluster=online");
 	st->pending_restart = step_probe_has_key(probe, "pending_restart=") &&

@@ -36,6 +36,27 @@ struct topology;
  */
 #define PG_STANDBY_DELAY	"300s"
 
+/*
+ * Shell both steps' probes go on with, after "v=VERSION": the states of
+ * the server and PostGIS packages, the main cluster's status and data
+ * directory ("cluster=", "datadir="); unless the cluster runs the script
+ * ends there, else $port is the cluster's and $psql psql itself, not
+ * Debian's Perl wrapper.
+ */
+#define PG_CLUSTER_SH \
+    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' " \
+    "\"postgresql-$v\" \"postgresql-$v-postgis-3\" 2>/dev/null\n" \
+    "command -v pg_lsclusters >/dev/null || exit 0\n" \
+    "c=$(pg_lsclusters -h 2>/dev/null)\n" \
+    "echo \"$c\" | awk -v v=\"$v\" '$1 == v && $2 == \"main\" " \
+    "{ print \"cluster=\" $4; print \"datadir=\" $6 }'\n" \
+    "echo \"$c\" | grep -q \"^$v *main .*online\" || exit 0\n" \
+    "port=$(echo \"$c\" | awk -v v=\"$v\" '$1 == v && $2 == \"main\" " \
+    "{ print $3 }')\n" \
+    "psql=/usr/lib/postgresql/$v/bin/psql\n" \
+    "[ -x \"$psql\" ] || psql=psql\n" \
+    "cd /\n"
+
 /* The conf.d file and pg_hba.conf: the first two of pg_common's files. */
 #define PG_FILE_CONF	0
 #define PG_FILE_HBA	1
@@ -65,7 +86,8 @@ void	 pg_slot_name(const struct topology *t, size_t replica, char *buf,
 /* steps/postgres.c */
 long long pg_database_ram_mb(struct step_ctx *);
 int	 pg_common_wanted(struct step_ctx *, struct pg_common *);
-void	 pg_common_parse(struct pg_common *, const char *);
+int	 pg_common_probe(struct step_ctx *ctx, struct pg_common *pc,
+	    const char *script, char *const *more, char **out);
 int	 pg_common_pending(struct step_ctx *ctx, const struct pg_common *pc,
 	    int report);
 size_t	 pg_common_pkgs(const struct pg_common *, const char *[3]);

@@ -103,18 +103,7 @@ static const char probe_script[] = STEP_FILES_SH
     "v=$1\n"
     "shift\n"
     "step_sums \"$@\"\n"
-    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' "
-    "\"postgresql-$v\" \"postgresql-$v-postgis-3\" 2>/dev/null\n"
-    "command -v pg_lsclusters >/dev/null || exit 0\n"
-    "c=$(pg_lsclusters -h 2>/dev/null)\n"
-    "echo \"$c\" | awk -v v=\"$v\" '$1 == v && $2 == \"main\" "
-    "{ print \"cluster=\" $4; print \"datadir=\" $6 }'\n"
-    "echo \"$c\" | grep -q \"^$v *main .*online\" || exit 0\n"
-    "port=$(echo \"$c\" | awk -v v=\"$v\" '$1 == v && $2 == \"main\" "
-    "{ print $3 }')\n"
-    "psql=/usr/lib/postgresql/$v/bin/psql\n"
-    "[ -x \"$psql\" ] || psql=psql\n"
-    "cd /\n"
+    PG_CLUSTER_SH
     "echo \"SELECT 'recovery=' || pg_is_in_recovery(); SELECT 'receiver=' || "
     "status || ' ' || coalesce(sender_host, '-') || ' ' || "
     "coalesce(slot_name, '-') FROM pg_stat_wal_receiver; SELECT "
@@ -193,21 +182,10 @@ rep_wanted(struct step_ctx *ctx, struct rep_state *st)
 static int
 rep_probe(struct step_ctx *ctx, struct rep_state *st)
 {
-	struct step_args	 a = { NULL, 0 };
-	char			*probe = NULL, cluster[64], recovery[16];
-	char			 want[160];
-	int			 rc;
+	char	*probe = NULL, cluster[64], recovery[16], want[160];
 
-	step_args_add(&a, st->pc.ver);
-	step_files_probe_args(&st->pc.files, &a);
-	rc = step_probe_runv(ctx, &probe, probe_script, a.v);
-	step_args_free(&a);
-	if (rc != 0) {
-		free(probe);
-		return step_err(ctx, "cannot read PostgreSQL's state on %s",
-		    ctx->machine);
-	}
-	pg_common_parse(&st->pc, probe);
+	if (pg_common_probe(ctx, &st->pc, probe_script, NULL, &probe) == -1)
+		return -1;
 	probe_value(probe, "cluster=", cluster, sizeof cluster);
 	probe_value(probe, "datadir=", st->datadir, sizeof st->datadir);
 	/* No cluster yet: where pg_createcluster puts it. */
