@@ -211,8 +211,8 @@ struct diag {
 
 void	 diag_init(struct diag *);
 void	 diag_free(struct diag *);
-void	 diag_add(struct diag *, const char *, struct pos,
-	    const char *, ...) __attribute__((format(printf, 4, 5)));
+void	 diag_add(struct diag *d, const char *file, struct pos p,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	 diag_print(const struct diag *, FILE *);
 
 /* profile.c: by the schema (schema.h) */
@@ -240,8 +240,8 @@ char		*instance_base_url(const struct profile *, const struct instance *);
 
 /* profile_load.c: 0 on success, -1 with diagnostics. */
 int	 profile_load_file(struct profile *, const char *, struct diag *);
-int	 profile_load_buffer(struct profile *, const char *, const char *,
-	    size_t, struct diag *);
+int	 profile_load_buffer(struct profile *p, const char *file,
+	    const char *buf, size_t len, struct diag *diag);
 
 /*
  * profile_check.c: cross-field rules; 0 when the profile is coherent.

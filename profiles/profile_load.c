@@ -242,8 +242,9 @@ row_of(const struct schema_section *sec, const char *key)
 	fatalx("profile schema: %s has no key %s", sec->name, key);
 }
 
-static int	load_row(struct loader *, const struct schema_section *,
-		    const struct schema_row *, const struct ynode *, void *);
+static int	load_row(struct loader *l, const struct schema_section *sec,
+		    const struct schema_row *row, const struct ynode *n,
+		    void *base);
 
 static void *
 field(void *base, size_t off)

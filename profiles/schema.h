@@ -93,8 +93,8 @@ struct schema_row {
 	 * Loads the key itself, with the keys beside it (n is the section's
 	 * mapping): rules that tie keys together.  0 or -1.
 	 */
-	int			(*load)(struct loader *, const struct ynode *n,
-				    const struct schema_row *, void *base);
+	int			(*load)(struct loader *l, const struct ynode *n,
+				    const struct schema_row *row, void *base);
 
 	unsigned		 flags;
 	unsigned		 needs;		/* FEATURE_BIT()s that use it */
@@ -128,8 +128,8 @@ const struct schema_row *schema_find_path(const char *path);
 /* Where a row's value lives in base, its section's struct. */
 void		*schema_field(const struct schema_row *, void *base);
 /* The key as messages name it ("tls.email", "instance name") into buf. */
-const char	*schema_label(const struct schema_section *,
-		    const struct schema_row *, char *buf, size_t len);
+const char	*schema_label(const struct schema_section *sec,
+		    const struct schema_row *row, char *buf, size_t len);
 /*
  * Whether text is a valid value for a STRING, INT, BOOL, CHOICE or SIZE
  * row, as the loader would judge it; the row's hint says what is wanted.
@@ -153,9 +153,9 @@ void		 schema_defaults(const struct schema_section *, void *base);
 int		 valid_telegram_chat(const char *);
 
 /* profile_load.c: the keys with rules of their own (the rows' .load). */
-int		 load_version(struct loader *, const struct ynode *n,
-		    const struct schema_row *, void *base);
-int		 load_war(struct loader *, const struct ynode *n,
-		    const struct schema_row *, void *base);
+int		 load_version(struct loader *l, const struct ynode *n,
+		    const struct schema_row *row, void *base);
+int		 load_war(struct loader *l, const struct ynode *n,
+		    const struct schema_row *row, void *base);
 
 #endif

@@ -32,7 +32,8 @@ struct ynode {
 };
 
 /* Parse; NULL with a diagnostic at the offending position. */
-struct ynode	*ytree_parse(const char *, const char *, size_t, struct diag *);
+struct ynode	*ytree_parse(const char *file, const char *buf, size_t len,
+		    struct diag *diag);
 void		 ytree_free(struct ynode *);
 struct ynode	*ytree_get(const struct ynode *, const char *);
 
