@@ -8,7 +8,9 @@ libdhis2setup_a_SOURCES += engine/transport.h engine/transport.c \
 	engine/planner.h engine/planner.c engine/topology.h engine/topology.c \
 	engine/tuning.h engine/tuning.c engine/sizing.h engine/sizing.c \
 	engine/engine.h engine/engine.c
-# The event stream's two built-in readers: plain lines, JSON lines.
-libdhis2setup_a_SOURCES += engine/report_plain.c engine/report_json.c
+# The event stream's two built-in readers: plain lines, JSON lines; and
+# the plan as JSON for plan --json.
+libdhis2setup_a_SOURCES += engine/report_plain.c engine/report_json.c \
+	engine/report_plan_json.c
 # A node's transport: for the planner, and for one node without a plan.
 libdhis2setup_a_SOURCES += engine/connect.h engine/connect.c

@@ -86,7 +86,9 @@ void	 plan_free(struct plan *);
 int	 plan_only(struct plan *, const char *, char **);
 int	 plan_connect(struct plan *, const struct profile *, int);
 int	 plan_collect_changes(struct plan *);
-void	 plan_print_json(const struct plan *, const struct profile *, FILE *,
-	    int);
+
+/* report_plan_json.c */
+void	 plan_print_json(const struct plan *pl, const struct profile *p,
+	    FILE *f, int checked);
 
 #endif
