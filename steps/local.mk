@@ -12,7 +12,7 @@ libdhis2setup_a_SOURCES += steps/step_probe.h steps/step_probe.c \
 # Least-access firewalls (issue 5).
 libdhis2setup_a_SOURCES += steps/firewall.h steps/firewall.c
 # isolation lxc: the containers' host (issue 5).
-libdhis2setup_a_SOURCES += steps/lxc.c
+libdhis2setup_a_SOURCES += steps/lxc.h steps/lxc.c steps/lxc_container.c
 # Redis for clustered instances.
 libdhis2setup_a_SOURCES += steps/redis.h steps/redis.c
 # Backups: pg_dump by a systemd timer on backups.schedule (docs/backups.md).

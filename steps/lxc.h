@@ -1,0 +1,91 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * The lxc step's own header: the state its probe reads, shared by the
+ * host's side (lxc.c, which holds the step) and the containers' side
+ * (lxc_container.c).  Nothing outside the step includes it.
+ */
+#ifndef LXC_H
+#define LXC_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "events.h"
+
+struct step_ctx;
+struct topo_node;
+
+#define LXC_DIR		"/etc/dhis2-setup/lxc"	/* our container fragments */
+
+#define MAX_CTS		64
+
+enum lxc_file { F_SYSCTL, F_NAT, F_UNIT, NFILES };
+
+enum ct_state { CT_MISSING, CT_EXISTS, CT_PARTIAL, CT_FOREIGN };
+
+struct lxc_ct {
+	const struct topo_node	*n;
+	char			*path;		/* LXC_DIR/NAME.conf */
+	char			*frag;		/* its wanted content */
+	char			*rootfs;
+	enum ct_state		 state;
+	int			 running;
+	int			 frag_differs;
+	int			 if_differs;
+	int			 resolv_differs;
+	int			 ssh_on;
+	int			 apt_differs;	/* its sources not ours */
+};
+
+struct lxc_state {
+	char		*probe;
+	const char	*missing[8];		/* packages */
+	int		 nmissing;
+	int		 apparmor;
+	char		*content[NFILES];
+	int		 file_differs[NFILES];
+	int		 br_missing, braddr_differs, br_down;
+	int		 fwd_off, nat_stale, unit_off, lxc_off;
+	int		 data_missing;
+	char		*datafs;
+	char		*resolv_src;
+	char		*apt;			/* the containers' sources */
+	const char	*apt_path;		/* and their file */
+	struct lxc_ct	 cts[MAX_CTS];
+	size_t		 ncts;
+	char		*strays;		/* "a, b" or NULL */
+};
+
+/* $P the LXC path; rootfs DIR prints a container's root folder. */
+#define LXC_SH_COMMON \
+    "P=$(lxc-config lxc.lxcpath 2>/dev/null)\n" \
+    "[ -n \"$P\" ] || P=/var/lib/lxc\n" \
+    "rootfs() {\n" \
+    "  r=$(sed -n 's/^lxc\\.rootfs\\.path[[:space:]]*=[[:space:]]*//p' " \
+    "\"$1/config\" | tail -n 1)\n" \
+    "  r=${r#dir:}\n" \
+    "  [ -n \"$r\" ] || r=$1/rootfs\n" \
+    "  printf '%s\\n' \"$r\"\n" \
+    "}\n" \
+    "sum() { s=$(sha256sum 2>/dev/null < \"$1\") && echo \"${s%% *}\"; }\n"
+
+/* lxc.c */
+int		 lxc_parse_v4(const char *, uint32_t *);
+void		 lxc_format_v4(uint32_t, char [INET_ADDRSTRLEN]);
+uint32_t	 lxc_prefix_mask(int);
+const char	*lxc_data_path(struct step_ctx *);
+int		 lxc_cmd_ok(struct step_ctx *, char *const *);
+
+/* lxc_container.c */
+char		*lxc_apt_sources(struct step_ctx *, const char **);
+int		 lxc_containers(struct step_ctx *, struct lxc_state *);
+void		 lxc_probe_containers(struct step_ctx *, struct lxc_state *);
+void		 lxc_check_containers(struct step_ctx *,
+		    const struct lxc_state *);
+enum result	 lxc_apply_containers(struct step_ctx *, struct lxc_state *);
+enum result	 lxc_verify_containers(struct step_ctx *,
+		    const struct lxc_state *);
+
+#endif

@@ -1,0 +1,589 @@
+/*
+ * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
+ *
+ * lxc: the containers on the LXC host (the step and the host are in
+ * lxc.c).  One container per node of the topology, made with lxc-create
+ * from our own configuration fragment (fixed address on the host's
+ * bridge, start at boot, the database's data directory bound from the
+ * host), with no DHCP on eth0, the host's resolvers, sshd masked (they
+ * are entered with lxc-attach) and apt sources of our own.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apt_sources.h"
+#include "core.h"
+#include "lxc.h"
+#include "profile.h"
+#include "step.h"
+#include "step_probe.h"
+#include "topology.h"
+#include "transport.h"
+
+#define LXC_BOOT_WAIT	"180"	/* seconds for systemd in the containers */
+#define LXC_CREATE_WAIT	"1800"	/* a first debootstrap on a slow link */
+#define LXC_PG_DIR	"var/lib/postgresql"	/* in the container */
+
+/* The container's network is LXC's: no DHCP client may touch eth0. */
+static const char lxc_interfaces[] =
+    "# dhis2-setup: eth0's address is set by LXC (the container's config).\n"
+    "auto lo\n"
+    "iface lo inet loopback\n"
+    "\n"
+    "iface eth0 inet manual\n";
+
+/* $1 a container: its root folder. */
+static const char rootfs_script[] =
+    LXC_SH_COMMON
+    "[ -f \"$P/$1/config\" ] || exit 1\n"
+    "rootfs \"$P/$1\"\n";
+
+/* $1 a root folder: mask sshd there (works whether it runs or not). */
+static const char ssh_off_script[] =
+    "s=$1/etc/systemd/system\n"
+    "mkdir -p \"$s\" &&\n"
+    "rm -f \"$s/multi-user.target.wants/ssh.service\" \"$s/sshd.service\" "
+    "\"$s/sockets.target.wants/ssh.socket\" &&\n"
+    "ln -sfn /dev/null \"$s/ssh.service\"\n";
+
+/*
+ * In the container (lxc-attach: its own root, so a link it planted leads
+ * nowhere on the host): $1 the sources file, its content on stdin.  The
+ * template's sources.list is kept as .prev and emptied, or apt would read
+ * its lines beside ours.
+ */
+static const char apt_write_script[] =
+    "f=$1\n"
+    "mkdir -p \"${f%/*}\" && cat > \"$f.d2s-new\" && chmod 0644 \"$f.d2s-new\" "
+    "&& mv -f \"$f.d2s-new\" \"$f\" || exit 1\n"
+    "l=/etc/apt/sources.list\n"
+    "if grep -Eqs '^[[:space:]]*deb' \"$l\"; then\n"
+    "  cp -p \"$l\" \"$l.prev\" &&\n"
+    "  printf '# dhis2-setup: the sources are in %s\\n' \"$f\" > \"$l.d2s-new\" "
+    "&&\n"
+    "  mv -f \"$l.d2s-new\" \"$l\" || exit 1\n"
+    "fi\n";
+
+/* The containers named: wait, bounded, for systemd in each to be up. */
+static const char boot_wait_script[] =
+    "end=$(( $(date +%s) + " LXC_BOOT_WAIT " ))\n"
+    "for c; do\n"
+    "  while :; do\n"
+    "    s=$(lxc-attach -n \"$c\" -- systemctl is-system-running "
+    "2>/dev/null)\n"
+    "    case $s in running|degraded) break;; esac\n"
+    "    if [ \"$(date +%s)\" -ge \"$end\" ]; then\n"
+    "      echo \"systemd in container $c is '${s:-not answering}' after "
+    LXC_BOOT_WAIT " s\" >&2\n"
+    "      exit 1\n"
+    "    fi\n"
+    "    sleep 0.5\n"
+    "  done\n"
+    "done\n";
+
+/* The containers named: how each one runs, for verify. */
+static const char verify_script[] =
+    "for c; do\n"
+    "  echo \"sys=$c $(lxc-attach -n \"$c\" -- systemctl is-system-running "
+    "2>/dev/null)\"\n"
+    "  a=$(lxc-attach -n \"$c\" -- ip -4 -o addr show dev eth0 2>/dev/null |"
+    " awk '{print $4}' | head -n 1)\n"
+    "  echo \"addr=$c $a\"\n"
+    "  echo \"sshd=$c $(lxc-attach -n \"$c\" -- systemctl is-active "
+    "ssh.service 2>/dev/null)\"\n"
+    "done\n";
+
+/* The probe's word for one container: "KEY=NAME VALUE" -> VALUE. */
+static char *
+probe_ct(const char *probe, const char *key, const char *name)
+{
+	char	*prefix, *v;
+
+	xasprintf(&prefix, "%s=%s ", key, name);
+	v = step_probe_value(probe, prefix);
+	free(prefix);
+	return v;
+}
+
+/* An fstab field: blanks and backslashes as octal escapes. */
+static char *
+fstab_escape(const char *s)
+{
+	char	*out = xcalloc(strlen(s) * 4 + 1, 1), *o = out;
+
+	for (; *s != '\0'; s++) {
+		if (*s == ' ' || *s == '\t' || *s == '\\') {
+			snprintf(o, 5, "\\%03o", (unsigned char)*s);
+			o += 4;
+		} else
+			*o++ = *s;
+	}
+	return out;
+}
+
+/*
+ * The archive the containers come from: the profile's, else the older
+ * DHIS2_SETUP_LXC_MIRROR, else NULL (the distribution's own).
+ */
+static const char *
+lxc_mirror(struct step_ctx *ctx)
+{
+	const char	*m = ctx->profile->lxc.mirror;
+
+	if (m == NULL || *m == '\0')
+		m = getenv("DHIS2_SETUP_LXC_MIRROR");
+	return m != NULL && *m != '\0' ? m : NULL;
+}
+
+/* The containers' apt sources, and in *path the file they go in. */
+char *
+lxc_apt_sources(struct step_ctx *ctx, const char **path)
+{
+	return apt_sources_content(ctx->topo->release, lxc_mirror(ctx),
+	    ctx->profile->lxc.security_mirror, path);
+}
+
+/* A container's own configuration, included from LXC's. */
+static char *
+fragment_content(struct step_ctx *ctx, const struct topo_node *n, int aa)
+{
+	const struct topology	*t = ctx->topo;
+	char			 bcast[INET_ADDRSTRLEN], *s, *esc;
+	char			*mount = NULL;
+	uint32_t		 a = 0;
+
+	lxc_parse_v4(n->address, &a);
+	lxc_format_v4(a | ~lxc_prefix_mask(t->prefix_len), bcast);
+	if ((n->roles & ROLE_BIT(ROLE_DATABASE)) &&
+	    lxc_data_path(ctx) != NULL) {
+		esc = fstab_escape(lxc_data_path(ctx));
+		xasprintf(&mount, "# the data directory on the host (the "
+		    "encrypted disk)\n"
+		    "lxc.mount.entry = %s " LXC_PG_DIR " none bind,create=dir "
+		    "0 0\n", esc);
+		free(esc);
+	}
+	xasprintf(&s,
+	    "# dhis2-setup: container %s.  Made and kept by dhis2-setup from\n"
+	    "# the profile: change the profile, not this file.\n"
+	    "lxc.net.0.type = veth\n"
+	    "lxc.net.0.link = %s\n"
+	    "lxc.net.0.flags = up\n"
+	    "lxc.net.0.name = eth0\n"
+	    "lxc.net.0.hwaddr = 00:16:3e:%02x:%02x:%02x\n"
+	    "lxc.net.0.ipv4.address = %s/%d %s\n"
+	    "lxc.net.0.ipv4.gateway = %s\n"
+	    "lxc.start.auto = 1\n"
+	    "%s"
+	    "%s",
+	    n->name, t->bridge, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff,
+	    n->address, t->prefix_len, bcast, t->gateway,
+	    aa ? "lxc.apparmor.profile = generated\n" :
+	    "# the host runs no AppArmor\nlxc.apparmor.profile = unconfined\n",
+	    mount != NULL ? mount : "");
+	free(mount);
+	return s;
+}
+
+int
+lxc_containers(struct step_ctx *ctx, struct lxc_state *st)
+{
+	const struct topology	*t = ctx->topo;
+	size_t			 i;
+
+	for (i = 0; i < t->nnodes; i++) {
+		if (t->nodes[i].kind != TOPO_CONTAINER ||
+		    t->nodes[i].host != ctx->node)
+			continue;
+		if (st->ncts == MAX_CTS)
+			return -1;
+		st->cts[st->ncts].n = &t->nodes[i];
+		xasprintf(&st->cts[st->ncts].path, LXC_DIR "/%s.conf",
+		    t->nodes[i].name);
+		st->ncts++;
+	}
+	return 0;
+}
+
+static int
+is_ours(const struct lxc_state *st, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < st->ncts; i++) {
+		if (strcmp(st->cts[i].n->name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+parse_strays(struct lxc_state *st)
+{
+	const char	*p = st->probe, *nl;
+	char		*name, *tmp;
+
+	for (; p != NULL && *p != '\0'; p = nl != NULL ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		if (strncmp(p, "ours=", 5) != 0)
+			continue;
+		xasprintf(&name, "%.*s", (int)((nl != NULL ? nl :
+		    p + strlen(p)) - p - 5), p + 5);
+		if (!is_ours(st, name)) {
+			xasprintf(&tmp, "%s%s%s", st->strays ? st->strays : "",
+			    st->strays ? ", " : "", name);
+			free(st->strays);
+			st->strays = tmp;
+		}
+		free(name);
+	}
+}
+
+static void
+parse_container(struct lxc_state *st, struct lxc_ct *c, const char *ifsum,
+    const char *resolvsum, const char *aptsum)
+{
+	const char	*probe = st->probe;
+	const char	*name = c->n->name;
+	char		*v, *line;
+
+	c->state = CT_MISSING;
+	if ((v = probe_ct(probe, "ct", name)) != NULL) {
+		if (strcmp(v, "exists") == 0)
+			c->state = CT_EXISTS;
+		else if (strcmp(v, "partial") == 0)
+			c->state = CT_PARTIAL;
+		else if (strcmp(v, "foreign") == 0)
+			c->state = CT_FOREIGN;
+		free(v);
+	}
+	c->frag_differs = step_probe_sum_differs(probe, c->path, c->frag);
+	if (c->state != CT_EXISTS) {
+		c->if_differs = c->resolv_differs = c->ssh_on = 1;
+		c->apt_differs = 1;
+		return;
+	}
+	c->rootfs = probe_ct(probe, "root", name);
+	v = probe_ct(probe, "if", name);
+	c->if_differs = v == NULL || strcmp(v, ifsum) != 0;
+	free(v);
+	v = probe_ct(probe, "resolv", name);
+	c->resolv_differs = v == NULL || resolvsum == NULL ||
+	    strcmp(v, resolvsum) != 0;
+	free(v);
+	v = probe_ct(probe, "ssh", name);
+	c->ssh_on = v == NULL || strcmp(v, "off") != 0;
+	free(v);
+	v = probe_ct(probe, "apt", name);
+	xasprintf(&line, "aptlist=%s", name);
+	c->apt_differs = v == NULL || strcmp(v, aptsum) != 0 ||
+	    step_probe_has(probe, line);
+	free(line);
+	free(v);
+	xasprintf(&line, "up=%s", name);
+	c->running = step_probe_has(probe, line);
+	free(line);
+}
+
+/*
+ * The containers' part of the probe (lxc.c's lxc_probe): each one's
+ * state, the files in it against what is wanted, and containers of ours
+ * no longer in the profile.
+ */
+void
+lxc_probe_containers(struct step_ctx *ctx, struct lxc_state *st)
+{
+	char	 ifsum[65], aptsum[65], *resolvsum;
+	size_t	 i;
+
+	resolvsum = step_probe_value(st->probe, "resolvsum=");
+	step_sha256_hex(lxc_interfaces, ifsum);
+	step_sha256_hex(st->apt, aptsum);
+	for (i = 0; i < st->ncts; i++) {
+		st->cts[i].frag = fragment_content(ctx, st->cts[i].n,
+		    st->apparmor);
+		parse_container(st, &st->cts[i], ifsum, resolvsum, aptsum);
+	}
+	free(resolvsum);
+	parse_strays(st);
+}
+
+/* What check would do to each container. */
+void
+lxc_check_containers(struct step_ctx *ctx, const struct lxc_state *st)
+{
+	const struct topology	*t = ctx->topo;
+	const struct lxc_ct	*c;
+	size_t			 i;
+
+	for (i = 0; i < st->ncts; i++) {
+		c = &st->cts[i];
+		if (c->state == CT_PARTIAL)
+			step_would(ctx, "remove the half-made container %s "
+			    "(an interrupted lxc-create) and make it again",
+			    c->n->name);
+		if (c->state != CT_EXISTS) {
+			step_would(ctx, "create container %s (%s %s) at %s "
+			    "and start it", c->n->name,
+			    apt_release_is_ubuntu(t->release) ? "ubuntu" :
+			    "debian", t->release, c->n->address);
+			step_would(ctx, "%s: write its apt sources %s (%s and "
+			    "its security updates)", c->n->name, st->apt_path,
+			    t->release);
+			continue;
+		}
+		if (c->frag_differs)
+			step_file_differs(ctx, c->path, c->frag,
+			    strlen(c->frag), 0644, 1);
+		if (c->if_differs)
+			step_would(ctx, "%s: set /etc/network/interfaces (no "
+			    "DHCP on eth0)", c->n->name);
+		if (c->resolv_differs)
+			step_would(ctx, "%s: copy the host's resolvers (%s) to "
+			    "/etc/resolv.conf", c->n->name, st->resolv_src);
+		if (c->ssh_on)
+			step_would(ctx, "%s: disable sshd (containers are "
+			    "entered with lxc-attach)", c->n->name);
+		if (c->apt_differs)
+			step_would(ctx, "%s: write its apt sources %s (%s "
+			    "and its security updates)", c->n->name,
+			    st->apt_path, t->release);
+		if (!c->running)
+			step_would(ctx, "start container %s", c->n->name);
+		else if (c->frag_differs)
+			step_would(ctx, "restart container %s for its new "
+			    "configuration", c->n->name);
+	}
+}
+
+static enum result
+lxc_create(struct step_ctx *ctx, struct lxc_ct *c)
+{
+	const struct topology	*t = ctx->topo;
+	const char		*mirror = lxc_mirror(ctx);
+	char			*create, *inc, *mirror_opt, *out = NULL;
+	int			 ubuntu = apt_release_is_ubuntu(t->release), rc;
+	size_t			 len;
+
+	if (c->state == CT_PARTIAL && !lxc_cmd_ok(ctx,
+	    (char *[]){ "lxc-destroy", "-f", "-n", (char *)c->n->name, NULL }))
+		return step_fail(ctx, "cannot remove the half-made container "
+		    "%s", c->n->name);
+	if (mirror == NULL)
+		mirror = apt_release_mirror(t->release);
+	/* LXC keeps the include line as it is, so the fragment stays ours. */
+	xasprintf(&create, LXC_DIR "/%s.create", c->n->name);
+	xasprintf(&inc, "lxc.include = %s\n", c->path);
+	if (step_put(ctx, create, inc, strlen(inc), 0644, NULL, NULL) == -1) {
+		free(inc);
+		free(create);
+		return RESULT_FAILED;
+	}
+	free(inc);
+	xasprintf(&mirror_opt, "--mirror=%s", mirror);
+	rc = step_run(ctx, (char *[]){ "timeout", LXC_CREATE_WAIT,
+	    "lxc-create", "-n", (char *)c->n->name, "-f", create, "-t",
+	    ubuntu ? "ubuntu" : "debian", "--", "-r", t->release, mirror_opt,
+	    NULL }, NULL, 0);
+	free(mirror_opt);
+	lxc_cmd_ok(ctx, (char *[]){ "rm", "-f", create, NULL });
+	free(create);
+	if (rc != 0)
+		return step_fail(ctx, "lxc-create of %s failed (%d): see the "
+		    "log; the host must reach %s", c->n->name, rc, mirror);
+	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)rootfs_script,
+	    "sh", (char *)c->n->name, NULL }, &out) != 0 || out == NULL ||
+	    (len = strcspn(out, "\n")) == 0) {
+		free(out);
+		return step_fail(ctx, "container %s made, but where is its "
+		    "root?", c->n->name);
+	}
+	out[len] = '\0';
+	free(c->rootfs);
+	c->rootfs = out;
+	c->state = CT_EXISTS;
+	c->if_differs = c->resolv_differs = c->ssh_on = c->apt_differs = 1;
+	return RESULT_CHANGED;
+}
+
+static int
+put_root(struct step_ctx *ctx, const struct lxc_ct *c, const char *rel,
+    const char *content, size_t len)
+{
+	char	*path;
+	int	 rc;
+
+	xasprintf(&path, "%s%s", c->rootfs, rel);
+	rc = step_put(ctx, path, content, len, 0644, NULL, NULL);
+	free(path);
+	return rc;
+}
+
+static enum result
+lxc_apply_container(struct step_ctx *ctx, struct lxc_state *st,
+    struct lxc_ct *c, const char *resolv, size_t resolvlen, int *start)
+{
+	char	*name = (char *)c->n->name;
+	int	 restart;
+
+	*start = 0;
+	if (c->frag_differs && step_put(ctx, c->path, c->frag,
+	    strlen(c->frag), 0644, NULL, NULL) == -1)
+		return RESULT_FAILED;
+	if (c->state != CT_EXISTS && lxc_create(ctx, c) == RESULT_FAILED)
+		return RESULT_FAILED;
+	if (c->rootfs == NULL)
+		return step_fail(ctx, "no root folder for container %s", name);
+	if (c->if_differs && put_root(ctx, c, "/etc/network/interfaces",
+	    lxc_interfaces, strlen(lxc_interfaces)) == -1)
+		return RESULT_FAILED;
+	if (c->resolv_differs) {
+		if (resolv == NULL)
+			step_note(ctx, "%s: no resolver file on the host (%s) "
+			    "to copy", name, st->resolv_src);
+		else if (put_root(ctx, c, "/etc/resolv.conf", resolv,
+		    resolvlen) == -1)
+			return RESULT_FAILED;
+	}
+	if (c->ssh_on) {
+		if (!lxc_cmd_ok(ctx, (char *[]){ "sh", "-c",
+		    (char *)ssh_off_script, "sh", c->rootfs, NULL }))
+			return step_fail(ctx, "cannot disable sshd in %s",
+			    name);
+		if (c->running) {
+			lxc_cmd_ok(ctx, (char *[]){ "lxc-attach", "-n", name,
+			    "--", "systemctl", "daemon-reload", NULL });
+			lxc_cmd_ok(ctx, (char *[]){ "lxc-attach", "-n", name,
+			    "--", "systemctl", "stop", "ssh.service", NULL });
+		}
+	}
+	restart = c->running && c->frag_differs;
+	if (restart && !lxc_cmd_ok(ctx, (char *[]){ "lxc-stop", "-n", name,
+	    "-t", "120", NULL }))
+		return step_fail(ctx, "cannot stop container %s to give it "
+		    "its new configuration", name);
+	if (!c->running || restart) {
+		if (!lxc_cmd_ok(ctx, (char *[]){ "lxc-start", "-n", name,
+		    NULL }))
+			return step_fail(ctx, "lxc-start %s failed: see the "
+			    "log (lxc-start -n %s -F shows why)", name, name);
+		*start = 1;
+	}
+	return RESULT_CHANGED;
+}
+
+/*
+ * After the host: each container made, configured and started, systemd
+ * in the started ones waited for, then their apt sources written.
+ */
+enum result
+lxc_apply_containers(struct step_ctx *ctx, struct lxc_state *st)
+{
+	struct lxc_ct		*c;
+	char			*argv[4 + MAX_CTS + 1], *resolv = NULL;
+	char			*err = NULL;
+	size_t			 i, k, resolvlen = 0;
+	int			 start;
+	enum result		 r;
+
+	for (i = 0; i < st->ncts && resolv == NULL; i++) {
+		if (st->cts[i].resolv_differs && st->resolv_src != NULL &&
+		    transport_get(ctx->t, st->resolv_src, &resolv, &resolvlen,
+		    &err) != 0) {
+			free(err);
+			err = NULL;
+			resolv = NULL;
+			break;
+		}
+	}
+	k = 0;
+	argv[k++] = "sh";
+	argv[k++] = "-c";
+	argv[k++] = (char *)boot_wait_script;
+	argv[k++] = "sh";
+	for (i = 0; i < st->ncts; i++) {
+		c = &st->cts[i];
+		r = lxc_apply_container(ctx, st, c, resolv, resolvlen, &start);
+		if (r == RESULT_FAILED)
+			goto out;
+		if (start)
+			argv[k++] = (char *)c->n->name;
+	}
+	argv[k] = NULL;
+	if (k > 4 && step_run(ctx, argv, NULL, 0) != 0) {
+		r = step_fail(ctx, "containers started but systemd in them "
+		    "did not come up within " LXC_BOOT_WAIT " s: see the log");
+		goto out;
+	}
+	for (i = 0; i < st->ncts; i++) {
+		c = &st->cts[i];
+		if (c->apt_differs && step_run(ctx, (char *[]){ "lxc-attach",
+		    "-n", (char *)c->n->name, "--", "sh", "-c",
+		    (char *)apt_write_script, "sh", (char *)st->apt_path,
+		    NULL }, st->apt, strlen(st->apt)) != 0) {
+			r = step_fail(ctx, "cannot write the apt sources of "
+			    "%s: see the log", c->n->name);
+			goto out;
+		}
+	}
+	r = RESULT_CHANGED;
+out:
+	free(resolv);
+	return r;
+}
+
+/* How each container runs, once check finds nothing left to do. */
+enum result
+lxc_verify_containers(struct step_ctx *ctx, const struct lxc_state *st)
+{
+	const struct topology	*t = ctx->topo;
+	const struct lxc_ct	*c;
+	char			*argv[4 + MAX_CTS + 1], *out = NULL, *v, *want;
+	size_t			 i, k = 0;
+	int			 bad = 0;
+
+	argv[k++] = "sh";
+	argv[k++] = "-c";
+	argv[k++] = (char *)verify_script;
+	argv[k++] = "sh";
+	for (i = 0; i < st->ncts; i++) {
+		c = &st->cts[i];
+		argv[k++] = (char *)c->n->name;
+	}
+	argv[k] = NULL;
+	if (step_capture(ctx, argv, &out) != 0 || out == NULL) {
+		free(out);
+		return step_fail(ctx, "cannot look into the containers");
+	}
+	for (i = 0; i < st->ncts && bad == 0; i++) {
+		c = &st->cts[i];
+		v = probe_ct(out, "sys", c->n->name);
+		if (v == NULL || (strcmp(v, "running") != 0 &&
+		    strcmp(v, "degraded") != 0)) {
+			step_fail(ctx, "systemd in %s is '%s'", c->n->name,
+			    v != NULL ? v : "not answering");
+			bad++;
+		}
+		free(v);
+		xasprintf(&want, "%s/%d", c->n->address, t->prefix_len);
+		v = probe_ct(out, "addr", c->n->name);
+		if (bad == 0 && (v == NULL || strcmp(v, want) != 0)) {
+			step_fail(ctx, "container %s has address '%s', not %s",
+			    c->n->name, v != NULL ? v : "", want);
+			bad++;
+		}
+		free(v);
+		free(want);
+		v = probe_ct(out, "sshd", c->n->name);
+		if (bad == 0 && v != NULL && strcmp(v, "active") == 0) {
+			step_fail(ctx, "sshd still runs in %s", c->n->name);
+			bad++;
+		}
+		free(v);
+	}
+	free(out);
+	return bad > 0 ? RESULT_FAILED : RESULT_CHANGED;
+}
