@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "stack.h"	/* PG_REPLICATION_ROLE */
 #include "step_item.h"
 
 struct profile;
@@ -18,8 +19,6 @@ struct step_ctx;
 struct strbuf;
 struct topology;
 
-/* The role replicas stream as: REPLICATION, nothing else. */
-#define PG_REPLICATION_ROLE	"dhis2_replicator"
 /* Our replication slots: "dhis2_" and the replica's node name. */
 #define PG_SLOT_PREFIX		"dhis2_"
 /*

@@ -37,6 +37,7 @@
 #include "postgres.h"
 #include "profile.h"
 #include "secrets.h"
+#include "stack.h"
 #include "step.h"
 #include "step_item.h"
 #include "step_probe.h"
@@ -65,11 +66,12 @@ passfile_field(struct strbuf *sb, const char *v)
 char *
 replica_passfile(const char *host, const char *password)
 {
-	struct strbuf	sb = { NULL, 0, 0 };
+	static const char	mid[] = ":" PORT_STR(PORT_POSTGRES)
+				    ":replication:" PG_REPLICATION_ROLE ":";
+	struct strbuf		sb = { NULL, 0, 0 };
 
 	passfile_field(&sb, host);
-	strbuf_add(&sb, ":5432:replication:" PG_REPLICATION_ROLE ":",
-	    strlen(":5432:replication:" PG_REPLICATION_ROLE ":"));
+	strbuf_add(&sb, mid, strlen(mid));
 	passfile_field(&sb, password);
 	strbuf_add(&sb, "\n", 2);	/* and the NUL */
 	return sb.buf;
@@ -87,8 +89,9 @@ replica_conninfo(const struct topology *t, size_t node, const char *passfile)
 	size_t	 primary = topo_role_node(t, ROLE_DATABASE);
 	char	*out;
 
-	xasprintf(&out, "host=%s port=5432 user=" PG_REPLICATION_ROLE
-	    " sslmode=%s application_name=%s passfile=%s",
+	xasprintf(&out, "host=%s port=" PORT_STR(PORT_POSTGRES)
+	    " user=" PG_REPLICATION_ROLE " sslmode=%s application_name=%s "
+	    "passfile=%s",
 	    topo_reach(t, node, primary), topo_crosses_network(t, node,
 	    primary) ? "require" : "prefer", t->nodes[node].name, passfile);
 	return out;

@@ -33,4 +33,8 @@
 /* On loopback only: no rule names it. */
 #define PORT_PROMETHEUS		9090
 
+/* PostgreSQL roles the steps make, beside one per instance. */
+/* The role replicas stream as: REPLICATION, nothing else. */
+#define PG_REPLICATION_ROLE	"dhis2_replicator"
+
 #endif
