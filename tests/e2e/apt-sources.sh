@@ -6,12 +6,7 @@
 # file, the line and apt's reason, change nothing on the machine, and once
 # the line is gone a re-run installs what base wants.
 . "$(dirname "$0")/lib.sh"
-need_root
-lxc_usable || skip_all "lxc is not installed and cannot be installed"
-[ -x "$D2S" ] || skip_all "build dhis2-setup first"
-
-make_client_key
-bridge_up || skip_all "cannot create bridge $E2E_BRIDGE"
+testbed_up
 S=$E2E_PREFIX-s
 FQDN=dhis.e2e.test
 container_create "$S" 31 || { not_ok "create the container"; done_testing; exit 1; }

@@ -13,13 +13,7 @@
 # nothing; no secret (database password, the private key) in any log and
 # nothing of the backups readable by others.
 . "$(dirname "$0")/lib.sh"
-need_root
-lxc_usable || skip_all "lxc is not installed and cannot be installed"
-[ -x "$D2S" ] || skip_all "build dhis2-setup first"
-command -v javac >/dev/null 2>&1 || skip_all "no JDK to build the stand-in WAR"
-
-make_client_key
-bridge_up || skip_all "cannot create bridge $E2E_BRIDGE"
+testbed_up jdk
 S=$E2E_PREFIX-srv V=$E2E_PREFIX-vault
 FQDN=dhis.e2e.test
 
@@ -126,7 +120,8 @@ psql_s postgres 'DROP DATABASE hmis_restored' >/dev/null
 # --- the off-host copy --------------------------------------------------------
 rsum=$(in_v sh -c "sha256sum < /srv/backups/hmis/$first" 2>/dev/null | cut -d' ' -f1)
 lsum=$(in_s sh -c "sha256sum < $F" | cut -d' ' -f1)
-check "the dump reached the target over SSH, whole" [ -n "$rsum" ] && [ "$rsum" = "$lsum" ]
+check "the dump reached the target over SSH, whole" \
+	sh -c '[ -n "$1" ] && [ "$1" = "$2" ]' sh "$rsum" "$lsum"
 
 # --- retention: an old dump goes, the rest stay --------------------------------
 in_s sh -c "cp -p '$F' /var/backups/dhis2/hmis/hmis-20200101T000000.dump &&

@@ -20,8 +20,9 @@ tap_failed=0
 ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
 not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1));
 	echo "not ok $tap_n - $*"; }
-# check DESCRIPTION COMMAND...: one TAP line from a command's status
-check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+# check DESCRIPTION COMMAND...: one TAP line from a command's status, and
+# that status, so that "check ... || diag ..." explains a failure.
+check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; return 1; fi; }
 diag() { echo "$*" | sed 's/^/# /'; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 # The last check of every test: the machine running it is as it was.
@@ -240,6 +241,39 @@ testbed_up() {
 	    skip_all "no JDK to build the stand-in WAR"
 	make_client_key
 	bridge_up || skip_all "cannot create bridge $E2E_BRIDGE"
+}
+
+# apply_timed LOG WHAT CHECK: the script's own apply() into LOG, how long
+# it took as "WHAT: N s", the check CHECK that it succeeded, and the last
+# lines of LOG when it did not.
+apply_timed() {
+	t0=$(date +%s)
+	apply "$1"; rc=$?
+	diag "$2: $(( $(date +%s) - t0 )) s"
+	check "$3 (exit $rc)" [ $rc -eq 0 ] || diag "$(tail -40 "$1")"
+}
+
+# real_war_from_env: REAL and REAL_VERSION from DHIS2_WAR, its version
+# from DHIS2_WAR_VERSION or the file's name (dhis2-stable-2.41.3.war).
+# Asked for explicitly, a WAR that cannot be read or has no version is a
+# failure, not a skip.  Without DHIS2_WAR the stand-in is built: a JDK.
+real_war_from_env() {
+	REAL= REAL_VERSION=
+	if [ -z "${DHIS2_WAR:-}" ]; then
+		command -v javac >/dev/null 2>&1 ||
+		    skip_all "no JDK to build the stand-in WAR"
+		return 0
+	fi
+	REAL=$DHIS2_WAR
+	REAL_VERSION=${DHIS2_WAR_VERSION:-$(basename "$REAL" |
+	    grep -o '2\.[0-9][0-9]*\(\.[0-9][0-9]*\)*' | tail -n 1)}
+	if [ ! -f "$REAL" ] || [ ! -r "$REAL" ]; then
+		not_ok "DHIS2_WAR=$REAL is not a readable file"; done_testing; exit 1
+	fi
+	if [ -z "$REAL_VERSION" ]; then
+		not_ok "DHIS2_WAR: set DHIS2_WAR_VERSION (not in the name $REAL)"
+		done_testing; exit 1
+	fi
 }
 
 # container_sources ROOTFS: the container's apt sources, written here

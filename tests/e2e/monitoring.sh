@@ -5,13 +5,7 @@
 # reports every target up, pg_up is 1 as the pg_monitor role, the role's
 # password is nowhere it should not be, and a re-run changes nothing.
 . "$(dirname "$0")/lib.sh"
-need_root
-lxc_usable || skip_all "lxc is not installed and cannot be installed"
-[ -x "$D2S" ] || skip_all "build dhis2-setup first"
-command -v javac >/dev/null 2>&1 || skip_all "no JDK to build the stand-in WAR"
-
-make_client_key
-bridge_up || skip_all "cannot create bridge $E2E_BRIDGE"
+testbed_up jdk
 A=$E2E_PREFIX-mon
 FQDN=dhis.e2e.test
 
@@ -38,11 +32,7 @@ check "plan --explain names the exporters and prometheus steps" \
 	sh -c 'echo "$1" | grep -q "exporters .*node exporter" &&
 	    echo "$1" | grep -q "prometheus .*127.0.0.1:9090"' sh "$out"
 
-t0=$(date +%s)
-apply "$E2E_TMP/a.1"; rc=$?
-diag "install with monitoring: $(( $(date +%s) - t0 )) s"
-check "apply installs the stack with monitoring (exit $rc)" [ $rc -eq 0 ] ||
-	diag "$(tail -40 "$E2E_TMP/a.1")"
+apply_timed "$E2E_TMP/a.1" "install with monitoring" "apply installs the stack with monitoring"
 diag "$(grep -E '\] (exporters|prometheus) ' "$E2E_TMP/a.1")"
 
 check "the node exporter answers on 127.0.0.1:9100" \

@@ -21,25 +21,8 @@
 # sessions, leader election and cache invalidation through it are not
 # exercised (DHIS2_WAR=/path/dhis.war runs the same with a real WAR).
 . "$(dirname "$0")/lib.sh"
-need_root
-lxc_usable || skip_all "lxc is not installed and cannot be installed"
-[ -x "$D2S" ] || skip_all "build dhis2-setup first"
-
-REAL=
-if [ -n "${DHIS2_WAR:-}" ]; then
-	REAL=$DHIS2_WAR
-	REAL_VERSION=${DHIS2_WAR_VERSION:-$(basename "$REAL" |
-	    grep -o '2\.[0-9][0-9]*\(\.[0-9][0-9]*\)*' | tail -n 1)}
-	if [ ! -f "$REAL" ] || [ -z "$REAL_VERSION" ]; then
-		not_ok "DHIS2_WAR=$REAL: a readable WAR and its version"
-		done_testing; exit 1
-	fi
-else
-	command -v javac >/dev/null 2>&1 || skip_all "no JDK to build the stand-in WAR"
-fi
-
-make_client_key
-bridge_up || skip_all "cannot create bridge $E2E_BRIDGE"
+real_war_from_env
+testbed_up
 S=$E2E_PREFIX-redis
 FQDN=dhis.e2e.test
 IP=$E2E_NET.23
@@ -67,11 +50,7 @@ check "plan: war waits for redis" grep -q "^  war .*after .*redis" "$E2E_TMP/pla
 apply() {	# LOG
 	DHIS2_SETUP_MIN_RAM_MB=512 "$D2S" apply --accept-new-host-keys "$P" > "$1" 2>&1
 }
-t0=$(date +%s)
-apply "$E2E_TMP/r.1"; rc=$?
-diag "install with Redis and two Tomcat nodes: $(( $(date +%s) - t0 )) s"
-check "apply installs the clustered stack (exit $rc)" [ $rc -eq 0 ] ||
-	diag "$(tail -40 "$E2E_TMP/r.1")"
+apply_timed "$E2E_TMP/r.1" "install with Redis and two Tomcat nodes" "apply installs the clustered stack"
 diag "$(grep '\] redis ' "$E2E_TMP/r.1" | head -12)"
 check "the redis step changed the server" grep -q "\] redis *changed" "$E2E_TMP/r.1"
 check "verify passed, and asked Redis from the app side (AUTH, PING to dhis.conf's localhost:6379)" \
@@ -184,7 +163,9 @@ apply "$E2E_TMP/r.2"; rc=$?
 diag "converged re-run: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 check "the re-run changes nothing (exit $rc)" grep -q "summary: .* 0 changed, .* 0 failed" "$E2E_TMP/r.2" ||
 	diag "$(grep -v '^\s*$' "$E2E_TMP/r.2" | tail -20)"
-check "and did not restart Redis (run_id kept)" [ -n "$r0" ] && [ "$(runid)" = "$r0" ]
+r1=$(runid)
+check "and did not restart Redis (run_id kept)" \
+	sh -c '[ -n "$1" ] && [ "$1" = "$2" ]' sh "$r0" "$r1"
 
 # --- drift: the running server lost a setting (a run killed before its
 # restart, or a CONFIG SET by hand): plan sees it, apply puts it right.

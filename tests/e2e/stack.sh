@@ -18,30 +18,10 @@
 # from DHIS2_WAR_VERSION or the file name (dhis2-stable-2.41.3.war).
 # The real WAR's API is asked with DHIS2's default admin/district.
 . "$(dirname "$0")/lib.sh"
-need_root
-lxc_usable || skip_all "lxc is not installed and cannot be installed"
-[ -x "$D2S" ] || skip_all "build dhis2-setup first"
-
-REAL=
-if [ -n "${DHIS2_WAR:-}" ]; then
-	REAL=$DHIS2_WAR
-	REAL_VERSION=${DHIS2_WAR_VERSION:-$(basename "$REAL" |
-	    grep -o '2\.[0-9][0-9]*\(\.[0-9][0-9]*\)*' | tail -n 1)}
-	# Asked for explicitly: a missing WAR is a failure, not a skip.
-	if [ ! -f "$REAL" ] || [ ! -r "$REAL" ]; then
-		not_ok "DHIS2_WAR=$REAL is not a readable file"; done_testing; exit 1
-	fi
-	if [ -z "$REAL_VERSION" ]; then
-		not_ok "DHIS2_WAR: set DHIS2_WAR_VERSION (not in the name $REAL)"
-		done_testing; exit 1
-	fi
-else
-	command -v javac >/dev/null 2>&1 || skip_all "no JDK to build the stand-in WAR"
+real_war_from_env
+testbed_up
+[ -n "$REAL" ] ||
 	ok "the real DHIS2 WAR # SKIP DHIS2_WAR is not set: the stand-in WAR"
-fi
-
-make_client_key
-bridge_up || skip_all "cannot create bridge $E2E_BRIDGE"
 A=$E2E_PREFIX-a B=$E2E_PREFIX-b
 FQDN=dhis.e2e.test
 

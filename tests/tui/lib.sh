@@ -26,7 +26,7 @@ not_ok() {
 check() {	# check DESCRIPTION COMMAND...
 	d=$1
 	shift
-	if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi
+	if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; return 1; fi
 }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/d2s-tui.XXXXXX")
