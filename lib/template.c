@@ -41,6 +41,17 @@ tvars_free(struct tvars *v)
 	tvars_init(v);
 }
 
+/* tvars_free() for variables that held secrets: the values wiped first. */
+void
+tvars_wipe_free(struct tvars *v)
+{
+	size_t	i;
+
+	for (i = 0; i < v->n; i++)
+		secure_wipe(v->values[i], strlen(v->values[i]));
+	tvars_free(v);
+}
+
 void
 tvars_set(struct tvars *v, const char *name, const char *value)
 {

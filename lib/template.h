@@ -21,6 +21,7 @@ struct tvars {
 
 void	 tvars_init(struct tvars *);
 void	 tvars_free(struct tvars *);
+void	 tvars_wipe_free(struct tvars *);
 void	 tvars_set(struct tvars *, const char *, const char *);
 void	 tvars_setf(struct tvars *, const char *, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -146,7 +146,6 @@ alerting_config_text(const struct profile *p, const char *token,
 	const struct alerting	*a = &p->alerting;
 	struct tvars		 v;
 	char			*out;
-	size_t			 i;
 
 	*why = NULL;
 	tvars_init(&v);
@@ -172,10 +171,7 @@ alerting_config_text(const struct profile *p, const char *token,
 		out = NULL;
 	} else
 		out = template_render_file("alertmanager.yml", &v, why);
-	/* The variables held the token. */
-	for (i = 0; i < v.n; i++)
-		secure_wipe(v.values[i], strlen(v.values[i]));
-	tvars_free(&v);
+	tvars_wipe_free(&v);	/* they held the token */
 	return out;
 }
 

@@ -347,14 +347,6 @@ exp_apply_role(struct step_ctx *ctx, struct exp_state *st)
 	return RESULT_CHANGED;
 }
 
-static int
-restart_enable(struct step_ctx *ctx, const char *unit)
-{
-	return step_run(ctx, (char *[]){ "systemctl", "restart", (char *)unit,
-	    NULL }, NULL, 0) == 0 && step_run(ctx, (char *[]){ "systemctl",
-	    "enable", "--quiet", (char *)unit, NULL }, NULL, 0) == 0 ? 0 : -1;
-}
-
 static enum result
 exp_apply(struct step_ctx *ctx)
 {
@@ -378,7 +370,7 @@ exp_apply(struct step_ctx *ctx)
 	    strlen(st.node_default), 0644, "root", "root") == -1)
 		goto failed;
 	if ((node_changed || st.node_down || st.node_disabled) &&
-	    restart_enable(ctx, NODE_PKG) == -1) {
+	    step_restart_enable(ctx, NODE_PKG) == -1) {
 		step_fail(ctx, NODE_PKG " does not start: see journalctl -u "
 		    NODE_PKG);
 		goto failed;
@@ -404,7 +396,7 @@ exp_apply(struct step_ctx *ctx)
 	pg_changed = st.pg_missing || st.pg_differs || st.pass_differs ||
 	    st.role_missing || st.role_password || st.role_member;
 	if ((pg_changed || st.pg_down || st.pg_disabled) &&
-	    restart_enable(ctx, PG_PKG) == -1) {
+	    step_restart_enable(ctx, PG_PKG) == -1) {
 		step_fail(ctx, PG_PKG " does not start: see journalctl -u "
 		    PG_PKG);
 		goto failed;

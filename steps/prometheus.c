@@ -448,14 +448,6 @@ prom_check(struct step_ctx *ctx)
 	return RESULT_OK;
 }
 
-static int
-restart_enable(struct step_ctx *ctx, const char *unit)
-{
-	return step_run(ctx, (char *[]){ "systemctl", "restart", (char *)unit,
-	    NULL }, NULL, 0) == 0 && step_run(ctx, (char *[]){ "systemctl",
-	    "enable", "--quiet", (char *)unit, NULL }, NULL, 0) == 0 ? 0 : -1;
-}
-
 static enum result
 prom_apply(struct step_ctx *ctx)
 {
@@ -476,7 +468,7 @@ prom_apply(struct step_ctx *ctx)
 	    PROM_CONFIG, NULL }, "promtool") == -1)
 		goto failed;
 	if (restart || st.disabled) {
-		if (restart_enable(ctx, PROM_PKG) == -1) {
+		if (step_restart_enable(ctx, PROM_PKG) == -1) {
 			step_fail(ctx, PROM_PKG " does not start: see "
 			    "journalctl -u " PROM_PKG);
 			goto failed;

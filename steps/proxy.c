@@ -144,6 +144,35 @@ backend_members(struct step_ctx *ctx, size_t i, int apache)
 	return sb.buf;
 }
 
+/*
+ * Renders template NAME with the variables V, frees V, and adds the
+ * result to SB: 0, or -1 with *err set.
+ */
+static int
+render_onto(struct strbuf *sb, const char *name, struct tvars *v,
+    char **err)
+{
+	char	*s;
+
+	s = template_render_file(name, v, err);
+	tvars_free(v);
+	if (s == NULL)
+		return -1;
+	strbuf_add(sb, s, strlen(s));
+	free(s);
+	return 0;
+}
+
+/* The variables every proxy's location of an instance has. */
+static void
+location_vars(struct tvars *lv, const struct instance *in)
+{
+	tvars_init(lv);
+	tvars_set(lv, "name", in->name);
+	tvars_set(lv, "base_path", strcmp(in->base_path, "/") == 0 ?
+	    "" : in->base_path);
+}
+
 static char *
 render_nginx_site(struct step_ctx *ctx, char **err)
 {
@@ -159,10 +188,7 @@ render_nginx_site(struct step_ctx *ctx, char **err)
 		const struct instance *in = &p->instances[i];
 		char *up = NULL;
 
-		tvars_init(&lv);
-		tvars_set(&lv, "name", in->name);
-		tvars_set(&lv, "base_path", strcmp(in->base_path, "/") == 0 ?
-		    "" : in->base_path);
+		location_vars(&lv, in);
 		tvars_set(&lv, "redirect_bare", strcmp(in->base_path, "/") ?
 		    "1" : "");
 		tvars_set(&lv, "snippet", "/etc/nginx/snippets/dhis2-proxy.conf");
@@ -173,8 +199,11 @@ render_nginx_site(struct step_ctx *ctx, char **err)
 			tvars_set(&lv, "servers", b);
 			free(b);
 			if ((s = template_render_file("nginx-upstream.conf", &lv,
-			    err)) == NULL)
+			    err)) == NULL) {
+				tvars_free(&lv);
+				free(up);
 				goto out;
+			}
 			strbuf_add(&ups, s, strlen(s));
 			free(s);
 			tvars_set(&lv, "backend", up);
@@ -184,12 +213,8 @@ render_nginx_site(struct step_ctx *ctx, char **err)
 			tvars_set(&lv, "backend", b);
 			free(b);
 		}
-		s = template_render_file("nginx-location.conf", &lv, err);
-		tvars_free(&lv);
-		if (s == NULL)
+		if (render_onto(&locs, "nginx-location.conf", &lv, err) == -1)
 			goto out;
-		strbuf_add(&locs, s, strlen(s));
-		free(s);
 	}
 	tvars_set(&v, "upstreams", ups.buf ? ups.buf : "");
 	tvars_set(&v, "locations", locs.buf ? locs.buf : "");
@@ -207,7 +232,7 @@ render_apache_site(struct step_ctx *ctx, char **err)
 	const struct profile	*p = ctx->profile;
 	struct tvars	 v, lv;
 	struct strbuf	 locs = { NULL, 0, 0 };
-	char		*out = NULL, *s, *b;
+	char		*out = NULL, *b;
 	size_t		 i;
 
 	tvars_init(&v);
@@ -215,10 +240,7 @@ render_apache_site(struct step_ctx *ctx, char **err)
 	for (i = 0; i < p->ninstances; i++) {
 		const struct instance *in = &p->instances[i];
 
-		tvars_init(&lv);
-		tvars_set(&lv, "name", in->name);
-		tvars_set(&lv, "base_path", strcmp(in->base_path, "/") == 0 ?
-		    "" : in->base_path);
+		location_vars(&lv, in);
 		tvars_setf(&lv, "timeout", "%d", TIMEOUT_S);
 		b = needs_upstream(ctx, i) ? backend_members(ctx, i, 1) : NULL;
 		tvars_set(&lv, "balancer", b ? b : "");
@@ -226,12 +248,8 @@ render_apache_site(struct step_ctx *ctx, char **err)
 		b = first_backend(ctx, i);
 		tvars_set(&lv, "backend", b);
 		free(b);
-		s = template_render_file("apache2-location.conf", &lv, err);
-		tvars_free(&lv);
-		if (s == NULL)
+		if (render_onto(&locs, "apache2-location.conf", &lv, err) == -1)
 			goto out;
-		strbuf_add(&locs, s, strlen(s));
-		free(s);
 	}
 	tvars_set(&v, "locations", locs.buf ? locs.buf : "");
 	out = template_render_file("apache2-site.conf", &v, err);

@@ -138,5 +138,9 @@ int	 step_put_checked(struct step_ctx *, const char *, const char *,
 	    mode_t, const char *, char *const *, const char *);
 /* KEY's value in a Java properties text (dhis.conf); NULL when absent. */
 char	*step_conf_value(const char *, const char *);
+struct tvars;
+char	*step_render(struct step_ctx *ctx, const char *name, struct tvars *v,
+	    int secret);
+int	 step_restart_enable(struct step_ctx *, const char *unit);
 
 #endif

@@ -15,6 +15,7 @@
 #include "events.h"
 #include "step.h"
 #include "step_probe.h"
+#include "template.h"
 #include "transport.h"
 
 #define DIFF_MAX_LINES	20	/* a plan shows the start of a long diff */
@@ -301,4 +302,38 @@ step_conf_value(const char *conf, const char *key)
 		p = eol ? eol + 1 : NULL;
 	}
 	return NULL;
+}
+
+/*
+ * Template NAME (assets/templates/) rendered with V, which is freed, and
+ * wiped first when SECRET (its values held secrets).  NULL after
+ * step_fail() when the template is missing or wrong.
+ */
+char *
+step_render(struct step_ctx *ctx, const char *name, struct tvars *v,
+    int secret)
+{
+	char	*out, *err = NULL;
+
+	out = template_render_file(name, v, &err);
+	if (secret)
+		tvars_wipe_free(v);
+	else
+		tvars_free(v);
+	if (out == NULL) {
+		step_fail(ctx, "%s", err);
+		free(err);
+	}
+	return out;
+}
+
+/* Restart UNIT, then enable it for boot: 0, or -1 when either fails. */
+int
+step_restart_enable(struct step_ctx *ctx, const char *unit)
+{
+	if (step_run(ctx, (char *[]){ "systemctl", "restart", (char *)unit,
+	    NULL }, NULL, 0) != 0)
+		return -1;
+	return step_run(ctx, (char *[]){ "systemctl", "enable", "--quiet",
+	    (char *)unit, NULL }, NULL, 0) == 0 ? 0 : -1;
 }

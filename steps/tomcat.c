@@ -195,7 +195,7 @@ render_dhis_conf(struct step_ctx *ctx, const struct instance *in,
 	struct tvars		 v;
 	struct strbuf		 rep = { NULL, 0, 0 };
 	const char		*dbpw, *enc, *redispw;
-	char			*out, *err, *url;
+	char			*url;
 
 	dbpw = secret(ctx, in->name, SECRET_DB_PASSWORD);
 	enc = secret(ctx, in->name, SECRET_ENCRYPTION);
@@ -233,16 +233,7 @@ render_dhis_conf(struct step_ctx *ctx, const struct instance *in,
 	if (rep.buf != NULL)
 		secure_wipe(rep.buf, rep.len);
 	free(rep.buf);
-	out = template_render_file("dhis.conf", &v, &err);
-	/* The variables held secrets. */
-	for (size_t i = 0; i < v.n; i++)
-		secure_wipe(v.values[i], strlen(v.values[i]));
-	tvars_free(&v);
-	if (out == NULL) {
-		step_fail(ctx, "%s", err);
-		free(err);
-	}
-	return out;
+	return step_render(ctx, "dhis.conf", &v, 1);
 }
 
 static char *
@@ -251,7 +242,6 @@ render_server_xml(struct step_ctx *ctx, size_t i, int node,
 {
 	const struct profile	*p = ctx->profile;
 	struct tvars		 v;
-	char			*out, *err;
 
 	tvars_init(&v);
 	tvars_set(&v, "name", in->name);
@@ -265,13 +255,7 @@ render_server_xml(struct step_ctx *ctx, size_t i, int node,
 		tvars_setf(&v, "route", "%s%d", in->name, node + 1);
 	else
 		tvars_set(&v, "route", "");
-	out = template_render_file("server.xml", &v, &err);
-	tvars_free(&v);
-	if (out == NULL) {
-		step_fail(ctx, "%s", err);
-		free(err);
-	}
-	return out;
+	return step_render(ctx, "server.xml", &v, 0);
 }
 
 static char *
@@ -279,7 +263,6 @@ render_unit(struct step_ctx *ctx, const struct instance *in,
     const struct tomcat_choice *c, const struct tomcat_paths *tp)
 {
 	struct tvars	 v;
-	char		*out, *err;
 
 	tvars_init(&v);
 	tvars_set(&v, "name", in->name);
@@ -293,13 +276,7 @@ render_unit(struct step_ctx *ctx, const struct instance *in,
 	tvars_set(&v, "dhis2_home", tp->home);
 	tvars_set(&v, "java_home", c->java_home);
 	tvars_setf(&v, "heap_mb", "%lld", heap_mb(ctx, in));
-	out = template_render_file("tomcat.service", &v, &err);
-	tvars_free(&v);
-	if (out == NULL) {
-		step_fail(ctx, "%s", err);
-		free(err);
-	}
-	return out;
+	return step_render(ctx, "tomcat.service", &v, 0);
 }
 
 struct tc_node {
