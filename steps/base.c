@@ -121,17 +121,13 @@ base_state_free(struct base_state *st)
 static int
 base_tz_differs(const char *probe, const char *tz)
 {
-	char	*line;
 	int	 differs;
 
 	if (tz == NULL)
 		return 0;
-	xasprintf(&line, "tz=%s", tz);
-	differs = !step_probe_has(probe, line);
-	free(line);
-	xasprintf(&line, "localtime=/usr/share/zoneinfo/%s", tz);
-	differs |= !step_probe_has(probe, line);
-	free(line);
+	differs = !step_probe_hasf(probe, "tz=%s", tz);
+	differs |= !step_probe_hasf(probe, "localtime=/usr/share/zoneinfo/%s",
+	    tz);
 	return differs;
 }
 

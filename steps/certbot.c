@@ -109,7 +109,7 @@ cb_state_free(struct cb_state *st)
 static int
 cb_probe(struct step_ctx *ctx, struct cb_state *st)
 {
-	char	*probe, *line;
+	char	*probe;
 
 	memset(st, 0, sizeof *st);
 	step_files_add(&st->files, HOOK_PATH, hook_text(ctx->profile), 0755,
@@ -124,9 +124,8 @@ cb_probe(struct step_ctx *ctx, struct cb_state *st)
 	st->pkg_missing = step_probe_pkg_missing(probe, "certbot");
 	st->live = step_probe_has(probe, "live=1");
 	st->linked = step_probe_has(probe, "linked=1");
-	xasprintf(&line, "server=%s", acme_directory(ctx->profile));
-	st->other_ca = st->live && !step_probe_has(probe, line);
-	free(line);
+	st->other_ca = st->live && !step_probe_hasf(probe, "server=%s",
+	    acme_directory(ctx->profile));
 	st->timer_off = !step_probe_has(probe, "timer=1");
 	step_files_parse(&st->files, probe);
 	st->hook_noexec = !step_probe_has(probe, "hook_x=1");

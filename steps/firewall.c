@@ -527,7 +527,7 @@ static int
 fw_probe(struct step_ctx *ctx, struct fw_state *st)
 {
 	const struct facts	*f = step_facts(ctx);
-	char			*probe, *err = NULL, *want, *line;
+	char			*probe, *err = NULL, *want;
 	int			 rc;
 
 	memset(st, 0, sizeof *st);
@@ -554,14 +554,10 @@ fw_probe(struct step_ctx *ctx, struct fw_state *st)
 	}
 	st->missing_pkg = step_probe_pkg_missing(probe, "nftables");
 	step_files_parse(&st->files, probe);
-	xasprintf(&line, "loaded=%s", st->tag);
-	st->not_loaded = !step_probe_has(probe, line);
-	free(line);
-	if (st->bridge) {
-		xasprintf(&line, "loaded_br=%s", st->tag);
-		st->not_loaded |= !step_probe_has(probe, line);
-		free(line);
-	}
+	st->not_loaded = !step_probe_hasf(probe, "loaded=%s", st->tag);
+	if (st->bridge)
+		st->not_loaded |= !step_probe_hasf(probe, "loaded_br=%s",
+		    st->tag);
 	if (f->systemd)
 		st->not_enabled = !step_probe_has(probe, "enabled=enabled");
 	if ((st->ssh = step_probe_value(probe, "ssh=")) != NULL &&

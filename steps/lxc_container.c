@@ -100,12 +100,7 @@ static const char verify_script[] =
 static char *
 probe_ct(const char *probe, const char *key, const char *name)
 {
-	char	*prefix, *v;
-
-	xasprintf(&prefix, "%s=%s ", key, name);
-	v = step_probe_value(probe, prefix);
-	free(prefix);
-	return v;
+	return step_probe_valuef(probe, "%s=%s ", key, name);
 }
 
 /* An fstab field: blanks and backslashes as octal escapes. */
@@ -283,9 +278,7 @@ parse_container(struct lxc_state *st, struct lxc_ct *c, const char *ifsum,
 	    step_probe_has(probe, line);
 	free(line);
 	free(v);
-	xasprintf(&line, "up=%s", name);
-	c->running = step_probe_has(probe, line);
-	free(line);
+	c->running = step_probe_hasf(probe, "up=%s", name);
 }
 
 /*

@@ -256,11 +256,9 @@ redis_state_free(struct redis_state *st)
 static char *
 live_value(const char *probe, const char *key)
 {
-	char	*k, *v;
+	char	*v;
 
-	xasprintf(&k, "live.%s=", key);
-	v = step_probe_value(probe, k);
-	free(k);
+	v = step_probe_valuef(probe, "live.%s=", key);
 	return v != NULL ? v : xstrdup("");
 }
 

@@ -77,7 +77,6 @@ void
 step_files_parse(struct step_files *fs, const char *probe)
 {
 	struct step_file	*f;
-	char			*line;
 	size_t			 i;
 
 	for (i = 0; i < fs->n; i++) {
@@ -85,11 +84,9 @@ step_files_parse(struct step_files *fs, const char *probe)
 		f->differs = step_probe_sum_differs(probe, f->path, f->content);
 		if (!f->meta)
 			continue;
-		xasprintf(&line, "stat=%o %s %s %s", (unsigned)f->mode,
-		    f->owner != NULL ? f->owner : "root",
+		f->meta_differs = !step_probe_hasf(probe, "stat=%o %s %s %s",
+		    (unsigned)f->mode, f->owner != NULL ? f->owner : "root",
 		    f->group != NULL ? f->group : "root", f->path);
-		f->meta_differs = !step_probe_has(probe, line);
-		free(line);
 	}
 }
 

@@ -55,6 +55,54 @@ step_probe_value(const char *probe, const char *prefix)
 	return NULL;
 }
 
+/*
+ * The same three with the line or prefix formatted as printf does, for
+ * the lines probes print per item ("pkg=NAME ii ", "up=CONTAINER").
+ */
+int
+step_probe_hasf(const char *probe, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*line;
+	int	 r;
+
+	va_start(ap, fmt);
+	xvasprintf(&line, fmt, ap);
+	va_end(ap);
+	r = step_probe_has(probe, line);
+	free(line);
+	return r;
+}
+
+char *
+step_probe_valuef(const char *probe, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*prefix, *v;
+
+	va_start(ap, fmt);
+	xvasprintf(&prefix, fmt, ap);
+	va_end(ap);
+	v = step_probe_value(probe, prefix);
+	free(prefix);
+	return v;
+}
+
+int
+step_probe_has_keyf(const char *probe, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*prefix;
+	int	 r;
+
+	va_start(ap, fmt);
+	xvasprintf(&prefix, fmt, ap);
+	va_end(ap);
+	r = step_probe_has_key(probe, prefix);
+	free(prefix);
+	return r;
+}
+
 /* Whether a probe line starts with prefix ("key=": any value). */
 int
 step_probe_has_key(const char *probe, const char *prefix)
@@ -77,12 +125,9 @@ step_probe_has_key(const char *probe, const char *prefix)
 int
 step_probe_pkg_missing(const char *probe, const char *pkg)
 {
-	char	*line;
 	int	 missing;
 
-	xasprintf(&line, "pkg=%s ii ", pkg);
-	missing = !step_probe_has(probe, line);
-	free(line);
+	missing = !step_probe_hasf(probe, "pkg=%s ii ", pkg);
 	return missing;
 }
 
@@ -114,13 +159,11 @@ int
 step_probe_sum_differs(const char *probe, const char *name,
     const char *content)
 {
-	char	*line, hex[65];
+	char	hex[65];
 	int	 differs;
 
 	step_sha256_hex(content, hex);
-	xasprintf(&line, "sum=%s %s", hex, name);
-	differs = !step_probe_has(probe, line);
-	free(line);
+	differs = !step_probe_hasf(probe, "sum=%s %s", hex, name);
 	return differs;
 }
 

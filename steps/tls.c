@@ -237,7 +237,7 @@ static int
 tls_probe(struct step_ctx *ctx, struct tls_state *st)
 {
 	const struct profile	*p = ctx->profile;
-	char			*probe, *line, *live;
+	char			*probe, *live;
 	int			 rc;
 
 	memset(st, 0, sizeof *st);
@@ -254,12 +254,9 @@ tls_probe(struct step_ctx *ctx, struct tls_state *st)
 	/* sum= lines: a dangling link is not a certificate */
 	st->present = has_sum(probe, "fullchain") && has_sum(probe, "privkey");
 	xasprintf(&live, "/etc/letsencrypt/live/%s", p->fqdn);
-	xasprintf(&line, "link=%s/fullchain.pem fullchain", live);
-	st->linked_live = step_probe_has(probe, line);
-	free(line);
-	xasprintf(&line, "link=%s/privkey.pem privkey", live);
-	st->linked_live &= step_probe_has(probe, line);
-	free(line);
+	st->linked_live = step_probe_hasf(probe,
+	    "link=%s/fullchain.pem fullchain", live) &&
+	    step_probe_hasf(probe, "link=%s/privkey.pem privkey", live);
 	free(live);
 	leaf_check(probe, p->fqdn, &st->fresh, &st->covers);
 	st->trusted = step_probe_has(probe, "trusted=1");

@@ -427,23 +427,16 @@ static void
 tc_probe_nodes(struct tc_state *st, const char *probe)
 {
 	struct tc_node	*nd;
-	char		*line;
+	const char	*u;
 	size_t		 i;
 
 	for (i = 0; i < st->nnodes; i++) {
 		nd = &st->nodes[i];
-		xasprintf(&line, "dirs=1 %s", nd->tp.unit_name);
-		nd->dirs_missing = !step_probe_has(probe, line);
-		free(line);
-		xasprintf(&line, "enabled=enabled %s", nd->tp.unit_name);
-		nd->enabled = step_probe_has(probe, line);
-		free(line);
-		xasprintf(&line, "active=active %s", nd->tp.unit_name);
-		nd->active = step_probe_has(probe, line);
-		free(line);
-		xasprintf(&line, "war=1 %s", nd->tp.unit_name);
-		nd->war_present = step_probe_has(probe, line);
-		free(line);
+		u = nd->tp.unit_name;
+		nd->dirs_missing = !step_probe_hasf(probe, "dirs=1 %s", u);
+		nd->enabled = step_probe_hasf(probe, "enabled=enabled %s", u);
+		nd->active = step_probe_hasf(probe, "active=active %s", u);
+		nd->war_present = step_probe_hasf(probe, "war=1 %s", u);
 	}
 }
 

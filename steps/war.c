@@ -149,7 +149,7 @@ war_probe(struct step_ctx *ctx, struct war_want **wp, size_t *np)
 	struct tomcat_choice	 c;
 	struct tomcat_paths	 tp;
 	struct step_args	 a = { NULL, 0 };
-	char			*probe, *why = NULL, *line;
+	char			*probe, *why = NULL;
 	char			 markers[PROFILE_MAX_ITEMS][200];
 	size_t			 i, n = tomcat_instances_here(ctx);
 	int			 rc;
@@ -182,9 +182,7 @@ war_probe(struct step_ctx *ctx, struct war_want **wp, size_t *np)
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		xasprintf(&line, "same %s", markers[i]);
-		w[i].differs = !step_probe_has(probe, line);
-		free(line);
+		w[i].differs = !step_probe_hasf(probe, "same %s", markers[i]);
 	}
 	free(probe);
 	return 0;
@@ -244,7 +242,7 @@ fetch_here(struct step_ctx *ctx, struct war_want *w)
 	    WAR_CACHE, NULL }, NULL, 0) != 0)
 		return step_err(ctx, "cannot create %s", WAR_CACHE);
 	if (w->file != NULL) {
-		if (war_install_file(w->file, w->sha256, w->cache, &result, err,
+		if (war_install_file(w->file, w->cache, w->sha256, &result, err,
 		    sizeof err) != REL_OK)
 			return step_err(ctx, "%s", err);
 		return 0;
