@@ -35,6 +35,7 @@
 #include "lazylib.h"
 #include "profile.h"
 #include "secrets.h"
+#include "stack.h"
 #include "step_probe.h"
 #include "transport.h"
 
@@ -203,7 +204,8 @@ run_test(struct transport *t, const char *machine, struct channel *ch,
 		*absent = step_probe_has(out, "status=down");
 		xasprintf(&line, "Alertmanager on %s %s: run dhis2-setup apply "
 		    "first (see journalctl -u " AM_PKG ")\n", machine, *absent ?
-		    "does not answer on 127.0.0.1:9093" : "refused the test "
+		    "does not answer on 127.0.0.1:"
+		    PORT_STR(PORT_ALERTMANAGER) : "refused the test "
 		    "alert");
 		strbuf_add(sb, line, strlen(line));
 		free(line);

@@ -41,6 +41,7 @@
 #include "core.h"
 #include "profile.h"
 #include "secrets.h"
+#include "stack.h"
 #include "step.h"
 #include "step_probe.h"
 #include "template.h"
@@ -53,7 +54,7 @@
 #define SMTP_PASS_FILE	ALERT_DIR "/smtp.pass"
 #define SLACK_URL_FILE	ALERT_DIR "/slack.url"
 #define PROM_UNIT	"prometheus"
-#define PROM_URL	"http://127.0.0.1:9090"
+#define PROM_URL	"http://127.0.0.1:" PORT_STR(PORT_PROMETHEUS)
 #define AM_URL		ALERTMANAGER_URL
 #define VERIFY_WAIT_S	30
 #define RULES_TEMPLATE	"dhis2-setup.rules.yml"
@@ -521,14 +522,14 @@ static const char verify_script[] =
     "  r=$(curl -sf --max-time 3 \"$am/-/ready\" >/dev/null && echo ready)\n"
     "  a=$(curl -s --max-time 3 \"$prom/api/v1/alertmanagers\")\n"
     "  g=$(curl -s --max-time 3 \"$prom/api/v1/rules?type=alert\")\n"
-    "  case $a in *'\"activeAlertmanagers\":[{\"url\":\"http://127.0.0.1:"
-    "9093/api/v2/alerts\"}]'*) a=seen;; esac\n"
+    "  case $a in *'\"activeAlertmanagers\":[{\"url\":\"" AM_URL
+    "/api/v2/alerts\"}]'*) a=seen;; esac\n"
     "  case $g in *'\"name\":\"dhis2-setup\"'*) g=loaded;; esac\n"
     "  [ \"$r$a$g\" = readyseenloaded ] && exit 0\n"
     "  i=$((i + 1))\n"
     "  if [ $i -ge \"$wait\" ]; then\n"
     "    [ \"$r\" = ready ] || echo 'Alertmanager does not answer on "
-    "127.0.0.1:9093'\n"
+    "127.0.0.1:" PORT_STR(PORT_ALERTMANAGER) "'\n"
     "    [ \"$a\" = seen ] || echo 'Prometheus does not list it as an "
     "alertmanager'\n"
     "    [ \"$g\" = loaded ] || echo 'Prometheus has not loaded the "
@@ -579,7 +580,8 @@ static const char *const am_after[] = { "base", "firewall", "prometheus",
 const struct step step_alerting = {
 	.name = "alerting",
 	.roles = ROLE_BIT(ROLE_MONITOR),
-	.summary = "alerting: Alertmanager on 127.0.0.1:9093 with the "
+	.summary = "alerting: Alertmanager on 127.0.0.1:"
+	    PORT_STR(PORT_ALERTMANAGER) " with the "
 	    "profile's mail (through the relay), Telegram and Slack, checked "
 	    "by amtool; Prometheus's alert rules, checked by promtool",
 	.after = am_after,

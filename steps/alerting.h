@@ -8,12 +8,13 @@
 #ifndef ALERTING_H
 #define ALERTING_H
 
+#include "stack.h"	/* PORT_ALERTMANAGER */
+
 struct profile;
 
-#define PORT_ALERTMANAGER	9093
 /* Debian's package and unit; where it answers, on the monitor itself. */
 #define ALERTMANAGER_UNIT	"prometheus-alertmanager"
-#define ALERTMANAGER_URL	"http://127.0.0.1:9093"
+#define ALERTMANAGER_URL	"http://127.0.0.1:" PORT_STR(PORT_ALERTMANAGER)
 #define ALERT_RULES_FILE	"/etc/prometheus/dhis2-setup.rules.yml"
 /*
  * What prometheus.yml's rule_files names: a glob, because promtool

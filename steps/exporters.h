@@ -10,14 +10,9 @@
 
 #include <stddef.h>
 
-struct topology;
+#include "stack.h"	/* MONITORING_PG_ROLE */
 
-/*
- * Member of pg_monitor only: it reads the statistics views, no table.
- * Its password is the secrets file's monitoring.password.  Instance names
- * are refused when they take this name (the exporters step checks).
- */
-#define MONITORING_PG_ROLE	"dhis2_monitor"
+struct topology;
 
 /* The address the monitor (node mon) reaches node n's exporters at. */
 const char *exporters_scrape_address(const struct topology *t, size_t mon,

@@ -28,6 +28,7 @@
 #include "exporters.h"
 #include "prometheus.h"
 #include "profile.h"
+#include "stack.h"
 #include "step.h"
 #include "step_probe.h"
 #include "template.h"
@@ -36,7 +37,6 @@
 #define PROM_PKG	"prometheus"
 #define PROM_DEFAULT	"/etc/default/prometheus"
 #define PROM_CONFIG	"/etc/prometheus/prometheus.yml"
-#define PORT_PROMETHEUS	9090
 #define SCRAPE_S	15
 #define TARGETS_WAIT_S	90	/* a first scrape comes within an interval */
 
@@ -392,7 +392,8 @@ targets_fail(struct step_ctx *ctx, int down, int waited, char *why)
 {
 	if (down < 0)
 		step_fail(ctx, "Prometheus's API does not answer on "
-		    "127.0.0.1:9090: see journalctl -u " PROM_PKG);
+		    "127.0.0.1:" PORT_STR(PORT_PROMETHEUS) ": see journalctl "
+		    "-u " PROM_PKG);
 	else if (waited > 0)
 		step_fail(ctx, "Prometheus after %d s: %s", waited, why);
 	else
@@ -520,7 +521,8 @@ static const char *const prom_after_anywhere[] = { "exporters", "firewall",
 const struct step step_prometheus = {
 	.name = "prometheus",
 	.roles = ROLE_BIT(ROLE_MONITOR),
-	.summary = "monitoring: Prometheus on 127.0.0.1:9090 scraping every "
+	.summary = "monitoring: Prometheus on 127.0.0.1:"
+	    PORT_STR(PORT_PROMETHEUS) " scraping every "
 	    "exporter the topology names, checked by promtool; every target "
 	    "up",
 	.after = prom_after,

@@ -30,11 +30,19 @@
  * instance_port(), which cannot include this file).
  */
 #define PORT_TOMCAT		8080
-/* On loopback only: no rule names it. */
+/* On loopback only: no rule names them. */
 #define PORT_PROMETHEUS		9090
+#define PORT_ALERTMANAGER	9093
 
 /* PostgreSQL roles the steps make, beside one per instance. */
 /* The role replicas stream as: REPLICATION, nothing else. */
 #define PG_REPLICATION_ROLE	"dhis2_replicator"
+/*
+ * The role prometheus-postgres-exporter logs in as.  Member of pg_monitor
+ * only: it reads the statistics views, no table.  Its password is the
+ * secret SECRET_MONITORING.  Instance names are refused when they take
+ * this name (the exporters step checks).
+ */
+#define MONITORING_PG_ROLE	"dhis2_monitor"
 
 #endif
