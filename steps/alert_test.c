@@ -410,11 +410,10 @@ send_direct(struct strbuf *sb, const struct profile *p,
 		add(sb, "Email: give the mail relay to test it.\n");
 	path = profile_secrets_path(p);
 	if (a->telegram) {
-		tok = s != NULL ? secrets_get(s, "alerting.telegram_token") :
-		    NULL;
+		tok = s != NULL ? secrets_get(s, SECRET_TELEGRAM) : NULL;
 		if (tok == NULL || a->telegram_chat == NULL) {
 			xasprintf(&line, "Telegram: needs the chat id and "
-			    "alerting.telegram_token in %s.\n", path);
+			    SECRET_TELEGRAM " in %s.\n", path);
 			add(sb, line);
 			free(line);
 		} else {
@@ -429,11 +428,10 @@ send_direct(struct strbuf *sb, const struct profile *p,
 		}
 	}
 	if (a->slack) {
-		hook = s != NULL ? secrets_get(s, "alerting.slack_webhook") :
-		    NULL;
+		hook = s != NULL ? secrets_get(s, SECRET_SLACK) : NULL;
 		if (hook == NULL) {
-			xasprintf(&line, "Slack: needs alerting.slack_webhook "
-			    "in %s.\n", path);
+			xasprintf(&line, "Slack: needs " SECRET_SLACK
+			    " in %s.\n", path);
 			add(sb, line);
 			free(line);
 		} else

@@ -167,7 +167,7 @@ alerting_config_text(const struct profile *p, const char *token,
 	tvars_set(&v, "slack_url_file", SLACK_URL_FILE);
 	if (set_quoted(&v, "bot_token", a->telegram ? token : NULL) == -1 ||
 	    set_quoted(&v, "api_url", a->telegram ? api : NULL) == -1) {
-		*why = xstrdup("secret 'alerting.telegram_token' holds a "
+		*why = xstrdup("secret '" SECRET_TELEGRAM "' holds a "
 		    "control character (a newline?)");
 		out = NULL;
 	} else
@@ -310,16 +310,15 @@ am_probe(struct step_ctx *ctx, struct am_state *st)
 
 	memset(st, 0, sizeof *st);
 	if (a->telegram && (token = secrets_get(ctx->secrets,
-	    "alerting.telegram_token")) == NULL)
-		return step_fail(ctx, "secret 'alerting.telegram_token' is "
+	    SECRET_TELEGRAM)) == NULL)
+		return step_fail(ctx, "secret '" SECRET_TELEGRAM "' is "
 		    "missing: add the bot's token to the secrets file"), -1;
 	if (a->slack && (st->slack_url = secrets_get(ctx->secrets,
-	    "alerting.slack_webhook")) == NULL)
-		return step_fail(ctx, "secret 'alerting.slack_webhook' is "
+	    SECRET_SLACK)) == NULL)
+		return step_fail(ctx, "secret '" SECRET_SLACK "' is "
 		    "missing: add the webhook URL to the secrets file"), -1;
 	if (a->email != NULL && a->smarthost != NULL)
-		st->smtp_pass = secrets_get(ctx->secrets,
-		    "alerting.smtp_password");
+		st->smtp_pass = secrets_get(ctx->secrets, SECRET_SMTP);
 	/* A test bed's own Bot API server (docs/alerting.md). */
 	st->config = alerting_config_text(ctx->profile, token,
 	    st->smtp_pass != NULL, getenv("DHIS2_SETUP_TELEGRAM_API"), &why);
@@ -392,10 +391,10 @@ am_check(struct step_ctx *ctx)
 	if (st.missing)
 		step_would(ctx, "install package " AM_PKG);
 	if (st.smtp_differs)
-		would_secret(ctx, SMTP_PASS_FILE, "alerting.smtp_password",
+		would_secret(ctx, SMTP_PASS_FILE, SECRET_SMTP,
 		    st.smtp_pass);
 	if (st.slack_differs)
-		would_secret(ctx, SLACK_URL_FILE, "alerting.slack_webhook",
+		would_secret(ctx, SLACK_URL_FILE, SECRET_SLACK,
 		    st.slack_url);
 	if (st.default_differs)
 		step_file_differs(ctx, AM_DEFAULT, st.defaults,

@@ -203,7 +203,7 @@ exp_probe(struct step_ctx *ctx, struct exp_state *st)
 
 	memset(st, 0, sizeof *st);
 	st->db = (ctx->roles & ROLE_BIT(ROLE_DATABASE)) != 0;
-	st->password = secrets_get(ctx->secrets, "monitoring.password");
+	st->password = secrets_get(ctx->secrets, SECRET_MONITORING);
 	st->node_default = node_default_text(ctx);
 	if (st->db)
 		st->pg_default = pg_default_text(ctx);
@@ -279,7 +279,7 @@ exp_check(struct step_ctx *ctx)
 		    ctx->machine);
 	if (st.db && st.password == NULL) {
 		exp_state_free(&st);
-		return step_fail(ctx, "secret 'monitoring.password' is "
+		return step_fail(ctx, "secret '" SECRET_MONITORING "' is "
 		    "missing: run dhis2-setup secrets generate");
 	}
 	if (st.node_missing)

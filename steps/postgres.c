@@ -269,7 +269,7 @@ probe_instances(struct step_ctx *ctx, struct pg_state *st, const char *probe)
 
 		pi->role = p->instances[i].name;
 		pi->db = instance_db_name(&p->instances[i]);
-		xasprintf(&line, "%s.db_password", pi->role);
+		xasprintf(&line, "%s." SECRET_DB_PASSWORD, pi->role);
 		pi->password = secrets_get(ctx->secrets, line);
 		free(line);
 		stored = stored_verifier(probe, pi->role);
@@ -349,7 +349,7 @@ probe_replication(struct step_ctx *ctx, struct pg_state *st,
 	}
 	if (st->nslots == 0)
 		return;
-	st->repl_password = secrets_get(ctx->secrets, "replication.password");
+	st->repl_password = secrets_get(ctx->secrets, SECRET_REPLICATION);
 	stored = stored_verifier(probe, PG_REPLICATION_ROLE);
 	st->repl_role_missing = stored == NULL;
 	st->repl_password_differs = stored == NULL ||
@@ -416,14 +416,15 @@ pg_ready(struct step_ctx *ctx, const struct pg_state *st)
 
 	for (i = 0; i < st->nin; i++) {
 		if (st->in[i].password == NULL)
-			return step_err(ctx, "secret '%s.db_password' is "
+			return step_err(ctx, "secret '%s." SECRET_DB_PASSWORD
+			    "' is "
 			    "missing: run dhis2-setup secrets generate",
 			    st->in[i].role);
 	}
 	if (st->nslots == 0)
 		return 0;
 	if (st->repl_password == NULL)
-		return step_err(ctx, "secret 'replication.password' is "
+		return step_err(ctx, "secret '" SECRET_REPLICATION "' is "
 		    "missing: run dhis2-setup secrets generate");
 	for (i = 0; i < st->nin; i++) {
 		if (strcmp(st->in[i].role, PG_REPLICATION_ROLE) == 0)

@@ -200,7 +200,7 @@ wanted(struct step_ctx *ctx, struct redis_state *st, const char *pw)
 	if (quote_password(pw, &sb) == -1) {
 		secure_wipe(sb.buf, sb.len);
 		free(sb.buf);
-		return step_err(ctx, "secret 'redis.password' holds a control "
+		return step_err(ctx, "secret '" SECRET_REDIS "' holds a control "
 		    "character (a newline?): Redis cannot take it");
 	}
 	strbuf_add(&sb, "\n", 1);
@@ -316,7 +316,7 @@ redis_probe(struct step_ctx *ctx, struct redis_state *st)
 
 	memset(st, 0, sizeof *st);
 	if (pw == NULL)
-		return step_err(ctx, "secret 'redis.password' is missing: run "
+		return step_err(ctx, "secret '" SECRET_REDIS "' is missing: run "
 		    "dhis2-setup secrets generate");
 	if (wanted(ctx, st, pw) == -1)
 		return -1;

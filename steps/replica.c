@@ -165,8 +165,8 @@ rep_wanted(struct step_ctx *ctx, struct rep_state *st)
 	memset(st, 0, sizeof *st);
 	if (primary == TOPO_NONE)
 		return step_err(ctx, "no database machine to replicate");
-	if ((pw = secrets_get(ctx->secrets, "replication.password")) == NULL)
-		return step_err(ctx, "secret 'replication.password' is "
+	if ((pw = secrets_get(ctx->secrets, SECRET_REPLICATION)) == NULL)
+		return step_err(ctx, "secret '" SECRET_REPLICATION "' is "
 		    "missing: run dhis2-setup secrets generate");
 	pg_slot_name(t, ctx->node, st->slot, sizeof st->slot);
 	st->primary = topo_reach(t, ctx->node, primary);
