@@ -56,7 +56,7 @@ step_probe_value(const char *probe, const char *prefix)
 }
 
 /*
- * The same three with the line or prefix formatted as printf does, for
+ * The same two with the line or prefix formatted as printf does, for
  * the lines probes print per item ("pkg=NAME ii ", "up=CONTAINER").
  */
 int
@@ -86,21 +86,6 @@ step_probe_valuef(const char *probe, const char *fmt, ...)
 	v = step_probe_value(probe, prefix);
 	free(prefix);
 	return v;
-}
-
-int
-step_probe_has_keyf(const char *probe, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*prefix;
-	int	 r;
-
-	va_start(ap, fmt);
-	xvasprintf(&prefix, fmt, ap);
-	va_end(ap);
-	r = step_probe_has_key(probe, prefix);
-	free(prefix);
-	return r;
 }
 
 /* Whether a probe line starts with prefix ("key=": any value). */

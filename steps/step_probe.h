@@ -30,8 +30,6 @@ int	 step_probe_hasf(const char *probe, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 char	*step_probe_valuef(const char *probe, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-int	 step_probe_has_keyf(const char *probe, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
 int	 step_probe_pkg_missing(const char *probe, const char *pkg);
 void	 step_sha256_hex(const char *, char [65]);
 void	 step_sha256_hex_bytes(const void *, size_t, char [65]);
