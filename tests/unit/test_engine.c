@@ -615,6 +615,24 @@ before_db_fails(struct step_ctx *ctx, const struct step_pkgs *missing)
 }
 
 /*
+ * A transaction on a with its lists not updated and fails installs
+ * failing, later the steps to come: it succeeds with apt_log and apt_last
+ * as given and no message.
+ */
+static void
+apt_later_expect(struct apt_machine *a, int fails,
+    const struct step *const *later, const char *log, const char *last)
+{
+	char	*msg;
+
+	a->updated = 0;
+	assert_int_equal(apt_on_later(a, fails, later, &msg), 0);
+	assert_string_equal(apt_log, log);
+	assert_string_equal(apt_last, last);
+	assert_null(msg);
+}
+
+/*
  * The first install on a machine brings the missing packages of the
  * steps still to run there, after their before_install; a failed
  * transaction falls back to the step's own packages.
@@ -645,19 +663,11 @@ test_apt_one_transaction(void **state)
 	assert_string_equal(apt_log, "dpkg;install;");
 	assert_string_equal(apt_last, "nginx");
 	/* A failed transaction: dpkg finished, then the step's own alone. */
-	a.updated = 0;
-	assert_int_equal(apt_on_later(&a, 1, later, &msg), 0);
-	assert_string_equal(apt_log,
-	    "dpkg;update;query;before:pg;install;dpkg;install;");
-	assert_string_equal(apt_last, "nginx");
-	assert_null(msg);
+	apt_later_expect(&a, 1, later,
+	    "dpkg;update;query;before:pg;install;dpkg;install;", "nginx");
 	/* A hook that fails keeps its step's packages out, not its word. */
-	a.updated = 0;
-	assert_int_equal(apt_on_later(&a, 0, later_bad, &msg), 0);
-	assert_string_equal(apt_log,
-	    "dpkg;update;query;before:pg;install;");
-	assert_string_equal(apt_last, "nginx tomcat");
-	assert_null(msg);
+	apt_later_expect(&a, 0, later_bad,
+	    "dpkg;update;query;before:pg;install;", "nginx tomcat");
 	/* Nothing missing: no hook, the step's own. */
 	a.updated = 0;
 	apt_have = "pkg=pg ii \npkg=pg-gis ii \npkg=tomcat ii \n";

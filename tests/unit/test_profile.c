@@ -77,8 +77,11 @@ round_trip(const char *path)
 	profile_free(&b);
 }
 
+/*
+ * Calls fn on every .yaml file in dir; returns how many there were.
+ */
 static int
-round_trip_dir(const char *dir)
+each_yaml(const char *dir, void (*fn)(const char *path, const char *name))
 {
 	DIR		*d;
 	struct dirent	*e;
@@ -92,7 +95,7 @@ round_trip_dir(const char *dir)
 		if (len < 5 || strcmp(e->d_name + len - 5, ".yaml") != 0)
 			continue;
 		xasprintf(&path, "%s/%s", dir, e->d_name);
-		round_trip(path);
+		fn(path, e->d_name);
 		free(path);
 		n++;
 	}
@@ -100,17 +103,34 @@ round_trip_dir(const char *dir)
 	return n;
 }
 
+/*
+ * Runs fn on every profile of the shipped examples (at least 4) and of
+ * tests/profiles/good (at least 3).
+ */
 static void
-test_round_trip_examples(void **state)
+each_good_profile(void (*fn)(const char *path, const char *name))
 {
 	char	*dir;
 
 	xasprintf(&dir, "%s/profiles/examples", srcdir());
-	assert_true(round_trip_dir(dir) >= 4);
+	assert_true(each_yaml(dir, fn) >= 4);
 	free(dir);
 	xasprintf(&dir, "%s/tests/profiles/good", srcdir());
-	assert_true(round_trip_dir(dir) >= 3);
+	assert_true(each_yaml(dir, fn) >= 3);
 	free(dir);
+}
+
+static void
+round_trip_file(const char *path, const char *name)
+{
+	(void)name;
+	round_trip(path);
+}
+
+static void
+test_round_trip_examples(void **state)
+{
+	each_good_profile(round_trip_file);
 }
 
 /*
@@ -118,54 +138,32 @@ test_round_trip_examples(void **state)
  * saved before the schema drove the saver.  A change there is a change
  * every operator sees in the diff of their next save.
  */
-static int
-saved_dir_matches(const char *dir)
+static void
+saved_matches(const char *path, const char *name)
 {
-	DIR		*d;
-	struct dirent	*e;
 	struct profile	 p;
-	char		*path, *want_path, *yaml, *want;
+	char		*want_path, *yaml, *want;
 	size_t		 len, want_len;
-	int		 n = 0;
 
-	assert_non_null(d = opendir(dir));
-	while ((e = readdir(d)) != NULL) {
-		len = strlen(e->d_name);
-		if (len < 5 || strcmp(e->d_name + len - 5, ".yaml") != 0)
-			continue;
-		xasprintf(&path, "%s/%s", dir, e->d_name);
-		xasprintf(&want_path, "%s/tests/profiles/saved/%s", srcdir(),
-		    e->d_name);
-		assert_int_equal(load_ok(&p, path), 0);
-		assert_non_null(yaml = profile_save_buffer(&p, &len));
-		if (read_file_limited(want_path, PROFILE_MAX_BYTES, &want,
-		    &want_len) == -1)
-			fail_msg("%s: no saved form to compare with", want_path);
-		if (len != want_len || memcmp(yaml, want, len) != 0)
-			fail_msg("%s saves differently from %s:\n%s", path,
-			    want_path, yaml);
-		free(want);
-		free(yaml);
-		profile_free(&p);
-		free(want_path);
-		free(path);
-		n++;
-	}
-	closedir(d);
-	return n;
+	xasprintf(&want_path, "%s/tests/profiles/saved/%s", srcdir(), name);
+	assert_int_equal(load_ok(&p, path), 0);
+	assert_non_null(yaml = profile_save_buffer(&p, &len));
+	if (read_file_limited(want_path, PROFILE_MAX_BYTES, &want,
+	    &want_len) == -1)
+		fail_msg("%s: no saved form to compare with", want_path);
+	if (len != want_len || memcmp(yaml, want, len) != 0)
+		fail_msg("%s saves differently from %s:\n%s", path,
+		    want_path, yaml);
+	free(want);
+	free(yaml);
+	profile_free(&p);
+	free(want_path);
 }
 
 static void
 test_saved_bytes(void **state)
 {
-	char	*dir;
-
-	xasprintf(&dir, "%s/profiles/examples", srcdir());
-	assert_true(saved_dir_matches(dir) >= 4);
-	free(dir);
-	xasprintf(&dir, "%s/tests/profiles/good", srcdir());
-	assert_true(saved_dir_matches(dir) >= 3);
-	free(dir);
+	each_good_profile(saved_matches);
 }
 
 static void

@@ -632,6 +632,23 @@ suffixed(const char *path, const char *suffix)
 	return s;
 }
 
+/*
+ * A fresh destination with a cut download beside it (size bytes of gen in
+ * its .part, set in *part), and wf made ready to fetch url into it.
+ */
+static char *
+dest_with_part(struct war_fetch *wf, const char *url, char **part,
+    size_t size, unsigned char (*gen)(size_t))
+{
+	char	*dest;
+
+	dest = fresh_dest();
+	*part = suffixed(dest, ".part");
+	write_bytes(*part, size, gen);
+	fetch_init(wf, url, WAR_SHA, dest);
+	return dest;
+}
+
 /* The file at path is the test WAR, by coreutils' sha256sum. */
 static void
 assert_war(const char *path)
@@ -719,11 +736,9 @@ test_download_resumes(void **state)
 	char			*dest, *url;
 	char			*part;
 
-	dest = fresh_dest();
-	part = suffixed(dest, ".part");
-	write_bytes(part, 1048576, war_byte);		/* an earlier, cut run */
 	url = war_url("41/dhis2-stable-41.0.0.war");
-	fetch_init(&wf, url, WAR_SHA, dest);
+	/* An earlier, cut run. */
+	dest = dest_with_part(&wf, url, &part, 1048576, war_byte);
 	fetch_progress(&wf, &p);
 	download_ok(&wf);
 	assert_true(log_has("GET /41/dhis2-stable-41.0.0.war bytes=1048576-"));
@@ -744,11 +759,8 @@ test_download_server_ignores_range(void **state)
 	char			*dest, *url;
 	char			*part;
 
-	dest = fresh_dest();
-	part = suffixed(dest, ".part");
-	write_bytes(part, 1048576, war_byte);
 	url = war_url("norange/41/dhis2-stable-41.1.0.war");
-	fetch_init(&wf, url, WAR_SHA, dest);
+	dest = dest_with_part(&wf, url, &part, 1048576, war_byte);
 	download_ok(&wf);
 	assert_true(log_has("GET /norange/41/dhis2-stable-41.1.0.war "
 	    "bytes=1048576-"));
@@ -767,21 +779,15 @@ test_download_part_complete_or_stale(void **state)
 	char			*part;
 
 	/* The part is the whole file already: 416, checked, installed. */
-	dest = fresh_dest();
-	part = suffixed(dest, ".part");
-	write_bytes(part, WAR_SIZE, war_byte);
 	url = war_url("42/dhis2-stable-42.1.0.war");
-	fetch_init(&wf, url, WAR_SHA, dest);
+	dest = dest_with_part(&wf, url, &part, WAR_SIZE, war_byte);
 	assert_int_equal(download_ok(&wf), WAR_INSTALLED);
 	assert_war(dest);
 	free(part);
 	free(dest);
 
 	/* A longer part of other bytes: 416, mismatch, fetched afresh. */
-	dest = fresh_dest();
-	part = suffixed(dest, ".part");
-	write_bytes(part, WAR_SIZE + 1000, junk_byte);
-	fetch_init(&wf, url, WAR_SHA, dest);
+	dest = dest_with_part(&wf, url, &part, WAR_SIZE + 1000, junk_byte);
 	download_ok(&wf);
 	assert_war(dest);
 	assert_int_equal(file_size(part), -1);

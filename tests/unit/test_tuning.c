@@ -20,16 +20,27 @@
 #include "topology.h"
 #include "tuning.h"
 
+/*
+ * Derives the settings for a database server of ram_mb and checks the
+ * three memory settings that scale with it.
+ */
+static void
+derive_expect(long long ram_mb, struct pg_settings *s, int shared_buffers_mb,
+    int work_mem_mb, int maintenance_work_mem_mb)
+{
+	pg_settings_derive(ram_mb, NULL, s);
+	assert_int_equal(s->shared_buffers_mb, shared_buffers_mb);
+	assert_int_equal(s->work_mem_mb, work_mem_mb);
+	assert_int_equal(s->maintenance_work_mem_mb, maintenance_work_mem_mb);
+}
+
 static void
 test_docs_example(void **state)
 {
 	struct pg_settings	s;
 
 	/* The docs' 8 GB database server. */
-	pg_settings_derive(8192, NULL, &s);
-	assert_int_equal(s.shared_buffers_mb, 2048);
-	assert_int_equal(s.work_mem_mb, 24);
-	assert_int_equal(s.maintenance_work_mem_mb, 1024);
+	derive_expect(8192, &s, 2048, 24, 1024);
 	assert_int_equal(s.effective_cache_size_mb, 6144);
 	assert_int_equal(s.max_connections, 200);
 }
@@ -39,14 +50,8 @@ test_bounds(void **state)
 {
 	struct pg_settings	s;
 
-	pg_settings_derive(1024, NULL, &s);
-	assert_int_equal(s.shared_buffers_mb, 256);
-	assert_int_equal(s.work_mem_mb, 4);
-	assert_int_equal(s.maintenance_work_mem_mb, 128);
-	pg_settings_derive(512 * 1024, NULL, &s);
-	assert_int_equal(s.shared_buffers_mb, 32768);
-	assert_int_equal(s.work_mem_mb, 64);
-	assert_int_equal(s.maintenance_work_mem_mb, 2048);
+	derive_expect(1024, &s, 256, 4, 128);
+	derive_expect(512 * 1024, &s, 32768, 64, 2048);
 	assert_true(s.effective_cache_size_mb > s.shared_buffers_mb);
 }
 
@@ -107,6 +112,23 @@ test_heap(void **state)
 	assert_int_equal(tomcat_heap_mb(8192, 0), 6144);
 }
 
+/*
+ * Sizes n of p with ram_mb where PostgreSQL and Tomcat share it: the
+ * shares, the Tomcats and the heap as given.
+ */
+static void
+sizing_shared_expect(struct sizing *s, const struct profile *p,
+    const struct topo_node *n, long long ram_mb, long long db_mb,
+    long long app_mb, size_t ntomcats, long long heap_mb)
+{
+	sizing_node(s, p, n, ram_mb);
+	assert_true(s->db_shares && s->app_shares);
+	assert_int_equal(s->db_mb, db_mb);
+	assert_int_equal(s->app_mb, app_mb);
+	assert_int_equal(s->ntomcats, ntomcats);
+	assert_int_equal(s->heap_mb, heap_mb);
+}
+
 static void
 test_sizing(void **state)
 {
@@ -127,12 +149,7 @@ test_sizing(void **state)
 	/* One server: everything shares 16 GB less the OS's 1 GB. */
 	p.isolation = ISOLATION_SINGLE_HOST;
 	n.roles = ROLE_BIT(ROLE_APP) | ROLE_BIT(ROLE_DATABASE);
-	sizing_node(&s, &p, &n, 16384);
-	assert_true(s.db_shares && s.app_shares);
-	assert_int_equal(s.db_mb, 6912);
-	assert_int_equal(s.app_mb, 8448);
-	assert_int_equal(s.ntomcats, 1);
-	assert_int_equal(s.heap_mb, 6144);
+	sizing_shared_expect(&s, &p, &n, 16384, 6912, 8448, 1, 6144);
 	/* No RAM reported: the default. */
 	sizing_node(&s, &p, &n, 0);
 	assert_int_equal(s.ram_mb, SIZING_DEFAULT_RAM_MB);
@@ -163,12 +180,7 @@ test_sizing(void **state)
 	p.ninstances = 2;
 	n.roles = ROLE_BIT(ROLE_APP);
 	n.instance = 0;
-	sizing_node(&s, &p, &n, 16384);
-	assert_true(s.db_shares && s.app_shares);
-	assert_int_equal(s.db_mb, 6144);
-	assert_int_equal(s.app_mb, 9216);
-	assert_int_equal(s.ntomcats, 3);
-	assert_int_equal(s.heap_mb, 2304);
+	sizing_shared_expect(&s, &p, &n, 16384, 6144, 9216, 3, 2304);
 }
 
 int
