@@ -33,6 +33,7 @@
 #include "scram.h"
 #include "secrets.h"
 #include "step.h"
+#include "step_item.h"
 #include "step_probe.h"
 #include "topology.h"
 
@@ -107,22 +108,20 @@ local_url(const struct topology *t, size_t n, int port, const char *path)
 /* exporters                                                          */
 
 /*
- * One round trip.  Arguments: DB NODE_DEFAULT PG_DEFAULT PASS_FILE ROLE.
- * The role's verifier is captured, never logged.
+ * One round trip.  Arguments: DB ROLE, then the files' paths.  The
+ * role's verifier is captured, never logged.
  */
 static const char exporters_probe[] =
-    "db=$1 nd=$2 pd=$3 pf=$4 role=$5\n"
-    "sum() { if [ -f \"$1\" ]; then echo \"sum=$(sha256sum < \"$1\" | "
-    "cut -d' ' -f1) $1\"; else echo \"sum=none $1\"; fi; }\n"
-    "sum \"$nd\"\n"
+    STEP_FILES_SH
+    "db=$1 role=$2\n"
+    "shift 2\n"
+    "step_sums \"$@\"\n"
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' "
     NODE_PKG " " PG_PKG " 2>/dev/null\n"
     "systemctl is-active --quiet " NODE_PKG " && echo active=node\n"
     "systemctl is-enabled --quiet " NODE_PKG " 2>/dev/null && "
     "echo enabled=node\n"
     "[ \"$db\" = 1 ] || exit 0\n"
-    "sum \"$pd\"\n"
-    "sum \"$pf\"\n"
     "systemctl is-active --quiet " PG_PKG " && echo active=pg\n"
     "systemctl is-enabled --quiet " PG_PKG " 2>/dev/null && "
     "echo enabled=pg\n"
@@ -134,16 +133,17 @@ static const char exporters_probe[] =
     "-d postgres 2>/dev/null && echo psql=ok\n"
     "exit 0\n";
 
+/* The files: the node exporter's; on the database node also these two. */
+#define NODE_FILE	0
+#define PG_FILE		1
+#define PASS_FILE	2	/* the password: secret, never diffed */
+
 struct exp_state {
+	struct step_files files;
 	int		 db;		/* the database node: the pg exporter */
 	const char	*password;
-	char		*node_default;
-	char		*pg_default;
 	int		 node_missing;
 	int		 pg_missing;
-	int		 node_differs;
-	int		 pg_differs;
-	int		 pass_differs;
 	int		 node_down;
 	int		 pg_down;
 	int		 node_disabled;
@@ -157,8 +157,7 @@ struct exp_state {
 static void
 exp_state_free(struct exp_state *st)
 {
-	free(st->node_default);
-	free(st->pg_default);
+	step_files_free(&st->files);
 	memset(st, 0, sizeof *st);
 }
 
@@ -195,39 +194,56 @@ pg_default_text(struct step_ctx *ctx)
 	return out;
 }
 
+/* The files this machine's exporters read, as they should be. */
+static void
+exp_wanted(struct step_ctx *ctx, struct exp_state *st)
+{
+	struct step_file	*f;
+
+	step_files_add(&st->files, NODE_DEFAULT, node_default_text(ctx), 0644,
+	    "root", "root");
+	if (!st->db)
+		return;
+	/* Debian's postinst makes the user and owns this file 0640. */
+	step_files_add(&st->files, PG_DEFAULT, pg_default_text(ctx), 0640,
+	    "prometheus", "prometheus");
+	/* The sum of the password, never the password, is compared. */
+	f = step_files_add(&st->files, PG_PASS_FILE, xstrdup(st->password !=
+	    NULL ? st->password : ""), 0600, "prometheus", "prometheus");
+	f->secret = 1;
+	f->summary = xstrdup("write " PG_PASS_FILE " (mode 0600, owner "
+	    "prometheus) from the secrets file");
+}
+
 static int
 exp_probe(struct step_ctx *ctx, struct exp_state *st)
 {
-	char		*probe, *stored, *hex;
-	char		 sum[65];
+	struct step_args	 a = { NULL, 0 };
+	char			*probe, *stored;
+	int			 rc;
 
 	memset(st, 0, sizeof *st);
 	st->db = (ctx->roles & ROLE_BIT(ROLE_DATABASE)) != 0;
 	st->password = secrets_get(ctx->secrets, SECRET_MONITORING);
-	st->node_default = node_default_text(ctx);
-	if (st->db)
-		st->pg_default = pg_default_text(ctx);
-	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)exporters_probe,
-	    "sh", st->db ? "1" : "0", NODE_DEFAULT, PG_DEFAULT, PG_PASS_FILE,
-	    MONITORING_PG_ROLE, NULL }, &probe) != 0) {
+	exp_wanted(ctx, st);
+	step_args_add(&a, st->db ? "1" : "0");
+	step_args_add(&a, MONITORING_PG_ROLE);
+	step_files_probe_args(&st->files, &a);
+	rc = step_probe_runv(ctx, &probe, exporters_probe, a.v);
+	step_args_free(&a);
+	if (rc != 0) {
 		free(probe);
+		exp_state_free(st);
 		return -1;
 	}
+	step_files_parse(&st->files, probe);
 	st->node_missing = step_probe_pkg_missing(probe, NODE_PKG);
-	st->node_differs = step_probe_sum_differs(probe, NODE_DEFAULT,
-	    st->node_default);
 	st->node_down = !step_probe_has(probe, "active=node");
 	st->node_disabled = !step_probe_has(probe, "enabled=node");
 	if (st->db) {
+		if (st->password == NULL)
+			st->files.v[PASS_FILE].differs = 1;
 		st->pg_missing = step_probe_pkg_missing(probe, PG_PKG);
-		st->pg_differs = step_probe_sum_differs(probe, PG_DEFAULT,
-		    st->pg_default);
-		/* The sum of the password, never the password, is compared. */
-		step_sha256_hex(st->password != NULL ? st->password : "", sum);
-		xasprintf(&hex, "sum=%s " PG_PASS_FILE, sum);
-		st->pass_differs = st->password == NULL ||
-		    !step_probe_has(probe, hex);
-		free(hex);
 		st->pg_down = !step_probe_has(probe, "active=pg");
 		st->pg_disabled = !step_probe_has(probe, "enabled=pg");
 		st->psql_failed = !step_probe_has(probe, "psql=ok");
@@ -243,6 +259,48 @@ exp_probe(struct step_ctx *ctx, struct exp_state *st)
 	secure_wipe(probe, strlen(probe));	/* it held a verifier */
 	free(probe);
 	return 0;
+}
+
+/* A file of the list: its "would" line (check), or counted (verify). */
+static int
+exp_file_pending(struct step_ctx *ctx, const struct step_file *f, int report)
+{
+	return report ? step_file_report(ctx, f) : f->differs ||
+	    f->meta_differs;
+}
+
+/*
+ * What is not as wanted, in one list: check reports it (report), verify
+ * counts it.  How many.
+ */
+static int
+exp_pending(struct step_ctx *ctx, const struct exp_state *st, int report)
+{
+	const struct step_file	*f = st->files.v;
+	int			 n = 0;
+
+	n += step_pending(ctx, report, st->node_missing,
+	    "install package " NODE_PKG);
+	n += exp_file_pending(ctx, &f[NODE_FILE], report);
+	n += step_pending(ctx, report, !st->node_missing && (st->node_down ||
+	    st->node_disabled), "start and enable " NODE_PKG);
+	if (!st->db)
+		return n;
+	n += step_pending(ctx, report, st->pg_missing,
+	    "install package " PG_PKG);
+	n += exp_file_pending(ctx, &f[PG_FILE], report);
+	n += exp_file_pending(ctx, &f[PASS_FILE], report);
+	n += step_pending(ctx, report, st->role_missing, "SQL: create role "
+	    MONITORING_PG_ROLE " (login, SCRAM password, member of "
+	    "pg_monitor)");
+	n += step_pending(ctx, report, !st->role_missing && st->role_password,
+	    "SQL: set the password of role " MONITORING_PG_ROLE " from the "
+	    "secrets file");
+	n += step_pending(ctx, report, !st->role_missing && st->role_member,
+	    "SQL: grant pg_monitor to " MONITORING_PG_ROLE);
+	n += step_pending(ctx, report, !st->pg_missing && (st->pg_down ||
+	    st->pg_disabled), "start and enable " PG_PKG);
+	return n;
 }
 
 /* An instance's role named like ours would be taken over: refuse. */
@@ -267,6 +325,7 @@ static enum result
 exp_check(struct step_ctx *ctx)
 {
 	struct exp_state	st;
+	enum result		r;
 
 	if (ctx->profile->monitoring != MONITORING_PROMETHEUS) {
 		step_msg(ctx, "monitoring is not prometheus");
@@ -282,37 +341,9 @@ exp_check(struct step_ctx *ctx)
 		return step_fail(ctx, "secret '" SECRET_MONITORING "' is "
 		    "missing: run dhis2-setup secrets generate");
 	}
-	if (st.node_missing)
-		step_would(ctx, "install package " NODE_PKG);
-	if (st.node_differs)
-		step_file_differs(ctx, NODE_DEFAULT, st.node_default,
-		    strlen(st.node_default), 0644, 1);
-	if (!st.node_missing && (st.node_down || st.node_disabled))
-		step_would(ctx, "start and enable " NODE_PKG);
-	if (st.db) {
-		if (st.pg_missing)
-			step_would(ctx, "install package " PG_PKG);
-		if (st.pg_differs)
-			step_file_differs(ctx, PG_DEFAULT, st.pg_default,
-			    strlen(st.pg_default), 0640, 1);
-		/* Its content is secret: no diff. */
-		if (st.pass_differs)
-			step_would(ctx, "write " PG_PASS_FILE " (mode 0600, "
-			    "owner prometheus) from the secrets file");
-		if (st.role_missing)
-			step_would(ctx, "SQL: create role " MONITORING_PG_ROLE
-			    " (login, SCRAM password, member of pg_monitor)");
-		else if (st.role_password)
-			step_would(ctx, "SQL: set the password of role "
-			    MONITORING_PG_ROLE " from the secrets file");
-		if (!st.role_missing && st.role_member)
-			step_would(ctx, "SQL: grant pg_monitor to "
-			    MONITORING_PG_ROLE);
-		if (!st.pg_missing && (st.pg_down || st.pg_disabled))
-			step_would(ctx, "start and enable " PG_PKG);
-	}
+	r = exp_pending(ctx, &st, 1) > 0 ? RESULT_CHANGED : RESULT_OK;
 	exp_state_free(&st);
-	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
+	return r;
 }
 
 static enum result
@@ -351,6 +382,7 @@ static enum result
 exp_apply(struct step_ctx *ctx)
 {
 	struct exp_state	 st;
+	const struct step_file	*node, *pg, *pass;
 	const char		*pkgs[3];
 	size_t			 n = 0;
 	int			 node_changed, pg_changed;
@@ -365,9 +397,9 @@ exp_apply(struct step_ctx *ctx)
 	pkgs[n] = NULL;
 	if (n > 0 && step_apt_install(ctx, pkgs) != 0)
 		goto failed;
-	node_changed = st.node_missing || st.node_differs;
-	if (st.node_differs && step_put(ctx, NODE_DEFAULT, st.node_default,
-	    strlen(st.node_default), 0644, "root", "root") == -1)
+	node = &st.files.v[NODE_FILE];
+	node_changed = st.node_missing || node->differs;
+	if (node->differs && step_file_apply(ctx, node) == -1)
 		goto failed;
 	if ((node_changed || st.node_down || st.node_disabled) &&
 	    step_restart_enable(ctx, NODE_PKG) == -1) {
@@ -377,23 +409,22 @@ exp_apply(struct step_ctx *ctx)
 	}
 	if (!st.db)
 		goto done;
-	/* Debian's postinst makes the user and owns this file 0640. */
-	if (st.pg_differs && step_put(ctx, PG_DEFAULT, st.pg_default,
-	    strlen(st.pg_default), 0640, "prometheus", "prometheus") == -1)
+	pg = &st.files.v[PG_FILE];
+	pass = &st.files.v[PASS_FILE];
+	if (pg->differs && step_file_apply(ctx, pg) == -1)
 		goto failed;
 	/* Its folder: the prometheus group may enter, nobody else. */
-	if (st.pass_differs && step_run(ctx, (char *[]){ "install", "-d",
+	if (pass->differs && step_run(ctx, (char *[]){ "install", "-d",
 	    "-m", "0750", "-o", "root", "-g", "prometheus", PG_PASS_DIR,
 	    NULL }, NULL, 0) != 0) {
 		step_fail(ctx, "cannot make " PG_PASS_DIR);
 		goto failed;
 	}
-	if (st.pass_differs && step_put(ctx, PG_PASS_FILE, st.password,
-	    strlen(st.password), 0600, "prometheus", "prometheus") == -1)
+	if (pass->differs && step_file_apply(ctx, pass) == -1)
 		goto failed;
 	if (exp_apply_role(ctx, &st) == RESULT_FAILED)
 		goto failed;
-	pg_changed = st.pg_missing || st.pg_differs || st.pass_differs ||
+	pg_changed = st.pg_missing || pg->differs || pass->differs ||
 	    st.role_missing || st.role_password || st.role_member;
 	if ((pg_changed || st.pg_down || st.pg_disabled) &&
 	    step_restart_enable(ctx, PG_PKG) == -1) {
@@ -439,11 +470,7 @@ exp_verify(struct step_ctx *ctx)
 	if (exp_probe(ctx, &st) == -1)
 		return step_fail(ctx, "cannot read the exporters' state on %s",
 		    ctx->machine);
-	bad = st.node_missing + st.node_differs + st.node_down;
-	if (st.db)
-		bad += st.pg_missing + st.pg_differs + st.pass_differs +
-		    st.pg_down + st.role_missing + st.role_password +
-		    st.role_member;
+	bad = exp_pending(ctx, &st, 0);
 	exp_state_free(&st);
 	if (bad > 0)
 		return step_fail(ctx, "exporters: %d thing%s still not as "

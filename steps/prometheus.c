@@ -30,6 +30,7 @@
 #include "profile.h"
 #include "stack.h"
 #include "step.h"
+#include "step_item.h"
 #include "step_probe.h"
 #include "template.h"
 #include "topology.h"
@@ -205,13 +206,15 @@ prom_default_text(void)
 	return out;
 }
 
-/* One round trip, with the targets' health when Prometheus runs. */
+/*
+ * One round trip, with the targets' health when Prometheus runs.
+ * Arguments: the targets' URL, then the files' paths.
+ */
 static const char prom_probe_script[] =
-    "for f in \"$1\" \"$2\"; do\n"
-    "  if [ -f \"$f\" ]; then echo \"sum=$(sha256sum < \"$f\" | "
-    "cut -d' ' -f1) $f\"\n"
-    "  else echo \"sum=none $f\"; fi\n"
-    "done\n"
+    STEP_FILES_SH
+    "url=$1\n"
+    "shift\n"
+    "step_sums \"$@\"\n"
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' " PROM_PKG
     " 2>/dev/null\n"
     "systemctl is-enabled --quiet " PROM_PKG " 2>/dev/null && "
@@ -219,16 +222,17 @@ static const char prom_probe_script[] =
     "systemctl is-active --quiet " PROM_PKG " || exit 0\n"
     "echo active=1\n"
     "printf 'targets='\n"
-    "curl -s --max-time 5 \"$3\" | tr -d '\\n'\n"
+    "curl -s --max-time 5 \"$url\" | tr -d '\\n'\n"
     "echo\n";
 
+/* The files: the unit's defaults, then the scrape configuration. */
+#define DEFAULT_FILE	0
+#define CONFIG_FILE	1
+
 struct prom_state {
-	char		*defaults;
-	char		*config;
+	struct step_files files;
 	struct targets	 want;
 	int		 missing;
-	int		 default_differs;
-	int		 config_differs;
 	int		 down;
 	int		 disabled;
 	char		*targets;	/* the API's JSON, or NULL */
@@ -237,8 +241,7 @@ struct prom_state {
 static void
 prom_state_free(struct prom_state *st)
 {
-	free(st->defaults);
-	free(st->config);
+	step_files_free(&st->files);
 	free(st->targets);
 	targets_free(&st->want);
 	memset(st, 0, sizeof *st);
@@ -247,22 +250,24 @@ prom_state_free(struct prom_state *st)
 static int
 prom_probe_run(struct step_ctx *ctx, struct prom_state *st)
 {
-	char	*probe, url[64];
+	struct step_args	 a = { NULL, 0 };
+	char			*probe, url[64];
+	int			 rc;
 
 	free(st->targets);
 	st->targets = NULL;
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/targets?"
 	    "state=active", PORT_PROMETHEUS);
-	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)prom_probe_script,
-	    "sh", PROM_DEFAULT, PROM_CONFIG, url, NULL }, &probe) != 0) {
+	step_args_add(&a, url);
+	step_files_probe_args(&st->files, &a);
+	rc = step_probe_runv(ctx, &probe, prom_probe_script, a.v);
+	step_args_free(&a);
+	if (rc != 0) {
 		free(probe);
 		return -1;
 	}
+	step_files_parse(&st->files, probe);
 	st->missing = step_probe_pkg_missing(probe, PROM_PKG);
-	st->default_differs = step_probe_sum_differs(probe, PROM_DEFAULT,
-	    st->defaults);
-	st->config_differs = step_probe_sum_differs(probe, PROM_CONFIG,
-	    st->config);
 	st->down = !step_probe_has(probe, "active=1");
 	st->disabled = !step_probe_has(probe, "enabled=1");
 	st->targets = step_probe_value(probe, "targets=");
@@ -274,17 +279,19 @@ prom_probe_run(struct step_ctx *ctx, struct prom_state *st)
 static int
 prom_probe(struct step_ctx *ctx, struct prom_state *st)
 {
-	char	*err;
+	char	*err, *config;
 
 	memset(st, 0, sizeof *st);
 	targets_build(ctx->topo, ctx->node, &st->want);
-	if ((st->config = prom_config_text(&st->want, ctx->profile,
+	if ((config = prom_config_text(&st->want, ctx->profile,
 	    &err)) == NULL) {
 		step_fail(ctx, "%s", err);
 		free(err);
 		return -1;
 	}
-	st->defaults = prom_default_text();
+	step_files_add(&st->files, PROM_DEFAULT, prom_default_text(), 0644,
+	    "root", "root");
+	step_files_add(&st->files, PROM_CONFIG, config, 0644, "root", "root");
 	if (prom_probe_run(ctx, st) == -1)
 		return step_fail(ctx, "cannot read Prometheus's state on %s",
 		    ctx->machine), -1;
@@ -402,6 +409,23 @@ targets_fail(struct step_ctx *ctx, int down, int waited, char *why)
 	return RESULT_FAILED;
 }
 
+/*
+ * What is not as wanted, in one list: check reports it (report), verify
+ * counts it.  How many.
+ */
+static int
+prom_pending(struct step_ctx *ctx, const struct prom_state *st, int report)
+{
+	int	n = 0;
+
+	n += step_pending(ctx, report, st->missing,
+	    "install package " PROM_PKG);
+	n += step_files_pending(ctx, &st->files, report);
+	n += step_pending(ctx, report, !st->missing && (st->down ||
+	    st->disabled), "start and enable " PROM_PKG);
+	return n;
+}
+
 static enum result
 prom_check(struct step_ctx *ctx)
 {
@@ -420,17 +444,7 @@ prom_check(struct step_ctx *ctx)
 		prom_state_free(&st);
 		return RESULT_FAILED;
 	}
-	if (st.missing)
-		step_would(ctx, "install package " PROM_PKG);
-	if (st.default_differs)
-		step_file_differs(ctx, PROM_DEFAULT, st.defaults,
-		    strlen(st.defaults), 0644, 1);
-	if (st.config_differs)
-		step_file_differs(ctx, PROM_CONFIG, st.config,
-		    strlen(st.config), 0644, 1);
-	if (!st.missing && (st.down || st.disabled))
-		step_would(ctx, "start and enable " PROM_PKG);
-	if (ctx->changes > 0) {
+	if (prom_pending(ctx, &st, 1) > 0) {
 		prom_state_free(&st);
 		return RESULT_CHANGED;
 	}
@@ -453,6 +467,7 @@ static enum result
 prom_apply(struct step_ctx *ctx)
 {
 	struct prom_state	 st;
+	const struct step_file	*def, *conf;
 	const char		*pkgs[] = { PROM_PKG, NULL };
 	int			 restart;
 
@@ -460,13 +475,14 @@ prom_apply(struct step_ctx *ctx)
 		goto failed;
 	if (st.missing && step_apt_install(ctx, pkgs) != 0)
 		goto failed;
-	restart = st.missing || st.default_differs || st.down;
-	if (st.default_differs && step_put(ctx, PROM_DEFAULT, st.defaults,
-	    strlen(st.defaults), 0644, "root", "root") == -1)
+	def = &st.files.v[DEFAULT_FILE];
+	conf = &st.files.v[CONFIG_FILE];
+	restart = st.missing || def->differs || st.down;
+	if (def->differs && step_file_apply(ctx, def) == -1)
 		goto failed;
-	if (st.config_differs && step_put_checked(ctx, PROM_CONFIG, st.config,
-	    0644, "root", (char *[]){ "promtool", "check", "config",
-	    PROM_CONFIG, NULL }, "promtool") == -1)
+	if (conf->differs && step_put_checked(ctx, conf->path, conf->content,
+	    conf->mode, conf->group, (char *[]){ "promtool", "check",
+	    "config", PROM_CONFIG, NULL }, "promtool") == -1)
 		goto failed;
 	if (restart || st.disabled) {
 		if (step_restart_enable(ctx, PROM_PKG) == -1) {
@@ -474,7 +490,7 @@ prom_apply(struct step_ctx *ctx)
 			    "journalctl -u " PROM_PKG);
 			goto failed;
 		}
-	} else if (st.config_differs && step_run(ctx, (char *[]){ "systemctl",
+	} else if (conf->differs && step_run(ctx, (char *[]){ "systemctl",
 	    "reload", PROM_PKG, NULL }, NULL, 0) != 0) {
 		step_fail(ctx, PROM_PKG " did not reload: see journalctl -u "
 		    PROM_PKG);
@@ -499,7 +515,7 @@ prom_verify(struct step_ctx *ctx)
 		prom_state_free(&st);
 		return RESULT_FAILED;
 	}
-	if (st.missing || st.default_differs || st.config_differs || st.down) {
+	if (prom_pending(ctx, &st, 0) > 0) {
 		prom_state_free(&st);
 		return step_fail(ctx, "Prometheus is still not as wanted after "
 		    "apply: see the log");
