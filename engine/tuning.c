@@ -6,10 +6,8 @@
  */
 #include "config.h"
 
-#include <stdio.h>
-#include <stdlib.h>
+#include <stddef.h>
 
-#include "core.h"
 #include "profile.h"
 #include "tuning.h"
 
@@ -86,34 +84,6 @@ pg_settings_derive(long long db_mb, const struct db_tuning *t,
 		s->maintenance_work_mem_mb = t->maintenance_work_mem_mb;
 	if (t->effective_cache_size_mb)
 		s->effective_cache_size_mb = t->effective_cache_size_mb;
-}
-
-char *
-pg_settings_conf(const struct pg_settings *s)
-{
-	char	*out;
-
-	xasprintf(&out,
-	    "# Written by dhis2-setup: DHIS2 tuning. Changes here are replaced;\n"
-	    "# set database.tuning in the profile instead.\n"
-	    "max_connections = %d\n"
-	    "shared_buffers = %lldMB\n"
-	    "work_mem = %lldMB\n"
-	    "maintenance_work_mem = %lldMB\n"
-	    "effective_cache_size = %lldMB\n"
-	    "checkpoint_completion_target = 0.8\n"
-	    "synchronous_commit = off\n"
-	    "wal_writer_delay = 10000ms\n"
-	    "random_page_cost = 1.1\n"
-	    "log_min_duration_statement = 300s\n"
-	    "max_locks_per_transaction = 128\n"
-	    "track_activity_query_size = 8192\n"
-	    "jit = off\n"
-	    "temp_buffers = 16MB\n"
-	    "password_encryption = scram-sha-256\n",
-	    s->max_connections, s->shared_buffers_mb, s->work_mem_mb,
-	    s->maintenance_work_mem_mb, s->effective_cache_size_mb);
-	return out;
 }
 
 /*

@@ -14,7 +14,10 @@
 struct db_tuning;
 struct profile;
 
-/* What the PostgreSQL conf.d file gets.  Sizes in MB. */
+/*
+ * What the PostgreSQL conf.d file gets (assets/templates/
+ * postgresql-dhis2.conf, rendered by steps/postgres_conf.c).  Sizes in MB.
+ */
 struct pg_settings {
 	long long	shared_buffers_mb;
 	long long	work_mem_mb;
@@ -34,9 +37,6 @@ void	memory_split(long long ram_mb, int single_host, size_t ninstances,
 /* Derive settings from the database's RAM; explicit values win. */
 void	pg_settings_derive(long long db_ram_mb, const struct db_tuning *,
 	    struct pg_settings *);
-
-/* The conf.d file's text (caller frees): derived and constant settings. */
-char	*pg_settings_conf(const struct pg_settings *);
 
 /* Heap for one Tomcat node of one of n instances sharing app_mb. */
 long long tomcat_heap_mb(long long app_mb, size_t n_tomcats);

@@ -51,6 +51,7 @@ test_bounds(void **state)
 	struct pg_settings	s;
 
 	derive_expect(1024, &s, 256, 4, 128);
+	derive_expect(16384, &s, 4096, 48, 2048);
 	derive_expect(512 * 1024, &s, 32768, 64, 2048);
 	assert_true(s.effective_cache_size_mb > s.shared_buffers_mb);
 }
@@ -68,21 +69,6 @@ test_explicit_values_win(void **state)
 	assert_int_equal(s.shared_buffers_mb, 3072);
 	assert_int_equal(s.max_connections, 300);
 	assert_int_equal(s.work_mem_mb, 24);	/* still derived */
-}
-
-static void
-test_conf_text(void **state)
-{
-	struct pg_settings	 s;
-	char			*conf;
-
-	pg_settings_derive(16384, NULL, &s);
-	conf = pg_settings_conf(&s);
-	assert_non_null(strstr(conf, "shared_buffers = 4096MB\n"));
-	assert_non_null(strstr(conf, "jit = off\n"));
-	assert_non_null(strstr(conf, "max_locks_per_transaction = 128\n"));
-	assert_non_null(strstr(conf, "password_encryption = scram-sha-256\n"));
-	free(conf);
 }
 
 static void
@@ -190,7 +176,6 @@ main(void)
 		cmocka_unit_test(test_docs_example),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_explicit_values_win),
-		cmocka_unit_test(test_conf_text),
 		cmocka_unit_test(test_memory_split),
 		cmocka_unit_test(test_heap),
 		cmocka_unit_test(test_sizing),
