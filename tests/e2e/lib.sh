@@ -6,6 +6,7 @@
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
+. "$top_srcdir/tests/lib/deb822.sh"
 D2S="$top_builddir/dhis2-setup"
 TOOL="$top_builddir/tests/e2e/transport-tool"
 # Per run, so that two runs on one machine (developers, CI) do not meet.
@@ -277,25 +278,10 @@ real_war_from_env() {
 }
 
 # container_sources ROOTFS: the container's apt sources, written here
-# rather than left to the template: without the package distro-info,
-# LXC's debian template cannot tell bookworm's number and writes
-# "bookworm/updates" for the security archive, a suite that does not
-# exist since Debian 11, so apt-get update fails in the container.
+# rather than left to the template (tests/lib/deb822.sh says why).
 container_sources() {
-	mkdir -p "$1/etc/apt/sources.list.d" || return 1
-	cat > "$1/etc/apt/sources.list.d/debian.sources" <<EOS || return 1
-Types: deb
-URIs: $E2E_MIRROR
-Suites: $E2E_RELEASE $E2E_RELEASE-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: $E2E_SECURITY_MIRROR
-Suites: $E2E_RELEASE-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOS
+	deb822_sources "$1" "$E2E_MIRROR" "$E2E_SECURITY_MIRROR" \
+	    "$E2E_RELEASE" || return 1
 	printf '%s\n' "# The sources are in sources.list.d/debian.sources (written by" \
 	    "# the e2e test bed: the template's security suite may not exist)." \
 	    > "$1/etc/apt/sources.list"

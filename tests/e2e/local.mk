@@ -27,7 +27,7 @@ E2E_TESTS += tests/e2e/replicas.sh
 E2E_TESTS += tests/e2e/alerting.sh
 # A source line apt-get update fails on is named, and nothing changes.
 E2E_TESTS += tests/e2e/apt-sources.sh
-EXTRA_DIST += tests/e2e/lib.sh $(E2E_TESTS)
+EXTRA_DIST += tests/e2e/lib.sh tests/lib/deb822.sh $(E2E_TESTS)
 
 check-e2e: dhis2-setup tests/e2e/transport-tool
 	@$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(E2E_TESTS)" \

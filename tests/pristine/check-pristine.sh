@@ -29,6 +29,7 @@ set -eu
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$(pwd)}"
+. "$top_srcdir/tests/lib/deb822.sh"
 RELEASE=bookworm
 MIRROR=${PRISTINE_MIRROR:-http://deb.debian.org/debian}
 SECMIRROR=${PRISTINE_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
@@ -237,24 +238,12 @@ phase "debootstrap" $(( $(now) - t ))
 # by debootstrap; the first `apt-get update` inside fetches everything.
 rm -rf "$ROOT"/var/lib/apt/lists/* "$ROOT"/var/cache/apt/*.bin
 find "$ROOT/var/cache/apt/archives" -name '*.deb' -delete
-# The sources as deb822, written here: bookworm and bookworm-updates from
-# the mirror, bookworm-security from the security archive (never the
-# lxc template's guess, which without distro-info is "bookworm/updates").
+# The sources as deb822 (tests/lib/deb822.sh): bookworm and
+# bookworm-updates from the mirror, bookworm-security from the security
+# archive.
 rm -f "$ROOT/etc/apt/sources.list"
-mkdir -p "$ROOT/etc/apt/sources.list.d"
-cat > "$ROOT/etc/apt/sources.list.d/debian.sources" <<EOF
-Types: deb
-URIs: $MIRROR
-Suites: $RELEASE $RELEASE-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: $SECMIRROR
-Suites: $RELEASE-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
+deb822_sources "$ROOT" "$MIRROR" "$SECMIRROR" "$RELEASE" ||
+    fail "writing the apt sources into $ROOT"
 echo "$NAME" > "$ROOT/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
     "$NAME" > "$ROOT/etc/hosts"
