@@ -104,6 +104,61 @@ instance_finish(void *base)
 		xasprintf(&in->base_path, "/%s", in->name);
 }
 
+/*
+ * The rows' .asks: what a value asks for.  A true BOOL, an INT above 0, a
+ * STRING that is set, a MAP that is there: the row's features.
+ */
+static unsigned
+asks_set(const struct schema_row *row, const void *base)
+{
+	const char	*v = (const char *)base + row->off;
+	int		 on;
+
+	switch (row->type) {
+	case SCHEMA_STRING:
+		on = *(char *const *)v != NULL;
+		break;
+	case SCHEMA_BOOL:
+	case SCHEMA_INT:
+		on = *(const int *)v > 0;
+		break;
+	case SCHEMA_MAP:
+		on = row->present_off != 0 &&
+		    *(const int *)((const char *)base + row->present_off);
+		break;
+	default:
+		on = 0;
+		break;
+	}
+	return on ? row->needs : 0;
+}
+
+/* monitoring: the chosen kind's feature. */
+static unsigned
+asks_monitoring(const struct schema_row *row, const void *base)
+{
+	switch (*(const int *)((const char *)base + row->off)) {
+	case MONITORING_PROMETHEUS:
+		return FEATURE_BIT(FEATURE_PROMETHEUS);
+	case MONITORING_MUNIN:
+		return FEATURE_BIT(FEATURE_MUNIN);
+	default:
+		return 0;
+	}
+}
+
+/* backups.target: S3 for an s3:// target of backups that are on. */
+static unsigned
+asks_backup_target(const struct schema_row *row, const void *base)
+{
+	const struct backups	*b = base;
+
+	(void)row;
+	return b->enabled && b->target != NULL &&
+	    strncmp(b->target, "s3://", 5) == 0 ?
+	    FEATURE_BIT(FEATURE_BACKUPS_S3) : 0;
+}
+
 #define NAME_HINT	\
 	"a name (lower case letters, digits, - and _, at most 24)"
 #define URL_HINT	"an http(s) URL"
@@ -326,6 +381,7 @@ static const struct schema_row database_rows[] = {
 	  .doc = "auto: derived from the RAM PostgreSQL gets" },
 	{ .key = "replicas", .type = SCHEMA_INT, .off = D(replicas),
 	  .min = 0, .max = 5, .needs = FEATURE_BIT(FEATURE_REPLICAS),
+	  .asks = asks_set,
 	  .doc = "read replicas, 0 to 5 (not with single-host)" },
 	{ .key = "data_path", .type = SCHEMA_STRING, .off = D(data_path),
 	  .valid = valid_abs_path, .hint = PATH_HINT,
@@ -343,6 +399,7 @@ static const struct schema_row clustering_rows[] = {
 	  .off = offsetof(struct profile, redis),
 	  .pos_off = offsetof(struct profile, pos_redis),
 	  .flags = SCHEMA_OMIT_DEF, .needs = FEATURE_BIT(FEATURE_REDIS),
+	  .asks = asks_set,
 	  .doc = "Redis for sessions and caches across nodes" },
 };
 
@@ -356,7 +413,7 @@ static const struct schema_row telegram_rows[] = {
 	{ .key = "chat_id", .type = SCHEMA_STRING, .off = A(telegram_chat),
 	  .valid = valid_telegram_chat,
 	  .hint = "a Telegram chat id (a number, negative for groups)",
-	  .flags = SCHEMA_EMPTY_OK,
+	  .flags = SCHEMA_EMPTY_OK, .needs = FEATURE_BIT(FEATURE_ALERTING),
 	  .required = "needs chat_id (the bot token goes in the secrets "
 	  "file as alerting.telegram_token)",
 	  .doc = "the chat alerts go to; the bot token is a secret" },
@@ -370,7 +427,7 @@ static const struct schema_section telegram_section = {
 static const struct schema_row alerting_rows[] = {
 	{ .key = "email", .type = SCHEMA_STRING, .off = A(email),
 	  .valid = valid_email, .hint = "an e-mail address",
-	  .needs = FEATURE_BIT(FEATURE_ALERTING),
+	  .needs = FEATURE_BIT(FEATURE_ALERTING), .asks = asks_set,
 	  .doc = "where alerts are mailed; needs smarthost" },
 	{ .key = "smarthost", .type = SCHEMA_STRING, .off = A(smarthost),
 	  .valid = valid_smarthost, .hint = "a relay host[:port]",
@@ -378,10 +435,11 @@ static const struct schema_row alerting_rows[] = {
 	  .doc = "the relay mail goes through; its password is a secret" },
 	{ .key = "telegram", .type = SCHEMA_MAP, .off = 0,
 	  .sub = &telegram_section, .present_off = A(telegram),
-	  .needs = FEATURE_BIT(FEATURE_ALERTING),
+	  .needs = FEATURE_BIT(FEATURE_ALERTING), .asks = asks_set,
 	  .doc = "alerts to a Telegram chat" },
 	{ .key = "slack", .type = SCHEMA_BOOL, .off = A(slack),
 	  .flags = SCHEMA_OMIT_DEF, .needs = FEATURE_BIT(FEATURE_ALERTING),
+	  .asks = asks_set,
 	  .doc = "alerts to Slack; the webhook URL is a secret" },
 };
 #undef A
@@ -395,10 +453,10 @@ static const struct schema_section alerting_section = {
 static const struct schema_row encryption_rows[] = {
 	{ .key = "device", .type = SCHEMA_STRING, .off = E(device),
 	  .valid = valid_device, .hint = "a block device path like /dev/sdb",
-	  .needs = FEATURE_BIT(FEATURE_ENCRYPTION),
+	  .needs = FEATURE_BIT(FEATURE_ENCRYPTION), .asks = asks_set,
 	  .doc = "ERASED and encrypted with LUKS for the data" },
 	{ .key = "swap", .type = SCHEMA_BOOL, .off = E(swap),
-	  .needs = FEATURE_BIT(FEATURE_ENCRYPTION),
+	  .needs = FEATURE_BIT(FEATURE_ENCRYPTION), .asks = asks_set,
 	  .doc = "swap encrypted with a random key at boot" },
 };
 #undef E
@@ -411,7 +469,7 @@ static const struct schema_section encryption_section = {
 #define B(m)	offsetof(struct backups, m)
 static const struct schema_row backups_rows[] = {
 	{ .key = "enabled", .type = SCHEMA_BOOL, .off = B(enabled), .def = 1,
-	  .needs = FEATURE_BIT(FEATURE_BACKUPS),
+	  .needs = FEATURE_BIT(FEATURE_BACKUPS), .asks = asks_set,
 	  .doc = "nightly database backups" },
 	{ .key = "schedule", .type = SCHEMA_STRING, .off = B(schedule),
 	  .valid = valid_cron,
@@ -426,7 +484,7 @@ static const struct schema_row backups_rows[] = {
 	  .valid = valid_backup_target,
 	  .hint = "user@host:/path or s3://bucket/prefix",
 	  .needs = FEATURE_BIT(FEATURE_BACKUPS) |
-	  FEATURE_BIT(FEATURE_BACKUPS_S3),
+	  FEATURE_BIT(FEATURE_BACKUPS_S3), .asks = asks_backup_target,
 	  .doc = "off-host copies: user@host:/path or s3://bucket/prefix" },
 };
 #undef B
@@ -496,7 +554,7 @@ static const struct schema_row profile_rows[] = {
 	  CHOICES(monitoring_names), .def = MONITORING_PROMETHEUS,
 	  .pos_off = P(pos_monitoring), .flags = SCHEMA_EARLY,
 	  .needs = FEATURE_BIT(FEATURE_PROMETHEUS) |
-	  FEATURE_BIT(FEATURE_MUNIN),
+	  FEATURE_BIT(FEATURE_MUNIN), .asks = asks_monitoring,
 	  .doc = "prometheus | munin | none" },
 	{ .key = "alerting", .type = SCHEMA_MAP, .off = P(alerting),
 	  .sub = &alerting_section, .flags = SCHEMA_OMIT_EMPTY,

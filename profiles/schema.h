@@ -19,7 +19,9 @@
  * also for "machines.ssh", whose keys live in the machine itself.
  *
  * Adding a key: add the field to profile.h, one row to the section's table
- * in schema.c, a line to docs/profile.md; then use it.
+ * in schema.c, a line to docs/profile.md; then use it.  A key of a feature
+ * that is not built yet names it in .needs (and in .asks when setting it
+ * asks for the feature): plan, apply and the wizard then say so.
  */
 #ifndef SCHEMA_H
 #define SCHEMA_H
@@ -98,6 +100,14 @@ struct schema_row {
 
 	unsigned		 flags;
 	unsigned		 needs;		/* FEATURE_BIT()s that use it */
+	/*
+	 * Which of .needs the value in base asks for (FEATURE_BIT()s, 0:
+	 * none).  NULL: the key only serves features other keys ask for,
+	 * and goes back to its default while they are not built.  The
+	 * feature code (feature.c) reads the rows, no list of its own.
+	 */
+	unsigned		(*asks)(const struct schema_row *row,
+				    const void *base);
 	const char		*doc;		/* one line of documentation */
 };
 

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "core.h"
+#include "feature.h"
 #include "profile.h"
 #include "secrets.h"
 
@@ -221,6 +222,65 @@ test_defaults(void **state)
 	assert_string_equal(instance_db_name(&p.instances[0]), "hmis");
 	assert_true(p.database.tuning.auto_tune);
 	assert_int_equal(p.backups.retention_days, 14);
+	profile_free(&p);
+	diag_free(&d);
+}
+
+/*
+ * What a profile asks for that no step builds is found from the schema's
+ * rows (.needs, .asks), said with the key's place, and dropped for the
+ * wizard while what is built stays.
+ */
+static void
+test_unbuilt(void **state)
+{
+	static const char y[] = "version: 1\nfqdn: d.example.org\n"
+	    "instances:\n - name: hmis\n   version: '2.41'\n   nodes: 2\n"
+	    "clustering: {redis: true}\nmonitoring: munin\n"
+	    "alerting: {email: ops@example.org, smarthost: smtp.example.org}\n"
+	    "encryption: {device: /dev/sdb, swap: true}\n"
+	    "backups: {schedule: '@daily', target: 's3://b/p'}\n";
+	static const char off[] = "version: 1\nmonitoring: none\n"
+	    "backups: {enabled: false, target: 's3://b/p'}\n";
+	struct profile	p;
+	struct diag	d;
+	size_t		want;
+
+	want = !feature_built(FEATURE_MUNIN) +
+	    !feature_built(FEATURE_ENCRYPTION) +
+	    !feature_built(FEATURE_BACKUPS_S3);
+	diag_init(&d);
+	assert_int_equal(profile_load_buffer(&p, "t.yaml", y, sizeof y - 1,
+	    &d), 0);
+	assert_int_equal(profile_unbuilt(&p, &d), want);
+	assert_int_equal(d.n, want);
+	if (!feature_built(FEATURE_MUNIN))
+		assert_non_null(strstr(d.msgs[0],
+		    "t.yaml:8:13: monitoring: munin is not built yet"));
+	assert_int_equal(profile_drop_unbuilt(&p), want);
+	assert_int_equal(profile_unbuilt(&p, NULL), 0);
+	assert_int_equal(p.monitoring, feature_built(FEATURE_MUNIN) ?
+	    MONITORING_MUNIN : MONITORING_NONE);
+	assert_int_equal(p.encryption.device == NULL,
+	    !feature_built(FEATURE_ENCRYPTION));
+	assert_int_equal(p.encryption.swap, feature_built(FEATURE_ENCRYPTION));
+	assert_int_equal(p.backups.target == NULL,
+	    !feature_built(FEATURE_BACKUPS_S3));
+	/* Built: kept as they were. */
+	assert_true(p.redis);
+	assert_int_equal(p.instances[0].nodes, 2);
+	assert_string_equal(p.alerting.email, "ops@example.org");
+	assert_string_equal(p.alerting.smarthost, "smtp.example.org");
+	assert_true(p.backups.enabled);
+	assert_string_equal(p.backups.schedule, "@daily");
+	profile_free(&p);
+	diag_free(&d);
+
+	/* An s3:// target of backups that are off asks for nothing. */
+	diag_init(&d);
+	assert_int_equal(profile_load_buffer(&p, "t.yaml", off,
+	    sizeof off - 1, &d), 0);
+	assert_int_equal(profile_unbuilt(&p, NULL), 0);
 	profile_free(&p);
 	diag_free(&d);
 }
@@ -436,6 +496,7 @@ main(void)
 		cmocka_unit_test(test_loaded_values),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_unbuilt),
 		cmocka_unit_test(test_secrets_generate),
 		cmocka_unit_test(test_secret_references),
 		cmocka_unit_test(test_random),
