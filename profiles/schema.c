@@ -170,7 +170,8 @@ static const struct schema_row tls_rows[] = {
 	  CHOICES(tls_names), .def = TLS_LETSENCRYPT,
 	  .doc = "letsencrypt | provided | self-signed | none" },
 	{ .key = "email", .type = SCHEMA_STRING, .off = T(email),
-	  .valid = valid_email, .hint = "an e-mail address",
+	  .valid = valid_email,
+	  .hint = "an e-mail address like you@example.org",
 	  .doc = "letsencrypt: expiry warnings go here" },
 	{ .key = "cert", .type = SCHEMA_STRING, .off = T(cert),
 	  .valid = valid_abs_path, .hint = PATH_HINT,
@@ -250,13 +251,13 @@ static const struct schema_section releases_section = {
 #define M(m)	offsetof(struct machine, m)
 static const struct schema_row ssh_rows[] = {
 	{ .key = "user", .type = SCHEMA_STRING, .off = M(ssh_user),
-	  .valid = valid_user, .hint = "a user name",
+	  .valid = valid_user, .hint = "a user name like root",
 	  .doc = "default: the current user" },
 	{ .key = "port", .type = SCHEMA_INT, .off = M(ssh_port),
 	  .min = 1, .max = 65535, .def = 22, .flags = SCHEMA_OMIT_DEF,
 	  .doc = "default 22" },
 	{ .key = "key", .type = SCHEMA_STRING, .off = M(ssh_key),
-	  .valid = valid_path_text, .hint = "a path",
+	  .valid = valid_path_text, .hint = "a path to a private key",
 	  .doc = "a private key; default: the SSH agent" },
 };
 
@@ -426,7 +427,8 @@ static const struct schema_section telegram_section = {
 
 static const struct schema_row alerting_rows[] = {
 	{ .key = "email", .type = SCHEMA_STRING, .off = A(email),
-	  .valid = valid_email, .hint = "an e-mail address",
+	  .valid = valid_email,
+	  .hint = "an e-mail address like ops@example.org",
 	  .needs = FEATURE_BIT(FEATURE_ALERTING), .asks = asks_set,
 	  .doc = "where alerts are mailed; needs smarthost" },
 	{ .key = "smarthost", .type = SCHEMA_STRING, .off = A(smarthost),

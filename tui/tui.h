@@ -59,15 +59,16 @@ struct field {
 	int			 optional;
 	/*
 	 * The profile key behind it ("tls.email", "machines.ssh.port"): the
-	 * loader's validator (TEXT) and range (INT) from profiles/schema.c,
-	 * so that the two judge a value alike.  A field without one, or
-	 * whose check differs, gives its own .valid, .min and .max.
+	 * loader's validator and hint (TEXT) and range (INT) from
+	 * profiles/schema.c, so that the two judge a value alike and say so
+	 * alike.  A field without one, or whose check differs, gives its own
+	 * .valid, .invalid, .min and .max.
 	 */
 	const char		*schema;
 	int			 min;
 	int			 max;
 	int			(*valid)(const char *);
-	const char		*invalid;	/* why not; NULL: schema's hint */
+	const char		*invalid;	/* why not, with .valid */
 	const struct choice	*choices;
 	size_t			 nchoices;
 	/* For BASE_CUSTOM: the value as text, and storing typed text. */

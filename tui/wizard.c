@@ -294,21 +294,20 @@ set_choice(struct wizard *w, const struct field *f, int *dst, const char *s)
 	return w->err;
 }
 
-/* NULL when text is a valid value, else why not. */
+/*
+ * NULL when text is a valid value, else why not: the field's own check
+ * and words, or its profile key's validator and hint.
+ */
 static const char *
 field_refuses(const struct field *f, const char *s)
 {
 	const struct schema_row	*row = field_row(f);
-	int			 ok = 1;
 
 	if (f->valid != NULL)
-		ok = f->valid(s);
-	else if (row != NULL && row->valid != NULL)
-		ok = row->valid(s);
-	if (ok)
+		return f->valid(s) ? NULL : f->invalid;
+	if (row == NULL || row->valid == NULL || row->valid(s))
 		return NULL;
-	return f->invalid != NULL || row == NULL ? f->invalid :
-	    schema_hint(row);
+	return schema_hint(row);
 }
 
 static void

@@ -547,34 +547,27 @@ static const struct field f_machines[] = {
 
 static const struct field f_machine[] = {
 	{ .key = "name", .label = "Name", .kind = FIELD_TEXT, M(name),
-	  .schema = "machines.name",
-	  .invalid = "lowercase letters, digits, -" },
+	  .schema = "machines.name" },
 	{ .key = "address", .label = "Address", .kind = FIELD_TEXT,
-	  M(address), .optional = 1, .schema = "machines.address",
-	  .invalid = "an IP address or host name" },
+	  M(address), .optional = 1, .schema = "machines.address" },
 	{ .key = "ssh_user", .label = "SSH user", .kind = FIELD_TEXT,
-	  M(ssh_user), .schema = "machines.ssh.user",
-	  .invalid = "a user name, e.g. root" },
+	  M(ssh_user), .schema = "machines.ssh.user" },
 	{ .key = "ssh_port", .label = "SSH port", .kind = FIELD_INT,
 	  M(ssh_port), .schema = "machines.ssh.port" },
 	{ .key = "ssh_key", .label = "SSH key file", .kind = FIELD_TEXT,
-	  M(ssh_key), .optional = 1, .schema = "machines.ssh.key",
-	  .invalid = "a path to a private key" },
+	  M(ssh_key), .optional = 1, .schema = "machines.ssh.key" },
 	{ .key = "roles", .label = "Roles", .kind = FIELD_TEXT,
 	  CUSTOM(get_roles, set_roles) },
 };
 
 static const struct field f_site[] = {
 	{ .key = "fqdn", .label = "Server name", .kind = FIELD_TEXT,
-	  P(fqdn), .schema = "fqdn",
-	  .invalid = "a full name like dhis.example.org" },
+	  P(fqdn), .schema = "fqdn" },
 	{ .key = "admin_network", .label = "Admin network",
 	  .kind = FIELD_TEXT, P(admin_network), .optional = 1,
-	  .schema = "admin_network",
-	  .invalid = "a network like 192.0.2.0/24" },
+	  .schema = "admin_network" },
 	{ .key = "timezone", .label = "Time zone", .kind = FIELD_TEXT,
-	  P(timezone), .optional = 1, .schema = "timezone",
-	  .invalid = "like Africa/Kampala or UTC" },
+	  P(timezone), .optional = 1, .schema = "timezone" },
 };
 
 static const struct field f_tls[] = {
@@ -584,20 +577,16 @@ static const struct field f_tls[] = {
 
 static const struct field f_letsencrypt[] = {
 	{ .key = "email", .label = "Email", .kind = FIELD_TEXT,
-	  P(tls.email), .optional = 1, .schema = "tls.email",
-	  .invalid = "an address like you@example.org" },
+	  P(tls.email), .optional = 1, .schema = "tls.email" },
 };
 
 static const struct field f_provided[] = {
 	{ .key = "cert", .label = "Certificate", .kind = FIELD_TEXT,
-	  P(tls.cert), .optional = 1, .schema = "tls.cert",
-	  .invalid = "an absolute path" },
+	  P(tls.cert), .optional = 1, .schema = "tls.cert" },
 	{ .key = "key", .label = "Private key", .kind = FIELD_TEXT,
-	  P(tls.key), .optional = 1, .schema = "tls.key",
-	  .invalid = "an absolute path" },
+	  P(tls.key), .optional = 1, .schema = "tls.key" },
 	{ .key = "chain", .label = "Chain", .kind = FIELD_TEXT,
-	  P(tls.chain), .optional = 1, .schema = "tls.chain",
-	  .invalid = "an absolute path" },
+	  P(tls.chain), .optional = 1, .schema = "tls.chain" },
 };
 
 static const struct field f_tls_none[] = {
@@ -619,16 +608,13 @@ static const struct field f_instances[] = {
 
 static const struct field f_instance[] = {
 	{ .key = "name", .label = "Name", .kind = FIELD_TEXT, I(name),
-	  .schema = "instances.name",
-	  .invalid = "lowercase letters, digits, -" },
+	  .schema = "instances.name" },
 	{ .key = "version", .label = "DHIS2 version", .kind = FIELD_TEXT,
-	  I(version), .schema = "instances.version",
-	  .invalid = "like 2.41 or 2.41.3" },
+	  I(version), .schema = "instances.version" },
 	{ .key = "war_file", .label = "or WAR file", .kind = FIELD_TEXT,
 	  CUSTOM(get_war_file, set_war_file), .optional = 1 },
 	{ .key = "base_path", .label = "Base path", .kind = FIELD_TEXT,
-	  I(base_path), .schema = "instances.base_path",
-	  .invalid = "/ or /name" },
+	  I(base_path), .schema = "instances.base_path" },
 	{ .key = "nodes", .label = "Tomcat nodes", .kind = FIELD_INT,
 	  I(nodes), .schema = "instances.nodes",
 	  .needs = NEEDS(FEATURE_REDIS) },
@@ -659,12 +645,10 @@ static const struct field f_monitoring[] = {
 static const struct field f_alerting[] = {
 	{ .key = "email", .label = "Alert email", .kind = FIELD_TEXT,
 	  P(alerting.email), .optional = 1, .schema = "alerting.email",
-	  .invalid = "an address like ops@example.org",
 	  .needs = NEEDS(FEATURE_ALERTING) },
 	{ .key = "smarthost", .label = "Mail relay", .kind = FIELD_TEXT,
 	  P(alerting.smarthost), .optional = 1,
 	  .schema = "alerting.smarthost",
-	  .invalid = "a relay host[:port]",
 	  .needs = NEEDS(FEATURE_ALERTING) },
 	{ .key = "telegram", .label = "Telegram", .kind = FIELD_BOOL,
 	  P(alerting.telegram), .needs = NEEDS(FEATURE_ALERTING) },
@@ -680,7 +664,6 @@ static const struct field f_alerting[] = {
 static const struct field f_encryption[] = {
 	{ .key = "device", .label = "Data disk", .kind = FIELD_TEXT,
 	  P(encryption.device), .optional = 1, .schema = "encryption.device",
-	  .invalid = "a device like /dev/sdb",
 	  .needs = NEEDS(FEATURE_ENCRYPTION) },
 	{ .key = "confirm", .label = "Type it again", .kind = FIELD_TEXT,
 	  CUSTOM(get_confirm, set_confirm), .optional = 1,
@@ -703,7 +686,6 @@ static const struct field f_backups[] = {
 	  P(backups.enabled), .needs = NEEDS(FEATURE_BACKUPS) },
 	{ .key = "schedule", .label = "Schedule (cron)", .kind = FIELD_TEXT,
 	  P(backups.schedule), .optional = 1, .schema = "backups.schedule",
-	  .invalid = "five cron fields or @daily",
 	  .needs = NEEDS(FEATURE_BACKUPS) },
 	{ .key = "retention_days", .label = "Keep (days)", .kind = FIELD_INT,
 	  P(backups.retention_days), .schema = "backups.retention_days",

@@ -101,7 +101,7 @@ fi
 check "backups screen" wait_for "Nightly database dumps"
 if built backups; then
 	keys Tab; clear_entry; type_text "61 * * * *"; keys F12
-	check "a bad cron line is refused" wait_for "five cron fields or @daily"
+	check "a bad cron line is refused" wait_for 'a cron schedule like "0 2 * * *" or @daily'
 	clear_entry; type_text "0 3 * * *"; keys Tab; clear_entry; type_text 30
 	keys Tab; type_text backup@10.0.0.50:/srv/backups; keys F12
 else

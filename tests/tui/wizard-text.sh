@@ -32,7 +32,7 @@ check "? shows the screen's help" grep -q "WHY SEPARATE THE PARTS" out.txt
 check "< goes back to the isolation screen" \
     sh -c 'test "$(grep -c "== Isolation ==" out.txt)" = 2'
 check "a bad name is refused and asked again" \
-    grep -q "! Server name: a full name like dhis.example.org" out.txt
+    grep -q "! Server name: a fully qualified domain name like dhis.example.org" out.txt
 check "the review shows the checker's verdict" grep -q "Warnings:\|The checks found nothing" out.txt
 check "it tells the next commands" grep -q "dhis2-setup apply text.yaml" out.txt
 check "the saved profile validates" "$bin" -q validate text.yaml
