@@ -83,9 +83,6 @@ common_vars(const struct profile *p, struct tvars *v)
 	tvars_set(v, "tls_cert", PROXY_TLS_DIR "/fullchain.pem");
 	tvars_set(v, "tls_key", PROXY_TLS_DIR "/privkey.pem");
 	tvars_set(v, "hsts_conf", PROXY_HSTS_CONF);
-	/* Stapling needs an OCSP responder: only real CAs have one. */
-	tvars_set(v, "ocsp", p->tls.mode == TLS_LETSENCRYPT &&
-	    p->tls.acme_server == NULL ? "1" : "");
 	tvars_set(v, "acme_webroot", p->tls.mode == TLS_LETSENCRYPT ?
 	    PROXY_ACME_WEBROOT : "");
 	tvars_setf(v, "body_size", "%dM", BODY_SIZE_MB);

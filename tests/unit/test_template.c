@@ -110,7 +110,6 @@ nginx_site_vars(struct tvars *v, const char *dir, int tls)
 	tvars_setf(v, "tls_cert", "%s/cert.pem", dir);
 	tvars_setf(v, "tls_key", "%s/key.pem", dir);
 	tvars_setf(v, "hsts_conf", "%s/hsts.conf", dir);
-	tvars_set(v, "ocsp", "");
 	tvars_setf(v, "acme_webroot", "%s/acme", dir);
 	tvars_set(v, "body_size", "100M");
 	tvars_set(v, "timeout", "300");
@@ -232,6 +231,83 @@ test_every_template_renders(void **state)
 	tvars_free(&v);
 }
 
+/* Occurrences of needle in s. */
+static int
+count_of(const char *s, const char *needle)
+{
+	int	n = 0;
+
+	for (; (s = strstr(s, needle)) != NULL; s += strlen(needle))
+		n++;
+	return n;
+}
+
+/* A proxy template rendered with every variable set ("ocsp" too). */
+static char *
+render_all_on(const char *name)
+{
+	struct tvars	 v;
+	char		*out, *err;
+
+	tvars_init(&v);
+	tvars_set(&v, "fqdn", "dhis.example.org");
+	tvars_set(&v, "tls", "1");
+	tvars_set(&v, "ocsp", "1");
+	tvars_set(&v, "acme_webroot", "/var/www/acme");
+	tvars_set(&v, "name", "hmis");
+	tvars_set(&v, "redirect_bare", "1");
+	tvars_set(&v, "base_path", "/hmis");
+	tvars_set(&v, "backend", "127.0.0.1:8080");
+	tvars_set(&v, "snippet", "/etc/nginx/snippets/dhis2-proxy.conf");
+	tvars_set(&v, "tls_cert", "/etc/dhis2-setup/tls/fullchain.pem");
+	tvars_set(&v, "tls_key", "/etc/dhis2-setup/tls/privkey.pem");
+	tvars_set(&v, "hsts_conf", "/etc/dhis2-setup/tls/hsts.conf");
+	tvars_set(&v, "upstreams", "");
+	tvars_set(&v, "locations", "");
+	tvars_set(&v, "body_size", "100M");
+	tvars_set(&v, "body_size_bytes", "104857600");
+	tvars_set(&v, "timeout", "600");
+	out = template_render_file(name, &v, &err);
+	if (out == NULL)
+		fail_msg("%s: %s", name, err);
+	tvars_free(&v);
+	return out;
+}
+
+/*
+ * Audit L3 and testssl.sh: no version on any server block (port 80 too),
+ * no OCSP stapling, the server's cipher order, the strongest suite first,
+ * X-Forwarded-For from the connection only, /api/auth/login rate-limited.
+ */
+static void
+test_proxy_hardening(void **state)
+{
+	char	*s;
+
+	s = render_all_on("nginx-site.conf");
+	assert_int_equal(count_of(s, "server_tokens off;"),
+	    count_of(s, "\nserver {"));
+	assert_null(strstr(s, "ssl_stapling"));
+	assert_non_null(strstr(s, "\tssl_prefer_server_ciphers on;\n"));
+	assert_non_null(strstr(s, "\tssl_ciphers ECDHE-ECDSA-AES256-GCM-SHA384:"));
+	free(s);
+	s = render_all_on("nginx-proxy-snippet.conf");
+	assert_non_null(strstr(s, "X-Forwarded-For $remote_addr;"));
+	assert_null(strstr(s, "proxy_add_x_forwarded_for"));
+	free(s);
+	s = render_all_on("nginx-location.conf");
+	assert_non_null(strstr(s, "location ~ ^/hmis/api/([0-9]+/)?auth/login {\n"
+	    "\t\tlimit_req zone=dhis2_login "));
+	free(s);
+	s = render_all_on("apache2-site.conf");
+	assert_null(strstr(s, "SSLUseStapling"));
+	assert_non_null(strstr(s, "\nSSLHonorCipherOrder on\n"));
+	assert_non_null(strstr(s, "\nSSLCipherSuite ECDHE-ECDSA-AES256-GCM-SHA384:"));
+	assert_non_null(strstr(s, "\tRequestHeader unset X-Forwarded-For\n"));
+	assert_non_null(strstr(s, "\nServerTokens Prod\n"));
+	free(s);
+}
+
 int
 main(void)
 {
@@ -240,6 +316,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_every_template_renders),
 		cmocka_unit_test(test_nginx_templates_pass_nginx_t),
+		cmocka_unit_test(test_proxy_hardening),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
