@@ -12,6 +12,7 @@
 
 #include "core.h"
 #include "commands.h"
+#include "secrets.h"
 
 struct global_opts global_opts;
 
@@ -69,6 +70,10 @@ main(int argc, char **argv)
 	size_t	i;
 	int	argi;
 
+	/* Secrets will be in memory: no core file shows them. */
+	if (secrets_no_core_dumps() == -1)
+		fprintf(stderr, "dhis2-setup: warning: cannot turn core dumps "
+		    "off\n");
 	for (argi = 1; argi < argc && argv[argi][0] == '-'; argi++) {
 		const char *a = argv[argi];
 

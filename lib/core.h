@@ -48,6 +48,7 @@ long long strtonum_checked(const char *, long long, long long, const char **);
 int	 parse_size_mb(const char *, long long *);
 unsigned edit_distance(const char *, const char *);
 int	 read_file_limited(const char *, size_t, char **, size_t *);
+int	 read_fd_limited(int, size_t, char **, size_t *);
 int	 write_file_atomic(const char *, const void *, size_t, mode_t);
 char	*path_dirname(const char *);
 int	 mkdir_private(const char *);

@@ -231,28 +231,43 @@ edit_distance(const char *a, const char *b)
 
 /*
  * Read a whole regular file of at most max bytes.  Returns 0, -1 with
- * errno set (EFBIG when it is larger than max).
+ * errno set (EFBIG when it is larger than max, EINVAL when it is not a
+ * regular file).  O_NONBLOCK so that a FIFO or a device in the place of
+ * a file is refused at once instead of waiting for a writer.
  */
 int
 read_file_limited(const char *path, size_t max, char **buf, size_t *len)
+{
+	int	fd, rc, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return -1;
+	rc = read_fd_limited(fd, max, buf, len);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/* read_file_limited() on an open file, which it leaves open. */
+int
+read_fd_limited(int fd, size_t max, char **buf, size_t *len)
 {
 	struct stat	 st;
 	char		*p;
 	size_t		 got = 0;
 	ssize_t		 n;
-	int		 fd, saved;
+	int		 saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
 	if (fstat(fd, &st) == -1)
-		goto fail;
+		return -1;
 	if (!S_ISREG(st.st_mode)) {
 		errno = EINVAL;
-		goto fail;
+		return -1;
 	}
 	if ((size_t)st.st_size > max) {
 		errno = EFBIG;
-		goto fail;
+		return -1;
 	}
 	p = xmalloc(max + 1);
 	for (;;) {
@@ -263,7 +278,7 @@ read_file_limited(const char *path, size_t max, char **buf, size_t *len)
 			saved = errno;
 			free(p);
 			errno = saved;
-			goto fail;
+			return -1;
 		}
 		if (n == 0)
 			break;
@@ -271,19 +286,13 @@ read_file_limited(const char *path, size_t max, char **buf, size_t *len)
 		if (got > max) {	/* it grew while we read */
 			free(p);
 			errno = EFBIG;
-			goto fail;
+			return -1;
 		}
 	}
 	p[got] = '\0';
-	close(fd);
 	*buf = p;
 	*len = got;
 	return 0;
-fail:
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
 }
 
 /*

@@ -601,6 +601,8 @@ profile_load_file(struct profile *p, const char *path, struct diag *diag)
 			diag_add(diag, path, top, "the file is larger than "
 			    "%d bytes: this is not a profile",
 			    PROFILE_MAX_BYTES);
+		else if (errno == EINVAL)
+			diag_add(diag, path, top, "not a regular file");
 		else
 			diag_add(diag, path, top, "cannot read: %s",
 			    strerror(errno));

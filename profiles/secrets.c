@@ -7,7 +7,9 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -89,34 +91,141 @@ secrets_set(struct secrets *s, const char *name, char *value, int line,
 	s->n++;
 }
 
-/* A secret file is like the secrets file: nobody else may read it. */
+/* The folder of a file of secrets: others must not be able to write it. */
 static int
-check_private(const char *path, struct stat *st, char **why)
+check_folder(const char *path, char **why)
 {
-	if (!S_ISREG(st->st_mode)) {
+	struct stat	 dst;
+	char		*dir = path_dirname(path);
+	int		 rc = -1;
+
+	if (stat(dir, &dst) == -1)
+		xasprintf(why, "%s: %s", dir, strerror(errno));
+	else if (dst.st_mode & (S_IWGRP | S_IWOTH))
+		xasprintf(why, "%s is in %s, which group or others can write "
+		    "(mode %03o): keep secrets in a folder only you can write "
+		    "(chmod go-w %s)", path, dir, (unsigned)(dst.st_mode & 0777),
+		    dir);
+	else
+		rc = 0;
+	free(dir);
+	return rc;
+}
+
+/*
+ * Open a file of secrets (the secrets file or a file: reference) once,
+ * without following a symbolic link nor waiting on a FIFO, and check
+ * what was opened: a regular file, owned by the user running us (or
+ * root), that no group or other can read or write, in a folder that no
+ * group or other can write (or they could put their own file in its
+ * place).  Whoever owns or can write it chooses every password.  The
+ * descriptor, or -1 with *why set; -1 with errno ENOENT and no *why when
+ * it does not exist.
+ */
+static int
+open_private(const char *path, char **why)
+{
+	struct stat	 st;
+	int		 fd, saved;
+
+	*why = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1) {
+		saved = errno;
+		if (saved == ELOOP)
+			xasprintf(why, "%s is a symbolic link: name the file "
+			    "itself", path);
+		else if (saved != ENOENT)
+			xasprintf(why, "%s: %s", path, strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	if (fstat(fd, &st) == -1)
+		xasprintf(why, "%s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
 		xasprintf(why, "%s is not a regular file", path);
+	else if (st.st_uid != geteuid() && st.st_uid != 0)
+		xasprintf(why, "%s belongs to uid %u, not to you (uid %u) nor "
+		    "root: whoever owns it chooses the passwords; run chown "
+		    "%u %s", path, (unsigned)st.st_uid, (unsigned)geteuid(),
+		    (unsigned)geteuid(), path);
+	else if (st.st_mode & (S_IRWXG | S_IRWXO))
+		xasprintf(why, "%s can be read or written by group or others "
+		    "(mode %03o): run chmod 600 %s", path,
+		    (unsigned)(st.st_mode & 0777), path);
+	if (*why == NULL)
+		(void)check_folder(path, why);
+	if (*why != NULL) {
+		close(fd);
+		errno = EPERM;
 		return -1;
 	}
-	if (st->st_mode & (S_IRWXG | S_IRWXO)) {
-		xasprintf(why, "%s can be read by group or others (mode %03o): "
-		    "run chmod 600 %s", path, (unsigned)(st->st_mode & 0777),
-		    path);
+	return fd;
+}
+
+/* Read a whole file that open_private() accepts; -1 with *why set. */
+static int
+read_private(const char *path, size_t max, char **buf, size_t *len,
+    char **why)
+{
+	int	fd, saved;
+
+	if ((fd = open_private(path, why)) == -1)
+		return -1;
+	if (read_fd_limited(fd, max, buf, len) == -1) {
+		saved = errno;
+		xasprintf(why, "%s: %s", path, strerror(saved));
+		close(fd);
+		errno = saved;
 		return -1;
 	}
+	close(fd);
 	return 0;
+}
+
+/*
+ * env: values are taken out of the environment when they are read, so
+ * that no child (runuser -u postgres, apt, ...) inherits them and no
+ * /proc/PID/environ shows them: the variable is unset and the bytes of
+ * its value wiped.  A later load in this process finds them here.
+ */
+static struct {
+	char	*name;
+	char	*value;
+} *env_taken;
+static size_t	 nenv_taken;
+
+static const char *
+env_take(const char *name)
+{
+	char	*v;
+	size_t	 i;
+
+	for (i = 0; i < nenv_taken; i++) {
+		if (strcmp(env_taken[i].name, name) == 0)
+			return env_taken[i].value;
+	}
+	if ((v = getenv(name)) == NULL || *v == '\0')
+		return NULL;
+	env_taken = xreallocarray(env_taken, nenv_taken + 1,
+	    sizeof *env_taken);
+	env_taken[nenv_taken].name = xstrdup(name);
+	env_taken[nenv_taken].value = xstrdup(v);
+	secure_wipe(v, strlen(v));	/* the initial environment's copy */
+	unsetenv(name);
+	return env_taken[nenv_taken++].value;
 }
 
 /* Resolve "env:NAME", "file:PATH" or a literal into a fresh string. */
 static char *
 resolve_value(const char *v, const char *dir, char **why)
 {
-	struct stat	 st;
 	char		*path, *buf;
 	const char	*env;
 	size_t		 len;
 
 	if (strncmp(v, "env:", 4) == 0) {
-		if ((env = getenv(v + 4)) == NULL || *env == '\0') {
+		if ((env = env_take(v + 4)) == NULL) {
 			xasprintf(why, "environment variable %s is not set",
 			    v + 4);
 			return NULL;
@@ -126,17 +235,9 @@ resolve_value(const char *v, const char *dir, char **why)
 	if (strncmp(v, "file:", 5) != 0)
 		return xstrdup(v);
 	path = path_join(dir, v + 5);
-	if (stat(path, &st) == -1) {
-		xasprintf(why, "%s: %s", path, strerror(errno));
-		free(path);
-		return NULL;
-	}
-	if (check_private(path, &st, why) == -1) {
-		free(path);
-		return NULL;
-	}
-	if (read_file_limited(path, SECRET_MAX_LEN, &buf, &len) == -1) {
-		xasprintf(why, "%s: %s", path, strerror(errno));
+	if (read_private(path, SECRET_MAX_LEN, &buf, &len, why) == -1) {
+		if (*why == NULL)
+			xasprintf(why, "%s: %s", path, strerror(errno));
 		free(path);
 		return NULL;
 	}
@@ -183,7 +284,6 @@ load_entries(struct secrets *s, const char *path, const struct ynode *root,
 int
 secrets_load(struct secrets *s, const char *path, struct diag *diag)
 {
-	struct stat	 st;
 	struct ynode	*root;
 	struct pos	 top = { 0, 0 };
 	char		*buf, *why = NULL;
@@ -191,16 +291,13 @@ secrets_load(struct secrets *s, const char *path, struct diag *diag)
 	int		 rc;
 
 	s->path = xstrdup(path);
-	if (stat(path, &st) == -1)
-		return -1;	/* ENOENT is the caller's to judge */
-	if (check_private(path, &st, &why) == -1) {
+	if (read_private(path, SECRETS_MAX_BYTES, &buf, &len, &why) == -1) {
+		if (why == NULL)
+			return -1;	/* ENOENT is the caller's to judge */
+		rc = errno;
 		diag_add(diag, path, top, "refusing the secrets file: %s", why);
 		free(why);
-		errno = EPERM;
-		return -1;
-	}
-	if (read_file_limited(path, SECRETS_MAX_BYTES, &buf, &len) == -1) {
-		diag_add(diag, path, top, "cannot read: %s", strerror(errno));
+		errno = rc == EPERM ? EPERM : EINVAL;
 		return -1;
 	}
 	root = ytree_parse(path, buf, len, diag);
@@ -227,6 +324,19 @@ secrets_load(struct secrets *s, const char *path, struct diag *diag)
 	ytree_free(root);
 	if (rc == -1)
 		errno = EINVAL;
+	return rc;
+}
+
+int
+secrets_no_core_dumps(void)
+{
+	struct rlimit	rl = { .rlim_cur = 0, .rlim_max = 0 };
+	int		rc = 0;
+
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		rc = -1;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		rc = -1;
 	return rc;
 }
 
@@ -430,16 +540,19 @@ load_raw(const char *path, char ***names, char ***values, size_t *n,
     struct diag *diag)
 {
 	struct ynode	*root;
-	char		*buf;
+	char		*buf, *why = NULL;
 	size_t		 len, i;
 	struct pos	 top = { 0, 0 };
 
 	*names = *values = NULL;
 	*n = 0;
-	if (read_file_limited(path, SECRETS_MAX_BYTES, &buf, &len) == -1) {
-		if (errno == ENOENT)
+	if (read_private(path, SECRETS_MAX_BYTES, &buf, &len, &why) == -1) {
+		/* None yet: the new one's folder must be private. */
+		if (why == NULL && check_folder(path, &why) == 0)
 			return 0;
-		diag_add(diag, path, top, "cannot read: %s", strerror(errno));
+		diag_add(diag, path, top, "refusing the secrets file: %s",
+		    why);
+		free(why);
 		return -1;
 	}
 	root = ytree_parse(path, buf, len, diag);
@@ -473,18 +586,12 @@ secrets_generate(const struct profile *p, const char *path, int *added,
     struct diag *diag)
 {
 	struct secrets	 check;
-	struct stat	 st;
-	char		**names, **rnames, **rvalues, *why = NULL;
+	char		**names, **rnames, **rvalues;
 	size_t		 n, rn, i, j;
 	struct pos	 top = { 0, 0 };
 	int		 rc = -1, found;
 
 	*added = 0;
-	if (stat(path, &st) == 0 && check_private(path, &st, &why) == -1) {
-		diag_add(diag, path, top, "refusing the secrets file: %s", why);
-		free(why);
-		return -1;
-	}
 	if (load_raw(path, &rnames, &rvalues, &rn, diag) == -1)
 		return -1;
 	n = profile_required_secrets(p, &names);

@@ -4,7 +4,10 @@
  * Secrets: database passwords, encryption.password, Redis password, tokens.
  * They never live in the profile.  They live in a secrets file (YAML, one
  * flat mapping "name: value", mode 0600, refused when group or others can
- * read it) whose values may also be "env:NAME" or "file:PATH" references.
+ * read or write it, when it is not ours nor root's, or when its folder is
+ * writable by others) whose values may also be "env:NAME" (taken out of
+ * the environment: no child inherits it) or "file:PATH" (checked alike)
+ * references.
  * Their names are below (profile_required_secrets() says which a profile
  * needs); steps reach them through steps/stack.h.
  */
@@ -48,9 +51,16 @@ void	 secrets_init(struct secrets *);
 /* Wipes every value before freeing it. */
 void	 secrets_free(struct secrets *);
 /*
- * Load and resolve a secrets file.  Refuses a file that group or others
- * can read.  A missing file is ENOENT (returns -1, no diagnostic) so that
- * callers can decide whether that is an error.
+ * No core file, and no ptrace or /proc/PID/mem by other processes of the
+ * same user, while secrets are in memory: RLIMIT_CORE 0 (children inherit
+ * it) and PR_SET_DUMPABLE 0.  0, or -1 when either could not be set.
+ */
+int	 secrets_no_core_dumps(void);
+/*
+ * Load and resolve a secrets file.  Refuses one that group or others can
+ * read or write, that belongs to another user, or in a folder others can
+ * write (errno EPERM).  A missing file is ENOENT (returns -1, no
+ * diagnostic) so that callers can decide whether that is an error.
  */
 int	 secrets_load(struct secrets *, const char *, struct diag *);
 const char *secrets_get(const struct secrets *, const char *);

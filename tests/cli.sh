@@ -8,7 +8,7 @@ bin="$top_builddir/dhis2-setup"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 n=0
-echo "1..31"
+echo "1..33"
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 expect_rc() { want=$1; shift; what=$1; shift; "$@" >"$work/out" 2>"$work/err" </dev/null; rc=$?
 	[ $rc -eq "$want" ]; ok $? "$what (exit $rc, want $want)"; }
@@ -22,6 +22,10 @@ expect_rc 2 "unknown option" "$bin" --frobnicate
 expect_rc 2 "no command and no terminal" "$bin"
 expect_rc 2 "validate without a profile" "$bin" validate
 expect_rc 2 "validate a missing file" "$bin" validate "$work/none.yaml"
+# A FIFO in the place of a profile is refused at once, not waited on.
+mkfifo "$work/fifo.yaml"
+expect_rc 2 "validate refuses a FIFO at once" timeout 10 "$bin" validate "$work/fifo.yaml"
+grep -q "fifo.yaml: not a regular file" "$work/err"; ok $? "and says it is not a regular file"
 
 cp "$top_srcdir/profiles/examples/single-server.yaml" "$work/site.yaml"
 expect_rc 0 "secrets generate" "$bin" secrets generate "$work/site.yaml"

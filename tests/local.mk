@@ -27,7 +27,8 @@ UNIT_TESTS = \
 	tests/unit/test_topology \
 	tests/unit/test_firewall \
 	tests/unit/test_alerting \
-	tests/unit/test_replica
+	tests/unit/test_replica \
+	tests/unit/test_secrets
 if HAVE_CMOCKA
 check_PROGRAMS += $(UNIT_TESTS)
 # apt sources: the containers' deb822 file, the failing line named.

@@ -391,7 +391,7 @@ test_secrets_generate(void **state)
 	diag_free(&d);
 	secrets_init(&s);
 	assert_int_equal(secrets_load(&s, spath, &d), -1);
-	assert_non_null(strstr(d.msgs[0], "can be read by group or others"));
+	assert_non_null(strstr(d.msgs[0], "can be read or written by group or others"));
 	secrets_free(&s);
 	assert_int_equal(secrets_generate(&p, spath, &added, &d), -1);
 
