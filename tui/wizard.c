@@ -60,6 +60,7 @@ static void
 instance_defaults(struct instance *in, size_t i)
 {
 	memset(in, 0, sizeof *in);
+	schema_defaults(schema_section("instances"), in);
 	if (i == 0) {
 		in->name = xstrdup("dhis");
 		in->base_path = xstrdup("/");
@@ -68,7 +69,6 @@ instance_defaults(struct instance *in, size_t i)
 		xasprintf(&in->base_path, "/dhis%zu", i + 1);
 	}
 	in->version = xstrdup("2.41");
-	in->nodes = 1;
 }
 
 void
