@@ -96,6 +96,7 @@ struct instance {
 	char		*base_path;	/* "/hmis" or "/" */
 	int		 nodes;		/* Tomcat nodes */
 	long long	 heap_mb;	/* 0: derived from RAM */
+	int		 max_threads;	/* Tomcat's request threads */
 	char		*database;	/* database name; default: the name */
 	struct pos	 pos;
 };

@@ -249,6 +249,7 @@ render_server_xml(struct step_ctx *ctx, size_t i, int node,
 	tvars_set(&v, "listen", topo_role_node(ctx->topo, ROLE_PROXY) ==
 	    ctx->node ? "127.0.0.1" : "0.0.0.0");
 	tvars_setf(&v, "port", "%d", instance_port(p, i, node));
+	tvars_setf(&v, "max_threads", "%d", in->max_threads);
 	tvars_set(&v, "https", p->tls.mode == TLS_NONE ? "" : "1");
 	tvars_set(&v, "fqdn", p->fqdn ? p->fqdn : "localhost");
 	if (in->nodes > 1)

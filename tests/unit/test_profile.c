@@ -219,6 +219,7 @@ test_defaults(void **state)
 	assert_string_equal(p.instances[0].base_path, "/hmis");
 	assert_int_equal(p.instances[0].nodes, 1);
 	assert_int_equal(p.instances[0].heap_mb, 0);
+	assert_int_equal(p.instances[0].max_threads, 300);
 	assert_string_equal(instance_db_name(&p.instances[0]), "hmis");
 	assert_true(p.database.tuning.auto_tune);
 	assert_int_equal(p.backups.retention_days, 14);

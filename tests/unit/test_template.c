@@ -213,7 +213,8 @@ test_every_template_renders(void **state)
 	    "catalina_home", "catalina_base", "dhis2_home", "java_home",
 	    "heap_mb", "tls", "tls_cert", "tls_key", "acme_webroot", "ocsp",
 	    "hsts_conf", "body_size_bytes", "timeout", "locations", "balancer",
-	    "base_path", "backend", "upstreams", "body_size", "snippet", NULL };
+	    "base_path", "backend", "upstreams", "body_size", "snippet",
+	    "max_threads", NULL };
 	struct tvars	 v;
 	char		*out, *err;
 	size_t		 i;
@@ -308,6 +309,28 @@ test_proxy_hardening(void **state)
 	free(s);
 }
 
+/* The instance's max_threads is the connector's maxThreads. */
+static void
+test_server_xml_max_threads(void **state)
+{
+	static const char *vars[] = { "name", "listen", "port", "https",
+	    "fqdn", "route", NULL };
+	struct tvars	 v;
+	char		*out, *err;
+	size_t		 i;
+
+	tvars_init(&v);
+	for (i = 0; vars[i] != NULL; i++)
+		tvars_set(&v, vars[i], "");
+	tvars_set(&v, "max_threads", "150");
+	out = template_render_file("server.xml", &v, &err);
+	if (out == NULL)
+		fail_msg("%s", err);
+	assert_non_null(strstr(out, " maxThreads=\"150\""));
+	free(out);
+	tvars_free(&v);
+}
+
 int
 main(void)
 {
@@ -315,6 +338,7 @@ main(void)
 		cmocka_unit_test(test_substitution_and_sections),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_every_template_renders),
+		cmocka_unit_test(test_server_xml_max_threads),
 		cmocka_unit_test(test_nginx_templates_pass_nginx_t),
 		cmocka_unit_test(test_proxy_hardening),
 	};
