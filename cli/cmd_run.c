@@ -33,6 +33,7 @@
 #include "feature.h"
 #include "journal.h"
 #include "lazylib.h"
+#include "lock.h"
 #include "log.h"
 #include "planner.h"
 #include "profile.h"
@@ -56,6 +57,9 @@ struct run {
 	struct secrets		 s;
 	struct plan		 pl;
 	struct journal		 j;
+	struct target_locks	 tl;
+	char			*locked;	/* why the targets were not locked */
+	int			 lock_rc;
 	char			*logpath;
 	size_t			 nunbuilt;	/* features asked, not built */
 	struct dashboard	*dash;
@@ -351,6 +355,27 @@ run_readers(struct run *r)
 		events_json_subscribe(o->a.events_fd);
 }
 
+/*
+ * apply only: the lock on every target (lock.h), before the first step;
+ * EXIT_LOCKED with r->locked naming the holder, and nothing done.
+ */
+static int
+run_lock_targets(struct run *r)
+{
+	char	*real, *line;
+	int	 rc;
+
+	real = journal_realpath(r->o->a.profile);
+	rc = target_locks_take(&r->tl, &r->pl, real, &r->locked);
+	free(real);
+	if (rc != EXIT_OK) {
+		xasprintf(&line, "refused: %s", r->locked);
+		journal_finish(&r->j, line);
+		free(line);
+	}
+	return rc;
+}
+
 /* Connect, then check (plan) or check, apply and verify every step. */
 static void
 run_engine(struct run *r)
@@ -364,6 +389,8 @@ run_engine(struct run *r)
 		    "every step is checked again and only what is missing "
 		    "is done");
 	plan_connect(&r->pl, &r->p, r->o->a.accept_new);
+	if (!r->dry && (r->lock_rc = run_lock_targets(r)) != EXIT_OK)
+		return;
 	emit_plan(&r->pl);
 	emit_run(EV_RUN_START, r->o->a.profile, (int)r->pl.nsteps, NULL,
 	    r->dry, r->logpath);
@@ -371,6 +398,7 @@ run_engine(struct run *r)
 	eo.jobs = r->o->a.jobs;
 	eo.dry_run = r->dry;
 	engine_run(&r->pl, &r->p, &r->s, &eo, &r->sum);
+	target_locks_release(&r->tl);
 	text = engine_summary_text(&r->sum, r->dry);
 	emit_run(EV_RUN_END, text, (int)r->pl.nsteps, &r->sum, r->dry, NULL);
 	if (!r->dry)
@@ -389,6 +417,10 @@ run_report(struct run *r)
 		/* Its report ends with the log's path. */
 		events_unsubscribe(r->dash_sub);
 		dashboard_close(r->dash, 1);
+	}
+	if (r->locked != NULL) {
+		fprintf(stderr, "dhis2-setup: %s\n", r->locked);
+		return r->lock_rc;
 	}
 	print_unreachable(&r->pl);
 	if (o->is_plan && !o->json && !global_opts.quiet)
@@ -436,6 +468,8 @@ run(const struct run_opts *o)
 		rc = run_report(&r);
 	}
 	events_unsubscribe(r.collect);
+	target_locks_release(&r.tl);
+	free(r.locked);
 	log_close();
 	journal_close(&r.j);
 	events_reset();

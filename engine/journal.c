@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
+
 #include "core.h"
 #include "events.h"
 #include "journal.h"
@@ -145,13 +147,57 @@ read_status(const char *dir)
 	return buf;
 }
 
+/*
+ * The profile's real path: symbolic links and ./.. resolved, so that
+ * ./site.yaml and /etc/dhis2/site.yaml are one profile.  A profile that
+ * is gone (status of a deleted file) is its folder's real path and its
+ * name; a folder that is gone too, the path made absolute.
+ */
+char *
+journal_realpath(const char *profile_path)
+{
+	char	*r, *dir, *slash, *out, cwd[4096];
+
+	if ((r = realpath(profile_path, NULL)) != NULL)
+		return r;
+	dir = xstrdup(profile_path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		r = realpath(*dir != '\0' ? dir : "/", NULL);
+	} else
+		r = realpath(".", NULL);
+	free(dir);
+	if (r != NULL) {
+		xasprintf(&out, "%s/%s", strcmp(r, "/") == 0 ? "" : r,
+		    slash != NULL ? strrchr(profile_path, '/') + 1 :
+		    profile_path);
+		free(r);
+		return out;
+	}
+	if (profile_path[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+		return xstrdup(profile_path);
+	xasprintf(&out, "%s/%s", cwd, profile_path);
+	return out;
+}
+
+/*
+ * The profile's state folder, STATEDIR/NAME-KEY: its file name for people
+ * and the first 12 hex digits of the sha256 of its real path, so that
+ * two site.yaml in two folders never share a journal or a lock.
+ */
 char *
 journal_dir(const char *profile_path)
 {
-	char	*name, *dir;
+	unsigned char	 md[SHA256_DIGEST_LENGTH];
+	char		*name, *real, *dir;
 
 	name = journal_name(profile_path);
-	dir = path_join(state_dir(), name);
+	real = journal_realpath(profile_path);
+	SHA256((const unsigned char *)real, strlen(real), md);
+	xasprintf(&dir, "%s/%s-%02x%02x%02x%02x%02x%02x", state_dir(), name,
+	    md[0], md[1], md[2], md[3], md[4], md[5]);
+	free(real);
 	free(name);
 	return dir;
 }

@@ -1,9 +1,10 @@
 /*
  * Copyright (c) 2026 The dhis2-setup authors. BSD-3-Clause, see LICENSE.
  *
- * The journal: per profile, under /var/lib/dhis2-setup/NAME (or
- * $DHIS2_SETUP_STATEDIR/NAME).  A lock file says a run is under way (a
- * second one gets EXIT_LOCKED; the kernel drops the lock of a killed run),
+ * The journal: per profile, under /var/lib/dhis2-setup/NAME-KEY (or
+ * $DHIS2_SETUP_STATEDIR/NAME-KEY; KEY from the profile's real path).  A
+ * lock file says a run is under way (a second one gets EXIT_LOCKED; the
+ * kernel drops the lock of a killed run); lock.h locks the targets too;
  * a status file says where it is, and a journal file keeps every step
  * result of every run.  Resuming needs no replay: steps are idempotent and
  * check first, so a re-run does only what is missing; the journal tells
@@ -42,7 +43,12 @@ void	 journal_finish(struct journal *, const char *);
 void	 journal_close(struct journal *);
 /* Print where the profile's last or current run is; an exit code. */
 int	 journal_status(const char *, FILE *);
-/* The profile's state folder and whether a run of it holds the lock. */
+/*
+ * The profile's real path, and its state folder STATEDIR/NAME-KEY (KEY:
+ * 12 hex digits of the sha256 of the real path); whether a run of it
+ * holds the lock.
+ */
+char	*journal_realpath(const char *);
 char	*journal_dir(const char *);
 int	 journal_running(const char *);
 

@@ -5,6 +5,7 @@ libdhis2setup_a_SOURCES += engine/transport.h engine/transport.c \
 	engine/transport_local.c engine/transport_ssh.c engine/transport_lxc.c \
 	engine/facts.h engine/facts.c engine/events.h engine/events.c \
 	engine/log.h engine/log.c engine/journal.h engine/journal.c \
+	engine/lock.h engine/lock.c \
 	engine/planner.h engine/planner.c engine/topology.h engine/topology.c \
 	engine/tuning.h engine/tuning.c engine/sizing.h engine/sizing.c \
 	engine/engine.h engine/engine.c

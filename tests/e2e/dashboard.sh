@@ -46,7 +46,8 @@ machines_profile "$P" "$(machine app "$E2E_NET.11" "proxy, app, database")" \
     base_path: /hmis' admin_network="$E2E_NET.0/24" timezone=Africa/Kampala
 "$D2S" -q secrets generate "$P" >/dev/null 2>&1
 check "secrets generated" [ -s "$E2E_TMP/dash.secrets.yaml" ]
-ST="$DHIS2_SETUP_STATEDIR/dash"
+# Its state folder: NAME-KEY, KEY from the profile's real path.
+ST="$DHIS2_SETUP_STATEDIR/dash-$(printf %s "$(realpath "$P")" | sha256sum | cut -c1-12)"
 
 # --- the dashboard during a real apply --------------------------------------
 in_tmux run "'$D2S' apply $ONLY --accept-new-host-keys '$P'"

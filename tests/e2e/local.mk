@@ -27,6 +27,8 @@ E2E_TESTS += tests/e2e/replicas.sh
 E2E_TESTS += tests/e2e/alerting.sh
 # A source line apt-get update fails on is named, and nothing changes.
 E2E_TESTS += tests/e2e/apt-sources.sh
+# The lock on the targets: two profiles for one server, a stale lock.
+E2E_TESTS += tests/e2e/lock.sh
 EXTRA_DIST += tests/e2e/lib.sh tests/lib/deb822.sh $(E2E_TESTS)
 
 check-e2e: dhis2-setup tests/e2e/transport-tool

@@ -10,6 +10,9 @@ need_tmux
 command -v flock >/dev/null 2>&1 || { echo "1..0 # SKIP no flock(1)"; exit 0; }
 
 st="$tmp/state"
+# A profile's state folder: NAME-KEY, KEY from its real path (journal.c).
+sd() { echo "$st/$1-$(printf %s "$(cd "$tmp" && pwd -P)/$1.yaml" |
+	sha256sum | cut -c1-12)"; }
 holder=""
 release() {	# end the fake run: its lock goes
 	[ -n "$holder" ] || return 0
@@ -18,11 +21,11 @@ release() {	# end the fake run: its lock goes
 	holder=""
 }
 hold() {	# NAME: a run of NAME.yaml is under way
-	touch "$st/$1/lock"
-	flock -o "$st/$1/lock" sleep 120 &
+	touch "$(sd "$1")/lock"
+	flock -o "$(sd "$1")/lock" sleep 120 &
 	holder=$!
 	i=0
-	while [ $i -lt 50 ] && flock -n "$st/$1/lock" true; do
+	while [ $i -lt 50 ] && flock -n "$(sd "$1")/lock" true; do
 		sleep 0.1; i=$((i + 1))
 	done
 }
@@ -30,7 +33,7 @@ trap 'release; echo "1..$n"; cleanup' EXIT
 now=$(date +%s)
 
 # --- a big run: 3 machines, 9 steps each, one failed, one running ---------
-mkdir -p "$st/big" "$st/small"
+mkdir -p "$(sd big)" "$(sd small)"
 {
 	for m in proxy app db; do
 		for s in preflight base postgres tomcat war tls proxy certbot verify; do
@@ -59,7 +62,7 @@ mkdir -p "$st/big" "$st/small"
 		i=$((i + 1))
 	done
 	echo '{"event":"progress","done":6,"total":27}'
-} > "$st/big/events"
+} > "$(sd big)/events"
 
 hold big
 start 80x24 LANG=C.UTF-8 DHIS2_SETUP_STATEDIR="$st" -- attach big.yaml
@@ -144,7 +147,7 @@ check "a terminal too small says so" wait_for "terminal too small"
 	echo '{"event":"step-start","machine":"app","step":"base"}'
 	echo '{"event":"command","machine":"app","step":"base","text":"apt-get install -y acl"}'
 	echo '{"event":"output","machine":"app","step":"base","stream":1,"text":"Setting up acl (2.3.1-3) ..."}'
-} > "$st/small/events"
+} > "$(sd small)/events"
 release
 hold small
 start 80x24 LANG=C.UTF-8 DHIS2_SETUP_STATEDIR="$st" -- attach small.yaml
@@ -158,7 +161,7 @@ check "the machine, its facts, preflight ok" \
 	echo '{"event":"step-result","machine":"app","step":"base","result":"failed","text":"cannot install acl"}'
 	echo '{"event":"progress","done":2,"total":2}'
 	echo "{\"event\":\"run-end\",\"text\":\"summary: 1 ok, 0 changed, 0 skipped, 1 failed\",\"counts\":{\"ok\":1,\"changed\":0,\"skipped\":0,\"failed\":1},\"time\":$((now + 42))}"
-} >> "$st/small/events"
+} >> "$(sd small)/events"
 check "attach ends with the run and exits 1 for its failure" [ "$(wait_rc)" = 1 ]
 # The exit status can be written before tmux has drawn the report.
 wait_for "log: /var/log/dhis2-setup/small-1.log" >/dev/null 2>&1
@@ -173,8 +176,8 @@ check "its report: results, the failed step's last lines, summary, log" \
         echo "$1" | grep -q "^log: /var/log/dhis2-setup/small-1.log$"' sh "$s"
 
 # --- a run that stops without an end (killed) -------------------------------
-head -8 "$st/small/events" > "$st/small/events.new"
-mv "$st/small/events.new" "$st/small/events"
+head -8 "$(sd small)/events" > "$(sd small)/events.new"
+mv "$(sd small)/events.new" "$(sd small)/events"
 start 80x24 DHIS2_SETUP_STATEDIR="$st" -- attach small.yaml
 wait_for "base       running" >/dev/null 2>&1
 release
@@ -182,7 +185,7 @@ check "a run killed under attach: attach says so and exits 1" [ "$(wait_rc)" = 1
 check "and how to finish it" wait_for "the run stopped before it finished"
 
 # --- no terminal, no file ----------------------------------------------------
-out=$(DHIS2_SETUP_STATEDIR="$st" "$bin" attach small.yaml 2>&1 | cat)
+out=$(cd "$tmp" && DHIS2_SETUP_STATEDIR="$st" "$bin" attach small.yaml 2>&1 | cat)
 check "attach with no terminal: plain lines" \
     sh -c 'echo "$1" | grep -q "^\[app\] preflight    ok$" &&
         echo "$1" | grep -q "stopped before it finished"' sh "$out"

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <pwd.h>
 #include <grp.h>
@@ -26,6 +27,7 @@
 #include "engine.h"
 #include "events.h"
 #include "journal.h"
+#include "lock.h"
 #include "log.h"
 #include "planner.h"
 #include "profile.h"
@@ -280,20 +282,209 @@ static void
 test_journal_lock(void **state)
 {
 	struct journal	 a, b;
-	char		*err = NULL;
+	char		*err = NULL, *d1, *d2, *cwd, *sub, *link;
 
 	setenv("DHIS2_SETUP_STATEDIR", tmpdir, 1);
+	/* Two site.yaml in two folders: two profiles, two locks (M4). */
 	assert_int_equal(journal_open(&a, "/x/site.yaml", &err), 0);
-	assert_int_equal(journal_open(&b, "/y/site.yaml", &err), EXIT_LOCKED);
+	assert_int_equal(journal_open(&b, "/y/site.yaml", &err), 0);
+	journal_close(&b);
+	/* One file by two names (relative, a link): one profile, locked. */
+	xasprintf(&sub, "%s/real", tmpdir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	xasprintf(&link, "%s/link", tmpdir);
+	assert_int_equal(symlink(sub, link), 0);
+	cwd = getcwd(NULL, 0);
+	assert_int_equal(chdir(sub), 0);
+	assert_int_equal(write_file_atomic("m.yaml", "x", 1, 0600), 0);
+	assert_int_equal(journal_open(&b, "m.yaml", &err), 0);
+	journal_close(&a);
+	assert_int_equal(journal_open(&a, "/work/../nonexistent/m.yaml",
+	    &err), 0);
+	journal_close(&a);
+	xasprintf(&d1, "%s/m.yaml", link);
+	assert_int_equal(journal_open(&a, d1, &err), EXIT_LOCKED);
 	assert_non_null(err);
 	free(err);
-	journal_close(&b);
-	journal_finish(&a, "done");
-	journal_close(&a);
 	err = NULL;
-	assert_int_equal(journal_open(&b, "/y/site.yaml", &err), 0);
+	journal_close(&a);
+	d2 = journal_dir(d1);
+	free(d1);
+	d1 = journal_dir("./m.yaml");
+	assert_string_equal(d1, d2);
+	assert_non_null(strstr(d1, "/m-"));
+	free(d1);
+	free(d2);
+	journal_finish(&b, "done");
+	journal_close(&b);
+	assert_int_equal(journal_open(&b, "m.yaml", &err), 0);
 	assert_null(b.previous);	/* the last run finished */
 	journal_close(&b);
+	assert_int_equal(chdir(cwd), 0);
+	free(cwd);
+	free(sub);
+	free(link);
+	events_reset();
+}
+
+/* A lock file of lines, as another run would have left it. */
+static void
+plant_lock(const char *path, const char *boot, long pid, const char *conn,
+    const char *token)
+{
+	char	*s;
+
+	xasprintf(&s, "holder op@elsewhere\npid %ld\npid-start 1\n"
+	    "host elsewhere\nboot %s\nstarted 2026-01-01T00:00:00Z\n"
+	    "profile /p/site.yaml\nconn %s\ntoken %s\n", pid, boot, conn,
+	    token);
+	assert_int_equal(write_file_atomic(path, s, strlen(s), 0644), 0);
+	free(s);
+}
+
+static void
+note_event(const struct event *ev, void *arg)
+{
+	char	**last = arg;
+
+	if (ev->type == EV_NOTE) {
+		free(*last);
+		*last = xstrdup(ev->text);
+	}
+}
+
+/* Field 22 of /proc/self/stat, the start time, read another way. */
+static char *
+my_start(void)
+{
+	char	*buf, *p, *out;
+	size_t	 len;
+	int	 i;
+
+	assert_int_equal(read_file_limited("/proc/self/stat", 4096, &buf,
+	    &len), 0);
+	p = strrchr(buf, ')') + 2;	/* field 3 */
+	for (i = 3; i < 22; i++)
+		p = strchr(p, ' ') + 1;
+	out = xstrndup(p, strcspn(p, " "));
+	free(buf);
+	return out;
+}
+
+static void
+test_target_lock(void **state)
+{
+	struct transport	*t = transport_local_new("server");
+	struct target_locks	 a, b;
+	char			*path, *holder = NULL, *text, *boot = NULL;
+	char			*start, *note = NULL, me[32], dead[64];
+	int			 sub;
+	size_t			 len;
+	pid_t			 gone;
+
+	xasprintf(&path, "%s/run-lock/dhis2-setup.lock", tmpdir);
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	a.token = xstrdup("aaaa");
+	a.text = target_lock_text("/srv/a/site.yaml");
+	b.token = xstrdup("bbbb");
+	b.text = target_lock_text("/srv/b/site.yaml");
+	snprintf(me, sizeof me, "%ld", (long)getpid());
+	assert_int_equal(target_lock_take_one(t, path, &a, me, NULL, &holder),
+	    0);
+	assert_null(holder);
+	start = my_start();
+	xasprintf(&text, "\npid-start %s\n", start);
+	assert_non_null(strstr(a.text, text));
+	free(text);
+	xasprintf(&text, "\nconn %s %s\n", me, start);
+	assert_int_equal(read_file_limited(path, 4096, &holder, &len), 0);
+	assert_non_null(strstr(holder, text));
+	free(holder);
+	free(text);
+	free(start);
+	/* Held: the holder named; not stale, its run (this one) lives. */
+	assert_int_equal(target_lock_take_one(t, path, &b, me, NULL, &holder),
+	    1);
+	assert_non_null(strstr(holder, "profile /srv/a/site.yaml"));
+	assert_non_null(strstr(holder, "token aaaa"));
+	assert_false(target_lock_stale_here(holder));
+	text = target_lock_describe(holder);
+	assert_non_null(strstr(text, "since "));
+	assert_non_null(strstr(text, "profile /srv/a/site.yaml"));
+	free(text);
+	free(holder);
+	/* Two machines of a plan on one server: the run's own lock. */
+	assert_int_equal(target_lock_take_one(t, path, &a, me, NULL, &holder),
+	    0);
+	/* Only its holder gives it back. */
+	target_lock_release_one(t, path, "bbbb");
+	assert_int_equal(access(path, F_OK), 0);
+	target_lock_release_one(t, path, "aaaa");
+	assert_int_equal(access(path, F_OK), -1);
+
+	/* A run of this control machine that is gone: stale, taken over. */
+	assert_int_equal(read_file_limited("/proc/sys/kernel/random/boot_id",
+	    4096, &boot, &len), 0);
+	boot[strcspn(boot, "\n")] = '\0';
+	if ((gone = fork()) == 0)
+		_exit(0);
+	assert_int_equal(waitpid(gone, NULL, 0), gone);
+	plant_lock(path, boot, (long)gone, "-", "cccc");
+	assert_int_equal(target_lock_take_one(t, path, &b, me, NULL, &holder),
+	    1);
+	assert_true(target_lock_stale_here(holder));
+	free(holder);
+	assert_int_equal(target_lock_take_one(t, path, &b, me, "cccc",
+	    &holder), 0);
+	target_lock_release_one(t, path, "bbbb");
+	/* Its PID alive but its number taken by another process. */
+	plant_lock(path, boot, (long)getpid(), "-", "cccc");
+	assert_int_equal(target_lock_take_one(t, path, &b, me, NULL, &holder),
+	    1);
+	assert_true(target_lock_stale_here(holder));	/* pid-start 1 */
+	free(holder);
+	unlink(path);
+
+	/* Another control machine: its connection's process decides. */
+	snprintf(dead, sizeof dead, "%ld 12345", (long)gone);
+	plant_lock(path, "another-boot", 1, dead, "dddd");
+	sub = events_subscribe(note_event, &note);
+	assert_int_equal(target_lock_take_one(t, path, &b, me, NULL, &holder),
+	    0);
+	events_unsubscribe(sub);
+	assert_non_null(note);
+	assert_non_null(strstr(note, "op@elsewhere"));
+	assert_non_null(strstr(note, "whose run is gone, was removed"));
+	free(note);
+	target_lock_release_one(t, path, "bbbb");
+	snprintf(dead, sizeof dead, "%ld 1", (long)getpid());
+	plant_lock(path, "another-boot", 1, dead, "dddd");
+	assert_int_equal(target_lock_take_one(t, path, &b, me, NULL, &holder),
+	    0);	/* a PID used again: its start time differs */
+	target_lock_release_one(t, path, "bbbb");
+	plant_lock(path, "another-boot", 1, "-", "dddd");
+	assert_int_equal(target_lock_take_one(t, path, &b, me, NULL, &holder),
+	    1);	/* no proof either way: held */
+	assert_false(target_lock_stale_here(holder));
+	free(holder);
+	/* A target's control characters never reach the terminal. */
+	plant_lock(path, "another-boot", 1, "-", "dd\033]0;x\007");
+	assert_int_equal(target_lock_take_one(t, path, &b, me, NULL, &holder),
+	    1);
+	text = target_lock_describe(holder);
+	assert_null(strchr(text, '\033'));
+	free(text);
+	free(holder);
+	unlink(path);
+
+	free(boot);
+	free(path);
+	free(a.token);
+	free(a.text);
+	free(b.token);
+	free(b.text);
+	transport_free(t);
 	events_reset();
 }
 
@@ -710,6 +901,7 @@ main(void)
 		cmocka_unit_test(test_facts_parse),
 		cmocka_unit_test(test_planner),
 		cmocka_unit_test(test_journal_lock),
+		cmocka_unit_test(test_target_lock),
 		cmocka_unit_test(test_engine_deps),
 		cmocka_unit_test(test_preflight),
 		cmocka_unit_test(test_apt_update_once),
