@@ -64,16 +64,13 @@ static const struct base_file base_files[] = {
 #define NBASE_FILES (sizeof base_files / sizeof base_files[0])
 
 static const char probe_script[] =
-    STEP_FILES_SH
+    STEP_ITEMS_SH
     APT_SOURCES_CHECK_SH
-    "u=$1 n=$2\n"
+    "u=$1\n"
+    "shift\n"
+    "step_items \"$@\"\n"
     "shift 2\n"
-    /* owner and mode of the files (package names do not exist in /) */
     "step_stats \"$@\"\n"
-    "while [ \"$n\" -gt 0 ]; do step_sums \"$1\"; shift; n=$((n - 1)); "
-    "done\n"
-    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' \"$@\" "
-    "2>/dev/null\n"
     "echo \"tz=$(cat /etc/timezone 2>/dev/null)\"\n"
     "echo \"localtime=$(readlink /etc/localtime 2>/dev/null)\"\n"
     "if getent passwd \"$u\" >/dev/null; then echo user=1; "
@@ -90,9 +87,7 @@ static const char probe_script[] =
 
 /* The files are base_files[]'s, in its order. */
 struct base_state {
-	struct step_files files;
-	char	*missing[16];		/* packages not installed */
-	int	 nmissing;
+	struct step_items items;	/* base_packages, base_files */
 	int	 tz_differs;
 	int	 user_missing;
 	int	 dpkg_broken;
@@ -108,11 +103,7 @@ base_timezone(struct step_ctx *ctx)
 static void
 base_state_free(struct base_state *st)
 {
-	int	i;
-
-	step_files_free(&st->files);
-	for (i = 0; i < st->nmissing; i++)
-		free(st->missing[i]);
+	step_items_free(&st->items);
 	free(st->sources_bad);
 	memset(st, 0, sizeof *st);
 }
@@ -136,20 +127,18 @@ static int
 base_probe(struct step_ctx *ctx, struct base_state *st)
 {
 	struct step_args	 a = { NULL, 0 };
-	char			*probe, nfiles[8];
+	char			*probe;
 	size_t			 i;
 	int			 rc;
 
 	memset(st, 0, sizeof *st);
-	for (i = 0; i < NBASE_FILES; i++)
-		step_files_add(&st->files, base_files[i].path,
-		    xstrdup(base_files[i].content), 0644, NULL, NULL)->meta = 1;
-	snprintf(nfiles, sizeof nfiles, "%zu", NBASE_FILES);
-	step_args_add(&a, BASE_USER);
-	step_args_add(&a, nfiles);
-	step_files_probe_args(&st->files, &a);
 	for (i = 0; base_packages[i] != NULL; i++)
-		step_args_add(&a, base_packages[i]);
+		step_packages_add(&st->items.pkgs, base_packages[i]);
+	for (i = 0; i < NBASE_FILES; i++)
+		step_files_add(&st->items.files, base_files[i].path,
+		    xstrdup(base_files[i].content), 0644, NULL, NULL)->meta = 1;
+	step_args_add(&a, BASE_USER);
+	step_items_args(&st->items, &a);
 	rc = step_probe_runv(ctx, &probe, probe_script, a.v);
 	step_args_free(&a);
 	if (rc != 0) {
@@ -157,13 +146,7 @@ base_probe(struct step_ctx *ctx, struct base_state *st)
 		return step_err(ctx, "cannot read the state of %s",
 		    ctx->machine);
 	}
-	for (i = 0; base_packages[i] != NULL; i++) {
-		if (step_probe_pkg_missing(probe, base_packages[i]) &&
-		    st->nmissing < 16)
-			st->missing[st->nmissing++] =
-			    xstrdup(base_packages[i]);
-	}
-	step_files_parse(&st->files, probe);
+	step_items_parse(&st->items, probe);
 	st->tz_differs = base_tz_differs(probe, base_timezone(ctx));
 	st->user_missing = !step_probe_has(probe, "user=1");
 	st->dpkg_broken = !step_probe_has(probe, "audit=");
@@ -180,14 +163,11 @@ static int
 base_pending(struct step_ctx *ctx, const struct base_state *st,
     int report)
 {
-	int	i, n = 0;
+	int	n = 0;
 
 	n += step_pending(ctx, report, st->dpkg_broken, "finish an "
 	    "interrupted package installation (dpkg --configure -a)");
-	for (i = 0; i < st->nmissing; i++)
-		n += step_pending(ctx, report, 1, "install package %s",
-		    st->missing[i]);
-	n += step_files_pending(ctx, &st->files, report);
+	n += step_items_pending(ctx, &st->items, report);
 	n += step_pending(ctx, report, st->tz_differs,
 	    "set the timezone to %s", base_timezone(ctx));
 	n += step_pending(ctx, report, st->user_missing,
@@ -223,20 +203,14 @@ base_check(struct step_ctx *ctx)
 static int
 base_packages_apply(struct step_ctx *ctx, const struct base_state *st)
 {
-	const char	*pkgs[17];
-	int		 i;
+	int	missing = step_packages_pending(ctx, &st->items.pkgs, 0);
 
-	if (st->dpkg_broken && st->nmissing == 0 && step_apt_run(ctx,
+	if (st->dpkg_broken && missing == 0 && step_apt_run(ctx,
 	    (char *[]){ "env", "DEBIAN_FRONTEND=noninteractive", "dpkg",
 	    "--configure", "-a", NULL }) != 0)
 		return step_err(ctx, "dpkg --configure -a failed: see the "
 		    "log, then run again");
-	if (st->nmissing == 0)
-		return 0;
-	for (i = 0; i < st->nmissing; i++)
-		pkgs[i] = st->missing[i];
-	pkgs[i] = NULL;
-	return step_apt_install(ctx, pkgs);
+	return step_packages_install(ctx, &st->items.pkgs);
 }
 
 /* Each file that differs, and the settings it holds; 0 or -1. */
@@ -246,8 +220,8 @@ base_files_apply(struct step_ctx *ctx, const struct base_state *st)
 	const struct step_file	*f;
 	size_t			 i;
 
-	for (i = 0; i < st->files.n; i++) {
-		f = &st->files.v[i];
+	for (i = 0; i < st->items.files.n; i++) {
+		f = &st->items.files.v[i];
 		if (!f->differs && !f->meta_differs)
 			continue;
 		if (step_file_apply(ctx, f) == -1)

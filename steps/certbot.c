@@ -33,26 +33,23 @@
 #define LE_DIRECTORY	"https://acme-v02.api.letsencrypt.org/directory"
 
 /*
- * Arguments: FQDN HOOK.  The package, the live files, the link the proxy
- * reads, the CA the lineage renews from, the renewal timer and the hook
- * (sum and whether it may run: certbot skips a hook that is not
- * executable).
+ * Arguments: FQDN, then step_items': the package, the renewal timer, the
+ * hook.  Then the live files, the link the proxy reads, the CA the
+ * lineage renews from and whether the hook may run (certbot skips a hook
+ * that is not executable).
  */
 static const char probe_script[] =
-    STEP_FILES_SH
-    "fqdn=$1 hook=$2\n"
-    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' certbot "
-    "2>/dev/null\n"
+    STEP_ITEMS_SH
+    "fqdn=$1\n"
+    "shift\n"
+    "step_items \"$@\"\n"
     "[ -f \"/etc/letsencrypt/live/$fqdn/fullchain.pem\" ] && echo live=1\n"
     "[ \"$(readlink " PROXY_TLS_DIR "/fullchain.pem)\" = "
     "\"/etc/letsencrypt/live/$fqdn/fullchain.pem\" ] && echo linked=1\n"
     "r=\"/etc/letsencrypt/renewal/$fqdn.conf\"\n"
     "[ -f \"$r\" ] && sed -n 's/^server *= *\\(.*[^ ]\\) *$/server=\\1/p' "
     "\"$r\"\n"
-    "systemctl is-enabled --quiet certbot.timer 2>/dev/null && "
-    "systemctl is-active --quiet certbot.timer && echo timer=1\n"
-    "step_sums \"$hook\"\n"
-    "[ -x \"$hook\" ] && echo hook_x=1\n"
+    "[ -x " HOOK_PATH " ] && echo hook_x=1\n"
     "exit 0\n";
 
 /*
@@ -72,13 +69,11 @@ static const char acme_reach_script[] =
     "EOF\n";
 
 struct cb_state {
-	int	 pkg_missing;
 	int	 live;
 	int	 linked;
 	int	 other_ca;	/* the lineage renews from another CA */
-	int	 timer_off;
 	int	 hook_noexec;	/* certbot skips a hook it cannot run */
-	struct step_files files;	/* the hook */
+	struct step_items items;	/* certbot, the hook, its timer */
 };
 
 static const char *
@@ -101,7 +96,7 @@ hook_text(const struct profile *p)
 static void
 cb_state_free(struct cb_state *st)
 {
-	step_files_free(&st->files);
+	step_items_free(&st->items);
 	memset(st, 0, sizeof *st);
 }
 
@@ -109,25 +104,33 @@ cb_state_free(struct cb_state *st)
 static int
 cb_probe(struct step_ctx *ctx, struct cb_state *st)
 {
-	char	*probe;
+	struct step_args	 a = { NULL, 0 };
+	char			*probe;
+	int			 rc;
 
 	memset(st, 0, sizeof *st);
-	step_files_add(&st->files, HOOK_PATH, hook_text(ctx->profile), 0755,
-	    NULL, NULL);
-	if (step_probe_run(ctx, &probe, probe_script, ctx->profile->fqdn,
-	    HOOK_PATH, NULL) != 0) {
+	step_packages_add(&st->items.pkgs, "certbot");
+	step_files_add(&st->items.files, HOOK_PATH, hook_text(ctx->profile),
+	    0755, NULL, NULL);
+	step_services_add(&st->items.units, "certbot.timer", "certbot", 0,
+	    0)->flags |= STEP_UNIT_NOW;
+	st->items.units.v[0].summary = "enable and start certbot.timer "
+	    "(renewals)";
+	step_args_add(&a, ctx->profile->fqdn);
+	step_items_args(&st->items, &a);
+	rc = step_probe_runv(ctx, &probe, probe_script, a.v);
+	step_args_free(&a);
+	if (rc != 0) {
 		free(probe);
 		step_fail(ctx, "cannot read certbot's state on %s",
 		    ctx->machine);
 		return -1;
 	}
-	st->pkg_missing = step_probe_pkg_missing(probe, "certbot");
+	step_items_parse(&st->items, probe);
 	st->live = step_probe_has(probe, "live=1");
 	st->linked = step_probe_has(probe, "linked=1");
 	st->other_ca = st->live && !step_probe_hasf(probe, "server=%s",
 	    acme_directory(ctx->profile));
-	st->timer_off = !step_probe_has(probe, "timer=1");
-	step_files_parse(&st->files, probe);
 	st->hook_noexec = !step_probe_has(probe, "hook_x=1");
 	free(probe);
 	return 0;
@@ -142,8 +145,7 @@ cb_pending(struct step_ctx *ctx, const struct cb_state *st, int report)
 
 	ca = ctx->profile->tls.acme_server ? ctx->profile->tls.acme_server :
 	    "Let's Encrypt";
-	n += step_pending(ctx, report, st->pkg_missing,
-	    "install package certbot");
+	n += step_packages_pending(ctx, &st->items.pkgs, report);
 	n += step_pending(ctx, report, !st->live, "request a certificate for "
 	    "%s from %s (webroot %s)", ctx->profile->fqdn, ca,
 	    PROXY_ACME_WEBROOT);
@@ -152,10 +154,9 @@ cb_pending(struct step_ctx *ctx, const struct cb_state *st, int report)
 	    ctx->profile->fqdn, ca);
 	n += step_pending(ctx, report, !st->linked,
 	    "serve the Let's Encrypt certificate");
-	n += step_pending(ctx, report, st->timer_off && !st->pkg_missing,
-	    "enable and start certbot.timer (renewals)");
+	n += step_services_pending(ctx, &st->items, report);
 	/* Not a diff: the hook is one line that names the proxy. */
-	n += step_pending(ctx, report, st->files.v[0].differs ||
+	n += step_pending(ctx, report, st->items.files.v[0].differs ||
 	    st->hook_noexec, "write %s (reload %s after each renewal)",
 	    HOOK_PATH, proxy_name(ctx->profile->proxy));
 	return n;
@@ -234,7 +235,6 @@ static enum result
 cb_apply(struct step_ctx *ctx)
 {
 	struct cb_state	 st;
-	const char	*pkgs[] = { "certbot", NULL };
 	const char	*proxy = proxy_name(ctx->profile->proxy);
 	enum result	 r = RESULT_CHANGED;
 	int		 issued = 0;
@@ -243,21 +243,17 @@ cb_apply(struct step_ctx *ctx)
 		return RESULT_SKIPPED;
 	if (cb_probe(ctx, &st) == -1)
 		goto failed;
-	if (st.pkg_missing) {
-		if (step_apt_install(ctx, pkgs) != 0)
-			goto failed;
-		st.timer_off = 1;	/* look again below: enable is cheap */
-	}
-	if (st.timer_off && step_run(ctx, (char *[]){ "systemctl", "enable",
-	    "--now", "--quiet", "certbot.timer", NULL }, NULL, 0) != 0) {
+	if (step_packages_install(ctx, &st.items.pkgs) != 0)
+		goto failed;
+	if (step_services_apply(ctx, &st.items) != 0) {
 		step_fail(ctx, "cannot enable certbot.timer: certificates "
 		    "would not renew");
 		goto failed;
 	}
-	if ((st.files.v[0].differs || st.hook_noexec) && (step_run(ctx,
+	if ((st.items.files.v[0].differs || st.hook_noexec) && (step_run(ctx,
 	    (char *[]){ "install", "-d", "-m", "0755",
 	    "/etc/letsencrypt/renewal-hooks/deploy", NULL }, NULL, 0) != 0 ||
-	    step_file_apply(ctx, &st.files.v[0]) == -1)) {
+	    step_file_apply(ctx, &st.items.files.v[0]) == -1)) {
 		step_fail(ctx, "cannot write %s", HOOK_PATH);
 		goto failed;
 	}
@@ -303,7 +299,7 @@ cb_verify(struct step_ctx *ctx)
 		return RESULT_FAILED;
 	}
 	bad = cb_pending(ctx, &st, 0);
-	timer_off = st.timer_off && !st.pkg_missing;
+	timer_off = step_services_pending(ctx, &st.items, 0);
 	cb_state_free(&st);
 	if (bad > timer_off)
 		return step_fail(ctx, "the Let's Encrypt certificate is not in "

@@ -112,19 +112,11 @@ local_url(const struct topology *t, size_t n, int port, const char *path)
  * role's verifier is captured, never logged.
  */
 static const char exporters_probe[] =
-    STEP_FILES_SH
+    STEP_ITEMS_SH
     "db=$1 role=$2\n"
     "shift 2\n"
-    "step_sums \"$@\"\n"
-    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' "
-    NODE_PKG " " PG_PKG " 2>/dev/null\n"
-    "systemctl is-active --quiet " NODE_PKG " && echo active=node\n"
-    "systemctl is-enabled --quiet " NODE_PKG " 2>/dev/null && "
-    "echo enabled=node\n"
+    "step_items \"$@\"\n"
     "[ \"$db\" = 1 ] || exit 0\n"
-    "systemctl is-active --quiet " PG_PKG " && echo active=pg\n"
-    "systemctl is-enabled --quiet " PG_PKG " 2>/dev/null && "
-    "echo enabled=pg\n"
     "command -v psql >/dev/null || exit 0\n"
     "echo \"SELECT 'role=' || coalesce(rolpassword, '') FROM pg_authid "
     "WHERE rolname = :'r'; SELECT 'member=' || pg_has_role(:'r', "
@@ -139,15 +131,9 @@ static const char exporters_probe[] =
 #define PASS_FILE	2	/* the password: secret, never diffed */
 
 struct exp_state {
-	struct step_files files;
+	struct step_items items;
 	int		 db;		/* the database node: the pg exporter */
 	const char	*password;
-	int		 node_missing;
-	int		 pg_missing;
-	int		 node_down;
-	int		 pg_down;
-	int		 node_disabled;
-	int		 pg_disabled;
 	int		 psql_failed;	/* PostgreSQL did not answer */
 	int		 role_missing;
 	int		 role_password;	/* differs */
@@ -157,7 +143,7 @@ struct exp_state {
 static void
 exp_state_free(struct exp_state *st)
 {
-	step_files_free(&st->files);
+	step_items_free(&st->items);
 	memset(st, 0, sizeof *st);
 }
 
@@ -194,25 +180,34 @@ pg_default_text(struct step_ctx *ctx)
 	return out;
 }
 
-/* The files this machine's exporters read, as they should be. */
+/*
+ * This machine's exporters: their packages, the files they read as they
+ * should be, and their units, each restarted when its files change.
+ */
 static void
 exp_wanted(struct step_ctx *ctx, struct exp_state *st)
 {
+	struct step_items	*it = &st->items;
 	struct step_file	*f;
 
-	step_files_add(&st->files, NODE_DEFAULT, node_default_text(ctx), 0644,
+	step_packages_add(&it->pkgs, NODE_PKG);
+	step_files_add(&it->files, NODE_DEFAULT, node_default_text(ctx), 0644,
 	    "root", "root");
+	step_services_add(&it->units, NODE_PKG, NODE_PKG, 1U << NODE_FILE, 0);
 	if (!st->db)
 		return;
+	step_packages_add(&it->pkgs, PG_PKG);
 	/* Debian's postinst makes the user and owns this file 0640. */
-	step_files_add(&st->files, PG_DEFAULT, pg_default_text(ctx), 0640,
+	step_files_add(&it->files, PG_DEFAULT, pg_default_text(ctx), 0640,
 	    "prometheus", "prometheus");
 	/* The sum of the password, never the password, is compared. */
-	f = step_files_add(&st->files, PG_PASS_FILE, xstrdup(st->password !=
+	f = step_files_add(&it->files, PG_PASS_FILE, xstrdup(st->password !=
 	    NULL ? st->password : ""), 0600, "prometheus", "prometheus");
 	f->secret = 1;
 	f->summary = xstrdup("write " PG_PASS_FILE " (mode 0600, owner "
 	    "prometheus) from the secrets file");
+	step_services_add(&it->units, PG_PKG, PG_PKG, 1U << PG_FILE |
+	    1U << PASS_FILE, 0);
 }
 
 static int
@@ -228,7 +223,7 @@ exp_probe(struct step_ctx *ctx, struct exp_state *st)
 	exp_wanted(ctx, st);
 	step_args_add(&a, st->db ? "1" : "0");
 	step_args_add(&a, MONITORING_PG_ROLE);
-	step_files_probe_args(&st->files, &a);
+	step_items_args(&st->items, &a);
 	rc = step_probe_runv(ctx, &probe, exporters_probe, a.v);
 	step_args_free(&a);
 	if (rc != 0) {
@@ -236,16 +231,10 @@ exp_probe(struct step_ctx *ctx, struct exp_state *st)
 		exp_state_free(st);
 		return -1;
 	}
-	step_files_parse(&st->files, probe);
-	st->node_missing = step_probe_pkg_missing(probe, NODE_PKG);
-	st->node_down = !step_probe_has(probe, "active=node");
-	st->node_disabled = !step_probe_has(probe, "enabled=node");
+	step_items_parse(&st->items, probe);
 	if (st->db) {
 		if (st->password == NULL)
-			st->files.v[PASS_FILE].differs = 1;
-		st->pg_missing = step_probe_pkg_missing(probe, PG_PKG);
-		st->pg_down = !step_probe_has(probe, "active=pg");
-		st->pg_disabled = !step_probe_has(probe, "enabled=pg");
+			st->items.files.v[PASS_FILE].differs = 1;
 		st->psql_failed = !step_probe_has(probe, "psql=ok");
 		stored = step_probe_value(probe, "role=");
 		st->role_missing = stored == NULL;
@@ -261,14 +250,6 @@ exp_probe(struct step_ctx *ctx, struct exp_state *st)
 	return 0;
 }
 
-/* A file of the list: its "would" line (check), or counted (verify). */
-static int
-exp_file_pending(struct step_ctx *ctx, const struct step_file *f, int report)
-{
-	return report ? step_file_report(ctx, f) : f->differs ||
-	    f->meta_differs;
-}
-
 /*
  * What is not as wanted, in one list: check reports it (report), verify
  * counts it.  How many.
@@ -276,30 +257,22 @@ exp_file_pending(struct step_ctx *ctx, const struct step_file *f, int report)
 static int
 exp_pending(struct step_ctx *ctx, const struct exp_state *st, int report)
 {
-	const struct step_file	*f = st->files.v;
-	int			 n = 0;
+	int	n = 0;
 
-	n += step_pending(ctx, report, st->node_missing,
-	    "install package " NODE_PKG);
-	n += exp_file_pending(ctx, &f[NODE_FILE], report);
-	n += step_pending(ctx, report, !st->node_missing && (st->node_down ||
-	    st->node_disabled), "start and enable " NODE_PKG);
-	if (!st->db)
-		return n;
-	n += step_pending(ctx, report, st->pg_missing,
-	    "install package " PG_PKG);
-	n += exp_file_pending(ctx, &f[PG_FILE], report);
-	n += exp_file_pending(ctx, &f[PASS_FILE], report);
-	n += step_pending(ctx, report, st->role_missing, "SQL: create role "
-	    MONITORING_PG_ROLE " (login, SCRAM password, member of "
-	    "pg_monitor)");
-	n += step_pending(ctx, report, !st->role_missing && st->role_password,
-	    "SQL: set the password of role " MONITORING_PG_ROLE " from the "
-	    "secrets file");
-	n += step_pending(ctx, report, !st->role_missing && st->role_member,
-	    "SQL: grant pg_monitor to " MONITORING_PG_ROLE);
-	n += step_pending(ctx, report, !st->pg_missing && (st->pg_down ||
-	    st->pg_disabled), "start and enable " PG_PKG);
+	n += step_packages_pending(ctx, &st->items.pkgs, report);
+	n += step_files_pending(ctx, &st->items.files, report);
+	if (st->db) {
+		n += step_pending(ctx, report, st->role_missing, "SQL: create "
+		    "role " MONITORING_PG_ROLE " (login, SCRAM password, "
+		    "member of pg_monitor)");
+		n += step_pending(ctx, report, !st->role_missing &&
+		    st->role_password, "SQL: set the password of role "
+		    MONITORING_PG_ROLE " from the secrets file");
+		n += step_pending(ctx, report, !st->role_missing &&
+		    st->role_member, "SQL: grant pg_monitor to "
+		    MONITORING_PG_ROLE);
+	}
+	n += step_services_pending(ctx, &st->items, report);
 	return n;
 }
 
@@ -382,57 +355,30 @@ static enum result
 exp_apply(struct step_ctx *ctx)
 {
 	struct exp_state	 st;
-	const struct step_file	*node, *pg, *pass;
-	const char		*pkgs[3];
-	size_t			 n = 0;
-	int			 node_changed, pg_changed;
+	const struct step_file	*pass;
 
 	if (exp_probe(ctx, &st) == -1)
 		return step_fail(ctx, "cannot read the exporters' state on %s",
 		    ctx->machine);
-	if (st.node_missing)
-		pkgs[n++] = NODE_PKG;
-	if (st.db && st.pg_missing)
-		pkgs[n++] = PG_PKG;
-	pkgs[n] = NULL;
-	if (n > 0 && step_apt_install(ctx, pkgs) != 0)
+	if (step_packages_install(ctx, &st.items.pkgs) != 0)
 		goto failed;
-	node = &st.files.v[NODE_FILE];
-	node_changed = st.node_missing || node->differs;
-	if (node->differs && step_file_apply(ctx, node) == -1)
-		goto failed;
-	if ((node_changed || st.node_down || st.node_disabled) &&
-	    step_restart_enable(ctx, NODE_PKG) == -1) {
-		step_fail(ctx, NODE_PKG " does not start: see journalctl -u "
-		    NODE_PKG);
-		goto failed;
-	}
-	if (!st.db)
-		goto done;
-	pg = &st.files.v[PG_FILE];
-	pass = &st.files.v[PASS_FILE];
-	if (pg->differs && step_file_apply(ctx, pg) == -1)
-		goto failed;
-	/* Its folder: the prometheus group may enter, nobody else. */
-	if (pass->differs && step_run(ctx, (char *[]){ "install", "-d",
-	    "-m", "0750", "-o", "root", "-g", "prometheus", PG_PASS_DIR,
-	    NULL }, NULL, 0) != 0) {
+	/* The password's folder: the prometheus group may enter, no other. */
+	pass = st.db ? &st.items.files.v[PASS_FILE] : NULL;
+	if (pass != NULL && pass->differs && step_run(ctx, (char *[]){
+	    "install", "-d", "-m", "0750", "-o", "root", "-g", "prometheus",
+	    PG_PASS_DIR, NULL }, NULL, 0) != 0) {
 		step_fail(ctx, "cannot make " PG_PASS_DIR);
 		goto failed;
 	}
-	if (pass->differs && step_file_apply(ctx, pass) == -1)
+	if (step_files_apply(ctx, &st.items.files) == -1)
 		goto failed;
-	if (exp_apply_role(ctx, &st) == RESULT_FAILED)
+	if (st.db && exp_apply_role(ctx, &st) == RESULT_FAILED)
 		goto failed;
-	pg_changed = st.pg_missing || pg->differs || pass->differs ||
-	    st.role_missing || st.role_password || st.role_member;
-	if ((pg_changed || st.pg_down || st.pg_disabled) &&
-	    step_restart_enable(ctx, PG_PKG) == -1) {
-		step_fail(ctx, PG_PKG " does not start: see journalctl -u "
-		    PG_PKG);
+	/* A role changed: the exporter logs in again. */
+	if (st.db && (st.role_missing || st.role_password || st.role_member))
+		st.items.units.v[1].stale = STEP_RESTART;
+	if (step_services_apply(ctx, &st.items) == -1)
 		goto failed;
-	}
-done:
 	exp_state_free(&st);
 	return RESULT_CHANGED;
 failed:

@@ -476,13 +476,13 @@ firewall_client_allowed(const struct topology *t, size_t node, const char *clien
 /* ------------------------------------------------------------------ */
 /* The step                                                           */
 
+/* Arguments: SYSTEMD BRIDGE, then step_items' (the ruleset first). */
 static const char probe_script[] =
-    STEP_FILES_SH
-    "f=$1 u=$2 sd=$3 br=$4\n"
-    "step_sums \"$f\" \"$u\"\n"
-    "step_stats \"$f\"\n"
-    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' nftables "
-    "2>/dev/null\n"
+    STEP_ITEMS_SH
+    "sd=$1 br=$2\n"
+    "shift 2\n"
+    "step_items \"$@\"\n"
+    "step_stats \"$3\"\n"
     "if command -v nft >/dev/null 2>&1; then\n"
     "  nft list table inet " FIREWALL_TABLE " 2>/dev/null |\n"
     "    sed -n 's/^[[:space:]]*comment \"dhis2-setup \\(.*\\)\"$/"
@@ -504,10 +504,9 @@ static const char probe_script[] =
 #define F_UNIT	1
 
 struct fw_state {
-	struct step_files files;
+	struct step_items items;	/* nftables; F_RULES, F_UNIT */
 	char	*tag;
 	int	 bridge;	/* the file has the bridge table */
-	int	 missing_pkg;
 	int	 not_loaded;
 	int	 not_enabled;
 	char	*ssh;		/* $SSH_CONNECTION, or NULL */
@@ -516,7 +515,7 @@ struct fw_state {
 static void
 fw_state_free(struct fw_state *st)
 {
-	step_files_free(&st->files);
+	step_items_free(&st->items);
 	free(st->tag);
 	free(st->ssh);
 	memset(st, 0, sizeof *st);
@@ -527,6 +526,7 @@ static int
 fw_probe(struct step_ctx *ctx, struct fw_state *st)
 {
 	const struct facts	*f = step_facts(ctx);
+	struct step_args	 a = { NULL, 0 };
 	char			*probe, *err = NULL, *want;
 	int			 rc;
 
@@ -537,23 +537,25 @@ fw_probe(struct step_ctx *ctx, struct fw_state *st)
 		free(err);
 		return -1;
 	}
-	step_files_add(&st->files, FIREWALL_FILE, want, FIREWALL_MODE, NULL,
-	    NULL)->meta = 1;
+	step_packages_add(&st->items.pkgs, "nftables");
+	step_files_add(&st->items.files, FIREWALL_FILE, want, FIREWALL_MODE,
+	    NULL, NULL)->meta = 1;
 	if (f->systemd)
-		step_files_add(&st->files, FIREWALL_UNIT_PATH,
+		step_files_add(&st->items.files, FIREWALL_UNIT_PATH,
 		    xstrdup(firewall_unit), 0644, NULL, NULL);
 	st->bridge = ctx->topo->nodes[ctx->node].lxc_host &&
 	    ctx->topo->bridge != NULL;
-	rc = step_probe_run(ctx, &probe, probe_script, FIREWALL_FILE,
-	    FIREWALL_UNIT_PATH, f->systemd ? "1" : "0", st->bridge ? "1" : "0",
-	    NULL);
+	step_args_add(&a, f->systemd ? "1" : "0");
+	step_args_add(&a, st->bridge ? "1" : "0");
+	step_items_args(&st->items, &a);
+	rc = step_probe_runv(ctx, &probe, probe_script, a.v);
+	step_args_free(&a);
 	if (rc != 0) {
 		free(probe);
 		return step_err(ctx, "cannot read the firewall state of %s",
 		    ctx->machine);
 	}
-	st->missing_pkg = step_probe_pkg_missing(probe, "nftables");
-	step_files_parse(&st->files, probe);
+	step_items_parse(&st->items, probe);
 	st->not_loaded = !step_probe_hasf(probe, "loaded=%s", st->tag);
 	if (st->bridge)
 		st->not_loaded |= !step_probe_hasf(probe, "loaded_br=%s",
@@ -572,7 +574,7 @@ fw_probe(struct step_ctx *ctx, struct fw_state *st)
 static const struct step_file *
 fw_rules(const struct fw_state *st)
 {
-	return &st->files.v[F_RULES];
+	return &st->items.files.v[F_RULES];
 }
 
 static const struct step_file *
@@ -580,7 +582,8 @@ fw_unit(const struct fw_state *st)
 {
 	static const struct step_file none;
 
-	return st->files.n > F_UNIT ? &st->files.v[F_UNIT] : &none;
+	return st->items.files.n > F_UNIT ? &st->items.files.v[F_UNIT] :
+	    &none;
 }
 
 /*
@@ -624,8 +627,7 @@ fw_pending(struct step_ctx *ctx, const struct fw_state *st, int report)
 {
 	int	n = 0;
 
-	n += step_pending(ctx, report, st->missing_pkg,
-	    "install package nftables");
+	n += step_packages_pending(ctx, &st->items.pkgs, report);
 	n += report ? step_file_report(ctx, fw_rules(st)) :
 	    fw_rules(st)->differs || fw_rules(st)->meta_differs;
 	n += step_pending(ctx, report, st->not_loaded, "load the ruleset "
@@ -744,7 +746,6 @@ fw_load(struct step_ctx *ctx, const struct fw_state *st)
 static enum result
 firewall_apply(struct step_ctx *ctx)
 {
-	static const char *const pkgs[] = { "nftables", NULL };
 	struct fw_state	 st;
 	enum result	 r = RESULT_CHANGED;
 
@@ -755,7 +756,7 @@ firewall_apply(struct step_ctx *ctx)
 	if ((fw_rules(&st)->differs || st.not_loaded) &&
 	    fw_guard(ctx, &st) == -1)
 		goto out_fail;
-	if (st.missing_pkg && step_apt_install(ctx, pkgs) == -1)
+	if (step_packages_install(ctx, &st.items.pkgs) == -1)
 		goto out_fail;
 	if (fw_rules(&st)->differs || st.not_loaded) {
 		if (fw_load(ctx, &st) == -1)

@@ -143,6 +143,8 @@ pg_common_wanted(struct step_ctx *ctx, struct pg_common *pc)
 	    pc->ver);
 	snprintf(pc->pkg_postgis, sizeof pc->pkg_postgis,
 	    "postgresql-%s-postgis-3", pc->ver);
+	step_packages_add(&pc->pkgs, pc->pkg_server);
+	step_packages_add(&pc->pkgs, pc->pkg_postgis);
 	if ((conf = pg_conf_text(ctx->profile, ctx->topo, ctx->node,
 	    pg_database_ram_mb(ctx), &err)) == NULL)
 		goto fail;
@@ -190,8 +192,7 @@ pg_common_probe(struct step_ctx *ctx, struct pg_common *pc,
 		return step_err(ctx, "cannot read PostgreSQL's state on %s",
 		    ctx->machine);
 	}
-	pc->server_missing = step_probe_pkg_missing(*out, pc->pkg_server);
-	pc->postgis_missing = step_probe_pkg_missing(*out, pc->pkg_postgis);
+	step_packages_parse(&pc->pkgs, *out);
 	step_files_parse(&pc->files, *out);
 	return 0;
 }
@@ -203,32 +204,23 @@ pg_common_pending(struct step_ctx *ctx, const struct pg_common *pc,
 {
 	int	n = 0;
 
-	n += step_pending(ctx, report, pc->server_missing,
-	    "install package %s", pc->pkg_server);
-	n += step_pending(ctx, report, pc->postgis_missing,
-	    "install package %s", pc->pkg_postgis);
+	n += step_packages_pending(ctx, &pc->pkgs, report);
 	n += step_files_pending(ctx, &pc->files, report);
 	return n;
 }
 
-/* The packages missing, into pkgs (NULL-ended); how many. */
-size_t
-pg_common_pkgs(const struct pg_common *pc, const char *pkgs[3])
+/* Whether the server's package is missing (the probe). */
+int
+pg_server_missing(const struct pg_common *pc)
 {
-	size_t	n = 0;
-
-	if (pc->server_missing)
-		pkgs[n++] = pc->pkg_server;
-	if (pc->postgis_missing)
-		pkgs[n++] = pc->pkg_postgis;
-	pkgs[n] = NULL;
-	return n;
+	return step_package_missing(&pc->pkgs, pc->pkg_server);
 }
 
 /* Free and wipe what pc owns; zero it. */
 void
 pg_common_free(struct pg_common *pc)
 {
+	step_packages_free(&pc->pkgs);
 	step_files_free(&pc->files);
 	memset(pc, 0, sizeof *pc);
 }
@@ -484,9 +476,9 @@ pg_pending(struct step_ctx *ctx, const struct pg_state *st, int report)
 	int	n = 0;
 
 	n += pg_common_pending(ctx, &st->pc, report);
-	n += step_pending(ctx, report, !st->pc.server_missing &&
+	n += step_pending(ctx, report, !pg_server_missing(&st->pc) &&
 	    st->cluster_down, "start PostgreSQL %s", st->pc.ver);
-	n += step_pending(ctx, report, !st->pc.server_missing &&
+	n += step_pending(ctx, report, !pg_server_missing(&st->pc) &&
 	    st->owner_differs, "give %s and the directories above it to "
 	    "postgres", st->pc.files.v[PG_FILE_CONF].path);
 	/* Counted, not reported: apply restarts only for its own change. */
@@ -789,18 +781,17 @@ static enum result
 pg_apply(struct step_ctx *ctx)
 {
 	struct pg_state	 st;
-	const char	*pkgs[3];
 	size_t		 i;
 	int		 files;
 
 	if (pg_probe(ctx, &st) == -1 || pg_ready(ctx, &st) == -1)
 		goto failed;
-	if (pg_common_pkgs(&st.pc, pkgs) > 0) {
-		if (st.pc.server_missing && pg_before_install(ctx,
+	if (step_packages_pending(ctx, &st.pc.pkgs, 0) > 0) {
+		if (pg_server_missing(&st.pc) && pg_before_install(ctx,
 		    &(struct step_pkgs){ (char *[]){ st.pc.pkg_server }, 1 }) ==
 		    -1)
 			goto failed;
-		if (step_apt_install(ctx, pkgs) != 0)
+		if (step_packages_install(ctx, &st.pc.pkgs) != 0)
 			goto failed;
 		/* Installing created and started the cluster: look again. */
 		pg_state_free(&st);

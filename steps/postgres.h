@@ -69,8 +69,7 @@ struct pg_common {
 	char			 ver[8];
 	char			 pkg_server[32];
 	char			 pkg_postgis[48];
-	int			 server_missing;
-	int			 postgis_missing;
+	struct step_packages	 pkgs;		/* the two, as probed */
 	struct step_files	 files;
 };
 
@@ -89,7 +88,7 @@ int	 pg_common_probe(struct step_ctx *ctx, struct pg_common *pc,
 	    const char *script, char *const *more, char **out);
 int	 pg_common_pending(struct step_ctx *ctx, const struct pg_common *pc,
 	    int report);
-size_t	 pg_common_pkgs(const struct pg_common *, const char *[3]);
+int	 pg_server_missing(const struct pg_common *);
 void	 pg_common_free(struct pg_common *);
 int	 pg_sql(struct step_ctx *, const char *, const char *);
 int	 pg_reload(struct step_ctx *, const char *);

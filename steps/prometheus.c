@@ -211,16 +211,11 @@ prom_default_text(void)
  * Arguments: the targets' URL, then the files' paths.
  */
 static const char prom_probe_script[] =
-    STEP_FILES_SH
+    STEP_ITEMS_SH
     "url=$1\n"
     "shift\n"
-    "step_sums \"$@\"\n"
-    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' " PROM_PKG
-    " 2>/dev/null\n"
-    "systemctl is-enabled --quiet " PROM_PKG " 2>/dev/null && "
-    "echo enabled=1\n"
+    "step_items \"$@\"\n"
     "systemctl is-active --quiet " PROM_PKG " || exit 0\n"
-    "echo active=1\n"
     "printf 'targets='\n"
     "curl -s --max-time 5 \"$url\" | tr -d '\\n'\n"
     "echo\n";
@@ -230,18 +225,15 @@ static const char prom_probe_script[] =
 #define CONFIG_FILE	1
 
 struct prom_state {
-	struct step_files files;
+	struct step_items items;
 	struct targets	 want;
-	int		 missing;
-	int		 down;
-	int		 disabled;
 	char		*targets;	/* the API's JSON, or NULL */
 };
 
 static void
 prom_state_free(struct prom_state *st)
 {
-	step_files_free(&st->files);
+	step_items_free(&st->items);
 	free(st->targets);
 	targets_free(&st->want);
 	memset(st, 0, sizeof *st);
@@ -259,17 +251,14 @@ prom_probe_run(struct step_ctx *ctx, struct prom_state *st)
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/targets?"
 	    "state=active", PORT_PROMETHEUS);
 	step_args_add(&a, url);
-	step_files_probe_args(&st->files, &a);
+	step_items_args(&st->items, &a);
 	rc = step_probe_runv(ctx, &probe, prom_probe_script, a.v);
 	step_args_free(&a);
 	if (rc != 0) {
 		free(probe);
 		return -1;
 	}
-	step_files_parse(&st->files, probe);
-	st->missing = step_probe_pkg_missing(probe, PROM_PKG);
-	st->down = !step_probe_has(probe, "active=1");
-	st->disabled = !step_probe_has(probe, "enabled=1");
+	step_items_parse(&st->items, probe);
 	st->targets = step_probe_value(probe, "targets=");
 	free(probe);
 	return 0;
@@ -289,9 +278,14 @@ prom_probe(struct step_ctx *ctx, struct prom_state *st)
 		free(err);
 		return -1;
 	}
-	step_files_add(&st->files, PROM_DEFAULT, prom_default_text(), 0644,
-	    "root", "root");
-	step_files_add(&st->files, PROM_CONFIG, config, 0644, "root", "root");
+	step_packages_add(&st->items.pkgs, PROM_PKG);
+	step_files_add(&st->items.files, PROM_DEFAULT, prom_default_text(),
+	    0644, "root", "root");
+	step_files_add(&st->items.files, PROM_CONFIG, config, 0644, "root",
+	    "root");
+	/* Its defaults (flags) take a restart, its configuration a reload. */
+	step_services_add(&st->items.units, PROM_PKG, PROM_PKG,
+	    1U << DEFAULT_FILE, 1U << CONFIG_FILE);
 	if (prom_probe_run(ctx, st) == -1)
 		return step_fail(ctx, "cannot read Prometheus's state on %s",
 		    ctx->machine), -1;
@@ -409,23 +403,6 @@ targets_fail(struct step_ctx *ctx, int down, int waited, char *why)
 	return RESULT_FAILED;
 }
 
-/*
- * What is not as wanted, in one list: check reports it (report), verify
- * counts it.  How many.
- */
-static int
-prom_pending(struct step_ctx *ctx, const struct prom_state *st, int report)
-{
-	int	n = 0;
-
-	n += step_pending(ctx, report, st->missing,
-	    "install package " PROM_PKG);
-	n += step_files_pending(ctx, &st->files, report);
-	n += step_pending(ctx, report, !st->missing && (st->down ||
-	    st->disabled), "start and enable " PROM_PKG);
-	return n;
-}
-
 static enum result
 prom_check(struct step_ctx *ctx)
 {
@@ -444,7 +421,7 @@ prom_check(struct step_ctx *ctx)
 		prom_state_free(&st);
 		return RESULT_FAILED;
 	}
-	if (prom_pending(ctx, &st, 1) > 0) {
+	if (step_items_pending(ctx, &st.items, 1) > 0) {
 		prom_state_free(&st);
 		return RESULT_CHANGED;
 	}
@@ -468,34 +445,21 @@ prom_apply(struct step_ctx *ctx)
 {
 	struct prom_state	 st;
 	const struct step_file	*def, *conf;
-	const char		*pkgs[] = { PROM_PKG, NULL };
-	int			 restart;
 
 	if (prom_probe(ctx, &st) == -1)
 		goto failed;
-	if (st.missing && step_apt_install(ctx, pkgs) != 0)
+	if (step_packages_install(ctx, &st.items.pkgs) != 0)
 		goto failed;
-	def = &st.files.v[DEFAULT_FILE];
-	conf = &st.files.v[CONFIG_FILE];
-	restart = st.missing || def->differs || st.down;
+	def = &st.items.files.v[DEFAULT_FILE];
+	conf = &st.items.files.v[CONFIG_FILE];
 	if (def->differs && step_file_apply(ctx, def) == -1)
 		goto failed;
 	if (conf->differs && step_put_checked(ctx, conf->path, conf->content,
 	    conf->mode, conf->group, (char *[]){ "promtool", "check",
 	    "config", PROM_CONFIG, NULL }, "promtool") == -1)
 		goto failed;
-	if (restart || st.disabled) {
-		if (step_restart_enable(ctx, PROM_PKG) == -1) {
-			step_fail(ctx, PROM_PKG " does not start: see "
-			    "journalctl -u " PROM_PKG);
-			goto failed;
-		}
-	} else if (conf->differs && step_run(ctx, (char *[]){ "systemctl",
-	    "reload", PROM_PKG, NULL }, NULL, 0) != 0) {
-		step_fail(ctx, PROM_PKG " did not reload: see journalctl -u "
-		    PROM_PKG);
+	if (step_services_apply(ctx, &st.items) == -1)
 		goto failed;
-	}
 	prom_state_free(&st);
 	return RESULT_CHANGED;
 failed:
@@ -515,7 +479,7 @@ prom_verify(struct step_ctx *ctx)
 		prom_state_free(&st);
 		return RESULT_FAILED;
 	}
-	if (prom_pending(ctx, &st, 0) > 0) {
+	if (step_items_pending(ctx, &st.items, 0) > 0) {
 		prom_state_free(&st);
 		return step_fail(ctx, "Prometheus is still not as wanted after "
 		    "apply: see the log");

@@ -34,13 +34,10 @@
 
 struct proxy_state {
 	const char		*pkg;
-	int			 pkg_missing;
-	struct step_files	 files;		/* site, snippet (nginx) */
+	struct step_items	 items;		/* site, snippet (nginx) */
 	int			 enabled;	/* site linked or a2ensite'd */
 	int			 default_on;	/* the distribution's site */
 	int			 mods_missing;	/* apache2 modules */
-	int			 active;
-	int			 boot;		/* enabled at boot */
 };
 
 /*
@@ -256,13 +253,12 @@ out:
 	return out;
 }
 
-/* One round trip.  Arguments: KIND PACKAGE FILE... */
+/* One round trip.  Arguments: KIND, then step_items'. */
 static const char probe_script[] =
-    STEP_FILES_SH
-    "kind=$1 pkg=$2\n"
-    "shift 2\n"
-    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' \"$pkg\" 2>/dev/null\n"
-    "step_sums \"$@\"\n"
+    STEP_ITEMS_SH
+    "kind=$1\n"
+    "shift\n"
+    "step_items \"$@\"\n"
     "if [ \"$kind\" = nginx ]; then\n"
     "  [ -L /etc/nginx/sites-enabled/dhis2 ] && echo enabled=1\n"
     "  [ -e /etc/nginx/sites-enabled/default ] && echo default=1\n"
@@ -274,8 +270,6 @@ static const char probe_script[] =
     "    [ -e /etc/apache2/mods-enabled/$m.load ] || echo mod_missing=$m\n"
     "  done\n"
     "fi\n"
-    /* both states in one systemctl: each start costs a converged run */
-    "systemctl show -p ActiveState -p UnitFileState \"$pkg\" 2>/dev/null\n"
     "exit 0\n";
 
 static const char *
@@ -287,7 +281,7 @@ proxy_package(const struct profile *p)
 static void
 proxy_state_free(struct proxy_state *st)
 {
-	step_files_free(&st->files);
+	step_items_free(&st->items);
 	memset(st, 0, sizeof *st);
 }
 
@@ -295,14 +289,19 @@ proxy_state_free(struct proxy_state *st)
 static int
 proxy_wanted(struct step_ctx *ctx, struct proxy_state *st, int nginx)
 {
-	struct tvars	 v;
-	char		*err = NULL, *c;
+	struct step_items	*it = &st->items;
+	struct tvars		 v;
+	char			*err = NULL, *c;
 
+	step_packages_add(&it->pkgs, st->pkg);
+	/* Any change is tested, then reloaded (restarted when down). */
+	step_services_add(&it->units, st->pkg, st->pkg, 0,
+	    ~0U)->flags |= STEP_UNIT_APART;
 	c = nginx ? render_nginx_site(ctx, &err) : render_apache_site(ctx,
 	    &err);
 	if (c == NULL)
 		goto failed;
-	step_files_add(&st->files, nginx ? "/etc/nginx/sites-available/dhis2" :
+	step_files_add(&it->files, nginx ? "/etc/nginx/sites-available/dhis2" :
 	    "/etc/apache2/sites-available/dhis2.conf", c, 0644, NULL, NULL);
 	if (!nginx)
 		return 0;
@@ -311,7 +310,7 @@ proxy_wanted(struct step_ctx *ctx, struct proxy_state *st, int nginx)
 	tvars_free(&v);
 	if (c == NULL)
 		goto failed;
-	step_files_add(&st->files, "/etc/nginx/snippets/dhis2-proxy.conf", c,
+	step_files_add(&it->files, "/etc/nginx/snippets/dhis2-proxy.conf", c,
 	    0644, NULL, NULL);
 	return 0;
 failed:
@@ -334,8 +333,7 @@ proxy_probe(struct step_ctx *ctx, struct proxy_state *st)
 	if (proxy_wanted(ctx, st, nginx) == -1)
 		return -1;
 	step_args_add(&a, nginx ? "nginx" : "apache2");
-	step_args_add(&a, st->pkg);
-	step_files_probe_args(&st->files, &a);
+	step_items_args(&st->items, &a);
 	rc = step_probe_runv(ctx, &probe, probe_script, a.v);
 	step_args_free(&a);
 	if (rc != 0) {
@@ -344,13 +342,10 @@ proxy_probe(struct step_ctx *ctx, struct proxy_state *st)
 		    ctx->machine);
 		return -1;
 	}
-	st->pkg_missing = step_probe_pkg_missing(probe, st->pkg);
-	step_files_parse(&st->files, probe);
+	step_items_parse(&st->items, probe);
 	st->enabled = step_probe_has(probe, "enabled=1");
 	st->default_on = step_probe_has(probe, "default=1");
 	st->mods_missing = !nginx && step_probe_has_key(probe, "mod_missing=");
-	st->active = step_probe_has(probe, "ActiveState=active");
-	st->boot = step_probe_has(probe, "UnitFileState=enabled");
 	free(probe);
 	return 0;
 }
@@ -362,20 +357,15 @@ proxy_pending(struct step_ctx *ctx, const struct proxy_state *st,
 {
 	int	n = 0;
 
-	n += step_pending(ctx, report, st->pkg_missing, "install package %s",
-	    st->pkg);
+	n += step_packages_pending(ctx, &st->items.pkgs, report);
 	n += step_pending(ctx, report, st->mods_missing, "enable the apache2 "
 	    "modules ssl, proxy, proxy_http, headers, rewrite, "
 	    "proxy_balancer");
-	n += step_files_pending(ctx, &st->files, report);
+	n += step_files_pending(ctx, &st->items.files, report);
 	n += step_pending(ctx, report, !st->enabled, "enable the DHIS2 site");
 	n += step_pending(ctx, report, st->default_on,
 	    "disable the distribution's default site");
-	/* A package not installed yet is started and enabled by apt. */
-	n += step_pending(ctx, report, !st->active && !st->pkg_missing,
-	    "start %s", st->pkg);
-	n += step_pending(ctx, report, !st->boot && !st->pkg_missing,
-	    "enable %s at boot", st->pkg);
+	n += step_services_pending(ctx, &st->items, report);
 	return n;
 }
 
@@ -437,45 +427,37 @@ proxy_apply(struct step_ctx *ctx)
 {
 	struct proxy_state	 st;
 	int			 nginx = ctx->profile->proxy == PROXY_NGINX;
-	const char		*pkgs[2];
 
 	if (proxy_probe(ctx, &st) == -1)
 		goto failed;
-	if (st.pkg_missing) {
-		pkgs[0] = st.pkg;
-		pkgs[1] = NULL;
-		if (step_apt_install(ctx, pkgs) != 0)
+	if (st.items.pkgs.v[0].missing) {
+		if (step_packages_install(ctx, &st.items.pkgs) != 0)
 			goto failed;
 		/* The package brings its default site: look again. */
 		proxy_state_free(&st);
 		if (proxy_probe(ctx, &st) == -1)
 			goto failed;
 	}
-	if (step_files_apply(ctx, &st.files) == -1)
+	if (step_files_apply(ctx, &st.items.files) == -1)
 		goto failed;
 	if (proxy_enable(ctx, &st, nginx) != 0) {
 		step_fail(ctx, "cannot enable the DHIS2 site");
 		goto failed;
 	}
 	if (!proxy_config_ok(ctx, nginx)) {
-		step_files_roll_back(ctx, &st.files);
+		step_files_roll_back(ctx, &st.items.files);
 		step_fail(ctx, "%s refused the new configuration (see the log); "
 		    "the previous one was put back and stays live", st.pkg);
 		goto failed;
 	}
 	/*
-	 * The package enables it already; enable again only when it is
-	 * not (for a unit with an init script too, systemctl enable runs
-	 * update-rc.d: a second or more).
+	 * Every apply reloads (restarts it when down).  The package enables
+	 * it already; enable again only when it is not (for a unit with an
+	 * init script too, systemctl enable runs update-rc.d: a second).
 	 */
-	if (step_run(ctx, (char *[]){ "systemctl", st.active ? "reload" :
-	    "restart", (char *)st.pkg, NULL }, NULL, 0) != 0 ||
-	    (!st.boot && step_run(ctx, (char *[]){ "systemctl", "enable",
-	    "--quiet", (char *)st.pkg, NULL }, NULL, 0) != 0)) {
-		step_fail(ctx, "%s does not start: see journalctl -u %s",
-		    st.pkg, st.pkg);
+	st.items.units.v[0].stale = STEP_RELOAD;
+	if (step_services_apply(ctx, &st.items) == -1)
 		goto failed;
-	}
 	proxy_state_free(&st);
 	return RESULT_CHANGED;
 failed:

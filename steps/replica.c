@@ -261,8 +261,8 @@ rep_check(struct step_ctx *ctx)
 		    "from the primary");
 		break;
 	case SB_NONE:
-		would_rebuild(ctx, &st, st.pc.server_missing ? "once installed" :
-		    "as it is no standby of the primary");
+		would_rebuild(ctx, &st, pg_server_missing(&st.pc) ?
+		    "once installed" : "as it is no standby of the primary");
 		break;
 	}
 	rep_state_free(&st);
@@ -323,13 +323,13 @@ static enum result
 rep_apply(struct step_ctx *ctx)
 {
 	struct rep_state	 st;
-	const char		*pkgs[3];
 	int			 files;
 
 	if (rep_load(ctx, &st) == -1)
 		goto failed;
-	if (pg_common_pkgs(&st.pc, pkgs) > 0 && (step_apt_install(ctx,
-	    pkgs) != 0 || rep_probe(ctx, &st) == -1))
+	if (step_packages_pending(ctx, &st.pc.pkgs, 0) > 0 &&
+	    (step_packages_install(ctx, &st.pc.pkgs) != 0 ||
+	    rep_probe(ctx, &st) == -1))
 		goto failed;
 	/* The files live in the cluster's folder under /etc: make it first. */
 	if (st.cluster_missing && (step_run(ctx, (char *[]){

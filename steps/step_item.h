@@ -9,6 +9,13 @@
  * declared once too, in one pending list a step writes with
  * step_pending(): check reports it and verify counts the same list, so
  * verify cannot forget what check reported.
+ *
+ * Packages and services are declared the same way, the three lists in
+ * one struct step_items: the packages the step needs (dpkg's state read
+ * by the probe, "install package" in check, installed with apt.h), and
+ * the units it runs (started, enabled, and restarted or reloaded when
+ * one of the files that trigger them was written, or when an earlier
+ * run was killed between the write and the restart).
  */
 #ifndef STEP_ITEM_H
 #define STEP_ITEM_H
@@ -18,6 +25,7 @@
 
 struct step_args;
 struct step_ctx;
+struct step_pkgs;
 
 /* One file a step owns. */
 struct step_file {
@@ -39,6 +47,50 @@ struct step_files {
 	size_t			 n;
 };
 
+/* One package a step needs installed. */
+struct step_package {
+	char		*name;
+	const char	*why;		/* NULL, or check's reason for it */
+	int		 missing;	/* the probe: not installed */
+};
+
+struct step_packages {
+	struct step_package	*v;
+	size_t			 n;
+};
+
+/* One systemd unit a step runs. */
+#define STEP_UNIT_APART		0x1	/* "start" and "enable" apart */
+#define STEP_UNIT_NOW		0x2	/* enable --now: timers */
+#define STEP_UNIT_NOSTART	0x4	/* a later step starts it */
+
+struct step_service {
+	char		*unit;
+	char		*pkg;		/* NULL, or what brings (starts) it */
+	unsigned	 flags;		/* STEP_UNIT_* */
+	unsigned	 restart_on;	/* bit i: the step's file i */
+	unsigned	 reload_on;	/* the same, reloaded when it runs */
+	const char	*tag;		/* NULL, or files of this tag restart */
+	const char	*summary;	/* NULL, or check's line to start it */
+	int		 stale;		/* the step's own: STEP_RESTART, ... */
+	int		 down;		/* the probe: not active */
+	int		 disabled;	/* not enabled at boot */
+};
+
+struct step_services {
+	struct step_service	*v;
+	size_t			 n;
+};
+
+/* What a step declares: its packages, files and units. */
+struct step_items {
+	struct step_packages	 pkgs;
+	struct step_files	 files;
+	struct step_services	 units;
+	char			*pkg_words;	/* the probe's arguments */
+	char			*unit_words;
+};
+
 /*
  * Shell for a probe script: "step_sums FILE..." prints "sum=SHA256 FILE"
  * (or "sum=none FILE") per file, and "step_stats FILE..." prints
@@ -56,6 +108,28 @@ struct step_files {
     "step_stats() { (cd / && stat -c 'stat=%a %U %G %n' -- \"$@\" " \
     "2>/dev/null); }\n"
 
+/*
+ * STEP_FILES_SH and "step_items PACKAGES UNITS FILE...": PACKAGES and
+ * UNITS are each one argument, names apart by spaces (step_items_args
+ * builds them: names of [A-Za-z0-9@.+_-] only), FILE... for step_sums.
+ * It prints "pkg=NAME STATE" per package dpkg knows, and per unit
+ * "unit=ActiveState=STATE UNIT" and "unit=UnitFileState=STATE UNIT".
+ */
+#define STEP_ITEMS_SH \
+    STEP_FILES_SH \
+    "step_items() {\n" \
+    "  [ -z \"$1\" ] || dpkg-query -W " \
+    "-f='pkg=${Package} ${db:Status-Abbrev}\\n' $1 2>/dev/null\n" \
+    "  for step_u in $2; do\n" \
+    "    systemctl show -p ActiveState -p UnitFileState \"$step_u\" " \
+    "2>/dev/null | while IFS= read -r step_l; do\n" \
+    "      echo \"unit=$step_l $step_u\"\n" \
+    "    done\n" \
+    "  done\n" \
+    "  shift 2\n" \
+    "  step_sums \"$@\"\n" \
+    "}\n"
+
 /* steps/step_item.c */
 struct step_file *step_files_add(struct step_files *, const char *path,
 	    char *content, mode_t mode, const char *owner, const char *group);
@@ -72,5 +146,33 @@ int	 step_files_apply(struct step_ctx *, const struct step_files *);
 void	 step_files_roll_back(struct step_ctx *, const struct step_files *);
 int	 step_pending(struct step_ctx *ctx, int report, int cond,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+struct step_package *step_packages_add(struct step_packages *,
+	    const char *);
+void	 step_packages_free(struct step_packages *);
+void	 step_packages_parse(struct step_packages *, const char *probe);
+int	 step_package_missing(const struct step_packages *, const char *);
+int	 step_packages_pending(struct step_ctx *,
+	    const struct step_packages *, int report);
+int	 step_packages_install(struct step_ctx *,
+	    const struct step_packages *);
+void	 step_packages_names(const struct step_packages *,
+	    struct step_pkgs *);
+struct step_service *step_services_add(struct step_services *ss,
+	    const char *unit, const char *pkg, unsigned restart_on,
+	    unsigned reload_on);
+void	 step_services_free(struct step_services *);
+void	 step_items_free(struct step_items *);
+void	 step_items_args(struct step_items *, struct step_args *);
+void	 step_items_parse(struct step_items *, const char *probe);
+int	 step_services_pending(struct step_ctx *, const struct step_items *,
+	    int report);
+int	 step_items_pending(struct step_ctx *, const struct step_items *,
+	    int report);
+#define STEP_RESTART	1
+#define STEP_RELOAD	2
+int	 step_service_action(const struct step_items *,
+	    const struct step_service *);
+int	 step_services_apply(struct step_ctx *, const struct step_items *);
 
 #endif

@@ -283,22 +283,18 @@ render_unit(struct step_ctx *ctx, const struct instance *in,
 struct tc_node {
 	struct tomcat_paths	 tp;
 	const char		*instance;
-	int			 restart;
 	int			 dirs_missing;
-	int			 enabled;
-	int			 active;
 	int			 war_present;
 };
 
-/* The files' tags are instance names: whose Tomcats a change restarts. */
+/*
+ * The files' tags are instance names: whose Tomcats a change restarts.
+ * The units are the nodes', in their order.
+ */
 struct tc_state {
 	struct tomcat_choice	 c;
-	int			 java_missing;
-	int			 tomcat_missing;
-	int			 migration_missing;
-	int			 client_missing;	/* psql for verify */
 	int			 packaged_on;	/* tomcatN's own unit enabled */
-	struct step_files	 files;
+	struct step_items	 items;
 	struct tc_node		*nodes;
 	size_t			 nnodes;
 	char			**users_missing;
@@ -310,7 +306,7 @@ tc_state_free(struct tc_state *st)
 {
 	size_t	i;
 
-	step_files_free(&st->files);
+	step_items_free(&st->items);
 	free(st->nodes);
 	for (i = 0; i < st->nusers_missing; i++)
 		free(st->users_missing[i]);
@@ -345,13 +341,30 @@ tc_choose(struct step_ctx *ctx, struct tomcat_choice *c, char **why)
 	return 0;
 }
 
+/* Java, Tomcat and what goes with them. */
+static void
+tc_declare_packages(struct step_ctx *ctx, const struct tomcat_choice *c,
+    struct step_packages *ps)
+{
+	step_packages_add(ps, c->java_pkg);
+	step_packages_add(ps, c->tomcat_pkg);
+	if (c->migrate)
+		step_packages_add(ps, "tomcat-jakartaee-migration")->why =
+		    "javax WAR on Tomcat 10";
+	if (database_elsewhere(ctx))
+		step_packages_add(ps, "postgresql-client")->why =
+		    "verify reaches the database from here with libpq";
+}
+
 /* Build every file the machine should have; -1 after step_fail. */
 static int
 tc_wanted(struct step_ctx *ctx, struct tc_state *st)
 {
 	const struct profile	*p = ctx->profile;
+	struct step_items	*it = &st->items;
 	struct tomcat_paths	 tp;
 	struct step_file	*f;
+	struct step_service	*u;
 	char			*why = NULL, *c, path[256];
 	size_t			 i;
 	int			 node;
@@ -361,6 +374,7 @@ tc_wanted(struct step_ctx *ctx, struct tc_state *st)
 		free(why);
 		return -1;
 	}
+	tc_declare_packages(ctx, &st->c, &it->pkgs);
 	for (i = 0; i < p->ninstances; i++) {
 		const struct instance *in = &p->instances[i];
 
@@ -373,21 +387,29 @@ tc_wanted(struct step_ctx *ctx, struct tc_state *st)
 			memset(&st->nodes[st->nnodes], 0, sizeof *st->nodes);
 			st->nodes[st->nnodes].instance = in->name;
 			st->nodes[st->nnodes++].tp = tp;
+			/*
+			 * The war step starts it; a running Tomcat reads its
+			 * instance's files only when it starts.
+			 */
+			u = step_services_add(&it->units, tp.unit_name, NULL,
+			    0, 0);
+			u->flags = STEP_UNIT_NOSTART;
+			u->tag = in->name;
 			if ((c = render_server_xml(ctx, i, node, in)) == NULL)
 				return -1;
 			snprintf(path, sizeof path, "%s/conf/server.xml",
 			    tp.base);
-			step_files_add(&st->files, path, c, 0640, "root",
+			step_files_add(&it->files, path, c, 0640, "root",
 			    tp.user)->tag = in->name;
 			if ((c = render_unit(ctx, in, &st->c, &tp)) == NULL)
 				return -1;
-			step_files_add(&st->files, tp.unit, c, 0644, "root",
+			step_files_add(&it->files, tp.unit, c, 0644, "root",
 			    "root")->tag = in->name;
 		}
 		if ((c = render_dhis_conf(ctx, in, &tp)) == NULL)
 			return -1;
 		snprintf(path, sizeof path, "%s/dhis.conf", tp.home);
-		f = step_files_add(&st->files, path, c, 0600, tp.user, tp.user);
+		f = step_files_add(&it->files, path, c, 0600, tp.user, tp.user);
 		f->tag = in->name;
 		f->secret = 1;
 	}
@@ -395,35 +417,30 @@ tc_wanted(struct step_ctx *ctx, struct tc_state *st)
 }
 
 /*
- * One round trip: packages, users, file sums, directories, unit states
- * and WARs.  Arguments: the packages, "--", the users, "--", the files,
- * "--", then unit name, base, war for each node.
+ * One round trip: the packaged unit, users, directories and WARs, then
+ * step_items' packages, units and file sums.  Arguments: the packaged
+ * unit, the users, "--", unit name, base, war for each node, "--", then
+ * step_items'.
  */
 static const char probe_script[] =
-    STEP_FILES_SH
-    /* one dpkg-query for every package (a run reads the whole database);
-     * package names hold no blanks or glob characters */
-    "set -f; p= svc=$2\n"
-    "while [ \"$1\" != -- ]; do p=\"$p $1\"; shift; done; shift\n"
-    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' $p 2>/dev/null\n"
+    STEP_ITEMS_SH
     /* the package's own tomcatN unit, enabled as the package leaves it
      * (a file test, not one more systemctl in every converged run) */
-    "[ -e \"/etc/systemd/system/multi-user.target.wants/$svc.service\" ] && "
+    "[ -e \"/etc/systemd/system/multi-user.target.wants/$1.service\" ] && "
     "echo packaged=on\n"
+    "shift\n"
     "while [ \"$1\" != -- ]; do\n"
     "  getent passwd \"$1\" >/dev/null && echo \"user=$1\"; shift; done; shift\n"
-    "while [ \"$1\" != -- ]; do step_sums \"$1\"; shift; done; shift\n"
-    "while [ $# -ge 3 ]; do\n"
+    "while [ \"$1\" != -- ]; do\n"
     "  ok=1; for d in conf webapps logs temp work; do\n"
     "    [ -d \"$2/$d\" ] || ok=0; done\n"
     "  [ -L \"$2/conf/web.xml\" ] || ok=0\n"
     "  echo \"dirs=$ok $1\"\n"
-    "  echo \"enabled=$(systemctl is-enabled \"$1\" 2>/dev/null) $1\"\n"
-    "  echo \"active=$(systemctl is-active \"$1\" 2>/dev/null) $1\"\n"
     "  [ -f \"$3\" ] && echo \"war=1 $1\"\n"
-    "  shift 3; done\n";
+    "  shift 3; done; shift\n"
+    "step_items \"$@\"\n";
 
-/* Each node's probe lines: directories, unit states and its WAR. */
+/* Each node's probe lines: directories and its WAR. */
 static void
 tc_probe_nodes(struct tc_state *st, const char *probe)
 {
@@ -435,8 +452,6 @@ tc_probe_nodes(struct tc_state *st, const char *probe)
 		nd = &st->nodes[i];
 		u = nd->tp.unit_name;
 		nd->dirs_missing = !step_probe_hasf(probe, "dirs=1 %s", u);
-		nd->enabled = step_probe_hasf(probe, "enabled=enabled %s", u);
-		nd->active = step_probe_hasf(probe, "active=active %s", u);
 		nd->war_present = step_probe_hasf(probe, "war=1 %s", u);
 	}
 }
@@ -481,23 +496,19 @@ tc_probe(struct step_ctx *ctx, struct tc_state *st)
 	memset(st, 0, sizeof *st);
 	if (tc_wanted(ctx, st) == -1)
 		return -1;
-	step_args_add(&a, st->c.java_pkg);
 	step_args_add(&a, st->c.tomcat_pkg);
-	step_args_add(&a, "tomcat-jakartaee-migration");
-	step_args_add(&a, "postgresql-client");
-	step_args_add(&a, "--");
 	for (i = 0; i < st->nnodes; i++) {
 		if (tc_user_first(st, i))
 			step_args_add(&a, st->nodes[i].tp.user);
 	}
-	step_args_add(&a, "--");
-	step_files_probe_args(&st->files, &a);
 	step_args_add(&a, "--");
 	for (i = 0; i < st->nnodes; i++) {
 		step_args_add(&a, st->nodes[i].tp.unit_name);
 		step_args_add(&a, st->nodes[i].tp.base);
 		step_args_add(&a, st->nodes[i].tp.war);
 	}
+	step_args_add(&a, "--");
+	step_items_args(&st->items, &a);
 	rc = step_probe_runv(ctx, &probe, probe_script, a.v);
 	step_args_free(&a);
 	if (rc != 0) {
@@ -506,18 +517,18 @@ tc_probe(struct step_ctx *ctx, struct tc_state *st)
 		    ctx->machine);
 		return -1;
 	}
-	st->java_missing = step_probe_pkg_missing(probe, st->c.java_pkg);
-	st->tomcat_missing = step_probe_pkg_missing(probe, st->c.tomcat_pkg);
-	st->migration_missing = st->c.migrate && step_probe_pkg_missing(probe,
-	    "tomcat-jakartaee-migration");
-	st->client_missing = database_elsewhere(ctx) &&
-	    step_probe_pkg_missing(probe, "postgresql-client");
 	st->packaged_on = step_probe_has(probe, "packaged=on");
 	tc_probe_users(st, probe);
 	tc_probe_nodes(st, probe);
-	step_files_parse(&st->files, probe);
+	step_items_parse(&st->items, probe);
 	free(probe);
 	return 0;
+}
+
+static int
+tomcat_missing(const struct tc_state *st)
+{
+	return step_package_missing(&st->items.pkgs, st->c.tomcat_pkg);
 }
 
 /*
@@ -530,28 +541,18 @@ tc_pending(struct step_ctx *ctx, const struct tc_state *st, int report)
 	size_t	i;
 	int	n = 0;
 
-	n += step_pending(ctx, report, st->java_missing, "install package %s",
-	    st->c.java_pkg);
-	n += step_pending(ctx, report, st->tomcat_missing,
-	    "install package %s", st->c.tomcat_pkg);
-	n += step_pending(ctx, report, st->migration_missing, "install package "
-	    "tomcat-jakartaee-migration (javax WAR on Tomcat 10)");
-	n += step_pending(ctx, report, st->client_missing, "install package "
-	    "postgresql-client (verify reaches the database from here with "
-	    "libpq)");
-	n += step_pending(ctx, report, st->packaged_on && !st->tomcat_missing,
+	n += step_packages_pending(ctx, &st->items.pkgs, report);
+	n += step_pending(ctx, report, st->packaged_on && !tomcat_missing(st),
 	    "stop and disable the packaged %s service (it would take port "
 	    "%d)", st->c.tomcat_pkg, PORT_TOMCAT);
 	for (i = 0; i < st->nusers_missing; i++)
 		n += step_pending(ctx, report, 1, "create the service user %s",
 		    st->users_missing[i]);
-	for (i = 0; i < st->nnodes; i++) {
+	for (i = 0; i < st->nnodes; i++)
 		n += step_pending(ctx, report, st->nodes[i].dirs_missing,
 		    "create CATALINA_BASE %s", st->nodes[i].tp.base);
-		n += step_pending(ctx, report, !st->nodes[i].enabled,
-		    "enable service %s at boot", st->nodes[i].tp.unit_name);
-	}
-	n += step_files_pending(ctx, &st->files, report);
+	n += step_services_pending(ctx, &st->items, report);
+	n += step_files_pending(ctx, &st->items.files, report);
 	return n;
 }
 
@@ -572,19 +573,7 @@ tc_check(struct step_ctx *ctx)
 static int
 tc_packages(struct step_ctx *ctx, struct tc_state *st)
 {
-	const char	*pkgs[5];
-	size_t		 n = 0;
-
-	if (st->java_missing)
-		pkgs[n++] = st->c.java_pkg;
-	if (st->tomcat_missing)
-		pkgs[n++] = st->c.tomcat_pkg;
-	if (st->migration_missing)
-		pkgs[n++] = "tomcat-jakartaee-migration";
-	if (st->client_missing)
-		pkgs[n++] = "postgresql-client";
-	pkgs[n] = NULL;
-	if (n > 0 && step_apt_install(ctx, pkgs) != 0)
+	if (step_packages_install(ctx, &st->items.pkgs) != 0)
 		return -1;
 	/*
 	 * The packaged tomcatN service would take port 8080: our instances
@@ -592,7 +581,7 @@ tc_packages(struct step_ctx *ctx, struct tc_state *st)
 	 * whoever installed it (an earlier step's apt transaction, or a run
 	 * killed before it got here).
 	 */
-	if (st->tomcat_missing || st->packaged_on)
+	if (tomcat_missing(st) || st->packaged_on)
 		step_run(ctx, (char *[]){ "systemctl", "disable", "--now",
 		    st->c.tomcat_pkg, NULL }, NULL, 0);
 	return 0;
@@ -603,6 +592,7 @@ static void
 tc_packages_wanted(struct step_ctx *ctx, struct step_pkgs *sp)
 {
 	struct tomcat_choice	 c;
+	struct step_packages	 ps = { NULL, 0 };
 	char			*why = NULL;
 
 	/* A choice that fails fails the step itself, with the reason. */
@@ -610,12 +600,9 @@ tc_packages_wanted(struct step_ctx *ctx, struct step_pkgs *sp)
 		free(why);
 		return;
 	}
-	step_pkgs_add(sp, c.java_pkg);
-	step_pkgs_add(sp, c.tomcat_pkg);
-	if (c.migrate)
-		step_pkgs_add(sp, "tomcat-jakartaee-migration");
-	if (database_elsewhere(ctx))
-		step_pkgs_add(sp, "postgresql-client");
+	tc_declare_packages(ctx, &c, &ps);
+	step_packages_names(&ps, sp);
+	step_packages_free(&ps);
 }
 
 static int
@@ -662,7 +649,6 @@ tc_apply(struct step_ctx *ctx)
 {
 	struct tc_state	 st;
 	size_t		 i;
-	int		 unit_changed = 0;
 
 	if (tc_probe(ctx, &st) == -1)
 		goto failed;
@@ -685,40 +671,9 @@ tc_apply(struct step_ctx *ctx)
 			goto failed;
 		}
 	}
-	for (i = 0; i < st.files.n; i++) {
-		const struct step_file	*f = &st.files.v[i];
-		size_t			 n;
-
-		if (!f->differs)
-			continue;
-		if (step_file_apply(ctx, f) == -1)
-			goto failed;
-		unit_changed |= strncmp(f->path, "/etc/systemd/", 13) == 0;
-		for (n = 0; n < st.nnodes; n++) {
-			if (strcmp(st.nodes[n].instance, f->tag) == 0)
-				st.nodes[n].restart = 1;
-		}
-	}
-	if (unit_changed)
-		step_run(ctx, (char *[]){ "systemctl", "daemon-reload", NULL },
-		    NULL, 0);
-	for (i = 0; i < st.nnodes; i++) {
-		struct tc_node *nd = &st.nodes[i];
-
-		if (!nd->enabled && step_run(ctx, (char *[]){ "systemctl",
-		    "enable", nd->tp.unit_name, NULL }, NULL, 0) != 0) {
-			step_fail(ctx, "cannot enable %s", nd->tp.unit_name);
-			goto failed;
-		}
-		/* A running Tomcat reads its config only when it starts. */
-		if (nd->restart && nd->active && step_run(ctx, (char *[]){
-		    "systemctl", "restart", nd->tp.unit_name, NULL }, NULL,
-		    0) != 0) {
-			step_fail(ctx, "%s did not restart: see journalctl -u %s",
-			    nd->tp.unit_name, nd->tp.unit_name);
-			goto failed;
-		}
-	}
+	if (step_files_apply(ctx, &st.items.files) == -1 ||
+	    step_services_apply(ctx, &st.items) == -1)
+		goto failed;
 	tc_state_free(&st);
 	return RESULT_CHANGED;
 failed:

@@ -158,6 +158,108 @@ test_pending(void **state)
 	step_files_free(&fs);
 }
 
+/*
+ * STEP_ITEMS_SH run here with dpkg-query and systemctl stubbed on PATH:
+ * nginx installed, running, enabled; redis-server not installed.
+ */
+static char *
+run_items_sh(const char *file)
+{
+	char	 dir[] = "/tmp/test_step_item.d.XXXXXX";
+	char	*cmd, *out = NULL, buf[512];
+	FILE	*p;
+	size_t	 len = 0, n;
+
+	if (mkdtemp(dir) == NULL)
+		fail_msg("cannot make %s", dir);
+	xasprintf(&cmd, "cd %s && printf '%%s\\n' '#!/bin/sh' "
+	    "'for a; do case $a in nginx) echo \"pkg=nginx ii \";; esac; "
+	    "done' > dpkg-query && printf '%%s\\n' '#!/bin/sh' "
+	    "'[ \"$6\" = nginx ] || exit 1' 'echo ActiveState=active' "
+	    "'echo UnitFileState=enabled' > systemctl && "
+	    "chmod +x dpkg-query systemctl", dir);
+	if (system(cmd) != 0)
+		fail_msg("cannot make the stubs");
+	free(cmd);
+	xasprintf(&cmd, "%s/probe", dir);
+	if ((p = fopen(cmd, "w")) == NULL)
+		fail_msg("cannot write the probe");
+	fputs(STEP_ITEMS_SH "step_items \"$@\"\n", p);
+	fclose(p);
+	free(cmd);
+	xasprintf(&cmd, "PATH=%s:$PATH sh %s/probe 'nginx redis-server' "
+	    "'nginx redis-server' %s; rm -rf %s", dir, dir, file, dir);
+	if ((p = popen(cmd, "r")) == NULL)
+		fail_msg("popen failed");
+	while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
+		out = xreallocarray(out, len + n + 1, 1);
+		memcpy(out + len, buf, n);
+		len += n;
+		out[len] = '\0';
+	}
+	pclose(p);
+	free(cmd);
+	return out != NULL ? out : xstrdup("");
+}
+
+/* Packages and units: read by one probe, reported and counted alike. */
+static void
+test_items(void **state)
+{
+	struct step_ctx		 ctx;
+	struct step_items	 it;
+	struct step_args	 a = { NULL, 0 };
+	struct step_service	*ng, *rd;
+	char			*probe;
+
+	(void)state;
+	memset(&ctx, 0, sizeof ctx);
+	memset(&it, 0, sizeof it);
+	step_packages_add(&it.pkgs, "nginx");
+	step_packages_add(&it.pkgs, "redis-server");
+	step_packages_add(&it.pkgs, "nginx");		/* once */
+	/* A secret: reported without a diff, so no transport is asked. */
+	step_files_add(&it.files, "/nonexistent/site", xstrdup("x\n"), 0644,
+	    NULL, NULL)->secret = 1;
+	ng = step_services_add(&it.units, "nginx", "nginx", 0, 1U << 0);
+	rd = step_services_add(&it.units, "redis-server", "redis-server",
+	    1U << 0, 0);
+	step_items_args(&it, &a);
+	assert_string_equal(a.v[0], "nginx redis-server");
+	assert_string_equal(a.v[1], "nginx redis-server");
+	assert_string_equal(a.v[2], "/nonexistent/site");
+	step_args_free(&a);
+	probe = run_items_sh("/nonexistent/site");
+	step_items_parse(&it, probe);
+	free(probe);
+	ng = &it.units.v[0];
+	rd = &it.units.v[1];
+	assert_false(it.pkgs.v[0].missing);
+	assert_true(it.pkgs.v[1].missing);
+	assert_true(it.files.v[0].differs);
+	assert_false(ng->down);
+	assert_false(ng->disabled);
+	assert_true(rd->down);
+	/* The site changed: nginx reloads; redis comes with its package. */
+	assert_int_equal(step_service_action(&it, ng), STEP_RELOAD);
+	assert_int_equal(step_service_action(&it, rd), STEP_RESTART);
+	/* redis-server's package, the site; no unit line: apt starts it. */
+	assert_int_equal(step_items_pending(&ctx, &it, 0), 2);
+	assert_int_equal(step_items_pending(&ctx, &it, 1), 2);
+	assert_int_equal(ctx.changes, 2);
+	/* Installed but down: check says so, verify counts it. */
+	it.pkgs.v[1].missing = 0;
+	it.files.v[0].differs = 0;
+	assert_int_equal(step_service_action(&it, ng), 0);
+	assert_int_equal(step_items_pending(&ctx, &it, 0), 1);
+	ng->stale = STEP_RELOAD;
+	assert_int_equal(step_service_action(&it, ng), STEP_RELOAD);
+	ng->down = 1;
+	assert_int_equal(step_service_action(&it, ng), STEP_RESTART);
+	step_items_free(&it);
+	assert_null(it.units.v);
+}
+
 static void
 test_args(void **state)
 {
@@ -180,6 +282,7 @@ main(void)
 		cmocka_unit_test(test_anchored),
 		cmocka_unit_test(test_files_parse),
 		cmocka_unit_test(test_pending),
+		cmocka_unit_test(test_items),
 		cmocka_unit_test(test_args),
 	};
 
