@@ -64,13 +64,14 @@ static const char *const lxc_packages[] = {
 
 /*
  * $1 bridge, $2 our fragments' folder, $3 the data path or "", $4 the
- * NAT listing, $5 the containers' apt sources file, $6 n, then n files to
+ * NAT listing, $5 the containers' apt sources file, $6 the script that
+ * reads a container's files (lxc_ct_files_script), $7 n, then n files to
  * sum, then m and m containers, then the packages.
  */
 static const char probe_script[] =
     LXC_SH_COMMON
-    "br=$1 dir=$2 data=$3 listed=$4 src=$5 n=$6\n"
-    "shift 6\n"
+    "br=$1 dir=$2 data=$3 listed=$4 src=$5 files=$6 n=$7\n"
+    "shift 7\n"
     "while [ \"$n\" -gt 0 ]; do\n"
     "  if [ -f \"$1\" ]; then echo \"sum=$(sum \"$1\") $1\"\n"
     "  else echo \"sum=none $1\"; fi\n"
@@ -120,26 +121,23 @@ static const char probe_script[] =
     "  echo \"ct=$c exists\"\n"
     "  r=$(rootfs \"$d\")\n"
     "  echo \"root=$c $r\"\n"
-    "  echo \"if=$c $(sum \"$r/etc/network/interfaces\")\"\n"
-    /* never follow a link out of the container's tree */
-    "  if [ -L \"$r/etc/resolv.conf\" ]; then echo \"resolv=$c link\"\n"
-    "  else echo \"resolv=$c $(sum \"$r/etc/resolv.conf\")\"; fi\n"
-    "  if [ -L \"$r$src\" ]; then echo \"apt=$c link\"\n"
-    "  else echo \"apt=$c $(sum \"$r$src\")\"; fi\n"
-    /* a template's one-line sources beside ours: apt would read both */
-    "  if [ ! -L \"$r/etc/apt/sources.list\" ] && grep -Eqs "
-    "'^[[:space:]]*deb' \"$r/etc/apt/sources.list\"; then\n"
-    "    echo \"aptlist=$c\"\n"
-    "  fi\n"
-    "  s=$r/etc/systemd/system\n"
-    "  if [ \"$(readlink \"$s/ssh.service\")\" = /dev/null ] &&\n"
-    "      [ ! -L \"$s/multi-user.target.wants/ssh.service\" ] &&\n"
-    "      [ ! -L \"$s/sshd.service\" ]; then echo \"ssh=$c off\"\n"
-    "  else echo \"ssh=$c on\"; fi\n"
     /* lxc-info asks only this container (lxc-ls would wait on
      * every container's lock on the host) */
-    "  [ \"$(lxc-info -n \"$c\" -sH 2>/dev/null)\" = RUNNING ] && "
-    "echo \"up=$c\"\n"
+    "  s=$(lxc-info -n \"$c\" -sH 2>/dev/null)\n"
+    "  [ \"$s\" = RUNNING ] && echo \"up=$c\"\n"
+    /* Its files: read in the running container (its own root), or
+     * from the host in a stopped one, never through a link. */
+    "  if [ \"$s\" = RUNNING ]; then\n"
+    "    timeout 60 lxc-attach -n \"$c\" --clear-env --set-var "
+    "PATH=/usr/sbin:/usr/bin:/sbin:/bin -- sh -c \"$files\" sh '' 0 "
+    "\"$src\"\n"
+    "  else sh -c \"$files\" sh \"$r\" 1 \"$src\"; fi 2>/dev/null |\n"
+    "  while IFS= read -r l; do\n"
+    "    case $l in\n"
+    "    if=*|resolv=*|apt=*|ssh=*) echo \"${l%%=*}=$c ${l#*=}\";;\n"
+    "    aptlist) echo \"aptlist=$c\";;\n"
+    "    esac\n"
+    "  done\n"
     "done\n"
     "for f in \"$P\"/*/config; do\n"
     "  [ -f \"$f\" ] && grep -qF \"lxc.include = $dir/\" \"$f\" &&\n"
@@ -335,6 +333,7 @@ lxc_probe(struct step_ctx *ctx, struct lxc_state *st)
 	argv[k++] = lxc_data_path(ctx) != NULL ? lxc_data_path(ctx) : "";
 	argv[k++] = LXC_NAT_LISTED;
 	argv[k++] = st->apt_path;
+	argv[k++] = lxc_ct_files_script;
 	argv[k++] = nfiles;
 	for (i = 0; i < NFILES; i++)
 		argv[k++] = lxc_files[i];

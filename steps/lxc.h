@@ -79,6 +79,7 @@ const char	*lxc_data_path(struct step_ctx *);
 int		 lxc_cmd_ok(struct step_ctx *, char *const *);
 
 /* lxc_container.c */
+extern const char lxc_ct_files_script[];
 char		*lxc_apt_sources(struct step_ctx *, const char **);
 int		 lxc_containers(struct step_ctx *, struct lxc_state *);
 void		 lxc_probe_containers(struct step_ctx *, struct lxc_state *);

@@ -41,13 +41,107 @@ static const char rootfs_script[] =
     "[ -f \"$P/$1/config\" ] || exit 1\n"
     "rootfs \"$P/$1\"\n";
 
-/* $1 a root folder: mask sshd there (works whether it runs or not). */
+/*
+ * A container's files, read where it is safe: $1 its root folder ("" in
+ * the container itself, through lxc-attach), $2 1 when read from the host
+ * (strict: the container is stopped, and a symbolic link on the way
+ * anywhere, not only the last component, says "link": it could lead out
+ * of the container's tree into the host's), $3 its apt sources file.
+ * Only regular files are read (a FIFO would hang the probe).
+ */
+const char lxc_ct_files_script[] =
+    "r=$1 strict=$2 src=$3\n"
+    "walk() {\n"
+    "  p=$r rest=$1\n"
+    "  while [ -n \"$rest\" ]; do\n"
+    "    case $rest in */*) c=${rest%%/*} rest=${rest#*/};;"
+    " *) c=$rest rest=;; esac\n"
+    "    p=$p/$c\n"
+    "    if [ -L \"$p\" ] && { [ \"$strict\" = 1 ] || [ -z \"$rest\" ]; }; "
+    "then return 1; fi\n"
+    "  done\n"
+    "}\n"
+    "sumof() {\n"
+    "  walk \"$1\" || { echo link; return; }\n"
+    "  [ -f \"$p\" ] || { echo none; return; }\n"
+    "  s=$(sha256sum 2>/dev/null < \"$p\") && echo \"${s%% *}\"\n"
+    "}\n"
+    "echo \"if=$(sumof etc/network/interfaces)\"\n"
+    "echo \"resolv=$(sumof etc/resolv.conf)\"\n"
+    "echo \"apt=$(sumof \"${src#/}\")\"\n"
+    /* a template's one-line sources beside ours: apt would read both */
+    "walk etc/apt/sources.list && [ -f \"$p\" ] && "
+    "grep -Eqs '^[[:space:]]*deb' \"$p\" && echo aptlist\n"
+    "s=etc/systemd/system ssh=off\n"
+    "for d in $s/ssh.service $s/sshd.service "
+    "$s/multi-user.target.wants/ssh.service "
+    "$s/sockets.target.wants/ssh.socket; do\n"
+    "  walk \"$d\" || [ \"$strict\" != 1 ] || [ \"$p\" = \"$r/$d\" ] || "
+    "ssh=link\n"
+    "done\n"
+    "if [ $ssh = off ] && { [ \"$(readlink \"$r/$s/ssh.service\")\" != "
+    "/dev/null ] ||\n"
+    "    [ -L \"$r/$s/multi-user.target.wants/ssh.service\" ] ||\n"
+    "    [ -L \"$r/$s/sshd.service\" ]; }; then ssh=on; fi\n"
+    "echo \"ssh=$ssh\"\n";
+
+/* $1 "" in the container (lxc-attach): mask sshd there. */
 static const char ssh_off_script[] =
     "s=$1/etc/systemd/system\n"
     "mkdir -p \"$s\" &&\n"
     "rm -f \"$s/multi-user.target.wants/ssh.service\" \"$s/sshd.service\" "
     "\"$s/sockets.target.wants/ssh.socket\" &&\n"
     "ln -sfn /dev/null \"$s/ssh.service\"\n";
+
+/*
+ * On the host, into a STOPPED container's root folder, never through a
+ * symbolic link: nothing in the container runs to swap one in, each
+ * folder on the way is refused when it is a link (exit 3), and the
+ * writes are relative to the folder reached (cd -P), so a path is never
+ * resolved again.  $1 the container, $2 its root folder, $3 what:
+ *   put DIR FILE MODE   FILE in DIR from stdin (the old one as .prev)
+ *   sshoff              sshd masked (ssh.service -> /dev/null)
+ */
+static const char root_write_script[] =
+    "ct=$1 r=$2 op=$3\n"
+    "shift 3\n"
+    "s=$(lxc-info -n \"$ct\" -sH 2>/dev/null)\n"
+    "[ \"$s\" = STOPPED ] || { echo \"container $ct is ${s:-not there}, "
+    "not stopped\" >&2; exit 1; }\n"
+    "R=$(cd -P -- \"$r\" && pwd -P) && cd -- \"$R\" || exit 1\n"
+    "into() {\n"
+    "  for c in $(printf '%s\\n' \"$1\" | tr / ' '); do\n"
+    "    if [ -L \"$c\" ]; then\n"
+    "      echo \"$(pwd -P)/$c in the root folder of $ct is a symbolic link: "
+    "refused\" >&2; exit 3\n"
+    "    fi\n"
+    "    [ -d \"$c\" ] || mkdir -m 0755 -- \"$c\" || exit 1\n"
+    "    cd -P -- \"$c\" || exit 1\n"
+    "  done\n"
+    "}\n"
+    "case $op in\n"
+    "put)\n"
+    "  into \"$1\"; f=$2\n"
+    "  t=$(umask 077; mktemp ./.d2s-put.XXXXXXXX) || exit 1\n"
+    "  trap 'rm -f -- \"$t\"' EXIT\n"
+    "  cat > \"$t\" && chmod -- \"$3\" \"$t\" || exit 1\n"
+    "  if [ -f \"$f\" ] && [ ! -L \"$f\" ]; then\n"
+    "    rm -f -- \"$f.prev\"\n"
+    "    ln -- \"$f\" \"$f.prev\" 2>/dev/null || cp -p -- \"$f\" \"$f.prev\"\n"
+    "  fi\n"
+    "  mv -f -- \"$t\" \"$f\" || exit 1\n"
+    "  trap - EXIT;;\n"
+    "sshoff)\n"
+    "  into etc/systemd/system\n"
+    "  for d in multi-user.target.wants sockets.target.wants; do\n"
+    "    [ -L \"$d\" ] && { echo \"$(pwd -P)/$d in the root folder of $ct "
+    "is a symbolic link: refused\" >&2; exit 3; }\n"
+    "  done\n"
+    "  rm -f multi-user.target.wants/ssh.service sshd.service "
+    "sockets.target.wants/ssh.socket &&\n"
+    "  ln -sfn /dev/null ssh.service;;\n"
+    "*) exit 2;;\n"
+    "esac\n";
 
 /*
  * In the container (lxc-attach: its own root, so a link it planted leads
@@ -402,17 +496,88 @@ lxc_create(struct step_ctx *ctx, struct lxc_ct *c)
 	return RESULT_CHANGED;
 }
 
+/*
+ * Write DIR/FILE (relative to the container's root) without ever
+ * following a link the container planted: in a running container through
+ * the LXC transport (lxc-attach: its own root and mount namespace), in a
+ * stopped one from the host with root_write_script.  0, or -1 after
+ * step_fail.
+ */
 static int
-put_root(struct step_ctx *ctx, const struct lxc_ct *c, const char *rel,
-    const char *content, size_t len)
+ct_put(struct step_ctx *ctx, const struct lxc_ct *c, const char *dir,
+    const char *file, const char *content, size_t len)
 {
-	char	*path;
-	int	 rc;
+	struct transport	*lt;
+	char			*path, *err = NULL;
+	int			 rc;
 
-	xasprintf(&path, "%s%s", c->rootfs, rel);
-	rc = step_put(ctx, path, content, len, 0644, NULL, NULL);
-	free(path);
-	return rc;
+	if (c->running) {
+		lt = transport_lxc_new(ctx->machine, c->n->name, ctx->t);
+		xasprintf(&path, "/%s/%s", dir, file);
+		rc = transport_put(lt, path, content, len, 0644, NULL, NULL,
+		    &err);
+		transport_free(lt);
+		if (rc != 0)
+			step_fail(ctx, "%s: cannot write %s: %s", c->n->name,
+			    path, err != NULL ? err : "see the log");
+		free(path);
+		free(err);
+		return rc != 0 ? -1 : 0;
+	}
+	rc = step_run(ctx, (char *[]){ "sh", "-c", (char *)root_write_script,
+	    "sh", (char *)c->n->name, c->rootfs, "put", (char *)dir,
+	    (char *)file, "0644", NULL }, content, len);
+	if (rc == 3)
+		step_fail(ctx, "%s: a folder on the way to /%s/%s in its root "
+		    "is a symbolic link: refused (it could lead into the "
+		    "host; see the log, and look at the container before "
+		    "starting it)", c->n->name, dir, file);
+	else if (rc != 0)
+		step_fail(ctx, "%s: cannot write /%s/%s: see the log",
+		    c->n->name, dir, file);
+	return rc == 0 ? 0 : -1;
+}
+
+/* sshd masked in the container, the same two ways as ct_put(). */
+static int
+ct_ssh_off(struct step_ctx *ctx, const struct lxc_ct *c)
+{
+	struct transport	*lt;
+	char			*err = NULL;
+	int			 rc;
+
+	if (!c->running) {
+		rc = step_run(ctx, (char *[]){ "sh", "-c",
+		    (char *)root_write_script, "sh", (char *)c->n->name,
+		    c->rootfs, "sshoff", NULL }, NULL, 0);
+		if (rc == 3)
+			step_fail(ctx, "%s: a folder on the way to "
+			    "/etc/systemd/system in its root is a symbolic "
+			    "link: refused (it could lead into the host; see "
+			    "the log)", c->n->name);
+		else if (rc != 0)
+			step_fail(ctx, "cannot disable sshd in %s",
+			    c->n->name);
+		return rc == 0 ? 0 : -1;
+	}
+	lt = transport_lxc_new(ctx->machine, c->n->name, ctx->t);
+	rc = transport_run(lt, (char *[]){ "sh", "-c", (char *)ssh_off_script,
+	    "sh", "", NULL }, NULL, 0, NULL, &err);
+	free(err);
+	if (rc == 0) {
+		err = NULL;
+		transport_run(lt, (char *[]){ "systemctl", "daemon-reload",
+		    NULL }, NULL, 0, NULL, &err);
+		free(err);
+		err = NULL;
+		transport_run(lt, (char *[]){ "systemctl", "stop",
+		    "ssh.service", NULL }, NULL, 0, NULL, &err);
+		free(err);
+	}
+	transport_free(lt);
+	if (rc != 0)
+		step_fail(ctx, "cannot disable sshd in %s", c->n->name);
+	return rc == 0 ? 0 : -1;
 }
 
 static enum result
@@ -430,29 +595,19 @@ lxc_apply_container(struct step_ctx *ctx, struct lxc_state *st,
 		return RESULT_FAILED;
 	if (c->rootfs == NULL)
 		return step_fail(ctx, "no root folder for container %s", name);
-	if (c->if_differs && put_root(ctx, c, "/etc/network/interfaces",
+	if (c->if_differs && ct_put(ctx, c, "etc/network", "interfaces",
 	    lxc_interfaces, strlen(lxc_interfaces)) == -1)
 		return RESULT_FAILED;
 	if (c->resolv_differs) {
 		if (resolv == NULL)
 			step_note(ctx, "%s: no resolver file on the host (%s) "
 			    "to copy", name, st->resolv_src);
-		else if (put_root(ctx, c, "/etc/resolv.conf", resolv,
+		else if (ct_put(ctx, c, "etc", "resolv.conf", resolv,
 		    resolvlen) == -1)
 			return RESULT_FAILED;
 	}
-	if (c->ssh_on) {
-		if (!lxc_cmd_ok(ctx, (char *[]){ "sh", "-c",
-		    (char *)ssh_off_script, "sh", c->rootfs, NULL }))
-			return step_fail(ctx, "cannot disable sshd in %s",
-			    name);
-		if (c->running) {
-			lxc_cmd_ok(ctx, (char *[]){ "lxc-attach", "-n", name,
-			    "--", "systemctl", "daemon-reload", NULL });
-			lxc_cmd_ok(ctx, (char *[]){ "lxc-attach", "-n", name,
-			    "--", "systemctl", "stop", "ssh.service", NULL });
-		}
-	}
+	if (c->ssh_on && ct_ssh_off(ctx, c) == -1)
+		return RESULT_FAILED;
 	restart = c->running && c->frag_differs;
 	if (restart && !lxc_cmd_ok(ctx, (char *[]){ "lxc-stop", "-n", name,
 	    "-t", "120", NULL }))

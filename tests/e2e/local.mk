@@ -13,6 +13,8 @@ E2E_TESTS = tests/e2e/stack.sh tests/e2e/letsencrypt.sh tests/e2e/transport-loca
 E2E_TESTS += tests/e2e/isolation-machines.sh
 # isolation: lxc, the test machine as the server in a network namespace.
 E2E_TESTS += tests/e2e/isolation-lxc.sh
+# H1: links planted in a container never lead the lxc step into the host.
+E2E_TESTS += tests/e2e/lxc-links.sh
 # Redis for a clustered instance (nodes: 2) on one server.
 E2E_TESTS += tests/e2e/redis.sh
 # monitoring: prometheus on one server: exporters, targets up, the role's password.
