@@ -302,12 +302,7 @@ for pair in $PAIRS; do
 done
 wait $pids	# not the WAR's server, which is a child too
 for pair in $PAIRS; do
-	s=${pair%%:*} d=${pair#*:} want="" got=""
-	for port in $PORTS; do
-		echo "$ALLOWED" | grep -qx "$s $d $port" && want="$want $port"
-		[ "$(cat "$E2E_TMP/m.$s.$d.$port" 2>/dev/null)" = open ] && got="$got $port"
-	done
-	check "matrix: $s -> $d: open exactly [${want# }] (open: [${got# }])" [ "$want" = "$got" ]
+	reach_check "matrix:" "${pair%%:*}" "${pair#*:}"
 done
 
 # --- converged ---------------------------------------------------------------

@@ -277,6 +277,36 @@ real_war_from_env() {
 	fi
 }
 
+# converged LOG DESCRIPTION COMMAND...: COMMAND, an apply whose output
+# goes to LOG, run again on what is already in place: a diag line with how
+# long it took, and the check DESCRIPTION that it changed and failed
+# nothing (LOG's last lines as diagnostics when it did).
+converged() {
+	_log=$1 _desc=$2
+	shift 2
+	_t0=$(date +%s%N)
+	"$@"; _rc=$?
+	diag "converged re-run: $(( ($(date +%s%N) - _t0) / 1000000 )) ms"
+	check "$_desc (exit $_rc)" \
+	    grep -q "summary: .* 0 changed, .* 0 failed" "$_log" ||
+		diag "$(grep -v '^\s*$' "$_log" | tail -20)"
+}
+
+# reach_check LABEL SOURCE TARGET: the check that SOURCE reaches on TARGET
+# exactly the ports of $PORTS that $ALLOWED lists ("SOURCE TARGET PORT"
+# lines), as the test's probes found them: $E2E_TMP/m.SOURCE.TARGET.PORT
+# holds "open" or "closed".
+reach_check() {
+	_want="" _got=""
+	for _port in $PORTS; do
+		echo "$ALLOWED" | grep -qx "$2 $3 $_port" && _want="$_want $_port"
+		[ "$(cat "$E2E_TMP/m.$2.$3.$_port" 2>/dev/null)" = open ] &&
+		    _got="$_got $_port"
+	done
+	check "$1 $2 -> $3: open exactly [${_want# }] (open: [${_got# }])" \
+	    [ "$_want" = "$_got" ]
+}
+
 # container_sources ROOTFS: the container's apt sources, written here
 # rather than left to the template (tests/lib/deb822.sh says why).
 container_sources() {

@@ -29,6 +29,16 @@ hold() {	# NAME: a run of NAME.yaml is under way
 		sleep 0.1; i=$((i + 1))
 	done
 }
+# outputs MACHINE N TEXT: N output events of MACHINE's base step, TEXT's @
+# the event's number.
+outputs() {
+	i=0
+	while [ $i -lt "$2" ]; do
+		printf '{"event":"output","machine":"%s","step":"base","stream":1,"text":"%s"}\n' \
+		    "$1" "$(printf '%s' "$3" | sed "s/@/$i/")"
+		i=$((i + 1))
+	done
+}
 trap 'release; echo "1..$n"; cleanup' EXIT
 now=$(date +%s)
 
@@ -49,18 +59,10 @@ mkdir -p "$(sd big)" "$(sd small)"
 	echo '{"event":"step-start","machine":"proxy","step":"base"}'
 	echo '{"event":"step-result","machine":"proxy","step":"base","result":"changed"}'
 	echo '{"event":"step-start","machine":"db","step":"base"}'
-	i=0
-	while [ $i -lt 12 ]; do
-		echo "{\"event\":\"output\",\"machine\":\"db\",\"step\":\"base\",\"stream\":1,\"text\":\"Setting up pkg$i (1.2) \\u001b[1mdone\\u001b[0m\"}"
-		i=$((i + 1))
-	done
+	outputs db 12 'Setting up pkg@ (1.2) \u001b[1mdone\u001b[0m'
 	echo '{"event":"step-result","machine":"db","step":"base","result":"failed","text":"no timezone Africa/Atlantis on db"}'
 	echo '{"event":"step-start","machine":"app","step":"base"}'
-	i=0
-	while [ $i -lt 30 ]; do
-		echo "{\"event\":\"output\",\"machine\":\"app\",\"step\":\"base\",\"stream\":1,\"text\":\"Unpacking lib$i (2.0)\"}"
-		i=$((i + 1))
-	done
+	outputs app 30 'Unpacking lib@ (2.0)'
 	echo '{"event":"progress","done":6,"total":27}'
 } > "$(sd big)/events"
 
