@@ -471,6 +471,12 @@ run(const struct run_opts *o)
 	target_locks_release(&r.tl);
 	free(r.locked);
 	log_close();
+	/* A run that could not be recorded is not reported as a success. */
+	if (rc == EXIT_OK && (log_failed() || r.j.write_errno)) {
+		fprintf(stderr, "dhis2-setup: the run could not be recorded in "
+		    "full (see above; is the disk full?)\n");
+		rc = EXIT_INTERNAL;
+	}
 	journal_close(&r.j);
 	events_reset();
 	plan_free(&r.pl);

@@ -60,7 +60,7 @@ usage(FILE *f)
 	    "  3   a machine could not be reached or its host key not trusted\n"
 	    "  4   another run of this profile is under way\n"
 	    "  5   the feature asked for is not built yet\n"
-	    "  70  internal error\n\n"
+	    "  70  internal error, or the run could not be recorded\n\n"
 	    "See dhis2-setup(8) and docs/profile.md.\n");
 }
 

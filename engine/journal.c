@@ -66,6 +66,17 @@ now_iso(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A record that could not be written (a full disk): said once. */
+static void
+journal_error(struct journal *j, const char *what, int err)
+{
+	if (j->write_errno != 0)
+		return;
+	j->write_errno = err != 0 ? err : EIO;
+	fprintf(stderr, "dhis2-setup: cannot write the run's %s in %s: %s\n",
+	    what, j->dir, strerror(j->write_errno));
+}
+
 static void
 journal_write_status(struct journal *j, const char *state)
 {
@@ -78,7 +89,8 @@ journal_write_status(struct journal *j, const char *state)
 	    j->counts[RESULT_OK], j->counts[RESULT_CHANGED],
 	    j->counts[RESULT_SKIPPED], j->counts[RESULT_FAILED]);
 	path = path_join(j->dir, "status");
-	write_file_atomic(path, s, strlen(s), 0600);
+	if (write_file_atomic(path, s, strlen(s), 0600) == -1)
+		journal_error(j, "status", errno);
 	free(path);
 	free(s);
 }
@@ -88,19 +100,22 @@ journal_append(struct journal *j, const char *line)
 {
 	char	*path, ts[32];
 	FILE	*f;
-	int	 fd;
+	int	 fd, bad;
 
 	path = path_join(j->dir, "journal");
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	free(path);
 	if (fd == -1 || (f = fdopen(fd, "a")) == NULL) {
+		journal_error(j, "journal", errno);
 		if (fd != -1)
 			close(fd);
 		return;
 	}
 	now_iso(ts, sizeof ts);
-	fprintf(f, "%s %ld %s\n", ts, (long)getpid(), line);
-	fclose(f);
+	errno = 0;
+	bad = fprintf(f, "%s %ld %s\n", ts, (long)getpid(), line) < 0;
+	if (fclose(f) == EOF || bad)
+		journal_error(j, "journal", errno);
 }
 
 static void

@@ -32,6 +32,7 @@ struct journal {
 	int	 counts[RESULT_COUNT];
 	int	 evfd;		/* the events file */
 	int	 evsub;
+	int	 write_errno;	/* the first record not written, or 0 */
 };
 
 /* journal.c */

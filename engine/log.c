@@ -22,7 +22,9 @@
 #include "log.h"
 
 static FILE	*log_file;
+static char	*log_path;
 static int	 log_sub = -1;
+static int	 log_errno;	/* the first write that failed */
 
 const char *
 log_dir(void)
@@ -46,18 +48,47 @@ log_stamp(char *buf, size_t len)
 	    tm.tm_sec % 100, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
-/* Called with the events lock held: text is already redacted. */
+/*
+ * A line that could not be written (a full disk): said once on stderr,
+ * and log_failed() makes the run's exit code say it too.
+ */
+static void
+log_error(int err)
+{
+	if (log_errno != 0)
+		return;
+	log_errno = err != 0 ? err : EIO;
+	fprintf(stderr, "dhis2-setup: cannot write the transcript %s: %s; "
+	    "the run goes on, but it is not recorded\n",
+	    log_path != NULL ? log_path : "", strerror(log_errno));
+}
+
+static void
+log_check(void)
+{
+	if (fflush(log_file) == EOF || ferror(log_file)) {
+		log_error(errno);
+		clearerr(log_file);
+	}
+}
+
+/*
+ * Called with the events lock held: text is already redacted.  Control
+ * characters from a machine's output or a profile are escaped (\xHH), so
+ * that reading the transcript with cat or tail cannot work the terminal.
+ */
 static void
 log_event(const struct event *ev, void *arg)
 {
-	char		 ts[48];
+	char		 ts[48], *t;
 	const char	*m = ev->machine != NULL ? ev->machine : "-";
 	const char	*st = ev->step != NULL ? ev->step : "-";
-	const char	*t = ev->text != NULL ? ev->text : "";
 
-	if (log_file == NULL)
+	if (log_file == NULL || ev->type == EV_PLAN)	/* results say it */
 		return;
 	log_stamp(ts, sizeof ts);
+	t = str_printable(ev->text);
+	errno = 0;
 	switch (ev->type) {
 	case EV_RUN_START:
 		fprintf(log_file, "%s run %s%s, %d steps\n", ts, t,
@@ -93,10 +124,17 @@ log_event(const struct event *ev, void *arg)
 	case EV_RUN_END:
 		fprintf(log_file, "%s end: %s\n", ts, t);
 		break;
-	case EV_PLAN:		/* the step results say it all */
-		return;
+	case EV_PLAN:
+		break;
 	}
-	fflush(log_file);
+	free(t);
+	log_check();
+}
+
+int
+log_failed(void)
+{
+	return log_errno;
 }
 
 /*
@@ -131,6 +169,8 @@ log_open(const char *name, char **path, char **err)
 		*path = NULL;
 		return -1;
 	}
+	log_path = xstrdup(*path);
+	log_errno = 0;
 	log_sub = events_subscribe(log_event, NULL);
 	return 0;
 }
@@ -140,9 +180,11 @@ log_close(void)
 {
 	events_unsubscribe(log_sub);
 	log_sub = -1;
-	if (log_file != NULL)
-		fclose(log_file);
+	if (log_file != NULL && fclose(log_file) == EOF)
+		log_error(errno);
 	log_file = NULL;
+	free(log_path);
+	log_path = NULL;
 }
 
 /* A free-form line, redacted like events. */

@@ -15,6 +15,8 @@
 const char *log_dir(void);
 int	 log_open(const char *, char **, char **);
 void	 log_close(void);
+/* The errno of the first transcript write that failed, or 0. */
+int	 log_failed(void);
 void	 log_printf(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

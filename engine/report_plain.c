@@ -75,72 +75,78 @@ plain_print_tail(int slot)
 	}
 }
 
+/*
+ * Texts come from the machines (command output, shown with a failure
+ * without -v) and from the profile: control characters in them are made
+ * visible (str_printable) before they reach the operator's terminal.
+ */
 static void
 plain_event(const struct event *ev, void *arg)
 {
 	const char	*m = ev->machine != NULL ? ev->machine : "-";
+	const char	*st = ev->step != NULL ? ev->step : "";
+	char		*t;
 	int		 slot = plain_slot(ev->machine);
 
 	if (plain.dead)
 		return;
+	t = str_printable(ev->text);
 	switch (ev->type) {
 	case EV_RUN_START:
 		fprintf(plain.f, "%s %s: %d step%s\n",
-		    ev->dry_run ? "checking" : "applying", ev->text,
+		    ev->dry_run ? "checking" : "applying", t,
 		    ev->total, ev->total == 1 ? "" : "s");
 		break;
 	case EV_MACHINE:
 		if (plain.verbose)
-			fprintf(plain.f, "[%s] %s\n", m, ev->text);
+			fprintf(plain.f, "[%s] %s\n", m, t);
 		break;
 	case EV_STEP_START:
 		if (slot != -1)
 			plain_tail_clear(slot);
 		if (plain.verbose)
-			fprintf(plain.f, "[%s] %s ...\n", m, ev->step);
+			fprintf(plain.f, "[%s] %s ...\n", m, st);
 		break;
 	case EV_STEP_RESULT:
-		fprintf(plain.f, "[%s] %-12s %s%s%s\n", m, ev->step,
+		fprintf(plain.f, "[%s] %-12s %s%s%s\n", m, st,
 		    ev->dry_run && ev->result == RESULT_CHANGED ?
 		    "would change" : result_name(ev->result),
-		    ev->text != NULL && *ev->text != '\0' ? ": " : "",
-		    ev->text != NULL ? ev->text : "");
+		    *t != '\0' ? ": " : "", t);
 		if (ev->result == RESULT_FAILED && slot != -1)
 			plain_print_tail(slot);
 		break;
 	case EV_CHANGE:
-		fprintf(plain.f, "[%s] %-12s   + %s\n", m,
-		    ev->step != NULL ? ev->step : "", ev->text);
+		fprintf(plain.f, "[%s] %-12s   + %s\n", m, st, t);
 		break;
 	case EV_NOTE:
 		if (ev->machine == NULL)
-			fprintf(plain.f, "note: %s\n", ev->text);
+			fprintf(plain.f, "note: %s\n", t);
 		else
-			fprintf(plain.f, "[%s] %-12s   ! %s\n", m,
-			    ev->step != NULL ? ev->step : "", ev->text);
+			fprintf(plain.f, "[%s] %-12s   ! %s\n", m, st, t);
 		break;
 	case EV_COMMAND:
 		if (plain.verbose > 1)
-			fprintf(plain.f, "[%s]   $ %s\n", m, ev->text);
+			fprintf(plain.f, "[%s]   $ %s\n", m, t);
 		break;
 	case EV_OUTPUT:
 		if (slot != -1) {
 			int k = plain.tail[slot].next;
 
 			free(plain.tail[slot].lines[k]);
-			plain.tail[slot].lines[k] = xstrdup(ev->text);
+			plain.tail[slot].lines[k] = xstrdup(t);
 			plain.tail[slot].next = (k + 1) % PLAIN_TAIL;
 		}
 		if (plain.verbose > 1)
-			fprintf(plain.f, "[%s]   %s\n", m, ev->text);
+			fprintf(plain.f, "[%s]   %s\n", m, t);
 		break;
 	case EV_PROGRESS:
 	case EV_PLAN:
 		break;
 	case EV_RUN_END:
-		fprintf(plain.f, "%s\n", ev->text);
+		fprintf(plain.f, "%s\n", t);
 		break;
 	}
+	free(t);
 	if (fflush(plain.f) == EOF || ferror(plain.f))
 		plain.dead = 1;
 }

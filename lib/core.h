@@ -56,6 +56,7 @@ char	*path_join(const char *, const char *);
 char	*path_expand_home(const char *);
 char	*path_beside(const char *, const char *);
 void	 secure_wipe(void *, size_t);
+char	*str_printable(const char *);
 
 /* check.c: formats an operator types */
 int	 valid_hostname(const char *);

@@ -434,3 +434,65 @@ secure_wipe(void *p, size_t n)
 		*v++ = 0;
 #endif
 }
+
+/* The length of the UTF-8 sequence at u (n bytes left), 0 if not one. */
+static size_t
+utf8_seq(const unsigned char *u, size_t n)
+{
+	size_t	len, i;
+
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		len = 2;
+	else if (u[0] >= 0xe0 && u[0] <= 0xef)
+		len = 3;
+	else if (u[0] >= 0xf0 && u[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+	}
+	if ((u[0] == 0xe0 && u[1] < 0xa0) ||	/* overlong */
+	    (u[0] == 0xed && u[1] >= 0xa0) ||	/* a surrogate */
+	    (u[0] == 0xf0 && u[1] < 0x90) ||	/* overlong */
+	    (u[0] == 0xf4 && u[1] >= 0x90))	/* past U+10FFFF */
+		return 0;
+	return len;
+}
+
+/*
+ * s with every terminal control character made visible as \xHH: the C0
+ * controls but tab, DEL, the C1 controls (U+0080 to U+009F) and bytes
+ * that are not UTF-8.  Text from a machine or a profile then cannot move
+ * the cursor, retitle the window or make the terminal answer back.  A
+ * fresh string; NULL gives "".
+ */
+char *
+str_printable(const char *s)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 n, i = 0, k;
+	char			*o, *p;
+
+	n = s != NULL ? strlen(s) : 0;
+	o = p = xmalloc(4 * n + 1);
+	while (i < n) {
+		if (u[i] == '\t' || (u[i] >= 0x20 && u[i] < 0x7f)) {
+			*p++ = (char)u[i++];
+			continue;
+		}
+		k = utf8_seq(u + i, n - i);
+		if (k > 0 && !(u[i] == 0xc2 && u[i + 1] < 0xa0)) {
+			memcpy(p, u + i, k);
+			p += k;
+			i += k;
+			continue;
+		}
+		p += snprintf(p, 5, "\\x%02x", u[i++]);
+	}
+	*p = '\0';
+	return o;
+}

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core.h"
@@ -55,8 +56,13 @@ diag_add(struct diag *d, const char *file, struct pos p, const char *fmt, ...)
 void
 diag_print(const struct diag *d, FILE *f)
 {
-	size_t	i;
+	size_t	 i;
+	char	*s;
 
-	for (i = 0; i < d->n; i++)
-		fprintf(f, "%s\n", d->msgs[i]);
+	/* Messages quote profile values: no control character gets out. */
+	for (i = 0; i < d->n; i++) {
+		s = str_printable(d->msgs[i]);
+		fprintf(f, "%s\n", s);
+		free(s);
+	}
 }

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,19 +142,64 @@ has_line(const char *text, const char *line, size_t len)
 	return 0;
 }
 
+/*
+ * How much of a line a diff may show: a line that names a password, a
+ * token or a key shows up to its separator ('=', ':' or the first blank
+ * after the name), a URL's user:password@ loses the password.  A file the
+ * tool did not mark secret may still hold secrets it does not know of
+ * (an exporter's DATA_SOURCE_NAME, an SMTP password someone added).
+ */
+static const char *const diff_secret_words[] = {
+	"password", "passwd", "passphrase", "secret", "token", "api_key",
+	"apikey", "private_key", "data_source", "requirepass", "masterauth",
+	"credential", "webhook", "auth_pass", NULL
+};
+
+static char *
+diff_line(const char *p, size_t len)
+{
+	char		*l = xstrndup(p, len), *low = xstrndup(p, len), *c, *at;
+	size_t		 i, cut = len;
+
+	for (i = 0; i < len; i++)
+		low[i] = (char)tolower((unsigned char)low[i]);
+	for (i = 0; diff_secret_words[i] != NULL && cut == len; i++) {
+		if ((c = strstr(low, diff_secret_words[i])) == NULL)
+			continue;
+		c += strcspn(c, "=: \t");
+		cut = c - low + (*c != '\0');
+	}
+	/* scheme://user:password@host */
+	if (cut == len && (c = strstr(l, "://")) != NULL &&
+	    (at = strchr(c + 3, '@')) != NULL &&
+	    (c = memchr(c + 3, ':', at - c - 3)) != NULL &&
+	    strcspn(c, " \t/") > (size_t)(at - c))
+		cut = c + 1 - l;
+	if (cut < len) {
+		l[cut] = '\0';
+		xasprintf(&c, "%s********", l);
+		free(l);
+		l = c;
+	}
+	free(low);
+	return l;
+}
+
 static void
 diff_side(char **out, int *n, int max, const char *from, const char *other,
     char sign)
 {
 	const char	*p = from, *nl;
 	size_t		 len;
-	char		*s;
+	char		*s, *l;
 
 	while (*p != '\0' && *n < max) {
 		nl = strchr(p, '\n');
 		len = (nl != NULL ? nl : p + strlen(p)) - p;
 		if (!has_line(other, p, len)) {
-			xasprintf(&s, "%s%c%.*s\n", *out, sign, (int)len, p);
+			l = diff_line(p, len);
+			xasprintf(&s, "%s%c%s\n", *out, sign, l);
+			free(l);
 			free(*out);
 			*out = s;
 			(*n)++;
@@ -175,6 +221,11 @@ step_diff(const char *old, const char *new, int max)
 	char	*out = xstrdup("");
 	int	 n = 0;
 
+	if ((strstr(old, "PRIVATE KEY-----") != NULL ||
+	    strstr(new, "PRIVATE KEY-----") != NULL)) {
+		free(out);
+		return xstrdup(" (a private key: not shown)\n");
+	}
 	diff_side(&out, &n, max, old, new, '-');
 	diff_side(&out, &n, max, new, old, '+');
 	return out;

@@ -8,7 +8,7 @@ bin="$top_builddir/dhis2-setup"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 n=0
-echo "1..33"
+echo "1..35"
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 expect_rc() { want=$1; shift; what=$1; shift; "$@" >"$work/out" 2>"$work/err" </dev/null; rc=$?
 	[ $rc -eq "$want" ]; ok $? "$what (exit $rc, want $want)"; }
@@ -26,6 +26,12 @@ expect_rc 2 "validate a missing file" "$bin" validate "$work/none.yaml"
 mkfifo "$work/fifo.yaml"
 expect_rc 2 "validate refuses a FIFO at once" timeout 10 "$bin" validate "$work/fifo.yaml"
 grep -q "fifo.yaml: not a regular file" "$work/err"; ok $? "and says it is not a regular file"
+# A value with terminal escapes is quoted back escaped, not sent raw.
+sed 's/^fqdn: .*/fqdn: "dhis\\e]0;pwned\\a.example.org"/' \
+	"$top_srcdir/profiles/examples/single-server.yaml" > "$work/esc.yaml"
+expect_rc 2 "validate refuses an fqdn with escapes" "$bin" validate "$work/esc.yaml"
+grep -q 'dhis\\x1b\]0;pwned\\x07' "$work/err" && ! grep -q "$(printf '\033')" "$work/err"
+ok $? "and shows them as \\xHH, not raw"
 
 cp "$top_srcdir/profiles/examples/single-server.yaml" "$work/site.yaml"
 expect_rc 0 "secrets generate" "$bin" secrets generate "$work/site.yaml"

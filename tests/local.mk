@@ -28,7 +28,8 @@ UNIT_TESTS = \
 	tests/unit/test_firewall \
 	tests/unit/test_alerting \
 	tests/unit/test_replica \
-	tests/unit/test_secrets
+	tests/unit/test_secrets \
+	tests/unit/test_hygiene
 if HAVE_CMOCKA
 check_PROGRAMS += $(UNIT_TESTS)
 # apt sources: the containers' deb822 file, the failing line named.
