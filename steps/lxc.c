@@ -36,6 +36,7 @@
 #include "lxc.h"
 #include "profile.h"
 #include "step.h"
+#include "step_item.h"
 #include "step_probe.h"
 #include "topology.h"
 #include "transport.h"
@@ -70,12 +71,11 @@ static const char *const lxc_packages[] = {
  */
 static const char probe_script[] =
     LXC_SH_COMMON
+    STEP_FILES_SH
     "br=$1 dir=$2 data=$3 listed=$4 src=$5 files=$6 n=$7\n"
     "shift 7\n"
     "while [ \"$n\" -gt 0 ]; do\n"
-    "  if [ -f \"$1\" ]; then echo \"sum=$(sum \"$1\") $1\"\n"
-    "  else echo \"sum=none $1\"; fi\n"
-    "  shift; n=$((n - 1))\n"
+    "  step_sums \"$1\"; shift; n=$((n - 1))\n"
     "done\n"
     "aa=$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)\n"
     "if [ \"$aa\" = Y ]; then echo aa=1; else echo aa=0; fi\n"
@@ -290,17 +290,14 @@ lxc_state_free(struct lxc_state *st)
 	size_t	i;
 
 	free(st->probe);
-	for (i = 0; i < NFILES; i++)
-		free(st->content[i]);
+	step_files_free(&st->files);
+	step_files_free(&st->frags);
 	free(st->datafs);
 	free(st->resolv_src);
 	free(st->apt);
 	free(st->strays);
-	for (i = 0; i < st->ncts; i++) {
-		free(st->cts[i].path);
-		free(st->cts[i].frag);
+	for (i = 0; i < st->ncts; i++)
 		free(st->cts[i].rootfs);
-	}
 	memset(st, 0, sizeof *st);
 }
 
@@ -309,43 +306,42 @@ lxc_probe(struct step_ctx *ctx, struct lxc_state *st)
 {
 	const struct topology	*t = ctx->topo;
 	const struct topo_node	*proxy = proxy_node(t);
-	const char		*argv[24 + 2 * MAX_CTS];
+	struct step_args	 a = { NULL, 0 };
 	char			 nfiles[16], ncts[16];
 	char			*v, *want;
-	size_t			 i, k = 0;
+	size_t			 i;
+	int			 rc;
 
 	memset(st, 0, sizeof *st);
 	if (lxc_containers(ctx, st) == -1 || proxy == NULL)
 		return -1;
-	st->content[F_SYSCTL] = xstrdup("# dhis2-setup: the LXC host routes "
-	    "its containers' traffic.\nnet.ipv4.ip_forward = 1\n");
-	st->content[F_NAT] = nat_content(t, proxy->address);
-	st->content[F_UNIT] = unit_content(t);
+	step_files_add(&st->files, lxc_files[F_SYSCTL], xstrdup("# dhis2-setup: "
+	    "the LXC host routes its containers' traffic.\n"
+	    "net.ipv4.ip_forward = 1\n"), 0644, NULL, NULL);
+	step_files_add(&st->files, lxc_files[F_NAT],
+	    nat_content(t, proxy->address), 0644, NULL, NULL);
+	step_files_add(&st->files, lxc_files[F_UNIT], unit_content(t), 0644,
+	    NULL, NULL);
 	st->apt = lxc_apt_sources(ctx, &st->apt_path);
-	snprintf(nfiles, sizeof nfiles, "%zu", NFILES + st->ncts);
+	snprintf(nfiles, sizeof nfiles, "%zu", st->files.n + st->frags.n);
 	snprintf(ncts, sizeof ncts, "%zu", st->ncts);
-	argv[k++] = "sh";
-	argv[k++] = "-c";
-	argv[k++] = probe_script;
-	argv[k++] = "sh";
-	argv[k++] = t->bridge;
-	argv[k++] = LXC_DIR;
-	argv[k++] = lxc_data_path(ctx) != NULL ? lxc_data_path(ctx) : "";
-	argv[k++] = LXC_NAT_LISTED;
-	argv[k++] = st->apt_path;
-	argv[k++] = lxc_ct_files_script;
-	argv[k++] = nfiles;
-	for (i = 0; i < NFILES; i++)
-		argv[k++] = lxc_files[i];
+	step_args_add(&a, t->bridge);
+	step_args_add(&a, LXC_DIR);
+	step_args_add(&a, lxc_data_path(ctx) != NULL ? lxc_data_path(ctx) : "");
+	step_args_add(&a, LXC_NAT_LISTED);
+	step_args_add(&a, st->apt_path);
+	step_args_add(&a, lxc_ct_files_script);
+	step_args_add(&a, nfiles);
+	step_files_probe_args(&st->files, &a);
+	step_files_probe_args(&st->frags, &a);
+	step_args_add(&a, ncts);
 	for (i = 0; i < st->ncts; i++)
-		argv[k++] = st->cts[i].path;
-	argv[k++] = ncts;
-	for (i = 0; i < st->ncts; i++)
-		argv[k++] = st->cts[i].n->name;
+		step_args_add(&a, st->cts[i].n->name);
 	for (i = 0; lxc_packages[i] != NULL; i++)
-		argv[k++] = lxc_packages[i];
-	argv[k] = NULL;
-	if (step_capture(ctx, (char **)argv, &st->probe) != 0)
+		step_args_add(&a, lxc_packages[i]);
+	rc = step_probe_runv(ctx, &st->probe, probe_script, a.v);
+	step_args_free(&a);
+	if (rc != 0)
 		return -1;
 
 	st->apparmor = step_probe_has(st->probe, "aa=1");
@@ -361,9 +357,7 @@ lxc_probe(struct step_ctx *ctx, struct lxc_state *st)
 		    st->nmissing < 8)
 			st->missing[st->nmissing++] = lxc_packages[i];
 	}
-	for (i = 0; i < NFILES; i++)
-		st->file_differs[i] = step_probe_sum_differs(st->probe,
-		    lxc_files[i], st->content[i]);
+	step_files_parse(&st->files, st->probe);
 
 	st->br_missing = !step_probe_has(st->probe, "br=1");
 	st->br_down = !step_probe_has(st->probe, "brup=1");
@@ -405,13 +399,68 @@ lxc_notes(struct step_ctx *ctx, const struct lxc_state *st)
 		    strchr(st->strays, ',') ? "s" : "", st->strays);
 }
 
+/*
+ * What is not as wanted, host then containers: reported as "would" lines
+ * (check) or counted (verify), from this one list.
+ */
+static int
+lxc_pending(struct step_ctx *ctx, const struct lxc_state *st, int report)
+{
+	const struct topology	*t = ctx->topo;
+	const struct step_file	*unit = &st->files.v[F_UNIT];
+	const struct step_file	*nat = &st->files.v[F_NAT];
+	int			 i, n = 0, systemd = step_facts(ctx)->systemd;
+
+	for (i = 0; i < st->nmissing; i++)
+		n += step_pending(ctx, report, 1, "install package %s",
+		    st->missing[i]);
+	n += step_files_pending(ctx, &st->files, report);
+	n += step_pending(ctx, report, systemd && (st->unit_off ||
+	    unit->differs), "enable %s (the bridge and NAT at boot)",
+	    LXC_UNIT_NAME);
+	n += step_pending(ctx, report, systemd && st->lxc_off,
+	    "enable lxc.service (containers start at boot)");
+	n += step_pending(ctx, report, st->br_missing,
+	    "create the bridge %s", t->bridge);
+	n += step_pending(ctx, report, st->braddr_differs,
+	    "give the bridge %s the address %s/%d", t->bridge, t->gateway,
+	    t->prefix_len);
+	n += step_pending(ctx, report, st->br_down && !st->br_missing,
+	    "bring the bridge %s up", t->bridge);
+	n += step_pending(ctx, report, st->fwd_off,
+	    "turn IPv4 forwarding on");
+	n += step_pending(ctx, report, st->nat_stale && !nat->differs,
+	    "load the NAT table %s (%s)", LXC_NAT_TABLE, LXC_NAT);
+	n += step_pending(ctx, report, st->data_missing,
+	    "create the data directory %s", lxc_data_path(ctx));
+	n += lxc_containers_pending(ctx, st, report);
+	return n;
+}
+
+/* A container of that name that is not ours: refused, not taken over. */
+static int
+lxc_foreign(struct step_ctx *ctx, const struct lxc_state *st)
+{
+	size_t	i;
+
+	for (i = 0; i < st->ncts; i++) {
+		if (st->cts[i].state == CT_FOREIGN) {
+			step_fail(ctx, "a container named %s exists on %s and "
+			    "was not made by dhis2-setup: set lxc.prefix in "
+			    "the profile, or remove that container",
+			    st->cts[i].n->name, ctx->machine);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static enum result
 lxc_check(struct step_ctx *ctx)
 {
 	const struct topology	*t = ctx->topo;
 	struct lxc_state	 st;
-	size_t			 i;
-	int			 n, systemd = step_facts(ctx)->systemd;
+	enum result		 r;
 
 	memset(&st, 0, sizeof st);
 	if (t == NULL || lxc_probe(ctx, &st) == -1) {
@@ -419,51 +468,18 @@ lxc_check(struct step_ctx *ctx)
 		return step_fail(ctx, "cannot read the state of %s",
 		    ctx->machine);
 	}
-	for (i = 0; i < st.ncts; i++) {
-		if (st.cts[i].state == CT_FOREIGN) {
-			step_fail(ctx, "a container named %s exists on %s and "
-			    "was not made by dhis2-setup: set lxc.prefix in "
-			    "the profile, or remove that container",
-			    st.cts[i].n->name, ctx->machine);
-			lxc_state_free(&st);
-			return RESULT_FAILED;
-		}
+	if (lxc_foreign(ctx, &st)) {
+		lxc_state_free(&st);
+		return RESULT_FAILED;
 	}
-	for (n = 0; n < st.nmissing; n++)
-		step_would(ctx, "install package %s", st.missing[n]);
-	for (i = 0; i < NFILES; i++) {
-		if (st.file_differs[i])
-			step_file_differs(ctx, lxc_files[i], st.content[i],
-			    strlen(st.content[i]), 0644, 1);
-	}
-	if (systemd && (st.unit_off || st.file_differs[F_UNIT]))
-		step_would(ctx, "enable %s (the bridge and NAT at boot)",
-		    LXC_UNIT_NAME);
-	if (systemd && st.lxc_off)
-		step_would(ctx, "enable lxc.service (containers start at "
-		    "boot)");
-	if (st.br_missing)
-		step_would(ctx, "create the bridge %s", t->bridge);
-	if (st.braddr_differs)
-		step_would(ctx, "give the bridge %s the address %s/%d",
-		    t->bridge, t->gateway, t->prefix_len);
-	if (st.br_down && !st.br_missing)
-		step_would(ctx, "bring the bridge %s up", t->bridge);
-	if (st.fwd_off)
-		step_would(ctx, "turn IPv4 forwarding on");
-	if (st.nat_stale && !st.file_differs[F_NAT])
-		step_would(ctx, "load the NAT table %s (%s)", LXC_NAT_TABLE,
-		    LXC_NAT);
-	if (st.data_missing)
-		step_would(ctx, "create the data directory %s",
-		    lxc_data_path(ctx));
-	lxc_check_containers(ctx, &st);
+	lxc_pending(ctx, &st, 1);
 	lxc_notes(ctx, &st);
 	if (ctx->changes == 0)
 		step_msg(ctx, "%zu container%s running on %s", st.ncts,
 		    st.ncts == 1 ? "" : "s", t->bridge);
+	r = ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
 	lxc_state_free(&st);
-	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
+	return r;
 }
 
 int
@@ -477,7 +493,6 @@ lxc_apply_host(struct step_ctx *ctx, struct lxc_state *st)
 {
 	const struct topology	*t = ctx->topo;
 	char			*cidr;
-	size_t			 i;
 	int			 systemd = step_facts(ctx)->systemd, ok = 1;
 
 	if (st->nmissing > 0) {
@@ -493,14 +508,10 @@ lxc_apply_host(struct step_ctx *ctx, struct lxc_state *st)
 	if (!lxc_cmd_ok(ctx, (char *[]){ "mkdir", "-p", "-m", "0755", LXC_DIR,
 	    NULL }))
 		return step_fail(ctx, "cannot create %s", LXC_DIR);
-	for (i = 0; i < NFILES; i++) {
-		if (st->file_differs[i] && step_put(ctx, lxc_files[i],
-		    st->content[i], strlen(st->content[i]), 0644, NULL,
-		    NULL) == -1)
-			return RESULT_FAILED;
-	}
+	if (step_files_apply(ctx, &st->files) == -1)
+		return RESULT_FAILED;
 	/* Where systemd runs it makes all this again at boot. */
-	if (systemd && (st->unit_off || st->file_differs[F_UNIT])) {
+	if (systemd && (st->unit_off || st->files.v[F_UNIT].differs)) {
 		if (!lxc_cmd_ok(ctx, (char *[]){ "systemctl", "daemon-reload",
 		    NULL }) || !lxc_cmd_ok(ctx, (char *[]){ "systemctl",
 		    "enable", LXC_UNIT_NAME, NULL }))
@@ -532,7 +543,7 @@ lxc_apply_host(struct step_ctx *ctx, struct lxc_state *st)
 	if (st->fwd_off && !lxc_cmd_ok(ctx, (char *[]){ "sysctl", "-q", "-w",
 	    "net.ipv4.ip_forward=1", NULL }))
 		return step_fail(ctx, "cannot turn IPv4 forwarding on");
-	if ((st->nat_stale || st->file_differs[F_NAT]) &&
+	if ((st->nat_stale || st->files.v[F_NAT].differs) &&
 	    !lxc_cmd_ok(ctx, (char *[]){ "sh", "-c", (char *)nat_load_script,
 	    "sh", LXC_NAT, LXC_NAT_LISTED, NULL }))
 		return step_fail(ctx, "nft refused %s: see the log", LXC_NAT);
@@ -551,7 +562,6 @@ static enum result
 lxc_apply(struct step_ctx *ctx)
 {
 	struct lxc_state	 st;
-	size_t			 i;
 	enum result		 r;
 
 	memset(&st, 0, sizeof st);
@@ -560,13 +570,9 @@ lxc_apply(struct step_ctx *ctx)
 		return step_fail(ctx, "cannot read the state of %s",
 		    ctx->machine);
 	}
-	for (i = 0; i < st.ncts; i++) {
-		if (st.cts[i].state == CT_FOREIGN) {
-			step_fail(ctx, "a container named %s exists and was "
-			    "not made by dhis2-setup", st.cts[i].n->name);
-			lxc_state_free(&st);
-			return RESULT_FAILED;
-		}
+	if (lxc_foreign(ctx, &st)) {
+		lxc_state_free(&st);
+		return RESULT_FAILED;
 	}
 	if ((r = lxc_apply_host(ctx, &st)) != RESULT_FAILED)
 		r = lxc_apply_containers(ctx, &st);
@@ -574,33 +580,21 @@ lxc_apply(struct step_ctx *ctx)
 	return r;
 }
 
-/* Everything check looks at is as wanted, and each container is up. */
+/* Nothing check would report is left, and each container is up. */
 static enum result
 lxc_verify(struct step_ctx *ctx)
 {
 	struct lxc_state	 st;
-	const struct lxc_ct	*c;
-	size_t			 i;
-	int			 bad = 0, systemd = step_facts(ctx)->systemd;
+	int			 bad;
 	enum result		 r;
 
-	if (lxc_probe(ctx, &st) == -1) {
+	memset(&st, 0, sizeof st);
+	if (ctx->topo == NULL || lxc_probe(ctx, &st) == -1) {
 		lxc_state_free(&st);
 		return step_fail(ctx, "cannot read the state of %s",
 		    ctx->machine);
 	}
-	bad += st.nmissing + st.br_missing + st.braddr_differs + st.br_down +
-	    st.fwd_off + st.nat_stale + st.data_missing;
-	bad += systemd && (st.unit_off || st.lxc_off);
-	for (i = 0; i < NFILES; i++)
-		bad += st.file_differs[i];
-	for (i = 0; i < st.ncts; i++) {
-		c = &st.cts[i];
-		bad += c->state != CT_EXISTS || c->frag_differs ||
-		    c->if_differs || c->ssh_on || c->apt_differs ||
-		    !c->running;
-	}
-	if (bad > 0) {
+	if ((bad = lxc_pending(ctx, &st, 0)) > 0) {
 		lxc_state_free(&st);
 		return step_fail(ctx, "%d setting%s still not as wanted after "
 		    "apply: see the log", bad, bad == 1 ? "" : "s");

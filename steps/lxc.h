@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "events.h"
+#include "step_item.h"
 
 struct step_ctx;
 struct topo_node;
@@ -27,12 +28,10 @@ enum ct_state { CT_MISSING, CT_EXISTS, CT_PARTIAL, CT_FOREIGN };
 
 struct lxc_ct {
 	const struct topo_node	*n;
-	char			*path;		/* LXC_DIR/NAME.conf */
-	char			*frag;		/* its wanted content */
+	struct step_file	*frag;		/* LXC_DIR/NAME.conf, in frags */
 	char			*rootfs;
 	enum ct_state		 state;
 	int			 running;
-	int			 frag_differs;
 	int			 if_differs;
 	int			 resolv_differs;
 	int			 ssh_on;
@@ -44,8 +43,8 @@ struct lxc_state {
 	const char	*missing[8];		/* packages */
 	int		 nmissing;
 	int		 apparmor;
-	char		*content[NFILES];
-	int		 file_differs[NFILES];
+	struct step_files files;		/* the host's: enum lxc_file */
+	struct step_files frags;		/* one per container, as cts */
 	int		 br_missing, braddr_differs, br_down;
 	int		 fwd_off, nat_stale, unit_off, lxc_off;
 	int		 data_missing;
@@ -83,8 +82,8 @@ extern const char lxc_ct_files_script[];
 char		*lxc_apt_sources(struct step_ctx *, const char **);
 int		 lxc_containers(struct step_ctx *, struct lxc_state *);
 void		 lxc_probe_containers(struct step_ctx *, struct lxc_state *);
-void		 lxc_check_containers(struct step_ctx *,
-		    const struct lxc_state *);
+int		 lxc_containers_pending(struct step_ctx *,
+		    const struct lxc_state *, int report);
 enum result	 lxc_apply_containers(struct step_ctx *, struct lxc_state *);
 enum result	 lxc_verify_containers(struct step_ctx *,
 		    const struct lxc_state *);

@@ -281,6 +281,7 @@ int
 lxc_containers(struct step_ctx *ctx, struct lxc_state *st)
 {
 	const struct topology	*t = ctx->topo;
+	char			*path;
 	size_t			 i;
 
 	for (i = 0; i < t->nnodes; i++) {
@@ -290,10 +291,15 @@ lxc_containers(struct step_ctx *ctx, struct lxc_state *st)
 		if (st->ncts == MAX_CTS)
 			return -1;
 		st->cts[st->ncts].n = &t->nodes[i];
-		xasprintf(&st->cts[st->ncts].path, LXC_DIR "/%s.conf",
-		    t->nodes[i].name);
+		xasprintf(&path, LXC_DIR "/%s.conf", t->nodes[i].name);
+		/* its content once the probe has said what the host has */
+		step_files_add(&st->frags, path, NULL, 0644, NULL, NULL);
+		free(path);
 		st->ncts++;
 	}
+	/* the set is whole: pointers into it hold from here */
+	for (i = 0; i < st->ncts; i++)
+		st->cts[i].frag = &st->frags.v[i];
 	return 0;
 }
 
@@ -349,7 +355,6 @@ parse_container(struct lxc_state *st, struct lxc_ct *c, const char *ifsum,
 			c->state = CT_FOREIGN;
 		free(v);
 	}
-	c->frag_differs = step_probe_sum_differs(probe, c->path, c->frag);
 	if (c->state != CT_EXISTS) {
 		c->if_differs = c->resolv_differs = c->ssh_on = 1;
 		c->apt_differs = 1;
@@ -390,60 +395,63 @@ lxc_probe_containers(struct step_ctx *ctx, struct lxc_state *st)
 	step_sha256_hex(lxc_interfaces, ifsum);
 	step_sha256_hex(st->apt, aptsum);
 	for (i = 0; i < st->ncts; i++) {
-		st->cts[i].frag = fragment_content(ctx, st->cts[i].n,
-		    st->apparmor);
+		st->cts[i].frag->content = fragment_content(ctx,
+		    st->cts[i].n, st->apparmor);
 		parse_container(st, &st->cts[i], ifsum, resolvsum, aptsum);
 	}
 	free(resolvsum);
+	step_files_parse(&st->frags, st->probe);
 	parse_strays(st);
 }
 
-/* What check would do to each container. */
-void
-lxc_check_containers(struct step_ctx *ctx, const struct lxc_state *st)
+/*
+ * What is not as wanted in each container: a "would" line each (check),
+ * or counted (verify), from this one list.
+ */
+int
+lxc_containers_pending(struct step_ctx *ctx, const struct lxc_state *st,
+    int report)
 {
 	const struct topology	*t = ctx->topo;
 	const struct lxc_ct	*c;
+	const char		*name;
 	size_t			 i;
+	int			 n = 0, made;
 
 	for (i = 0; i < st->ncts; i++) {
 		c = &st->cts[i];
-		if (c->state == CT_PARTIAL)
-			step_would(ctx, "remove the half-made container %s "
-			    "(an interrupted lxc-create) and make it again",
-			    c->n->name);
-		if (c->state != CT_EXISTS) {
-			step_would(ctx, "create container %s (%s %s) at %s "
-			    "and start it", c->n->name,
-			    apt_release_is_ubuntu(t->release) ? "ubuntu" :
-			    "debian", t->release, c->n->address);
-			step_would(ctx, "%s: write its apt sources %s (%s and "
-			    "its security updates)", c->n->name, st->apt_path,
-			    t->release);
+		name = c->n->name;
+		made = c->state == CT_EXISTS;
+		n += step_pending(ctx, report, c->state == CT_PARTIAL,
+		    "remove the half-made container %s (an interrupted "
+		    "lxc-create) and make it again", name);
+		n += step_pending(ctx, report, !made, "create container %s "
+		    "(%s %s) at %s and start it", name,
+		    apt_release_is_ubuntu(t->release) ? "ubuntu" : "debian",
+		    t->release, c->n->address);
+		n += step_pending(ctx, report, !made, "%s: write its apt "
+		    "sources %s (%s and its security updates)", name,
+		    st->apt_path, t->release);
+		if (!made)
 			continue;
-		}
-		if (c->frag_differs)
-			step_file_differs(ctx, c->path, c->frag,
-			    strlen(c->frag), 0644, 1);
-		if (c->if_differs)
-			step_would(ctx, "%s: set /etc/network/interfaces (no "
-			    "DHCP on eth0)", c->n->name);
-		if (c->resolv_differs)
-			step_would(ctx, "%s: copy the host's resolvers (%s) to "
-			    "/etc/resolv.conf", c->n->name, st->resolv_src);
-		if (c->ssh_on)
-			step_would(ctx, "%s: disable sshd (containers are "
-			    "entered with lxc-attach)", c->n->name);
-		if (c->apt_differs)
-			step_would(ctx, "%s: write its apt sources %s (%s "
-			    "and its security updates)", c->n->name,
-			    st->apt_path, t->release);
-		if (!c->running)
-			step_would(ctx, "start container %s", c->n->name);
-		else if (c->frag_differs)
-			step_would(ctx, "restart container %s for its new "
-			    "configuration", c->n->name);
+		n += report ? step_file_report(ctx, c->frag) :
+		    c->frag->differs || c->frag->meta_differs;
+		n += step_pending(ctx, report, c->if_differs, "%s: set "
+		    "/etc/network/interfaces (no DHCP on eth0)", name);
+		n += step_pending(ctx, report, c->resolv_differs, "%s: copy "
+		    "the host's resolvers (%s) to /etc/resolv.conf", name,
+		    st->resolv_src);
+		n += step_pending(ctx, report, c->ssh_on, "%s: disable sshd "
+		    "(containers are entered with lxc-attach)", name);
+		n += step_pending(ctx, report, c->apt_differs, "%s: write its "
+		    "apt sources %s (%s and its security updates)", name,
+		    st->apt_path, t->release);
+		n += step_pending(ctx, report, !c->running, "start container "
+		    "%s", name);
+		n += step_pending(ctx, report, c->running && c->frag->differs,
+		    "restart container %s for its new configuration", name);
 	}
+	return n;
 }
 
 static enum result
@@ -463,7 +471,7 @@ lxc_create(struct step_ctx *ctx, struct lxc_ct *c)
 		mirror = apt_release_mirror(t->release);
 	/* LXC keeps the include line as it is, so the fragment stays ours. */
 	xasprintf(&create, LXC_DIR "/%s.create", c->n->name);
-	xasprintf(&inc, "lxc.include = %s\n", c->path);
+	xasprintf(&inc, "lxc.include = %s\n", c->frag->path);
 	if (step_put(ctx, create, inc, strlen(inc), 0644, NULL, NULL) == -1) {
 		free(inc);
 		free(create);
@@ -481,8 +489,7 @@ lxc_create(struct step_ctx *ctx, struct lxc_ct *c)
 	if (rc != 0)
 		return step_fail(ctx, "lxc-create of %s failed (%d): see the "
 		    "log; the host must reach %s", c->n->name, rc, mirror);
-	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)rootfs_script,
-	    "sh", (char *)c->n->name, NULL }, &out) != 0 || out == NULL ||
+	if (step_probe_run(ctx, &out, rootfs_script, c->n->name, NULL) != 0 ||
 	    (len = strcspn(out, "\n")) == 0) {
 		free(out);
 		return step_fail(ctx, "container %s made, but where is its "
@@ -524,9 +531,9 @@ ct_put(struct step_ctx *ctx, const struct lxc_ct *c, const char *dir,
 		free(err);
 		return rc != 0 ? -1 : 0;
 	}
-	rc = step_run(ctx, (char *[]){ "sh", "-c", (char *)root_write_script,
-	    "sh", (char *)c->n->name, c->rootfs, "put", (char *)dir,
-	    (char *)file, "0644", NULL }, content, len);
+	rc = step_probe_runv_in(ctx, content, len, NULL, root_write_script,
+	    (char *[]){ (char *)c->n->name, c->rootfs, "put", (char *)dir,
+	    (char *)file, "0644", NULL });
 	if (rc == 3)
 		step_fail(ctx, "%s: a folder on the way to /%s/%s in its root "
 		    "is a symbolic link: refused (it could lead into the "
@@ -547,9 +554,8 @@ ct_ssh_off(struct step_ctx *ctx, const struct lxc_ct *c)
 	int			 rc;
 
 	if (!c->running) {
-		rc = step_run(ctx, (char *[]){ "sh", "-c",
-		    (char *)root_write_script, "sh", (char *)c->n->name,
-		    c->rootfs, "sshoff", NULL }, NULL, 0);
+		rc = step_probe_run(ctx, NULL, root_write_script, c->n->name,
+		    c->rootfs, "sshoff", NULL);
 		if (rc == 3)
 			step_fail(ctx, "%s: a folder on the way to "
 			    "/etc/systemd/system in its root is a symbolic "
@@ -588,8 +594,7 @@ lxc_apply_container(struct step_ctx *ctx, struct lxc_state *st,
 	int	 restart;
 
 	*start = 0;
-	if (c->frag_differs && step_put(ctx, c->path, c->frag,
-	    strlen(c->frag), 0644, NULL, NULL) == -1)
+	if (c->frag->differs && step_file_apply(ctx, c->frag) == -1)
 		return RESULT_FAILED;
 	if (c->state != CT_EXISTS && lxc_create(ctx, c) == RESULT_FAILED)
 		return RESULT_FAILED;
@@ -608,7 +613,7 @@ lxc_apply_container(struct step_ctx *ctx, struct lxc_state *st,
 	}
 	if (c->ssh_on && ct_ssh_off(ctx, c) == -1)
 		return RESULT_FAILED;
-	restart = c->running && c->frag_differs;
+	restart = c->running && c->frag->differs;
 	if (restart && !lxc_cmd_ok(ctx, (char *[]){ "lxc-stop", "-n", name,
 	    "-t", "120", NULL }))
 		return step_fail(ctx, "cannot stop container %s to give it "
@@ -630,10 +635,10 @@ lxc_apply_container(struct step_ctx *ctx, struct lxc_state *st,
 enum result
 lxc_apply_containers(struct step_ctx *ctx, struct lxc_state *st)
 {
+	struct step_args	 started = { NULL, 0 };
 	struct lxc_ct		*c;
-	char			*argv[4 + MAX_CTS + 1], *resolv = NULL;
-	char			*err = NULL;
-	size_t			 i, k, resolvlen = 0;
+	char			*resolv = NULL, *err = NULL;
+	size_t			 i, resolvlen = 0;
 	int			 start;
 	enum result		 r;
 
@@ -647,21 +652,16 @@ lxc_apply_containers(struct step_ctx *ctx, struct lxc_state *st)
 			break;
 		}
 	}
-	k = 0;
-	argv[k++] = "sh";
-	argv[k++] = "-c";
-	argv[k++] = (char *)boot_wait_script;
-	argv[k++] = "sh";
 	for (i = 0; i < st->ncts; i++) {
 		c = &st->cts[i];
 		r = lxc_apply_container(ctx, st, c, resolv, resolvlen, &start);
 		if (r == RESULT_FAILED)
 			goto out;
 		if (start)
-			argv[k++] = (char *)c->n->name;
+			step_args_add(&started, c->n->name);
 	}
-	argv[k] = NULL;
-	if (k > 4 && step_run(ctx, argv, NULL, 0) != 0) {
+	if (started.n > 0 &&
+	    step_probe_runv(ctx, NULL, boot_wait_script, started.v) != 0) {
 		r = step_fail(ctx, "containers started but systemd in them "
 		    "did not come up within " LXC_BOOT_WAIT " s: see the log");
 		goto out;
@@ -679,6 +679,7 @@ lxc_apply_containers(struct step_ctx *ctx, struct lxc_state *st)
 	}
 	r = RESULT_CHANGED;
 out:
+	step_args_free(&started);
 	free(resolv);
 	return r;
 }
@@ -689,20 +690,16 @@ lxc_verify_containers(struct step_ctx *ctx, const struct lxc_state *st)
 {
 	const struct topology	*t = ctx->topo;
 	const struct lxc_ct	*c;
-	char			*argv[4 + MAX_CTS + 1], *out = NULL, *v, *want;
-	size_t			 i, k = 0;
-	int			 bad = 0;
+	struct step_args	 names = { NULL, 0 };
+	char			*out = NULL, *v, *want;
+	size_t			 i;
+	int			 bad = 0, rc;
 
-	argv[k++] = "sh";
-	argv[k++] = "-c";
-	argv[k++] = (char *)verify_script;
-	argv[k++] = "sh";
-	for (i = 0; i < st->ncts; i++) {
-		c = &st->cts[i];
-		argv[k++] = (char *)c->n->name;
-	}
-	argv[k] = NULL;
-	if (step_capture(ctx, argv, &out) != 0 || out == NULL) {
+	for (i = 0; i < st->ncts; i++)
+		step_args_add(&names, st->cts[i].n->name);
+	rc = step_probe_runv(ctx, &out, verify_script, names.v);
+	step_args_free(&names);
+	if (rc != 0) {
 		free(out);
 		return step_fail(ctx, "cannot look into the containers");
 	}
