@@ -481,6 +481,14 @@ releases_load(struct dhis2_releases *r, const struct rel_source *src,
 	}
 	url = rel_mirror_url(src != NULL && src->url != NULL ? src->url :
 	    RELEASES_URL_DEFAULT, src != NULL ? src->mirror : NULL);
+	if (strncmp(url, "http://", 7) == 0 && (src == NULL ||
+	    !src->allow_http)) {
+		rel_err(errbuf, errlen, "%s: plain http is refused for the "
+		    "releases metadata, which carries the WARs' sha256: use "
+		    "https", url);
+		free(url);
+		return REL_EINVAL;
+	}
 	rc = rel_http_get(url, src != NULL ? src->connect_timeout : 0,
 	    src != NULL ? src->stall_timeout : 0, RELEASES_MAX_BYTES, &buf,
 	    &len, errbuf, errlen);

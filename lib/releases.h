@@ -48,6 +48,11 @@ struct rel_source {
 	const char	*file;		/* offline: a local stable.json; wins */
 	long		 connect_timeout; /* 0: REL_CONNECT_TIMEOUT */
 	long		 stall_timeout;	/* 0: REL_STALL_TIMEOUT */
+	/*
+	 * Plain http: the metadata carries the WARs' sha256, so only when
+	 * the profile pins every WAR's (profile_check refuses it else).
+	 */
+	int		 allow_http;
 };
 
 struct dhis2_patch {

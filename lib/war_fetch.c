@@ -54,6 +54,57 @@ url_ok(const char *url)
 	    strncmp(url, "http://", 7) == 0;
 }
 
+#define STR(x)	#x
+#define XSTR(x)	STR(x)
+
+const char war_fetch_script[] =
+    "set -e\n"
+    "url=$1 sum=$2 dest=$3 proto=$4 stall=$5\n"
+    "mkdir -p \"$(dirname \"$dest\")\"\n"
+    "if [ -f \"$dest\" ] && echo \"$sum  $dest\" | sha256sum -c --status; "
+    "then exit 0; fi\n"
+    "get() { curl -fsSL --proto \"$proto\" --proto-redir \"$proto\" "
+    "--retry 3 --connect-timeout " XSTR(REL_CONNECT_TIMEOUT) " "
+    "--speed-limit 1024 --speed-time \"$stall\" \"$@\"; }\n"
+    "rc=0\n"
+    "get -C - -o \"$dest.part\" -- \"$url\" || rc=$?\n"
+    /* 22: a part of another WAR (416) or an error; 33, 36: no resume */
+    "case $rc in 22|33|36) rm -f \"$dest.part\"; rc=0\n"
+    "  get -o \"$dest.part\" -- \"$url\" || rc=$? ;; esac\n"
+    "if [ $rc -ne 0 ]; then\n"
+    "  echo \"$url: curl failed (exit $rc)\" >&2; exit $rc\n"
+    "fi\n"
+    "if ! echo \"$sum  $dest.part\" | sha256sum -c --status; then\n"
+    "  echo \"sha256 mismatch: $url is not the WAR with sha256 $sum; "
+    "deleted\" >&2\n"
+    "  rm -f \"$dest.part\"; exit 3\n"
+    "fi\n"
+    "mv -f \"$dest.part\" \"$dest\"\n";
+
+const char *
+war_fetch_proto(int allow_http)
+{
+	return allow_http ? "=http,https" : "=https";
+}
+
+/* https, or plain http when the caller allowed it; else a message. */
+static int
+url_allowed(const char *url, int allow_http, char *errbuf, size_t errlen)
+{
+	if (url == NULL || !url_ok(url)) {
+		rel_err(errbuf, errlen, "%s: not an http or https URL",
+		    url != NULL ? url : "(none)");
+		return 0;
+	}
+	if (!allow_http && strncmp(url, "http://", 7) == 0) {
+		rel_err(errbuf, errlen, "%s: plain http is refused: anyone on "
+		    "the path could change the WAR; use https, or pin its "
+		    "sha256 in the profile (war.url with war.sha256)", url);
+		return 0;
+	}
+	return 1;
+}
+
 /* ---- fetching into memory ------------------------------------------ */
 
 struct membuf {
@@ -89,10 +140,13 @@ rel_curl_common(CURL *c, const char *url, long connect_timeout,
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	/*
 	 * No downgrade: stable.json carries the checksums, so an https
-	 * source must not be redirected to plain http.
+	 * source must not be redirected to plain http, nor be it.
 	 */
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
-	    strncmp(url, "https://", 8) == 0 ? "https" : "http,https");
+	if (strncmp(url, "https://", 8) == 0) {
+		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+		curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	} else
+		curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -457,11 +511,8 @@ war_download(const struct war_fetch *wf, int *result, char *errbuf,
 
 	if (result != NULL)
 		*result = WAR_UNCHANGED;
-	if (wf->url == NULL || !url_ok(wf->url)) {
-		rel_err(errbuf, errlen, "%s: not an http or https URL",
-		    wf->url != NULL ? wf->url : "(none)");
+	if (!url_allowed(wf->url, wf->allow_http, errbuf, errlen))
 		return REL_EINVAL;
-	}
 	if (!valid_sha(wf->sha256)) {
 		rel_err(errbuf, errlen, "%s: no valid sha256 to check it "
 		    "against; refusing to install an unchecked WAR", wf->url);
@@ -505,6 +556,16 @@ out:
 		unlink(part);
 	free(part);
 	return rc;
+}
+
+int
+war_fetch_here(const struct war_fetch *wf, int *result, char *errbuf,
+    size_t errlen)
+{
+	if (wf->file != NULL)
+		return war_install_file(wf->file, wf->dest, wf->sha256, result,
+		    errbuf, errlen);
+	return war_download(wf, result, errbuf, errlen);
 }
 
 static int

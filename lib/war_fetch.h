@@ -28,6 +28,7 @@ typedef int (*rel_progress_cb)(void *, long long, long long);
 
 struct war_fetch {
 	const char	*url;
+	const char	*file;		/* war_fetch_here: this file, not url */
 	const char	*sha256;	/* required: nothing is installed unchecked */
 	const char	*dest;		/* DEST; DEST.part while downloading */
 	long long	 max_bytes;	/* 0: WAR_MAX_BYTES */
@@ -35,6 +36,12 @@ struct war_fetch {
 	long		 stall_timeout;	/* 0: REL_STALL_TIMEOUT */
 	rel_progress_cb	 progress;	/* may be NULL */
 	void		*progress_arg;
+	/*
+	 * Plain http may carry the WAR: only when its sha256 is the
+	 * profile's own (war.url with war.sha256), not from metadata that
+	 * came the same way.
+	 */
+	int		 allow_http;
 };
 
 /* What war_download/war_install_file did, for the step's report. */
@@ -48,6 +55,21 @@ int	 war_download(const struct war_fetch *wf, int *result, char *errbuf,
 	    size_t errlen);
 int	 war_install_file(const char *src, const char *dest,
 	    const char *sha256, int *result, char *errbuf, size_t errlen);
+/* wf->file copied, else wf->url downloaded, into wf->dest; checked. */
+int	 war_fetch_here(const struct war_fetch *wf, int *result,
+	    char *errbuf, size_t errlen);
+
+/*
+ * The same on a target, with its curl and sha256sum: sh -c
+ * war_fetch_script NAME URL SHA256 DEST PROTO STALL.  curl gets --proto
+ * and --proto-redir PROTO (war_fetch_proto), the URL after "--", a
+ * connect timeout of REL_CONNECT_TIMEOUT and gives up under 1 KB/s for
+ * STALL seconds (a trickling mirror); a resume the server refuses starts
+ * again once.  A part that fails the sum is deleted (exit 3).
+ */
+extern const char war_fetch_script[];
+/* "=https", or "=http,https" when the sum is the profile's own. */
+const char	*war_fetch_proto(int allow_http);
 int	 war_rollback(const char *dest, char *errbuf, size_t errlen);
 int	 sha256_file(const char *path, char *hex, size_t hexlen,
 	    char *errbuf, size_t errlen);

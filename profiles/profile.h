@@ -143,6 +143,8 @@ struct releases_opts {
 	char		*url;		/* NULL: releases.dhis2.org */
 	char		*mirror;	/* a mirror of the WARs and metadata */
 	char		*file;		/* offline: a local stable.json */
+	struct pos	 url_pos;
+	struct pos	 mirror_pos;
 };
 
 struct alerting {

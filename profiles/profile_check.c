@@ -371,6 +371,33 @@ check_operations(struct checker *c)
 		    "server is installed");
 }
 
+/*
+ * The WARs' sha256 come from the releases metadata unless the profile pins
+ * each: over plain http anyone on the path could serve a trojaned WAR with
+ * a matching sum (audit M1).
+ */
+static void
+check_releases(struct checker *c)
+{
+	const struct releases_opts	*r = &c->p->releases;
+	size_t				 i;
+
+	for (i = 0; i < c->p->ninstances; i++) {
+		if (c->p->instances[i].war_sha256 == NULL)
+			break;
+	}
+	if (i == c->p->ninstances && i > 0)
+		return;		/* every WAR pinned: no sum comes from there */
+	if (r->url != NULL && strncmp(r->url, "http://", 7) == 0)
+		ERR(c, r->url_pos, "releases.url is plain http: anyone on the "
+		    "path could serve a WAR and a sha256 to match; use https, "
+		    "or pin every instance's war.sha256");
+	if (r->mirror != NULL && strncmp(r->mirror, "http://", 7) == 0)
+		ERR(c, r->mirror_pos, "releases.mirror is plain http: anyone on "
+		    "the path could serve a WAR and a sha256 to match; use "
+		    "https, or pin every instance's war.sha256");
+}
+
 int
 profile_check(const struct profile *p, struct diag *err, struct diag *warn)
 {
@@ -387,5 +414,6 @@ profile_check(const struct profile *p, struct diag *err, struct diag *warn)
 	check_isolation_options(&c);
 	check_operations(&c);
 	check_backup_schedule(&c);
+	check_releases(&c);
 	return err->n == before ? 0 : -1;
 }

@@ -231,11 +231,11 @@ static const struct schema_section lxc_section = {
 #define R(m)	offsetof(struct releases_opts, m)
 static const struct schema_row releases_rows[] = {
 	{ .key = "url", .type = SCHEMA_STRING, .off = R(url),
-	  .valid = valid_url, .hint = URL_HINT,
+	  .valid = valid_url, .hint = URL_HINT, .pos_off = R(url_pos),
 	  .doc = "the releases metadata (stable.json); default "
 	  "releases.dhis2.org" },
 	{ .key = "mirror", .type = SCHEMA_STRING, .off = R(mirror),
-	  .valid = valid_url, .hint = URL_HINT,
+	  .valid = valid_url, .hint = URL_HINT, .pos_off = R(mirror_pos),
 	  .doc = "WARs and metadata from a mirror" },
 	{ .key = "file", .type = SCHEMA_STRING, .off = R(file),
 	  .valid = valid_abs_path, .hint = PATH_HINT,

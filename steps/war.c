@@ -46,6 +46,7 @@ struct war_want {
 	char			 sha256[65];	/* of the source WAR */
 	char			*version;
 	char			 cache[160];
+	int			 pinned;	/* the sum is the profile's */
 	int			 differs;
 	int			 migrate;
 };
@@ -70,8 +71,9 @@ war_resolve(struct step_ctx *ctx, struct war_want *w, size_t n)
 	const struct profile	*p = ctx->profile;
 	struct dhis2_releases	 rel;
 	struct dhis2_release	 r;
-	struct rel_source	 src = { p->releases.url, p->releases.mirror,
-				    p->releases.file, 0, 0 };
+	struct rel_source	 src = { .url = p->releases.url,
+				    .mirror = p->releases.mirror,
+				    .file = p->releases.file };
 	char			 err[REL_ERRBUF_SIZE], warn[512];
 	int			 loaded = 0, rc = 0;
 	size_t			 i;
@@ -82,6 +84,7 @@ war_resolve(struct step_ctx *ctx, struct war_want *w, size_t n)
 		w[i].in = in;
 		if (in->war_source == WAR_URL) {
 			w[i].url = xstrdup(in->war_url);
+			w[i].pinned = 1;
 			snprintf(w[i].sha256, sizeof w[i].sha256, "%s",
 			    in->war_sha256);
 			w[i].version = xstrdup(in->version);
@@ -241,43 +244,18 @@ fetch_here(struct step_ctx *ctx, struct war_want *w)
 	if (step_run(ctx, (char *[]){ "install", "-d", "-m", "0755",
 	    WAR_CACHE, NULL }, NULL, 0) != 0)
 		return step_err(ctx, "cannot create %s", WAR_CACHE);
-	if (w->file != NULL) {
-		if (war_install_file(w->file, w->cache, w->sha256, &result, err,
-		    sizeof err) != REL_OK)
-			return step_err(ctx, "%s", err);
-		return 0;
-	}
 	memset(&wf, 0, sizeof wf);
 	wf.url = w->url;
+	wf.file = w->file;
 	wf.sha256 = w->sha256;
 	wf.dest = w->cache;
+	wf.allow_http = w->pinned;
 	wf.progress = progress_plain;
 	wf.progress_arg = &pp;
-	if (war_download(&wf, &result, err, sizeof err) != REL_OK)
+	if (war_fetch_here(&wf, &result, err, sizeof err) != REL_OK)
 		return step_err(ctx, "%s", err);
 	return 0;
 }
-
-/*
- * On a remote target: curl with resume into CACHE.part, sha256sum, and
- * only then rename into place.  A mismatch deletes the part file.
- * Arguments: URL SHA256 CACHE.
- */
-static const char fetch_script[] =
-    "set -e\n"
-    "url=$1 sum=$2 dest=$3\n"
-    "mkdir -p \"$(dirname \"$dest\")\"\n"
-    "if [ -f \"$dest\" ] && echo \"$sum  $dest\" | sha256sum -c --status; "
-    "then exit 0; fi\n"
-    "curl -fsSL --retry 3 --connect-timeout 20 -C - -o \"$dest.part\" "
-    "\"$url\" || curl -fsSL --retry 3 --connect-timeout 20 -o \"$dest.part\" "
-    "\"$url\"\n"
-    "if ! echo \"$sum  $dest.part\" | sha256sum -c --status; then\n"
-    "  echo \"sha256 mismatch: $url is not the WAR with sha256 $sum; "
-    "deleted\" >&2\n"
-    "  rm -f \"$dest.part\"; exit 3\n"
-    "fi\n"
-    "mv -f \"$dest.part\" \"$dest\"\n";
 
 /* Arguments: CACHE SHA256.  Whether the target holds the checked WAR. */
 static const char cached_script[] =
@@ -325,10 +303,14 @@ upload_there(struct step_ctx *ctx, struct war_want *w)
 static int
 fetch_there(struct step_ctx *ctx, struct war_want *w)
 {
+	char	stall[16];
+
 	if (w->file != NULL)
 		return upload_there(ctx, w);
-	if (step_probe_run(ctx, NULL, fetch_script, w->url, w->sha256,
-	    w->cache, NULL) != 0)
+	/* On the target: its curl (lib/war_fetch.c), https but for a pin. */
+	snprintf(stall, sizeof stall, "%d", REL_STALL_TIMEOUT);
+	if (step_probe_run(ctx, NULL, war_fetch_script, w->url, w->sha256,
+	    w->cache, war_fetch_proto(w->pinned), stall, NULL) != 0)
 		return step_err(ctx, "cannot fetch a checked WAR from %s on "
 		    "%s: see the log", w->url, ctx->machine);
 	return 0;

@@ -4,12 +4,15 @@
 # http.server's SimpleHTTPRequestHandler, honours "Range: bytes=N-[M]" so
 # a resumed download can be tested.  Paths under /norange/ ignore Range
 # (answer 200 with the whole file), as some servers and proxies do.
+# Paths under /trickle/ are a mirror that trickles: a large body, one byte
+# every 2 s, for the stall timeouts.
 # Every request is logged as "METHOD PATH RANGE" to --log.
 import argparse
 import http.server
 import os
 import re
 import sys
+import time
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -36,6 +39,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.note()
         path = self.path.split("?", 1)[0]
+        if path.startswith("/trickle/"):
+            self.send_response(200)
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            for _ in range(150):  # 5 minutes at most
+                try:
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    return
+                time.sleep(2)
+            return
         norange = path.startswith("/norange/")
         if norange:
             path = path[len("/norange"):]

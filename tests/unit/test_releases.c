@@ -3,7 +3,9 @@
  * resolved, the Java and Tomcat table, and the WAR download against a
  * local HTTP server (tests/releases/server.py on 127.0.0.1) that honours
  * Range: a fresh download, a resumed one, a server that ignores Range, a
- * checksum mismatch refused, an unreachable port, a size limit, rollback.
+ * checksum mismatch refused, an unreachable port, a size limit, rollback;
+ * plain http only when the sum is pinned, and the target's fetch script:
+ * its curl arguments (a stand-in curl) and a trickling mirror given up.
  */
 #include "config.h"
 
@@ -528,6 +530,11 @@ test_load_over_http_with_mirror(void **state)
 	memset(&src, 0, sizeof(src));
 	src.url = RELEASES_URL;
 	src.mirror = mirror;
+	/* Plain http carries the sums: refused unless allowed (M1). */
+	assert_int_equal(releases_load(&r, &src, err, sizeof(err)),
+	    REL_EINVAL);
+	assert_non_null(strstr(err, "plain http is refused"));
+	src.allow_http = 1;
 	assert_int_equal(releases_load(&r, &src, err, sizeof(err)), REL_OK);
 	resolve_ok(&r, "2.41", mirror, &rel);
 	assert_string_equal(rel.version, "2.41.3.1");
@@ -586,6 +593,7 @@ fetch_init(struct war_fetch *wf, const char *url, const char *sha,
 	wf->dest = dest;
 	wf->connect_timeout = 5;
 	wf->stall_timeout = 10;
+	wf->allow_http = 1;	/* the test server's; the sum is ours */
 }
 
 /* Report wf's progress to p, zeroed. */
@@ -870,6 +878,7 @@ test_download_unreachable_and_missing(void **state)
 	memset(&src, 0, sizeof(src));
 	src.mirror = m;
 	src.connect_timeout = 5;
+	src.allow_http = 1;
 	assert_int_equal(releases_load(&r, &src, err, sizeof(err)), REL_ENET);
 	assert_non_null(strstr(err, m));
 	free(m);
@@ -907,6 +916,12 @@ test_download_refusals(void **state)
 	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_EINVAL);
 	fetch_init(&wf, "file:///etc/passwd", WAR_SHA, dest);
 	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_EINVAL);
+	/* Plain http with a sum that is not the profile's own (M1). */
+	fetch_init(&wf, url, WAR_SHA, dest);
+	wf.allow_http = 0;
+	assert_int_equal(war_download(&wf, &res, err, sizeof(err)), REL_EINVAL);
+	assert_non_null(strstr(err, "plain http is refused"));
+	assert_int_equal(file_size(part), -1);
 
 	/* Over the size limit: stopped and deleted. */
 	fetch_init(&wf, url, WAR_SHA, dest);
@@ -962,6 +977,135 @@ test_install_local_file(void **state)
 	free(dest);
 }
 
+/* war.file on this machine: copied into the cache, checked (war.c). */
+static void
+test_fetch_here_file(void **state)
+{
+	struct war_fetch	 wf;
+	char			 err[REL_ERRBUF_SIZE], *dest, *src;
+	int			 res;
+
+	dest = fresh_dest();
+	src = tpath("www/41/dhis2-stable-41.3.0.war");
+	memset(&wf, 0, sizeof(wf));
+	wf.file = src;
+	wf.url = "https://unused.example.org/x.war";
+	wf.sha256 = WAR_SHA;
+	wf.dest = dest;
+	if (war_fetch_here(&wf, &res, err, sizeof(err)) != REL_OK)
+		fail_msg("%s", err);
+	assert_int_equal(res, WAR_INSTALLED);
+	assert_war(dest);
+	wf.sha256 = ZERO_SHA;
+	assert_int_equal(war_fetch_here(&wf, &res, err, sizeof(err)),
+	    REL_ECHECKSUM);
+	free(src);
+	free(dest);
+}
+
+/*
+ * The target's fetch script with PATH starting at bin (a stand-in curl
+ * there, or none): its exit status, -1 when it outlived limit seconds
+ * (then killed); *secs how long it took.
+ */
+static int
+run_fetch_script(const char *bin, const char *url, const char *proto,
+    const char *stall, const char *dest, int limit, int *secs)
+{
+	struct timespec	 ts = { 0, 100 * 1000 * 1000 };
+	time_t		 t0 = time(NULL);
+	pid_t		 pid, w;
+	char		*path;
+	int		 st, i;
+
+	if ((pid = fork()) == 0) {
+		setpgid(0, 0);		/* its curl is killed with it */
+		xasprintf(&path, "%s:%s", bin, getenv("PATH"));
+		setenv("PATH", path, 1);
+		execl("/bin/sh", "sh", "-c", war_fetch_script, "war-fetch", url,
+		    WAR_SHA, dest, proto, stall, (char *)NULL);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	for (i = 0; i < limit * 10; i++) {
+		if ((w = waitpid(pid, &st, WNOHANG)) == pid)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	*secs = (int)(time(NULL) - t0);
+	if (i == limit * 10) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		return -1;
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The curl the target runs: https only but for a pin, "--", timeouts. */
+static void
+test_fetch_script_args(void **state)
+{
+	char	*bin, *curl, *args, *dest, *got, *want;
+	size_t	 len;
+	int	 secs;
+
+	bin = tpath("fakebin");
+	assert_int_equal(mkdir(bin, 0755), 0);
+	curl = tpath("fakebin/curl");
+	args = tpath("curl.args");
+	xasprintf(&got, "#!/bin/sh\nprintf '%%s\\n' \"$@\" > %s\nexit 7\n",
+	    args);
+	write_text(curl, got);
+	free(got);
+	assert_int_equal(chmod(curl, 0755), 0);
+	dest = fresh_dest();
+	assert_int_equal(run_fetch_script(bin, "-K/etc/passwd",
+	    war_fetch_proto(0), "60", dest, 30, &secs), 7);
+	assert_int_equal(read_file_limited(args, 4096, &got, &len), 0);
+	xasprintf(&want, "-fsSL\n--proto\n=https\n--proto-redir\n=https\n"
+	    "--retry\n3\n--connect-timeout\n20\n--speed-limit\n1024\n"
+	    "--speed-time\n60\n-C\n-\n-o\n%s.part\n--\n-K/etc/passwd\n",
+	    dest);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	/* A pinned sum lets plain http carry the bytes. */
+	assert_string_equal(war_fetch_proto(1), "=http,https");
+	assert_int_equal(run_fetch_script(bin, "http://m/x.war",
+	    war_fetch_proto(1), "60", dest, 30, &secs), 7);
+	assert_int_equal(read_file_limited(args, 4096, &got, &len), 0);
+	assert_non_null(strstr(got, "--proto\n=http,https\n"));
+	free(got);
+	free(dest);
+	free(args);
+	free(curl);
+	free(bin);
+}
+
+/*
+ * A mirror that sends a byte every 2 s: the real curl gives up after the
+ * stall time (1 s here, with its retries) instead of hanging (L6).
+ */
+static void
+test_fetch_script_trickle(void **state)
+{
+	char	*url, *dest;
+	int	 rc, secs;
+
+	url = war_url("trickle/41/dhis2-stable-41.3.0.war");
+	dest = fresh_dest();
+	rc = run_fetch_script("/nonexistent", url, war_fetch_proto(1), "1",
+	    dest, 90, &secs);
+	if (rc == -1)
+		fail_msg("the fetch still ran after 90 s on a trickling mirror");
+	assert_int_equal(rc, 28);	/* curl: operation too slow */
+	assert_true(secs < 60);
+	assert_int_equal(file_size(dest), -1);
+	free(dest);
+	free(url);
+}
+
 static void
 test_sha256_file(void **state)
 {
@@ -1005,6 +1149,9 @@ main(void)
 		cmocka_unit_test(test_download_unreachable_and_missing),
 		cmocka_unit_test(test_download_refusals),
 		cmocka_unit_test(test_install_local_file),
+		cmocka_unit_test(test_fetch_here_file),
+		cmocka_unit_test(test_fetch_script_args),
+		cmocka_unit_test(test_fetch_script_trickle),
 	};
 
 	return cmocka_run_group_tests(tests, setup_server, teardown_server);
