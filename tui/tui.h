@@ -39,8 +39,9 @@ enum field_base {
 
 /*
  * A field or choice that a step may not build yet names its feature in
- * needs as NEEDS(FEATURE_...); 0 is "always offered".  The wizard shows
- * only what this build installs (screen_offered()).
+ * needs as NEEDS(FEATURE_...); 0 is "always offered".  A field with a
+ * profile key (.schema) takes its key's feature from the schema instead.
+ * The wizard shows only what this build installs (screen_offered()).
  */
 #define NEEDS(f)	((f) + 1)
 

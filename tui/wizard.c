@@ -128,6 +128,19 @@ is_offered(int needs)
 	return needs == 0 || feature_built(needs - 1);
 }
 
+/* A field's feature: its own, else its profile key's (schema .needs). */
+static int
+field_needs(const struct field *f)
+{
+	const struct schema_row	*row = field_row(f);
+	int			 feature;
+
+	if (f->needs != 0 || row == NULL)
+		return f->needs;
+	feature = schema_feature(row);
+	return feature < 0 ? 0 : NEEDS(feature);
+}
+
 static void
 note_coming(unsigned *coming, int needs)
 {
@@ -179,9 +192,9 @@ offer_screen(struct screen *o, const struct screen *s)
 
 	*o = *s;
 	for (i = 0; i < s->nfields; i++) {
-		(void)field_row(&s->fields[i]);	/* a wrong key stops here */
-		note_coming(&coming, s->fields[i].needs);
-		if (!is_offered(s->fields[i].needs))
+		/* A wrong key stops here. */
+		note_coming(&coming, field_needs(&s->fields[i]));
+		if (!is_offered(field_needs(&s->fields[i])))
 			continue;
 		fs[k] = s->fields[i];
 		if (fs[k].kind == FIELD_CHOICE)

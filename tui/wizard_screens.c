@@ -616,8 +616,7 @@ static const struct field f_instance[] = {
 	{ .key = "base_path", .label = "Base path", .kind = FIELD_TEXT,
 	  I(base_path), .schema = "instances.base_path" },
 	{ .key = "nodes", .label = "Tomcat nodes", .kind = FIELD_INT,
-	  I(nodes), .schema = "instances.nodes",
-	  .needs = NEEDS(FEATURE_REDIS) },
+	  I(nodes), .schema = "instances.nodes" },
 	{ .key = "heap", .label = "Java heap", .kind = FIELD_TEXT,
 	  CUSTOM(get_heap, set_heap) },
 };
@@ -628,8 +627,7 @@ static const struct field f_database[] = {
 	{ .key = "auto_tune", .label = "Tune from RAM", .kind = FIELD_BOOL,
 	  P(database.tuning.auto_tune) },
 	{ .key = "replicas", .label = "Read replicas", .kind = FIELD_INT,
-	  P(database.replicas), .schema = "database.replicas",
-	  .needs = NEEDS(FEATURE_REPLICAS) },
+	  P(database.replicas), .schema = "database.replicas" },
 };
 
 static const struct field f_clustering[] = {
@@ -644,12 +642,10 @@ static const struct field f_monitoring[] = {
 
 static const struct field f_alerting[] = {
 	{ .key = "email", .label = "Alert email", .kind = FIELD_TEXT,
-	  P(alerting.email), .optional = 1, .schema = "alerting.email",
-	  .needs = NEEDS(FEATURE_ALERTING) },
+	  P(alerting.email), .optional = 1, .schema = "alerting.email" },
 	{ .key = "smarthost", .label = "Mail relay", .kind = FIELD_TEXT,
 	  P(alerting.smarthost), .optional = 1,
-	  .schema = "alerting.smarthost",
-	  .needs = NEEDS(FEATURE_ALERTING) },
+	  .schema = "alerting.smarthost" },
 	{ .key = "telegram", .label = "Telegram", .kind = FIELD_BOOL,
 	  P(alerting.telegram), .needs = NEEDS(FEATURE_ALERTING) },
 	{ .key = "telegram_chat", .label = "Telegram chat",
@@ -663,8 +659,7 @@ static const struct field f_alerting[] = {
 
 static const struct field f_encryption[] = {
 	{ .key = "device", .label = "Data disk", .kind = FIELD_TEXT,
-	  P(encryption.device), .optional = 1, .schema = "encryption.device",
-	  .needs = NEEDS(FEATURE_ENCRYPTION) },
+	  P(encryption.device), .optional = 1, .schema = "encryption.device" },
 	{ .key = "confirm", .label = "Type it again", .kind = FIELD_TEXT,
 	  CUSTOM(get_confirm, set_confirm), .optional = 1,
 	  .needs = NEEDS(FEATURE_ENCRYPTION) },
@@ -685,11 +680,9 @@ static const struct field f_backups[] = {
 	{ .key = "enabled", .label = "Backups", .kind = FIELD_BOOL,
 	  P(backups.enabled), .needs = NEEDS(FEATURE_BACKUPS) },
 	{ .key = "schedule", .label = "Schedule (cron)", .kind = FIELD_TEXT,
-	  P(backups.schedule), .optional = 1, .schema = "backups.schedule",
-	  .needs = NEEDS(FEATURE_BACKUPS) },
+	  P(backups.schedule), .optional = 1, .schema = "backups.schedule" },
 	{ .key = "retention_days", .label = "Keep (days)", .kind = FIELD_INT,
-	  P(backups.retention_days), .schema = "backups.retention_days",
-	  .needs = NEEDS(FEATURE_BACKUPS) },
+	  P(backups.retention_days), .schema = "backups.retention_days" },
 	{ .key = "target", .label = "Off-host copy", .kind = FIELD_TEXT,
 	  P(backups.target), .optional = 1,
 	  .valid = valid_offered_backup_target,
