@@ -423,8 +423,13 @@ run_report(struct run *r)
 		return r->lock_rc;
 	}
 	print_unreachable(&r->pl);
-	if (o->is_plan && !o->json && !global_opts.quiet)
+	if (o->is_plan && !o->json && !global_opts.quiet) {
 		topology_print_matrix(&r->pl.topo, stdout);
+		if (r->p.admin_network == NULL)
+			printf("\nWARNING: no admin_network: SSH (port 22) "
+			    "will be open to the whole internet; set "
+			    "admin_network in the profile.\n");
+	}
 	if (o->json)
 		plan_print_json(&r->pl, &r->p, stdout, 1);
 	if (r->logpath != NULL && !global_opts.quiet && r->dash == NULL)

@@ -308,9 +308,13 @@ check_isolation_options(struct checker *c)
 	    p->lxc.security_mirror))
 		ERR(c, p->pos_isolation, "the lxc section is only used with "
 		    "isolation lxc");
-	if (p->isolation == ISOLATION_MACHINES && p->admin_network == NULL)
-		WARN(c, p->pos_isolation, "no admin_network: SSH will be "
-		    "allowed from anywhere on every machine");
+	/* Every layout: the firewall lets SSH in from admin_network only. */
+	if (p->hosting != HOSTING_SAAS && p->admin_network == NULL)
+		WARN(c, p->pos_isolation, "no admin_network: SSH (port 22) "
+		    "will be open to the whole internet on %s; set "
+		    "admin_network to the network you administer from (e.g. "
+		    "198.51.100.0/24)", p->isolation == ISOLATION_MACHINES ?
+		    "every machine" : "the server");
 	if (p->isolation == ISOLATION_LXC)
 		check_lxc_layout(c);
 }

@@ -8,7 +8,7 @@ bin="$top_builddir/dhis2-setup"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 n=0
-echo "1..35"
+echo "1..42"
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 expect_rc() { want=$1; shift; what=$1; shift; "$@" >"$work/out" 2>"$work/err" </dev/null; rc=$?
 	[ $rc -eq "$want" ]; ok $? "$what (exit $rc, want $want)"; }
@@ -80,9 +80,24 @@ grep -q "^Allowed connections" "$work/out" &&
 	grep -Eq "^  app +db +5432 +postgresql$" "$work/out" &&
 	grep -Eq "^  web +app +8080 +tomcat$" "$work/out"
 ok $? "plan prints the allowed pairs"
+! grep -q "WARNING: no admin_network" "$work/out"; ok $? "no SSH warning with admin_network"
 expect_rc 3 "plan --json of unreachable machines" "$bin" plan --json "$work/m.yaml"
 tr -d ' \n' < "$work/out" | grep -q '"firewall":\[.*{"from":"app","to":"db","ports":"5432","service":"postgresql"}'
 ok $? "plan --json has the firewall pairs"
+
+# SSH open to the world is said loudly, in every layout (audit L4).
+sed '/^admin_network:/d' "$work/m.yaml" > "$work/open.yaml"
+cp "$work/m.secrets.yaml" "$work/open.secrets.yaml"
+expect_rc 3 "plan without admin_network" "$bin" plan "$work/open.yaml"
+grep -q "^WARNING: no admin_network: SSH (port 22) will be open to the whole internet" "$work/out" &&
+	grep -q "warning: no admin_network: SSH (port 22) will be open to the whole internet on every machine" "$work/err"
+ok $? "plan warns that SSH is open to the world"
+for ex in single-server lxc-reference; do
+	sed '/^admin_network:/d' "$top_srcdir/profiles/examples/$ex.yaml" > "$work/$ex.yaml"
+	expect_rc 0 "validate $ex without admin_network" "$bin" validate "$work/$ex.yaml"
+	grep -q "warning: no admin_network: SSH (port 22) will be open to the whole internet on the server" "$work/err"
+	ok $? "and warns that SSH is open to the world"
+done
 
 # What no step builds yet is refused, not silently skipped: apply exits 5
 # before it contacts a machine (unreachable ones: exit 3 would mean it

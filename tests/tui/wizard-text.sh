@@ -35,6 +35,11 @@ check "a bad name is refused and asked again" \
     grep -q "! Server name: a fully qualified domain name like dhis.example.org" out.txt
 check "the review shows the checker's verdict" grep -q "Warnings:\|The checks found nothing" out.txt
 check "it tells the next commands" grep -q "dhis2-setup apply text.yaml" out.txt
+# No admin network: the review says loudly that SSH is open (audit L4).
+answers | sed 's|^198\.51\.100\.0/24$||' |
+    "$bin" wizard --frontend text --output open.yaml > open.txt 2>&1
+check "without an admin network the review warns that SSH is open" \
+    grep -q "warning: no admin_network: SSH (port 22) will be open to the whole" open.txt
 check "the saved profile validates" "$bin" -q validate text.yaml
 for l in "hosting: cloud" "isolation: lxc" "fqdn: dhis.example.org" \
     "admin_network: 198.51.100.0/24" "timezone: Europe/Oslo" \
