@@ -130,6 +130,42 @@ later_steps(struct engine *e, const struct plan_step *ps)
 	return v;
 }
 
+/*
+ * The FILE.prev that step_put() keeps of a file others cannot read (it
+ * may hold secrets: dhis.conf, a Redis or SMTP password, a private key)
+ * serves step_roll_back() while the step runs; once the step is done
+ * (done: it did not fail) it goes, so that a rotated secret is not kept
+ * on the machine.  A failed step leaves it for the operator.
+ */
+static void
+forget_prev(struct step_ctx *ctx, int done)
+{
+	static const char script[] =
+	    "for f in \"$@\"; do rm -f -- \"$f.prev\"; done\n";
+	char	**argv, *err = NULL;
+	size_t	  i;
+
+	if (ctx->nprivate_puts == 0)
+		return;
+	argv = xcalloc(ctx->nprivate_puts + 5, sizeof *argv);
+	argv[0] = "sh";
+	argv[1] = "-c";
+	argv[2] = (char *)script;
+	argv[3] = "sh";
+	for (i = 0; i < ctx->nprivate_puts; i++)
+		argv[4 + i] = ctx->private_puts[i];
+	if (done && transport_run(ctx->t, argv, NULL, 0, NULL, &err) != 0)
+		events_note("cannot remove the previous copies of files with "
+		    "secrets: %s", err != NULL ? err : "rm failed");
+	free(err);
+	free(argv);
+	for (i = 0; i < ctx->nprivate_puts; i++)
+		free(ctx->private_puts[i]);
+	free(ctx->private_puts);
+	ctx->private_puts = NULL;
+	ctx->nprivate_puts = 0;
+}
+
 static void
 run_instance(struct engine *e, struct plan_step *ps,
     const struct step *const *later)
@@ -188,6 +224,7 @@ run_instance(struct engine *e, struct plan_step *ps,
 		if (r == RESULT_OK)
 			r = RESULT_CHANGED;	/* apply did run */
 	}
+	forget_prev(&ctx, r != RESULT_FAILED);
 	ps->result = r;
 	ps->changes = ctx.changes;
 	ps->msg = ctx.msg;

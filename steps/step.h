@@ -64,6 +64,10 @@ struct step_ctx {
 	int			 changes;	/* things (that would be) changed */
 	int			 notes;
 	const struct step *const *later; /* still to run here; NULL-ended */
+	char			**private_puts;	/* step_put() files others
+						   cannot read: the engine
+						   removes their .prev */
+	size_t			 nprivate_puts;
 };
 
 /* Package names a step adds to (copies, each once). */

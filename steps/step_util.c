@@ -287,6 +287,11 @@ step_put(struct step_ctx *ctx, const char *path, const char *content,
 		free(err);
 		return -1;
 	}
+	if ((mode & 0007) == 0) {
+		ctx->private_puts = xreallocarray(ctx->private_puts,
+		    ctx->nprivate_puts + 1, sizeof *ctx->private_puts);
+		ctx->private_puts[ctx->nprivate_puts++] = xstrdup(path);
+	}
 	return 0;
 }
 

@@ -23,10 +23,13 @@
 #include <cmocka.h>
 
 #include "core.h"
+#include "engine.h"
 #include "events.h"
 #include "journal.h"
 #include "log.h"
+#include "planner.h"
 #include "step.h"
+#include "transport.h"
 
 /* A window title, a bell and a C1 CSI (U+009B) a hostile target prints. */
 #define HOSTILE	"done\x1b]0;pwned\x07 \xc2\x9b" "31m \x1b[2J\r"
@@ -197,6 +200,84 @@ test_diff_masks(void **state)
 	free(d);
 }
 
+/* The files the fake step rewrites: one others cannot read, one public. */
+static char	*prev_dir;
+
+static enum result
+would_put(struct step_ctx *ctx)
+{
+	step_would(ctx, "rewrite both");
+	return RESULT_CHANGED;
+}
+
+static enum result
+put_two(struct step_ctx *ctx)
+{
+	char	*p;
+
+	p = path_join(prev_dir, "secret.conf");
+	step_put(ctx, p, "password = new\n", 15, 0640, NULL, NULL);
+	free(p);
+	p = path_join(prev_dir, "public.conf");
+	step_put(ctx, p, "new\n", 4, 0644, NULL, NULL);
+	free(p);
+	return RESULT_CHANGED;
+}
+
+/*
+ * After a step, no .prev keeps the old content of a file others cannot
+ * read (a rotated secret); a public file's .prev stays for the operator.
+ */
+static void
+test_prev_of_secrets(void **state)
+{
+	static const struct step s_put = { .name = "put",
+	    .summary = "puts", .check = would_put, .apply = put_two };
+	const char		*names[] = { "secret.conf", "public.conf",
+	    "public.conf.prev", "secret.conf.prev", NULL };
+	struct plan		 pl;
+	struct plan_machine	 m;
+	struct plan_step	 s;
+	struct engine_opts	 o = { 1, 0 };
+	struct engine_summary	 sum;
+	struct profile		 p;
+	char			*path;
+
+	(void)state;
+	prev_dir = tmpdir();
+	path = path_join(prev_dir, "secret.conf");
+	assert_int_equal(write_file_atomic(path, "password = old\n", 15,
+	    0640), 0);
+	free(path);
+	path = path_join(prev_dir, "public.conf");
+	assert_int_equal(write_file_atomic(path, "old\n", 4, 0644), 0);
+	free(path);
+	memset(&pl, 0, sizeof pl);
+	memset(&p, 0, sizeof p);
+	memset(&m, 0, sizeof m);
+	m.name = "a";
+	m.t = transport_local_new("a");
+	m.facts.probed = 1;
+	s = (struct plan_step){ .step = &s_put, .machine = 0 };
+	pl.machines = &m;
+	pl.nmachines = 1;
+	pl.steps = &s;
+	pl.nsteps = 1;
+	engine_run(&pl, &p, NULL, &o, &sum);
+	assert_int_equal(s.result, RESULT_CHANGED);
+	path = path_join(prev_dir, "secret.conf.prev");
+	assert_int_equal(access(path, F_OK), -1);
+	free(path);
+	path = path_join(prev_dir, "public.conf.prev");
+	assert_int_equal(access(path, F_OK), 0);
+	free(path);
+	free(s.msg);
+	transport_free(m.t);
+	events_reset();
+	rm_dir(prev_dir, names);
+	free(prev_dir);
+}
+
 int
 main(void)
 {
@@ -206,6 +287,7 @@ main(void)
 		cmocka_unit_test(test_transcript),
 		cmocka_unit_test(test_journal_full),
 		cmocka_unit_test(test_diff_masks),
+		cmocka_unit_test(test_prev_of_secrets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
