@@ -29,7 +29,8 @@ UNIT_TESTS = \
 	tests/unit/test_alerting \
 	tests/unit/test_replica \
 	tests/unit/test_secrets \
-	tests/unit/test_hygiene
+	tests/unit/test_hygiene \
+	tests/unit/test_backup_space
 if HAVE_CMOCKA
 check_PROGRAMS += $(UNIT_TESTS)
 # apt sources: the containers' deb822 file, the failing line named.
