@@ -269,10 +269,16 @@ cb_apply(struct step_ctx *ctx)
 		}
 		issued = 1;
 	}
-	/* A new certificate: link it, decide HSTS for it, serve it. */
-	if ((issued || !st.linked) && (tls_use_live(ctx) != 0 ||
+	/*
+	 * A new certificate: link it, decide HSTS for it, serve it; the
+	 * reload owed first, so that a run killed before it leaves it to the
+	 * proxy step (M3).
+	 */
+	if ((issued || !st.linked) && (step_intent_set(ctx, proxy,
+	    STEP_RELOAD) == -1 || tls_use_live(ctx) != 0 ||
 	    step_run(ctx, (char *[]){ "systemctl", "reload", (char *)proxy,
-	    NULL }, NULL, 0) != 0)) {
+	    NULL }, NULL, 0) != 0 || step_intent_clear(ctx, (char *[]){
+	    (char *)proxy, NULL }) == -1)) {
 		step_fail(ctx, "cannot switch %s to the new certificate",
 		    proxy);
 		goto failed;

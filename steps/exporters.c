@@ -370,7 +370,8 @@ exp_apply(struct step_ctx *ctx)
 		step_fail(ctx, "cannot make " PG_PASS_DIR);
 		goto failed;
 	}
-	if (step_files_apply(ctx, &st.items.files) == -1)
+	if (step_services_intend(ctx, &st.items) == -1 ||
+	    step_files_apply(ctx, &st.items.files) == -1)
 		goto failed;
 	if (st.db && exp_apply_role(ctx, &st) == RESULT_FAILED)
 		goto failed;

@@ -145,6 +145,7 @@ pg_common_wanted(struct step_ctx *ctx, struct pg_common *pc)
 	    "postgresql-%s-postgis-3", pc->ver);
 	step_packages_add(&pc->pkgs, pc->pkg_server);
 	step_packages_add(&pc->pkgs, pc->pkg_postgis);
+	snprintf(pc->unit, sizeof pc->unit, "postgresql@%s-main", pc->ver);
 	if ((conf = pg_conf_text(ctx->profile, ctx->topo, ctx->node,
 	    pg_database_ram_mb(ctx), &err)) == NULL)
 		goto fail;
@@ -194,6 +195,7 @@ pg_common_probe(struct step_ctx *ctx, struct pg_common *pc,
 	}
 	step_packages_parse(&pc->pkgs, *out);
 	step_files_parse(&pc->files, *out);
+	pc->intent = step_intent_parse(*out, pc->unit);
 	return 0;
 }
 
@@ -206,7 +208,37 @@ pg_common_pending(struct step_ctx *ctx, const struct pg_common *pc,
 
 	n += step_packages_pending(ctx, &pc->pkgs, report);
 	n += step_files_pending(ctx, &pc->files, report);
+	n += step_pending(ctx, report, pc->intent != 0, "reload PostgreSQL %s: "
+	    "an earlier run changed its files and stopped before that",
+	    pc->ver);
 	return n;
+}
+
+/*
+ * Before the files are written: the reload they need, persisted on the
+ * machine (step_intent_set), so that a run killed before it leaves it
+ * owed: a pg_hba.conf written but not loaded would keep the old access
+ * rules.  Whether a reload is owed (this run's files or an earlier
+ * run's), or -1 after step_fail.
+ */
+int
+pg_intend(struct step_ctx *ctx, struct pg_common *pc)
+{
+	if (step_files_count(&pc->files) > 0 && pc->intent == 0) {
+		if (step_intent_set(ctx, pc->unit, STEP_RELOAD) == -1)
+			return -1;
+		pc->intent = STEP_RELOAD;
+	}
+	return pc->intent != 0;
+}
+
+/* The cluster read its files (reloaded or started): the intent goes. */
+int
+pg_intent_done(struct step_ctx *ctx, const struct pg_common *pc)
+{
+	if (pc->intent == 0)
+		return 0;
+	return step_intent_clear(ctx, (char *[]){ (char *)pc->unit, NULL });
 }
 
 /* Whether the server's package is missing (the probe). */
@@ -798,12 +830,13 @@ pg_apply(struct step_ctx *ctx)
 		if (pg_probe(ctx, &st) == -1)
 			goto failed;
 	}
-	files = step_files_count(&st.pc.files) > 0;
-	if (step_files_apply(ctx, &st.pc.files) == -1)
+	if ((files = pg_intend(ctx, &st.pc)) == -1 ||
+	    step_files_apply(ctx, &st.pc.files) == -1)
 		goto failed;
 	if (st.owner_differs && pg_chown_conf(ctx, &st) == -1)
 		goto failed;
-	if (pg_apply_service(ctx, &st, files) == -1)
+	if (pg_apply_service(ctx, &st, files) == -1 ||
+	    pg_intent_done(ctx, &st.pc) == -1)
 		goto failed;
 	for (i = 0; i < st.nin; i++) {
 		if (pg_apply_instance(ctx, &st.in[i], st.pc.pkg_postgis) == -1)

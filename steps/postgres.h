@@ -36,13 +36,16 @@ struct topology;
 #define PG_STANDBY_DELAY	"300s"
 
 /*
- * Shell both steps' probes go on with, after "v=VERSION": the states of
- * the server and PostGIS packages, the main cluster's status and data
+ * Shell both steps' probes go on with, after "v=VERSION": a reload an
+ * earlier run owes the cluster (STEP_INTENT_SH), the states of the server
+ * and PostGIS packages, the main cluster's status and data
  * directory ("cluster=", "datadir="); unless the cluster runs the script
  * ends there, else $port is the cluster's and $psql psql itself, not
  * Debian's Perl wrapper.
  */
 #define PG_CLUSTER_SH \
+    STEP_INTENT_SH \
+    "step_intent \"postgresql@$v-main\"\n" \
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' " \
     "\"postgresql-$v\" \"postgresql-$v-postgis-3\" 2>/dev/null\n" \
     "command -v pg_lsclusters >/dev/null || exit 0\n" \
@@ -71,6 +74,8 @@ struct pg_common {
 	char			 pkg_postgis[48];
 	struct step_packages	 pkgs;		/* the two, as probed */
 	struct step_files	 files;
+	char			 unit[32];	/* postgresql@VER-main */
+	int			 intent;	/* a reload owed (pg_intend) */
 };
 
 /* steps/postgres_conf.c */
@@ -89,6 +94,8 @@ int	 pg_common_probe(struct step_ctx *ctx, struct pg_common *pc,
 int	 pg_common_pending(struct step_ctx *ctx, const struct pg_common *pc,
 	    int report);
 int	 pg_server_missing(const struct pg_common *);
+int	 pg_intend(struct step_ctx *, struct pg_common *);
+int	 pg_intent_done(struct step_ctx *, const struct pg_common *);
 void	 pg_common_free(struct pg_common *);
 int	 pg_sql(struct step_ctx *, const char *, const char *);
 int	 pg_reload(struct step_ctx *, const char *);

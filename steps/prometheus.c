@@ -452,6 +452,8 @@ prom_apply(struct step_ctx *ctx)
 		goto failed;
 	def = &st.items.files.v[DEFAULT_FILE];
 	conf = &st.items.files.v[CONFIG_FILE];
+	if (step_services_intend(ctx, &st.items) == -1)
+		goto failed;
 	if (def->differs && step_file_apply(ctx, def) == -1)
 		goto failed;
 	if (conf->differs && step_put_checked(ctx, conf->path, conf->content,

@@ -438,7 +438,15 @@ proxy_apply(struct step_ctx *ctx)
 		if (proxy_probe(ctx, &st) == -1)
 			goto failed;
 	}
-	if (step_files_apply(ctx, &st.items.files) == -1)
+	/*
+	 * Every apply reloads (restarts it when down): the intent first, so
+	 * that a run killed before the reload leaves it owed.  The package
+	 * enables it already; enable again only when it is not (for a unit
+	 * with an init script too, systemctl enable runs update-rc.d).
+	 */
+	st.items.units.v[0].stale = STEP_RELOAD;
+	if (step_services_intend(ctx, &st.items) == -1 ||
+	    step_files_apply(ctx, &st.items.files) == -1)
 		goto failed;
 	if (proxy_enable(ctx, &st, nginx) != 0) {
 		step_fail(ctx, "cannot enable the DHIS2 site");
@@ -450,12 +458,6 @@ proxy_apply(struct step_ctx *ctx)
 		    "the previous one was put back and stays live", st.pkg);
 		goto failed;
 	}
-	/*
-	 * Every apply reloads (restarts it when down).  The package enables
-	 * it already; enable again only when it is not (for a unit with an
-	 * init script too, systemctl enable runs update-rc.d: a second).
-	 */
-	st.items.units.v[0].stale = STEP_RELOAD;
 	if (step_services_apply(ctx, &st.items) == -1)
 		goto failed;
 	proxy_state_free(&st);

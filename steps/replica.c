@@ -339,8 +339,8 @@ rep_apply(struct step_ctx *ctx)
 		    st.pc.ver);
 		goto failed;
 	}
-	files = step_files_count(&st.pc.files) > 0;
-	if (step_files_apply(ctx, &st.pc.files) == -1)
+	if ((files = pg_intend(ctx, &st.pc)) == -1 ||
+	    step_files_apply(ctx, &st.pc.files) == -1)
 		goto failed;
 	if (st.standby == SB_DOWN) {
 		step_run(ctx, (char *[]){ "pg_ctlcluster", st.pc.ver, "main",
@@ -360,6 +360,8 @@ rep_apply(struct step_ctx *ctx)
 		if (rebuild(ctx, &st) == -1)
 			goto failed;
 	} else if (files && pg_reload(ctx, st.pc.ver) == -1)
+		goto failed;
+	if (pg_intent_done(ctx, &st.pc) == -1)
 		goto failed;
 	rep_state_free(&st);
 	return RESULT_CHANGED;

@@ -425,6 +425,7 @@ step_items_parse(struct step_items *it, const char *probe)
 		s->down = !step_probe_hasf(probe, "unit=ActiveState=active %s",
 		    s->unit);
 		s->disabled = !unit_enabled(probe, s->unit);
+		s->pending = step_intent_parse(probe, s->unit);
 	}
 }
 
@@ -467,10 +468,12 @@ step_service_action(const struct step_items *it,
 {
 	if ((s->flags & STEP_UNIT_NOSTART) && s->down)
 		return 0;
-	if (s->stale == STEP_RESTART || s->down || unit_pkg_missing(it, s) ||
+	if (s->stale == STEP_RESTART || s->pending == STEP_RESTART ||
+	    s->down || unit_pkg_missing(it, s) ||
 	    triggered(it, s->restart_on, s->tag))
 		return STEP_RESTART;
-	if (s->stale == STEP_RELOAD || triggered(it, s->reload_on, NULL))
+	if (s->stale == STEP_RELOAD || s->pending == STEP_RELOAD ||
+	    triggered(it, s->reload_on, NULL))
 		return STEP_RELOAD;
 	return 0;
 }
@@ -493,6 +496,12 @@ step_services_pending(struct step_ctx *ctx, const struct step_items *it,
 		s = &it->units.v[i];
 		if (unit_pkg_missing(it, s))
 			continue;
+		/* Down, it is started (below); a later step starts these. */
+		n += step_pending(ctx, report, s->pending != 0 && (!s->down ||
+		    (s->flags & STEP_UNIT_NOSTART)), "%s %s: an earlier run "
+		    "changed its files and stopped before that", s->down ?
+		    "reload systemd's units for" : s->pending == STEP_RELOAD ?
+		    "reload" : "restart", s->unit);
 		if (s->flags & STEP_UNIT_NOSTART)
 			n += step_pending(ctx, report, s->disabled,
 			    "enable service %s at boot", s->unit);
@@ -524,7 +533,10 @@ step_items_pending(struct step_ctx *ctx, const struct step_items *it,
 	return n;
 }
 
-/* Whether a file under /etc/systemd/ (a unit, a drop-in) differs. */
+/*
+ * Whether a file under /etc/systemd/ (a unit, a drop-in) differs, or an
+ * earlier run may have written one and stopped before daemon-reload.
+ */
 static int
 units_changed(const struct step_items *it)
 {
@@ -533,6 +545,10 @@ units_changed(const struct step_items *it)
 	for (i = 0; i < it->files.n; i++) {
 		if (it->files.v[i].differs && strncmp(it->files.v[i].path,
 		    "/etc/systemd/", 13) == 0)
+			return 1;
+	}
+	for (i = 0; i < it->units.n; i++) {
+		if (it->units.v[i].pending != 0)
 			return 1;
 	}
 	return 0;
@@ -557,6 +573,8 @@ unit_enable(struct step_ctx *ctx, const char *unit, int now)
 		argv[3] = (char *)unit;
 	return step_run(ctx, argv, NULL, 0);
 }
+
+static int	services_done(struct step_ctx *, const struct step_items *);
 
 /*
  * After the files are written: systemd reloaded when a unit file
@@ -596,5 +614,108 @@ step_services_apply(struct step_ctx *ctx, const struct step_items *it)
 			return step_err(ctx, "%s does not start: see "
 			    "journalctl -u %s", s->unit, s->unit);
 	}
+	return services_done(ctx, it);
+}
+
+/* Every unit's intent, this run's or left, done: removed.  0 or -1. */
+static int
+services_done(struct step_ctx *ctx, const struct step_items *it)
+{
+	char	**names;
+	size_t	  i, n = 0;
+	int	  rc;
+
+	names = xcalloc(it->units.n + 1, sizeof *names);
+	for (i = 0; i < it->units.n; i++) {
+		if (it->units.v[i].pending || it->units.v[i].intent)
+			names[n++] = it->units.v[i].unit;
+	}
+	names[n] = NULL;
+	rc = n > 0 ? step_intent_clear(ctx, names) : 0;
+	free(names);
+	return rc;
+}
+
+/*
+ * Before a step writes its files: the restart or reload each unit will
+ * need for them (or for the step's own reason, stale), persisted on the
+ * machine (step_intent_set) so that a run killed before
+ * step_services_apply leaves it to the next.  0, or -1 after step_fail:
+ * then write nothing.
+ */
+int
+step_services_intend(struct step_ctx *ctx, struct step_items *it)
+{
+	struct step_service	*s;
+	size_t			 i;
+	int			 a;
+
+	for (i = 0; i < it->units.n; i++) {
+		s = &it->units.v[i];
+		if (s->stale == STEP_RESTART || triggered(it, s->restart_on,
+		    s->tag))
+			a = STEP_RESTART;
+		else if (s->stale == STEP_RELOAD || triggered(it,
+		    s->reload_on, NULL))
+			a = STEP_RELOAD;
+		else
+			continue;
+		if (s->pending == STEP_RESTART)
+			a = STEP_RESTART;
+		if (step_intent_set(ctx, s->unit, a) == -1)
+			return -1;
+		s->intent = a;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Intents                                                            */
+
+/* The intent the probe's STEP_INTENT_SH lines leave for name, or 0. */
+int
+step_intent_parse(const char *probe, const char *name)
+{
+	if (step_probe_hasf(probe, "intent=restart %s", name))
+		return STEP_RESTART;
+	if (step_probe_hasf(probe, "intent=reload %s", name))
+		return STEP_RELOAD;
+	return 0;
+}
+
+/*
+ * Persist that name owes action (STEP_RESTART, STEP_RELOAD): written and
+ * synced before the caller writes what needs it.  0, or -1 after
+ * step_fail.
+ */
+int
+step_intent_set(struct step_ctx *ctx, const char *name, int action)
+{
+	static const char script[] =
+	    "umask 077\n"
+	    "mkdir -p " STEP_INTENT_DIR " || exit 1\n"
+	    "f=" STEP_INTENT_DIR "/$1\n"
+	    "echo \"$2\" > \"$f.new\" && mv -f \"$f.new\" \"$f\" || exit 1\n"
+	    "sync \"$f\" " STEP_INTENT_DIR " 2>/dev/null || sync\n";
+
+	check_word(name);
+	if (step_probe_run(ctx, NULL, script, name, action == STEP_RELOAD ?
+	    "reload" : "restart", NULL) != 0)
+		return step_err(ctx, "cannot write " STEP_INTENT_DIR "/%s on "
+		    "%s", name, ctx->machine);
+	return 0;
+}
+
+/* The intents of names (NULL-ended), done: removed.  0 or -1. */
+int
+step_intent_clear(struct step_ctx *ctx, char *const *names)
+{
+	static const char script[] =
+	    "cd " STEP_INTENT_DIR " 2>/dev/null || exit 0\n"
+	    "rm -f -- \"$@\"\n";
+
+	if (step_probe_runv(ctx, NULL, script, names) != 0)
+		return step_err(ctx, "cannot remove the done restarts from "
+		    STEP_INTENT_DIR " on %s", ctx->machine);
 	return 0;
 }

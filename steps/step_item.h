@@ -75,6 +75,8 @@ struct step_service {
 	int		 stale;		/* the step's own: STEP_RESTART, ... */
 	int		 down;		/* the probe: not active */
 	int		 disabled;	/* not enabled at boot */
+	int		 pending;	/* an earlier run's intent, not done */
+	int		 intent;	/* this run's, persisted */
 };
 
 struct step_services {
@@ -109,14 +111,35 @@ struct step_items {
     "2>/dev/null); }\n"
 
 /*
+ * A restart or reload a run owes: written on the machine before the files
+ * that need it, removed once it is done, so that a run killed in between
+ * (kill -9, a dropped link, a reboot) leaves it for the next run to find
+ * instead of a machine whose files are right and whose service runs the
+ * old ones.  One file per unit (or cluster), holding "restart" or
+ * "reload".  "step_intent NAME..." prints "intent=ACTION NAME" per name
+ * that has one.
+ */
+#define STEP_INTENT_DIR	"/var/lib/dhis2-setup/pending"
+#define STEP_INTENT_SH \
+    "step_intent() {\n" \
+    "  for step_i in \"$@\"; do\n" \
+    "    [ -f \"" STEP_INTENT_DIR "/$step_i\" ] && echo \"intent=$(cat " \
+    "\"" STEP_INTENT_DIR "/$step_i\") $step_i\"\n" \
+    "  done\n" \
+    "  return 0\n" \
+    "}\n"
+
+/*
  * STEP_FILES_SH and "step_items PACKAGES UNITS FILE...": PACKAGES and
  * UNITS are each one argument, names apart by spaces (step_items_args
  * builds them: names of [A-Za-z0-9@.+_-] only), FILE... for step_sums.
  * It prints "pkg=NAME STATE" per package dpkg knows, and per unit
- * "unit=ActiveState=STATE UNIT" and "unit=UnitFileState=STATE UNIT".
+ * "unit=ActiveState=STATE UNIT", "unit=UnitFileState=STATE UNIT" and
+ * its intent (STEP_INTENT_SH) when one is left.
  */
 #define STEP_ITEMS_SH \
     STEP_FILES_SH \
+    STEP_INTENT_SH \
     "step_items() {\n" \
     "  [ -z \"$1\" ] || dpkg-query -W " \
     "-f='pkg=${Package} ${db:Status-Abbrev}\\n' $1 2>/dev/null\n" \
@@ -126,6 +149,7 @@ struct step_items {
     "      echo \"unit=$step_l $step_u\"\n" \
     "    done\n" \
     "  done\n" \
+    "  step_intent $2\n" \
     "  shift 2\n" \
     "  step_sums \"$@\"\n" \
     "}\n"
@@ -173,6 +197,10 @@ int	 step_items_pending(struct step_ctx *, const struct step_items *,
 #define STEP_RELOAD	2
 int	 step_service_action(const struct step_items *,
 	    const struct step_service *);
+int	 step_services_intend(struct step_ctx *, struct step_items *);
 int	 step_services_apply(struct step_ctx *, const struct step_items *);
+int	 step_intent_parse(const char *probe, const char *name);
+int	 step_intent_set(struct step_ctx *, const char *name, int action);
+int	 step_intent_clear(struct step_ctx *, char *const *names);
 
 #endif

@@ -37,6 +37,7 @@
 #include "profile.h"
 #include "proxy.h"
 #include "step.h"
+#include "step_item.h"
 #include "step_probe.h"
 #include "tlscheck.h"
 #include "transport.h"
@@ -402,6 +403,14 @@ tls_apply(struct step_ctx *ctx)
 		tls_state_free(&st);
 		return RESULT_FAILED;
 	}
+	/*
+	 * The reload the new files need, owed before they are written: a
+	 * run killed before it leaves it to the proxy step (M3).
+	 */
+	if (step_intent_set(ctx, proxy_name(p->proxy), STEP_RELOAD) == -1) {
+		tls_state_free(&st);
+		return RESULT_FAILED;
+	}
 	if (tls_todo(p, &st) == NULL)
 		cert = 0;
 	else if (p->tls.mode == TLS_PROVIDED) {
@@ -424,14 +433,15 @@ tls_apply(struct step_ctx *ctx)
 	tls_state_free(&st);
 	if (failed || (hsts = hsts_sync(ctx)) == -1)
 		return RESULT_FAILED;
-	if (!cert && !hsts)
-		return RESULT_OK;
 	/* The proxy step reloads only for its own files. */
-	if (reload_proxy(ctx) != 0)
+	if ((cert || hsts) && reload_proxy(ctx) != 0)
 		return step_fail(ctx, "%s did not reload with the new "
 		    "certificate: see journalctl -u %s",
 		    proxy_name(p->proxy), proxy_name(p->proxy));
-	return RESULT_CHANGED;
+	if (step_intent_clear(ctx, (char *[]){ (char *)proxy_name(p->proxy),
+	    NULL }) == -1)
+		return RESULT_FAILED;
+	return cert || hsts ? RESULT_CHANGED : RESULT_OK;
 }
 
 static enum result

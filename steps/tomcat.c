@@ -671,7 +671,8 @@ tc_apply(struct step_ctx *ctx)
 			goto failed;
 		}
 	}
-	if (step_files_apply(ctx, &st.items.files) == -1 ||
+	if (step_services_intend(ctx, &st.items) == -1 ||
+	    step_files_apply(ctx, &st.items.files) == -1 ||
 	    step_services_apply(ctx, &st.items) == -1)
 		goto failed;
 	tc_state_free(&st);

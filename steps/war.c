@@ -318,7 +318,9 @@ fetch_there(struct step_ctx *ctx, struct war_want *w)
 
 /*
  * Deploy CACHE as WAR (migrated when asked), keep the previous as
- * WAR.prev, write the marker, restart the units.  Arguments: CACHE WAR
+ * WAR.prev, restart the units, then write the marker: a run killed
+ * before the restart (autoDeploy is off: Tomcat keeps the old WAR) finds
+ * the marker old and deploys and restarts again.  Arguments: CACHE WAR
  * SHA256 MIGRATE UNIT...
  */
 static const char deploy_script[] =
@@ -331,9 +333,9 @@ static const char deploy_script[] =
     "chmod 0644 \"$war.new\"\n"
     "[ -f \"$war\" ] && mv -f \"$war\" \"$war.prev\"\n"
     "mv -f \"$war.new\" \"$war\"\n"
+    "for u in \"$@\"; do systemctl restart \"$u\"; done\n"
     "echo \"$sum\" > \"$war.sha256.new\" && mv -f \"$war.sha256.new\" "
-    "\"$war.sha256\"\n"
-    "for u in \"$@\"; do systemctl restart \"$u\"; done\n";
+    "\"$war.sha256\"\n";
 
 static int
 deploy(struct step_ctx *ctx, struct war_want *w)

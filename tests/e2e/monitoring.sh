@@ -3,7 +3,8 @@
 # playing the server, with one instance of the stand-in WAR: the node and
 # PostgreSQL exporters answer on loopback only, Prometheus (127.0.0.1:9090)
 # reports every target up, pg_up is 1 as the pg_monitor role, the role's
-# password is nowhere it should not be, and a re-run changes nothing.
+# password is nowhere it should not be, and a re-run changes nothing; a
+# run killed between a service's files and its restart is finished later.
 . "$(dirname "$0")/lib.sh"
 testbed_up jdk
 A=$E2E_PREFIX-mon
@@ -95,4 +96,47 @@ check "and Prometheus's target down" grep -q "postgres on server (127.0.0.1:9187
 apply "$E2E_TMP/a.3"; rc=$?
 check "apply starts it again and every target is up (exit $rc)" [ $rc -eq 0 ] ||
 	diag "$(tail -20 "$E2E_TMP/a.3")"
+
+# A run killed (kill -9) between writing a service's files and restarting
+# or reloading it (security audit M3).  systemctl on the server holds the
+# first of nginx's reload or the node exporter's restart until the run is
+# killed; the files are then as wanted, the running service is not: the
+# next plan must still owe the restart or reload, and the next apply do it.
+in_a sh -c 'cat > /usr/local/sbin/systemctl <<"END"
+#!/bin/sh
+echo "$*" >> /run/e2e-systemctl.log
+case "$*" in
+"reload nginx"|"restart prometheus-node-exporter")
+	if [ -e /run/e2e-hold ]; then
+		rm -f /run/e2e-hold
+		echo "$$ $*" > /run/e2e-held
+		exec sleep 600
+	fi;;
+esac
+exec /usr/bin/systemctl "$@"
+END
+chmod 0755 /usr/local/sbin/systemctl; touch /run/e2e-hold'
+in_a sh -c 'echo "# drift" >> /etc/nginx/sites-available/dhis2;
+	echo "# drift" >> /etc/default/prometheus-node-exporter'
+apply "$E2E_TMP/a.4" & apid=$!
+wait_for 600 lxc-attach -n "$A" -- test -s /run/e2e-held
+held=$(in_a cat /run/e2e-held 2>/dev/null)
+kill -9 "$apid" 2>/dev/null; wait "$apid" 2>/dev/null
+in_a sh -c 'kill "${1%% *}"; : > /run/e2e-systemctl.log' sh "$held"
+action=${held#* }
+check "a run is killed before it would: $action" [ -n "$action" ]
+"$D2S" plan --accept-new-host-keys "$P" > "$E2E_TMP/plan.killed" 2>&1; rc=$?
+check "the next plan still owes it, not converged (exit $rc)" \
+	grep -q "$action: an earlier run changed its files and stopped before that" "$E2E_TMP/plan.killed" ||
+	diag "$(grep -E '(proxy|exporters) ' "$E2E_TMP/plan.killed")"
+apply "$E2E_TMP/a.5"; rc=$?
+check "the next apply does it (exit $rc)" \
+	sh -c '[ "$1" -eq 0 ] && lxc-attach -n "$2" -- grep -qx "$3" /run/e2e-systemctl.log' sh "$rc" "$A" "$action" ||
+	diag "$(tail -20 "$E2E_TMP/a.5"; in_a cat /run/e2e-systemctl.log)"
+in_a rm -f /usr/local/sbin/systemctl /run/e2e-systemctl.log /run/e2e-held
+apply "$E2E_TMP/a.6"; rc=$?
+check "then a re-run changes nothing and owes nothing (exit $rc)" \
+	sh -c 'grep -q "summary: .* 0 changed, .* 0 failed" "$1" &&
+	    [ -z "$(lxc-attach -n "$2" -- ls -A /var/lib/dhis2-setup/pending)" ]' sh "$E2E_TMP/a.6" "$A" ||
+	diag "$(grep -v '^\s*$' "$E2E_TMP/a.6" | tail -20)"
 done_testing

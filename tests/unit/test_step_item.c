@@ -257,6 +257,47 @@ test_items(void **state)
 	ng->down = 1;
 	assert_int_equal(step_service_action(&it, ng), STEP_RESTART);
 	step_items_free(&it);
+}
+
+/*
+ * A run killed between writing a unit's files and its restart (M3): the
+ * files are as wanted, so only the intent it left says the restart is
+ * still owed; check reports it, verify counts it, apply does it.
+ */
+static void
+test_intent(void **state)
+{
+	struct step_ctx		 ctx;
+	struct step_items	 it;
+	struct step_service	*ng, *pe;
+
+	(void)state;
+	memset(&ctx, 0, sizeof ctx);
+	memset(&it, 0, sizeof it);
+	step_files_add(&it.files, "/etc/nginx/sites-available/dhis2",
+	    xstrdup("x\n"), 0644, NULL, NULL);
+	step_services_add(&it.units, "nginx", NULL, 0, 1U << 0);
+	step_services_add(&it.units, "prometheus-node-exporter", NULL,
+	    1U << 0, 0);
+	step_items_parse(&it, "sum=73cb3858a687a8494ca3323053016282f3dad39d42cf"
+	    "62ca4e79dda2aac7d9ac /etc/nginx/sites-available/dhis2\n"
+	    "unit=ActiveState=active nginx\nunit=UnitFileState=enabled nginx\n"
+	    "unit=ActiveState=active prometheus-node-exporter\n"
+	    "unit=UnitFileState=enabled prometheus-node-exporter\n"
+	    "intent=reload nginx\nintent=restart prometheus-node-exporter\n");
+	ng = &it.units.v[0];
+	pe = &it.units.v[1];
+	assert_false(it.files.v[0].differs);
+	assert_int_equal(ng->pending, STEP_RELOAD);
+	assert_int_equal(pe->pending, STEP_RESTART);
+	assert_int_equal(step_service_action(&it, ng), STEP_RELOAD);
+	assert_int_equal(step_service_action(&it, pe), STEP_RESTART);
+	assert_int_equal(step_items_pending(&ctx, &it, 0), 2);
+	assert_int_equal(step_items_pending(&ctx, &it, 1), 2);
+	assert_int_equal(ctx.changes, 2);
+	assert_int_equal(step_intent_parse("intent=reload nginx2\n", "nginx"),
+	    0);
+	step_items_free(&it);
 	assert_null(it.units.v);
 }
 
@@ -283,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_files_parse),
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_items),
+		cmocka_unit_test(test_intent),
 		cmocka_unit_test(test_args),
 	};
 
