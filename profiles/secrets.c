@@ -367,8 +367,10 @@ profile_required_secrets(const struct profile *p, char ***out)
 		    SECRET_DB_PASSWORD);
 		add_name(&names, &n, p->instances[i].name, SECRET_ENCRYPTION);
 	}
-	if (p->redis)
+	if (p->redis) {
 		add_name(&names, &n, NULL, SECRET_REDIS);
+		add_name(&names, &n, NULL, SECRET_REDIS_ADMIN);
+	}
 	if (p->database.replicas > 0)
 		add_name(&names, &n, NULL, SECRET_REPLICATION);
 	if (p->monitoring == MONITORING_PROMETHEUS)

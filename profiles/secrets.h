@@ -24,6 +24,7 @@ struct diag;
 #define SECRET_ENCRYPTION	"encryption_password" /* dhis.conf, >= 24 */
 /* The installation's. */
 #define SECRET_REDIS		"redis.password"	/* clustering with Redis */
+#define SECRET_REDIS_ADMIN	"redis.admin_password"	/* its admin user */
 #define SECRET_REPLICATION	"replication.password"	/* read replicas */
 #define SECRET_MONITORING	"monitoring.password"	/* the metrics user */
 #define SECRET_TELEGRAM		"alerting.telegram_token"

@@ -11,13 +11,22 @@
  * So the package's file stays untouched: ours, /etc/redis/dhis2-setup.conf,
  * includes it first and then sets what DHIS2 needs (Redis keeps the last
  * value of a directive), and a systemd drop-in starts redis-server with
- * ours.  Ours holds the password (requirepass): mode 0640, root:redis, so
- * the server can read it and nobody else; it is never shown as a diff.
+ * ours.  Ours holds the users (SHA-256 of their passwords only): mode 0640,
+ * root:redis, so the server can read it and nobody else; it is never shown
+ * as a diff.
+ *
+ * DHIS2 sends a password and no user name (dhis.conf has no
+ * redis.username), so it is Redis's "default" user: that user gets the
+ * data commands and nothing @dangerous (FLUSHALL, CONFIG, DEBUG, SHUTDOWN,
+ * MONITOR, REPLICAOF...), KEYS excepted (DHIS2 clears a cache region with
+ * it).  An "admin" user with its own password (redis.admin_password, which
+ * no app machine gets) is this tool's and the operator's.
  *
  * One probe reads the package, both files' sums, the unit's state and,
- * with the password on stdin (redis-cli takes it from REDISCLI_AUTH, never
- * from argv), the live server: PING with the password, PING without it
- * (NOAUTH), and CONFIG GET of every setting we make.  So a server still
+ * with the passwords on stdin (redis-cli takes them from REDISCLI_AUTH,
+ * never from argv), the live server: PING with DHIS2's password, PING
+ * without it (NOAUTH), and as admin PING, whether the default user may
+ * FLUSHALL (ACL DRYRUN) and CONFIG GET of every setting we make.  So a server still
  * running an older configuration (a run killed between the write and the
  * restart) is seen and restarted; a converged one is not touched.
  */
@@ -27,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/sha.h>
 
 #include "core.h"
 #include "profile.h"
@@ -56,6 +67,14 @@
  * Every key DHIS2 writes has a time to live anyway.
  */
 #define REDIS_POLICY	"allkeys-lru"
+/* This tool's and the operator's user: redis-cli --user admin. */
+#define REDIS_ADMIN	"admin"
+/*
+ * DHIS2's user, Redis's "default": every key and channel, every command
+ * but the @dangerous ones, KEYS excepted (DHIS2's RedisCache clears and
+ * lists a region with it).
+ */
+#define REDIS_DHIS2_ACL	"~* &* +@all -@dangerous +keys"
 
 /* The settings asked back from the live server, as CONFIG GET names them. */
 static const char *const live_keys[] = { "bind", "protected-mode", "port",
@@ -74,6 +93,8 @@ struct redis_state {
 	int	 enabled;
 	int	 active;
 	int	 auth_ok;		/* PING with the password: PONG */
+	int	 admin_ok;		/* PING as admin: PONG */
+	int	 acl_open;		/* the default user may FLUSHALL */
 	int	 noauth_refused;	/* PING without: NOAUTH */
 	int	 live_differs;		/* a CONFIG GET value not ours */
 	char	 live_what[64];		/* the first one, for messages */
@@ -158,59 +179,70 @@ maxmemory_mb(struct step_ctx *ctx)
 	return mb - mb % 64;
 }
 
-/* The password as a Redis config string: double-quoted, escaped. */
+/*
+ * A password as an ACL rule: "#" and its SHA-256 in hex, so that the file
+ * holds no password.  -1 for a control character (the probe reads the
+ * passwords as lines).
+ */
 static int
-quote_password(const char *pw, struct strbuf *sb)
+password_rule(const char *pw, char out[2 + 2 * SHA256_DIGEST_LENGTH])
 {
+	unsigned char	 md[SHA256_DIGEST_LENGTH];
 	const char	*p;
+	size_t		 i;
 
-	strbuf_add(sb, "\"", 1);
 	for (p = pw; *p != '\0'; p++) {
 		if (iscntrl((unsigned char)*p))
 			return -1;
-		if (*p == '"' || *p == '\\')
-			strbuf_add(sb, "\\", 1);
-		strbuf_add(sb, p, 1);
 	}
-	strbuf_add(sb, "\"", 1);
+	SHA256((const unsigned char *)pw, strlen(pw), md);
+	out[0] = '#';
+	for (i = 0; i < sizeof md; i++)
+		snprintf(out + 1 + 2 * i, 3, "%02x", md[i]);
+	secure_wipe(md, sizeof md);
 	return 0;
 }
 
 static int
-wanted(struct step_ctx *ctx, struct redis_state *st, const char *pw)
+wanted(struct step_ctx *ctx, struct redis_state *st, const char *pw,
+    const char *admin_pw)
 {
-	struct strbuf	 sb = { NULL, 0, 0 };
 	struct step_file *f;
-	char		*head;
+	char		*text;
+	char		 dhis2[2 + 2 * SHA256_DIGEST_LENGTH];
+	char		 admin[2 + 2 * SHA256_DIGEST_LENGTH];
 
+	if (password_rule(pw, dhis2) == -1)
+		return step_err(ctx, "secret '" SECRET_REDIS "' holds a control "
+		    "character (a newline?): Redis cannot take it");
+	if (password_rule(admin_pw, admin) == -1)
+		return step_err(ctx, "secret '" SECRET_REDIS_ADMIN "' holds a "
+		    "control character (a newline?): Redis cannot take it");
 	wanted_bind(ctx, st);
 	st->maxmemory_mb = maxmemory_mb(ctx);
-	xasprintf(&head, "# Written by dhis2-setup: changes here are replaced "
-	    "on the next apply.\n# Mode 0640 root:redis: it holds the "
-	    "password.  The package's redis.conf is\n# read first and left "
-	    "as it is; what follows wins.\ninclude " REDIS_PKG_CONF "\n\n"
+	xasprintf(&text, "# Written by dhis2-setup: changes here are replaced "
+	    "on the next apply.\n# Mode 0640 root:redis: it holds the users.  "
+	    "The package's redis.conf is\n# read first and left as it is; what "
+	    "follows wins.\ninclude " REDIS_PKG_CONF "\n\n"
 	    "bind %s\nprotected-mode yes\nport " PORT_STR(PORT_REDIS)
 	    "\n\n# DHIS2's cache "
 	    "invalidation needs keyspace events.\nnotify-keyspace-events "
 	    REDIS_EVENTS "\n\n# Sessions and caches: bounded, least recently "
 	    "used first.\nmaxmemory %lldmb\nmaxmemory-policy " REDIS_POLICY
-	    "\n\nrequirepass ", st->bind, st->maxmemory_mb);
-	strbuf_add(&sb, head, strlen(head));
-	free(head);
-	if (quote_password(pw, &sb) == -1) {
-		secure_wipe(sb.buf, sb.len);
-		free(sb.buf);
-		return step_err(ctx, "secret '" SECRET_REDIS "' holds a control "
-		    "character (a newline?): Redis cannot take it");
-	}
-	strbuf_add(&sb, "\n", 1);
-	f = step_files_add(&st->files, REDIS_CONF, sb.buf, 0640, "root",
+	    "\n\n# DHIS2 sends a password and no user name: the default user, "
+	    "with the data\n# commands and nothing @dangerous but KEYS (its "
+	    "cache clear).  Passwords\n# as SHA-256 only.\n"
+	    "user default on %s " REDIS_DHIS2_ACL "\n"
+	    "# dhis2-setup's checks and the operator: redis-cli --user "
+	    REDIS_ADMIN ".\nuser " REDIS_ADMIN " on %s ~* &* +@all\n",
+	    st->bind, st->maxmemory_mb, dhis2, admin);
+	f = step_files_add(&st->files, REDIS_CONF, text, 0640, "root",
 	    "redis");
 	f->secret = 1;
 	xasprintf(&f->summary, "write %s (mode 0640 root:redis; holds the "
-	    "password): bind %s, notify-keyspace-events %s, maxmemory "
-	    "%lldmb %s", REDIS_CONF, st->bind, REDIS_EVENTS, st->maxmemory_mb,
-	    REDIS_POLICY);
+	    "users): bind %s, notify-keyspace-events %s, maxmemory "
+	    "%lldmb %s, DHIS2's user without @dangerous", REDIS_CONF, st->bind,
+	    REDIS_EVENTS, st->maxmemory_mb, REDIS_POLICY);
 	step_files_add(&st->files, REDIS_DROPIN, xstrdup("# Written by "
 	    "dhis2-setup: Redis starts with " REDIS_CONF ",\n# which includes "
 	    "the package's " REDIS_PKG_CONF " (left untouched).\n[Service]\n"
@@ -220,24 +252,30 @@ wanted(struct step_ctx *ctx, struct redis_state *st, const char *pw)
 }
 
 /*
- * Arguments: CONF DROPIN UNIT then the CONFIG GET names; the password on
- * stdin, into a shell variable; only redis-cli gets it, in REDISCLI_AUTH
- * (which only root and the process itself can read); nothing prints it.
+ * Arguments: CONF DROPIN UNIT then the CONFIG GET names; DHIS2's password
+ * then the admin's on stdin, into shell variables; only redis-cli gets
+ * them, in REDISCLI_AUTH (which only root and the process itself can
+ * read); nothing prints them.
  */
 static const char probe_script[] =
     STEP_FILES_SH
     "conf=$1 dropin=$2 unit=$3\n"
     "shift 3\n"
     "IFS= read -r pw || true\n"
+    "IFS= read -r apw || true\n"
     "step_sums \"$conf\" \"$dropin\"\n"
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' redis-server "
     "redis-tools 2>/dev/null\n"
     "echo \"enabled=$(systemctl is-enabled \"$unit\" 2>/dev/null)\"\n"
     "echo \"active=$(systemctl is-active \"$unit\" 2>/dev/null)\"\n"
     "command -v redis-cli >/dev/null || exit 0\n"
-    "c() { REDISCLI_AUTH=$pw timeout 10 redis-cli -h 127.0.0.1 "
+    "d() { REDISCLI_AUTH=$pw timeout 10 redis-cli -h 127.0.0.1 "
     "-p " PORT_STR(PORT_REDIS) " \"$@\" 2>/dev/null; }\n"
-    "echo \"ping=$(c PING | grep -x PONG)\"\n"
+    "c() { REDISCLI_AUTH=$apw timeout 10 redis-cli --user " REDIS_ADMIN
+    " -h 127.0.0.1 -p " PORT_STR(PORT_REDIS) " \"$@\" 2>/dev/null; }\n"
+    "echo \"ping=$(d PING | grep -x PONG)\"\n"
+    "echo \"admin=$(c PING | grep -x PONG)\"\n"
+    "echo \"acl=$(c ACL DRYRUN default FLUSHALL | head -n 1)\"\n"
     /* an error reply is followed by an empty line */
     "echo \"noauth=$(timeout 10 redis-cli -h 127.0.0.1 "
     "-p " PORT_STR(PORT_REDIS) " PING 2>&1 "
@@ -309,23 +347,26 @@ static int
 redis_probe(struct step_ctx *ctx, struct redis_state *st)
 {
 	const char		*pw = secrets_get(ctx->secrets, SECRET_REDIS);
+	const char		*apw = secrets_get(ctx->secrets,
+				    SECRET_REDIS_ADMIN);
 	struct step_args	 a = { NULL, 0 };
 	char			*probe, *in;
 	size_t			 i;
 	int			 rc;
 
 	memset(st, 0, sizeof *st);
-	if (pw == NULL)
-		return step_err(ctx, "secret '" SECRET_REDIS "' is missing: run "
-		    "dhis2-setup secrets generate");
-	if (wanted(ctx, st, pw) == -1)
+	if (pw == NULL || apw == NULL)
+		return step_err(ctx, "secret '%s' is missing: run dhis2-setup "
+		    "secrets generate", pw == NULL ? SECRET_REDIS :
+		    SECRET_REDIS_ADMIN);
+	if (wanted(ctx, st, pw, apw) == -1)
 		return -1;
 	step_args_add(&a, REDIS_CONF);
 	step_args_add(&a, REDIS_DROPIN);
 	step_args_add(&a, REDIS_UNIT);
 	for (i = 0; live_keys[i] != NULL; i++)
 		step_args_add(&a, live_keys[i]);
-	xasprintf(&in, "%s\n", pw);
+	xasprintf(&in, "%s\n%s\n", pw, apw);
 	rc = step_probe_runv_in(ctx, in, strlen(in), &probe, probe_script,
 	    a.v);
 	secure_wipe(in, strlen(in));
@@ -342,6 +383,8 @@ redis_probe(struct step_ctx *ctx, struct redis_state *st)
 	st->enabled = step_probe_has(probe, "enabled=enabled");
 	st->active = step_probe_has(probe, "active=active");
 	st->auth_ok = step_probe_has(probe, "ping=PONG");
+	st->admin_ok = step_probe_has(probe, "admin=PONG");
+	st->acl_open = step_probe_has(probe, "acl=OK");
 	st->noauth_refused = step_probe_has(probe, "noauth=NOAUTH");
 	if (st->active)
 		compare_live(st, probe);
@@ -354,7 +397,7 @@ static int
 stale(const struct redis_state *st)
 {
 	return st->active && (!st->auth_ok || !st->noauth_refused ||
-	    st->live_differs);
+	    !st->admin_ok || st->acl_open || st->live_differs);
 }
 
 /* Is an instance served from several machines (whose files/ differ)? */
@@ -416,7 +459,9 @@ redis_check(struct step_ctx *ctx)
 		step_would(ctx, "restart %s: the running server is not on "
 		    "our settings (%s)", REDIS_UNIT, !st.noauth_refused ?
 		    "it answers without the password" : !st.auth_ok ?
-		    "the password is refused" : st.live_what);
+		    "the password is refused" : !st.admin_ok ?
+		    "no admin user" : st.acl_open ?
+		    "DHIS2's user may FLUSHALL" : st.live_what);
 	redis_state_free(&st);
 	return ctx->changes > 0 ? RESULT_CHANGED : RESULT_OK;
 }
@@ -523,6 +568,10 @@ redis_verify(struct step_ctx *ctx)
 		why = "PING with the password gets no PONG";
 	else if (!st.noauth_refused)
 		why = "it answers without the password";
+	else if (!st.admin_ok)
+		why = "PING as " REDIS_ADMIN " gets no PONG";
+	else if (st.acl_open)
+		why = "DHIS2's user may FLUSHALL";
 	else if (st.live_differs)
 		why = st.live_what;
 	if (why != NULL) {
@@ -618,9 +667,10 @@ redis_packages(struct step_ctx *ctx, struct step_pkgs *sp)
 const struct step step_redis = {
 	.name = "redis",
 	.roles = ROLE_BIT(ROLE_REDIS),
-	.summary = "Redis for clustered instances: password, keyspace events "
-	    "for cache invalidation, bounded LRU memory, bound to the app "
-	    "nodes' side only; restarted only on a change",
+	.summary = "Redis for clustered instances: password, DHIS2's user "
+	    "without @dangerous commands, keyspace events for cache "
+	    "invalidation, bounded LRU memory, bound to the app nodes' side "
+	    "only; restarted only on a change",
 	.after = redis_after,
 	.check = redis_check,
 	.apply = redis_apply,

@@ -3,7 +3,9 @@
 # container playing it): the STAND-IN WAR (tests/standin) at nodes: 2, so
 # clustering.redis is on.  Checked:
 #   - Redis answers AUTH + PING with the secrets file's password, refuses
-#     PING without it and with a wrong one; notify-keyspace-events has
+#     PING without it and with a wrong one; that password (DHIS2's, the
+#     default user) cannot FLUSHALL or CONFIG, the admin user can;
+#     notify-keyspace-events has
 #     E, g and x; it listens on loopback only; maxmemory and its policy
 #     are set; our file is 0640 root:redis; the package's redis.conf is
 #     untouched (a drop-in starts Redis with ours);
@@ -40,7 +42,8 @@ stack_profile "$P" "$IP" nginx "  mode: self-signed" \
 printf 'clustering:\n  redis: true\n' >> "$P"
 "$D2S" -q secrets generate "$P" >/dev/null
 PW=$(sed -n 's/^redis\.password: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' "$E2E_TMP/r.secrets.yaml")
-check "the secrets file has a redis.password" [ -n "$PW" ]
+ADM=$(sed -n 's/^redis\.admin_password: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' "$E2E_TMP/r.secrets.yaml")
+check "the secrets file has a redis.password and a redis.admin_password" [ -n "$PW" -a -n "$ADM" ]
 
 "$D2S" plan --explain "$P" > "$E2E_TMP/plan.0" 2>&1
 check "plan --explain lists the redis step with what it does" \
@@ -63,20 +66,25 @@ rcli() {	# PASSWORD ARGS...
 	printf '%s\n' "$p" | lxc-attach -n "$S" -- sh -c \
 	    'IFS= read -r p; [ -n "$p" ] && export REDISCLI_AUTH="$p"; exec redis-cli -h 127.0.0.1 "$@" 2>&1' sh "$@"
 }
+# As the admin user: DHIS2's (the default user) may not CONFIG or INFO.
+arcli() { rcli "$ADM" --user admin "$@"; }
 out=$(rcli "$PW" PING)
 check "Redis answers AUTH + PING with the secrets' password ($out)" [ "$out" = PONG ]
 out=$(rcli "" PING)
 check "and refuses PING without it ($out)" sh -c 'echo "$1" | grep -q "^NOAUTH"' sh "$out"
 out=$(rcli "not-the-password" PING)
 check "and with a wrong one" sh -c 'echo "$1" | grep -q "WRONGPASS\|NOAUTH\|invalid"' sh "$out"
-ev=$(rcli "$PW" CONFIG GET notify-keyspace-events | sed -n 2p)
+out=$(rcli "$PW" FLUSHALL; rcli "$PW" CONFIG GET maxmemory)
+check "DHIS2's password can neither FLUSHALL nor CONFIG ($(echo $out))" \
+	[ "$(echo "$out" | grep -c NOPERM)" = 2 ]
+ev=$(arcli CONFIG GET notify-keyspace-events | sed -n 2p)
 check "notify-keyspace-events has E, g and x ($ev)" \
 	sh -c 'case $1 in *E*) ;; *) exit 1;; esac; case $1 in *g*) ;; *) exit 1;; esac
 	    case $1 in *x*) ;; *) exit 1;; esac' sh "$ev"
-mm=$(rcli "$PW" CONFIG GET maxmemory | sed -n 2p)
-pol=$(rcli "$PW" CONFIG GET maxmemory-policy | sed -n 2p)
+mm=$(arcli CONFIG GET maxmemory | sed -n 2p)
+pol=$(arcli CONFIG GET maxmemory-policy | sed -n 2p)
 check "maxmemory is bounded ($mm bytes, $pol)" sh -c '[ "$1" -gt 0 ] && [ "$2" = allkeys-lru ]' sh "$mm" "$pol"
-pm=$(rcli "$PW" CONFIG GET protected-mode | sed -n 2p)
+pm=$(arcli CONFIG GET protected-mode | sed -n 2p)
 check "protected-mode stays on ($pm)" [ "$pm" = yes ]
 ls=$(lxc-attach -n "$S" -- ss -Hltn 'sport = :6379' | awk '{print $4}' | sort | tr '\n' ' ')
 check "Redis listens on loopback only (app and Redis on one server): $ls" \
@@ -156,7 +164,7 @@ check "one client's ten requests all land on one node (node1 $n1, node2 $n2)" \
 	sh -c '{ [ "$1" = 10 ] && [ "$2" = 0 ]; } || { [ "$1" = 0 ] && [ "$2" = 10 ]; }' sh "$n1" "$n2"
 
 # --- a re-run changes nothing and keeps Redis running ---------------------
-runid() { rcli "$PW" INFO server | tr -d '\r' | sed -n 's/^run_id://p'; }
+runid() { arcli INFO server | tr -d '\r' | sed -n 's/^run_id://p'; }
 r0=$(runid)
 converged "$E2E_TMP/r.2" "the re-run changes nothing" \
     apply "$E2E_TMP/r.2"
@@ -166,12 +174,12 @@ check "and did not restart Redis (run_id kept)" \
 
 # --- drift: the running server lost a setting (a run killed before its
 # restart, or a CONFIG SET by hand): plan sees it, apply puts it right.
-rcli "$PW" CONFIG SET notify-keyspace-events "" >/dev/null
+arcli CONFIG SET notify-keyspace-events "" >/dev/null
 "$D2S" plan "$P" > "$E2E_TMP/plan.1" 2>&1
 check "plan sees the running server's drift" \
 	grep -q "restart redis-server: the running server is not on our settings (notify-keyspace-events)" "$E2E_TMP/plan.1"
 apply "$E2E_TMP/r.3"; rc=$?
-ev=$(rcli "$PW" CONFIG GET notify-keyspace-events | sed -n 2p)
+ev=$(arcli CONFIG GET notify-keyspace-events | sed -n 2p)
 check "apply restarts Redis with our settings (exit $rc, events $ev)" \
 	sh -c '[ "$1" -eq 0 ] && [ "${#2}" -eq 3 ]' sh "$rc" "$ev"
 check "and only the redis step changed" sh -c 'grep -q "\] redis *changed" "$1" &&
@@ -179,8 +187,8 @@ check "and only the redis step changed" sh -c 'grep -q "\] redis *changed" "$1" 
 
 # --- the password leaks nowhere -------------------------------------------
 check "the password is in no output, transcript, journal or events file" \
-	sh -c '! grep -rqF -- "$1" "$2"/r.1 "$2"/r.2 "$2"/r.3 "$2"/plan.0 "$2"/plan.1 "$2"/log "$2"/state' \
-	sh "$PW" "$E2E_TMP"
+	sh -c '! grep -rqF -e "$1" -e "$3" "$2"/r.1 "$2"/r.2 "$2"/r.3 "$2"/plan.0 "$2"/plan.1 "$2"/log "$2"/state' \
+	sh "$PW" "$E2E_TMP" "$ADM"
 readable=$(printf '%s\n' "$PW" | lxc-attach -n "$S" -- sh -c 'IFS= read -r p
 	grep -rlsF -D skip -- "$p" /etc /opt /var /tmp /root /home /run /srv 2>/dev/null |
 	while IFS= read -r f; do
