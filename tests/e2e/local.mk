@@ -31,6 +31,8 @@ E2E_TESTS += tests/e2e/alerting.sh
 E2E_TESTS += tests/e2e/apt-sources.sh
 # The lock on the targets: two profiles for one server, a stale lock.
 E2E_TESTS += tests/e2e/lock.sh
+# Audit L3 and testssl.sh against nginx and apache2; Redis's users.
+E2E_TESTS += tests/e2e/hardening.sh
 EXTRA_DIST += tests/e2e/lib.sh tests/lib/deb822.sh $(E2E_TESTS)
 
 check-e2e: dhis2-setup tests/e2e/transport-tool

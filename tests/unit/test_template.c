@@ -305,6 +305,7 @@ test_proxy_hardening(void **state)
 	assert_non_null(strstr(s, "\nSSLHonorCipherOrder on\n"));
 	assert_non_null(strstr(s, "\nSSLCipherSuite ECDHE-ECDSA-AES256-GCM-SHA384:"));
 	assert_non_null(strstr(s, "\tRequestHeader unset X-Forwarded-For\n"));
+	assert_non_null(strstr(s, "\tHeader unset Server\n"));
 	assert_non_null(strstr(s, "\nServerTokens Prod\n"));
 	free(s);
 }
