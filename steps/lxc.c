@@ -109,6 +109,12 @@ static const char probe_script[] =
     "fi\n"
     "echo \"resolvsrc=$rs\"\n"
     "echo \"resolvsum=$(sum \"$rs\")\"\n"
+    /* the subordinate ids: root's range, and where the others end */
+    "for f in subuid subgid; do\n"
+    "  [ -f /etc/$f ] && awk -F: -v k=$f "
+    "'NF == 3 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ "
+    "{ print k \"=\" $1 \" \" $2 \" \" $3 }' /etc/$f\n"
+    "done\n"
     "n=$1; shift\n"
     "while [ \"$n\" -gt 0 ]; do\n"
     "  c=$1; shift; n=$((n - 1))\n"
@@ -119,6 +125,7 @@ static const char probe_script[] =
     "    echo \"ct=$c foreign\"; continue\n"
     "  fi\n"
     "  echo \"ct=$c exists\"\n"
+    "  grep -qs '^lxc\\.idmap' \"$dir/$c.conf\" || echo \"priv=$c\"\n"
     "  r=$(rootfs \"$d\")\n"
     "  echo \"root=$c $r\"\n"
     /* lxc-info asks only this container (lxc-ls would wait on
@@ -301,6 +308,38 @@ lxc_state_free(struct lxc_state *st)
 	memset(st, 0, sizeof *st);
 }
 
+/*
+ * Root's subordinate range in the probe's "KEY=NAME START COUNT" lines
+ * (/etc/subuid or /etc/subgid): 0 with *start at its first range of
+ * LXC_IDS or more; else 1 (to be reserved) with *start past every range
+ * in the file, on a multiple of LXC_IDS, where useradd will not hand it
+ * to a new user.
+ */
+static int
+subid_range(const char *probe, const char *key, unsigned long *start)
+{
+	const char	*p = probe;
+	char		 name[64];
+	unsigned long	 s, n, end = LXC_IDS_MIN;
+	size_t		 len = strlen(key);
+
+	for (; p != NULL && *p != '\0'; p = strchr(p, '\n'),
+	    p = p != NULL ? p + 1 : NULL) {
+		if (strncmp(p, key, len) != 0 ||
+		    sscanf(p + len, "%63s %lu %lu", name, &s, &n) != 3)
+			continue;
+		if ((strcmp(name, "root") == 0 || strcmp(name, "0") == 0) &&
+		    n >= LXC_IDS) {
+			*start = s;
+			return 0;
+		}
+		if (s + n > end)
+			end = s + n;
+	}
+	*start = (end + LXC_IDS - 1) / LXC_IDS * LXC_IDS;
+	return 1;
+}
+
 static int
 lxc_probe(struct step_ctx *ctx, struct lxc_state *st)
 {
@@ -380,6 +419,8 @@ lxc_probe(struct step_ctx *ctx, struct lxc_state *st)
 		st->datafs = step_probe_value(st->probe, "datafs=");
 	}
 	st->resolv_src = step_probe_value(st->probe, "resolvsrc=");
+	st->subuid_missing = subid_range(st->probe, "subuid=", &st->subuid);
+	st->subgid_missing = subid_range(st->probe, "subgid=", &st->subgid);
 	lxc_probe_containers(ctx, st);
 	return 0;
 }
@@ -433,6 +474,14 @@ lxc_pending(struct step_ctx *ctx, const struct lxc_state *st, int report)
 	    "load the NAT table %s (%s)", LXC_NAT_TABLE, LXC_NAT);
 	n += step_pending(ctx, report, st->data_missing,
 	    "create the data directory %s", lxc_data_path(ctx));
+	n += step_pending(ctx, report, st->subuid_missing,
+	    "reserve host uids %lu-%lu for the containers (root:%lu:%d in "
+	    "/etc/subuid)", st->subuid, st->subuid + LXC_IDS - 1, st->subuid,
+	    LXC_IDS);
+	n += step_pending(ctx, report, st->subgid_missing,
+	    "reserve host gids %lu-%lu for the containers (root:%lu:%d in "
+	    "/etc/subgid)", st->subgid, st->subgid + LXC_IDS - 1, st->subgid,
+	    LXC_IDS);
 	n += lxc_containers_pending(ctx, st, report);
 	return n;
 }
@@ -547,6 +596,30 @@ lxc_apply_host(struct step_ctx *ctx, struct lxc_state *st)
 	    !lxc_cmd_ok(ctx, (char *[]){ "sh", "-c", (char *)nat_load_script,
 	    "sh", LXC_NAT, LXC_NAT_LISTED, NULL }))
 		return step_fail(ctx, "nft refused %s: see the log", LXC_NAT);
+	if (st->subuid_missing || st->subgid_missing) {
+		struct step_args	 a = { NULL, 0 };
+		char			 u[64], g[64];
+
+		snprintf(u, sizeof u, "%lu-%lu", st->subuid,
+		    st->subuid + LXC_IDS - 1);
+		snprintf(g, sizeof g, "%lu-%lu", st->subgid,
+		    st->subgid + LXC_IDS - 1);
+		step_args_add(&a, "usermod");
+		if (st->subuid_missing) {
+			step_args_add(&a, "--add-subuids");
+			step_args_add(&a, u);
+		}
+		if (st->subgid_missing) {
+			step_args_add(&a, "--add-subgids");
+			step_args_add(&a, g);
+		}
+		step_args_add(&a, "root");
+		ok = lxc_cmd_ok(ctx, a.v);
+		step_args_free(&a);
+		if (!ok)
+			return step_fail(ctx, "cannot reserve the containers' "
+			    "ids in /etc/subuid and /etc/subgid");
+	}
 	if (st->data_missing) {
 		char	*path = (char *)lxc_data_path(ctx);
 

@@ -21,6 +21,8 @@ struct topo_node;
 #define LXC_DIR		"/etc/dhis2-setup/lxc"	/* our container fragments */
 
 #define MAX_CTS		64
+#define LXC_IDS		65536	/* uids and gids mapped into a container */
+#define LXC_IDS_MIN	100000	/* where login.defs starts subordinate ids */
 
 enum lxc_file { F_SYSCTL, F_NAT, F_UNIT, NFILES };
 
@@ -36,6 +38,7 @@ struct lxc_ct {
 	int			 resolv_differs;
 	int			 ssh_on;
 	int			 apt_differs;	/* its sources not ours */
+	int			 privileged;	/* its fragment maps no ids */
 };
 
 struct lxc_state {
@@ -55,6 +58,9 @@ struct lxc_state {
 	struct lxc_ct	 cts[MAX_CTS];
 	size_t		 ncts;
 	char		*strays;		/* "a, b" or NULL */
+	/* root's subordinate ids: where the containers' ids start */
+	unsigned long	 subuid, subgid;
+	int		 subuid_missing, subgid_missing;
 };
 
 /* $P the LXC path; rootfs DIR prints a container's root folder. */

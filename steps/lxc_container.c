@@ -188,6 +188,10 @@ static const char verify_script[] =
     "  echo \"addr=$c $a\"\n"
     "  echo \"sshd=$c $(lxc-attach -n \"$c\" -- systemctl is-active "
     "ssh.service 2>/dev/null)\"\n"
+    /* whose uid root in it is, read from the host */
+    "  p=$(lxc-info -n \"$c\" -pH 2>/dev/null)\n"
+    "  echo \"map=$c $(awk 'NR == 1 {print $1, $2}' /proc/$p/uid_map "
+    "2>/dev/null)\"\n"
     "done\n";
 
 /* The probe's word for one container: "KEY=NAME VALUE" -> VALUE. */
@@ -235,13 +239,21 @@ lxc_apt_sources(struct step_ctx *ctx, const char **path)
 	    ctx->profile->lxc.security_mirror, path);
 }
 
-/* A container's own configuration, included from LXC's. */
+/*
+ * A container's own configuration, included from LXC's; st NULL: as it
+ * is made (LXC's templates refuse an id map), privileged.  Otherwise
+ * unprivileged, as LXC recommends: root in it is root's subordinate range
+ * on the host, and its root folder and the data directory are idmapped
+ * mounts (Linux 5.12, LXC 5.0), so the files keep their owners on disk
+ * and a privileged container becomes unprivileged by a restart.
+ */
 static char *
-fragment_content(struct step_ctx *ctx, const struct topo_node *n, int aa)
+fragment_content(struct step_ctx *ctx, const struct topo_node *n, int aa,
+    const struct lxc_state *st)
 {
 	const struct topology	*t = ctx->topo;
 	char			 bcast[INET_ADDRSTRLEN], *s, *esc;
-	char			*mount = NULL;
+	char			*mount = NULL, *idmap = NULL;
 	uint32_t		 a = 0;
 
 	lxc_parse_v4(n->address, &a);
@@ -251,10 +263,21 @@ fragment_content(struct step_ctx *ctx, const struct topo_node *n, int aa)
 		esc = fstab_escape(lxc_data_path(ctx));
 		xasprintf(&mount, "# the data directory on the host (the "
 		    "encrypted disk)\n"
-		    "lxc.mount.entry = %s " LXC_PG_DIR " none bind,create=dir "
-		    "0 0\n", esc);
+		    "lxc.mount.entry = %s " LXC_PG_DIR " none bind,create=dir%s "
+		    "0 0\n", esc, st != NULL ? ",idmap=container" : "");
 		free(esc);
 	}
+	if (st != NULL)
+		xasprintf(&idmap, "# unprivileged: root in it is uid %lu and gid "
+		    "%lu on the host (root's\n"
+		    "# ranges in /etc/subuid and /etc/subgid); the files keep "
+		    "their owners\n"
+		    "# on disk, mapped at mount\n"
+		    "lxc.idmap = u 0 %lu %d\n"
+		    "lxc.idmap = g 0 %lu %d\n"
+		    "lxc.rootfs.options = idmap=container\n",
+		    st->subuid, st->subgid, st->subuid, LXC_IDS, st->subgid,
+		    LXC_IDS);
 	xasprintf(&s,
 	    "# dhis2-setup: container %s.  Made and kept by dhis2-setup from\n"
 	    "# the profile: change the profile, not this file.\n"
@@ -267,12 +290,14 @@ fragment_content(struct step_ctx *ctx, const struct topo_node *n, int aa)
 	    "lxc.net.0.ipv4.gateway = %s\n"
 	    "lxc.start.auto = 1\n"
 	    "%s"
+	    "%s"
 	    "%s",
 	    n->name, t->bridge, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff,
 	    n->address, t->prefix_len, bcast, t->gateway,
 	    aa ? "lxc.apparmor.profile = generated\n" :
 	    "# the host runs no AppArmor\nlxc.apparmor.profile = unconfined\n",
-	    mount != NULL ? mount : "");
+	    idmap != NULL ? idmap : "", mount != NULL ? mount : "");
+	free(idmap);
 	free(mount);
 	return s;
 }
@@ -360,6 +385,7 @@ parse_container(struct lxc_state *st, struct lxc_ct *c, const char *ifsum,
 		c->apt_differs = 1;
 		return;
 	}
+	c->privileged = step_probe_hasf(probe, "priv=%s", name);
 	c->rootfs = probe_ct(probe, "root", name);
 	v = probe_ct(probe, "if", name);
 	c->if_differs = v == NULL || strcmp(v, ifsum) != 0;
@@ -396,7 +422,7 @@ lxc_probe_containers(struct step_ctx *ctx, struct lxc_state *st)
 	step_sha256_hex(st->apt, aptsum);
 	for (i = 0; i < st->ncts; i++) {
 		st->cts[i].frag->content = fragment_content(ctx,
-		    st->cts[i].n, st->apparmor);
+		    st->cts[i].n, st->apparmor, st);
 		parse_container(st, &st->cts[i], ifsum, resolvsum, aptsum);
 	}
 	free(resolvsum);
@@ -448,6 +474,10 @@ lxc_containers_pending(struct step_ctx *ctx, const struct lxc_state *st,
 		    st->apt_path, t->release);
 		n += step_pending(ctx, report, !c->running, "start container "
 		    "%s", name);
+		n += step_pending(ctx, report, c->privileged, "%s: make it "
+		    "unprivileged (root in it becomes uid %lu on the host; "
+		    "its files keep their owners on disk, mapped at mount)%s",
+		    name, st->subuid, c->running ? ": a restart" : "");
 		n += step_pending(ctx, report, c->running && c->frag->differs,
 		    "restart container %s for its new configuration", name);
 	}
@@ -455,7 +485,8 @@ lxc_containers_pending(struct step_ctx *ctx, const struct lxc_state *st,
 }
 
 static enum result
-lxc_create(struct step_ctx *ctx, struct lxc_ct *c)
+lxc_create(struct step_ctx *ctx, const struct lxc_state *st,
+    struct lxc_ct *c)
 {
 	const struct topology	*t = ctx->topo;
 	const char		*mirror = lxc_mirror(ctx);
@@ -469,6 +500,12 @@ lxc_create(struct step_ctx *ctx, struct lxc_ct *c)
 		    "%s", c->n->name);
 	if (mirror == NULL)
 		mirror = apt_release_mirror(t->release);
+	/* Made privileged (the templates refuse an id map), then mapped. */
+	inc = fragment_content(ctx, c->n, st->apparmor, NULL);
+	rc = step_put(ctx, c->frag->path, inc, strlen(inc), 0644, NULL, NULL);
+	free(inc);
+	if (rc == -1)
+		return RESULT_FAILED;
 	/* LXC keeps the include line as it is, so the fragment stays ours. */
 	xasprintf(&create, LXC_DIR "/%s.create", c->n->name);
 	xasprintf(&inc, "lxc.include = %s\n", c->frag->path);
@@ -594,9 +631,12 @@ lxc_apply_container(struct step_ctx *ctx, struct lxc_state *st,
 	int	 restart;
 
 	*start = 0;
+	if (c->state != CT_EXISTS) {
+		if (lxc_create(ctx, st, c) == RESULT_FAILED)
+			return RESULT_FAILED;
+		c->frag->differs = 1;
+	}
 	if (c->frag->differs && step_file_apply(ctx, c->frag) == -1)
-		return RESULT_FAILED;
-	if (c->state != CT_EXISTS && lxc_create(ctx, c) == RESULT_FAILED)
 		return RESULT_FAILED;
 	if (c->rootfs == NULL)
 		return step_fail(ctx, "no root folder for container %s", name);
@@ -619,11 +659,25 @@ lxc_apply_container(struct step_ctx *ctx, struct lxc_state *st,
 		return step_fail(ctx, "cannot stop container %s to give it "
 		    "its new configuration", name);
 	if (!c->running || restart) {
-		if (!lxc_cmd_ok(ctx, (char *[]){ "lxc-start", "-n", name,
-		    NULL }))
-			return step_fail(ctx, "lxc-start %s failed: see the "
-			    "log (lxc-start -n %s -F shows why)", name, name);
-		*start = 1;
+		if (lxc_cmd_ok(ctx, (char *[]){ "lxc-start", "-n", name,
+		    NULL })) {
+			*start = 1;
+			return RESULT_CHANGED;
+		}
+		if (c->state == CT_EXISTS && c->privileged) {
+			/* as it was, and running, rather than down */
+			step_roll_back(ctx, c->frag->path);
+			if (lxc_cmd_ok(ctx, (char *[]){ "lxc-start", "-n",
+			    name, NULL }))
+				*start = 1;
+			return step_fail(ctx, "%s did not start unprivileged "
+			    "(idmapped mounts need Linux 5.12 or later, LXC "
+			    "5.0 and a file system that has them): its "
+			    "configuration was put back%s; see the log", name,
+			    *start ? " and it runs as before" : "");
+		}
+		return step_fail(ctx, "lxc-start %s failed: see the log "
+		    "(lxc-start -n %s -F shows why)", name, name);
 	}
 	return RESULT_CHANGED;
 }
@@ -728,6 +782,16 @@ lxc_verify_containers(struct step_ctx *ctx, const struct lxc_state *st)
 			bad++;
 		}
 		free(v);
+		xasprintf(&want, "0 %lu", st->subuid);
+		v = probe_ct(out, "map", c->n->name);
+		if (bad == 0 && (v == NULL || strcmp(v, want) != 0)) {
+			step_fail(ctx, "container %s is not unprivileged: root "
+			    "in it is '%s' on the host, not uid %lu", c->n->name,
+			    v != NULL ? v : "", st->subuid);
+			bad++;
+		}
+		free(v);
+		free(want);
 	}
 	free(out);
 	return bad > 0 ? RESULT_FAILED : RESULT_CHANGED;

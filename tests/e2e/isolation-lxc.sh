@@ -201,6 +201,9 @@ for pair in proxy:10 hmis:100 postgres:20; do
 	check "$c starts at boot (lxc.start.auto = $auto)" [ "$auto" = 1 ]
 	st=$(in_ct "$c" systemctl is-active ssh.service 2>/dev/null)
 	check "$c runs no sshd ($st)" [ "$st" != active ]
+	m=$(on_host sh -c 'awk "NR == 1 {print \$1, \$2}" /proc/$(lxc-info -n "$1" -pH)/uid_map' sh "$c")
+	check "$c is unprivileged: root in it is uid ${m#0 } on the server" \
+	    sh -c '[ -n "$1" ] && [ "$1" != "0 0" ]' sh "$m"
 	check "$c: debian.sources names $E2E_RELEASE-security" in_ct "$c" \
 	    grep -Eq "^Suites:.*[[:space:]]$E2E_RELEASE-security([[:space:]]|\$)" \
 	    /etc/apt/sources.list.d/debian.sources

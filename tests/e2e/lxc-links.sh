@@ -12,7 +12,8 @@
 #  - stopped ($P-hmis): the same links; apply refuses to write through
 #    them from the host, says why, and fails.
 # Each time the stand-in files, the server's own network configuration
-# and its sshd are as before.  Without the fix the stand-in's interfaces
+# and its sshd are as before.  The containers are unprivileged, and one
+# made privileged (as by an older version) is converted by a restart.  Without the fix the stand-in's interfaces
 # is replaced (kept as .prev) and its ssh.service masked.
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -97,6 +98,15 @@ run "$E2E_TMP/apply.1"; rc=$?
 diag "lxc step on a fresh server: $(( $(date +%s) - t0 )) s"
 check "apply --only lxc makes the containers (exit $rc)" [ $rc -eq 0 ] ||
 	{ diag "$(grep -v '^\s*$' "$E2E_TMP/apply.1" | tail -30)"; done_testing; exit 1; }
+unprivileged() {	# root in each container is not root on the server
+	for c in proxy hmis postgres; do
+		m=$(on_host sh -c 'awk "NR == 1 {print \$1, \$2}" /proc/$(lxc-info -n "$1" -pH)/uid_map' sh "$P-$c")
+		[ "$m" != "0 0" ] && [ -n "$m" ] || return 1
+	done
+}
+check "the containers are unprivileged (lxc.idmap, root's /etc/subuid range)" unprivileged
+check "root's ranges are reserved in /etc/subuid and /etc/subgid" \
+    on_host sh -c 'grep -q "^root:[0-9]*:65536$" /etc/subuid && grep -q "^root:[0-9]*:65536$" /etc/subgid'
 ROOT=$(on_host lxc-info -n "$P-proxy" -c lxc.rootfs.path | sed 's/.*= *//; s/^dir://')
 ROOT2=$(on_host lxc-info -n "$P-hmis" -c lxc.rootfs.path | sed 's/.*= *//; s/^dir://')
 check "the containers' root folders are known ($ROOT, $ROOT2)" \
@@ -150,6 +160,32 @@ decoy_has() {
 	    [ "$(in_ct "$P-proxy" readlink "$SI/etc/systemd/system/ssh.service")" = /dev/null ]
 }
 check "the writes went into the container (its decoy has them)" decoy_has
+
+# --- a privileged container, as an older version made them --------------------
+# Its fragment without the id map: privileged, with a file of a user of
+# its own.  apply converts it by a restart, and the file keeps its owner.
+uidmap() { on_host sh -c 'awk "NR == 1 {print \$1, \$2}" /proc/$(lxc-info -n "$1" -pH)/uid_map' sh "$1"; }
+PG=$P-postgres
+on_host lxc-stop -n "$PG" -t 60 >/dev/null 2>&1
+on_host sed -i '/^# unprivileged/,/^lxc.rootfs.options/d; s/,idmap=container//' \
+    "/etc/dhis2-setup/lxc/$PG.conf"
+on_host lxc-start -n "$PG" >/dev/null 2>&1
+check "$PG runs privileged again ($(uidmap "$PG"))" [ "$(uidmap "$PG")" = "0 0" ]
+in_ct "$PG" sh -c 'useradd -r d2sowner && touch /var/tmp/d2s-owned &&
+    chown d2sowner /var/tmp/d2s-owned' >/dev/null 2>&1
+out=$(DHIS2_SETUP_MIN_RAM_MB=512 "$D2S" plan --only lxc "$PF" 2>&1)
+check "plan says it becomes unprivileged, with a restart" \
+    sh -c 'echo "$1" | grep -q "$2: make it unprivileged .*: a restart" &&
+        echo "$1" | grep -q "restart container $2 for its new configuration"' sh "$out" "$PG" ||
+    diag "$out"
+run "$E2E_TMP/apply.conv"; rc=$?
+check "apply converts it (exit $rc)" [ $rc -eq 0 ] ||
+	diag "$(grep -v '^\s*$' "$E2E_TMP/apply.conv" | tail -20)"
+m=$(uidmap "$PG")
+check "$PG is unprivileged now ($m)" sh -c '[ -n "$1" ] && [ "$1" != "0 0" ]' sh "$m"
+check "and its files kept their owners (idmapped, not shifted)" \
+    sh -c '[ "$(lxc-attach -n "$1" -- lxc-attach -n "$2" -- stat -c %U /var/tmp/d2s-owned)" = d2sowner ]' \
+    sh "$H" "$PG"
 
 # --- a stopped container -------------------------------------------------------
 on_host lxc-stop -n "$P-hmis" -t 60 >/dev/null 2>&1
