@@ -14,6 +14,32 @@
 
 #include "core.h"
 
+/*
+ * Where text an operator typed has a control character: C0, DEL, or C1
+ * as UTF-8 (U+0080..U+009F).  No value of a profile or a secrets file
+ * holds one on purpose; in generated text a newline starts a line of
+ * its own, and a terminal takes the rest as commands.  NULL: none.
+ */
+const char *
+text_control_char(const char *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 &&
+		    p[1] <= 0x9f))
+			return (const char *)p;
+	}
+	return NULL;
+}
+
+/* Text with no control character (text_control_char). */
+int
+valid_safe_text(const char *s)
+{
+	return text_control_char(s) == NULL;
+}
+
 /* One DNS label: letters, digits, hyphens inside, at most 63. */
 static int
 valid_label(const char *s, size_t len)
@@ -109,17 +135,29 @@ valid_cidr(const char *s)
 	return errstr == NULL && bits >= 0;
 }
 
-/* Deliberately simple: local@domain with a dotted domain, no spaces. */
+/*
+ * Deliberately conservative: local@domain with a dotted domain, the
+ * local part of letters, digits and . _ % + - (at most 64, no dot at
+ * either end or two together).  Quotes, $, braces and the like, which
+ * RFC 5322 allows and no operator's address needs, mean something in
+ * the YAML, shell and headers an address ends up in.
+ */
 int
 valid_email(const char *s)
 {
-	const char	*at = strchr(s, '@');
-	size_t		 i;
+	const char	*at = strchr(s, '@'), *p;
+	size_t		 len;
 
 	if (at == NULL || at == s || strchr(at + 1, '@') != NULL)
 		return 0;
-	for (i = 0; s + i < at; i++) {
-		if (isspace((unsigned char)s[i]) || iscntrl((unsigned char)s[i]))
+	len = at - s;
+	if (len > 64 || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-") != len)
+		return 0;
+	if (s[0] == '.' || at[-1] == '.')
+		return 0;
+	for (p = s; p + 1 < at; p++) {
+		if (p[0] == '.' && p[1] == '.')
 			return 0;
 	}
 	return valid_fqdn(at + 1);
@@ -131,12 +169,8 @@ valid_abs_path(const char *s)
 {
 	const char	*p;
 
-	if (s[0] != '/' || strlen(s) > 4096)
+	if (s[0] != '/' || strlen(s) > 4096 || !valid_safe_text(s))
 		return 0;
-	for (p = s; *p != '\0'; p++) {
-		if (iscntrl((unsigned char)*p))
-			return 0;
-	}
 	if (strstr(s, "//") != NULL || strstr(s, "/./") != NULL ||
 	    strstr(s, "/../") != NULL)
 		return 0;
@@ -224,8 +258,10 @@ valid_url(const char *s)
 		return 0;
 	if (*host == '\0' || *host == '/')
 		return 0;
+	/* What RFC 3986 has no place for, and nothing past ASCII. */
 	for (i = 0; s[i] != '\0'; i++) {
-		if (isspace((unsigned char)s[i]) || iscntrl((unsigned char)s[i]))
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f ||
+		    strchr("\"<>\\^`{|}", s[i]) != NULL)
 			return 0;
 	}
 	return 1;
@@ -327,13 +363,9 @@ valid_timezone(const char *s)
 int
 valid_path_text(const char *s)
 {
-	size_t	i;
+	size_t	len = strlen(s);
 
-	for (i = 0; s[i] != '\0'; i++) {
-		if ((unsigned char)s[i] < 0x20)
-			return 0;
-	}
-	return i > 0 && i < 4096;
+	return len > 0 && len < 4096 && valid_safe_text(s);
 }
 
 
@@ -344,25 +376,54 @@ valid_device(const char *s)
 	return strncmp(s, "/dev/", 5) == 0 && valid_abs_path(s);
 }
 
-/* user@host:/path (rsync over SSH) or s3://bucket[/prefix]. */
+/*
+ * s3://BUCKET[/PREFIX]: a bucket as S3 names them (at most 63 of lower
+ * case letters, digits, dots and hyphens, a letter or digit at each end), a
+ * prefix of letters, digits and . _ - / (S3's safe characters, less
+ * the ones a shell or a config line reads).
+ */
+static int
+valid_s3(const char *s)
+{
+	const char	*slash = strchr(s, '/');
+	size_t		 blen = slash != NULL ? (size_t)(slash - s) : strlen(s);
+
+	if (blen == 0 || blen > 63 || !isalnum((unsigned char)s[0]) ||
+	    !isalnum((unsigned char)s[blen - 1]) ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.-") != blen)
+		return 0;
+	return slash == NULL || strspn(slash, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") == strlen(slash);
+}
+
+/*
+ * [user@]host:/path (rsync over SSH) or s3://bucket[/prefix].  The user
+ * is a login (valid_user): it is written into backup.conf as it is.
+ */
 int
 valid_backup_target(const char *s)
 {
 	const char	*at, *colon;
-	char		*host;
+	char		*part;
 	int		 ok;
 
 	if (strncmp(s, "s3://", 5) == 0)
-		return valid_hostname(s + 5) ||
-		    (strchr(s + 5, '/') != NULL && s[5] != '/');
+		return valid_s3(s + 5);
 	if ((colon = strchr(s, ':')) == NULL || colon[1] != '/')
 		return 0;
 	at = strchr(s, '@');
 	if (at == NULL || at > colon)
 		at = s - 1;
-	host = xstrndup(at + 1, colon - at - 1);
-	ok = valid_address(host) && valid_abs_path(colon + 1);
-	free(host);
+	else {
+		part = xstrndup(s, at - s);
+		ok = valid_user(part);
+		free(part);
+		if (!ok)
+			return 0;
+	}
+	part = xstrndup(at + 1, colon - at - 1);
+	ok = valid_address(part) && valid_abs_path(colon + 1);
+	free(part);
 	return ok;
 }
 

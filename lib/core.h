@@ -59,6 +59,8 @@ void	 secure_wipe(void *, size_t);
 char	*str_printable(const char *);
 
 /* check.c: formats an operator types */
+const char *text_control_char(const char *);
+int	 valid_safe_text(const char *);
 int	 valid_hostname(const char *);
 int	 valid_fqdn(const char *);
 int	 valid_ipv4(const char *);

@@ -7,6 +7,15 @@
  * (one location per instance) are rendered from a sub-template and passed
  * in as one variable.  An unknown variable is an error, never an empty
  * string: a template typo must not silently produce a broken config.
+ *
+ * "{{name|FILTER}}" escapes the value for the format it lands in:
+ *   yaml        a single-quoted YAML scalar, quotes included
+ *   properties  a Java properties value (dhis.conf): \, leading blanks,
+ *               controls and non-ASCII escaped
+ *   xml         XML text or a double-quoted attribute's value
+ * "{{name}}" inserts it as it is.  No value, filtered or not, brings a
+ * control character other than a tab or newline; yaml and xml refuse
+ * any (an error naming the variable, never showing its value).
  */
 #ifndef TEMPLATE_H
 #define TEMPLATE_H
@@ -29,6 +38,8 @@ const char *tvars_get(const struct tvars *, const char *);
 
 /* Render text; NULL with *errp set ("line N: ...") on an error. */
 char	*template_render(const char *, const struct tvars *, char **);
+/* One value through a filter ("yaml"...); NULL with *errp set. */
+char	*template_escape(const char *filter, const char *value, char **errp);
 /* Find assets/templates/NAME (installed or in the source tree) and render. */
 char	*template_render_file(const char *, const struct tvars *, char **);
 /* The assets directory: $DHIS2_SETUP_ASSETS, the source tree, or pkgdatadir. */

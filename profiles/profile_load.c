@@ -135,6 +135,12 @@ get_string(struct loader *l, const struct ynode *n, const char *what,
 		ERR(l, n, "%s is empty", what);
 		return -1;
 	}
+	/* No row takes one (check.c); diag_print shows it as \xHH. */
+	if (text_control_char(n->value) != NULL) {
+		ERR(l, n, "%s '%s' holds a control character: no profile "
+		    "value takes one", what, n->value);
+		return -1;
+	}
 	if (valid != NULL && !valid(n->value)) {
 		ERR(l, n, "%s '%s' is not %s", what, n->value, format);
 		return -1;

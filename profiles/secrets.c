@@ -275,6 +275,15 @@ load_entries(struct secrets *s, const char *path, const struct ynode *root,
 			bad++;
 			continue;
 		}
+		/* dhis.conf escapes them, but no password holds one. */
+		if (text_control_char(value) != NULL) {
+			diag_add(diag, path, at, "secret '%s' holds a control "
+			    "character (a newline?): no secret takes one",
+			    k->value);
+			wipe_string(value);
+			bad++;
+			continue;
+		}
 		secrets_set(s, k->value, value, v->line, v->col);
 	}
 	free(dir);

@@ -95,46 +95,6 @@ alerting_rules_text(char **err)
 	return text;
 }
 
-/* A secret as a single-quoted YAML scalar; NULL on a control character. */
-static char *
-yaml_quote(const char *s)
-{
-	struct strbuf	 sb = { NULL, 0, 0 };
-	const char	*p;
-
-	strbuf_add(&sb, "'", 1);
-	for (p = s; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			secure_wipe(sb.buf, sb.len);
-			free(sb.buf);
-			return NULL;
-		}
-		strbuf_add(&sb, p, 1);
-		if (*p == '\'')
-			strbuf_add(&sb, "'", 1);
-	}
-	strbuf_add(&sb, "'", 1);
-	return sb.buf;
-}
-
-/* A quoted value into v; -1 when it cannot be quoted. */
-static int
-set_quoted(struct tvars *v, const char *name, const char *value)
-{
-	char	*q;
-
-	if (value == NULL) {
-		tvars_set(v, name, "");
-		return 0;
-	}
-	if ((q = yaml_quote(value)) == NULL)
-		return -1;
-	tvars_set(v, name, q);
-	secure_wipe(q, strlen(q));
-	free(q);
-	return 0;
-}
-
 /*
  * smarthost without a port: 25, as the wizard's test does.  From: the
  * operators' own address, which their relay accepts mail from; the
@@ -165,8 +125,11 @@ alerting_config_text(const struct profile *p, const char *token,
 	tvars_set(&v, "chat_id", a->telegram_chat);
 	tvars_set(&v, "slack", a->slack ? "1" : "");
 	tvars_set(&v, "slack_url_file", SLACK_URL_FILE);
-	if (set_quoted(&v, "bot_token", a->telegram ? token : NULL) == -1 ||
-	    set_quoted(&v, "api_url", a->telegram ? api : NULL) == -1) {
+	/* The template quotes them; named here, the secret, not the key. */
+	tvars_set(&v, "bot_token", a->telegram ? token : NULL);
+	tvars_set(&v, "api_url", a->telegram ? api : NULL);
+	if (!valid_safe_text(tvars_get(&v, "bot_token")) ||
+	    !valid_safe_text(tvars_get(&v, "api_url"))) {
 		*why = xstrdup("secret '" SECRET_TELEGRAM "' holds a "
 		    "control character (a newline?)");
 		out = NULL;

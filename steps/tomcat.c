@@ -142,7 +142,8 @@ role_host(struct step_ctx *ctx, enum role r)
 
 /*
  * dhis.conf's read1..read5.connection.* for the app node, one per read
- * replica: the instance's own role and password, which the physical copy
+ * replica: the instance's own role and password (escaped as the
+ * template's {{db_password|properties}} is), which the physical copy
  * carries; TLS required where the link crosses a network, as for the
  * primary.
  */
@@ -150,7 +151,8 @@ void
 tomcat_replica_lines(const struct topology *t, size_t node,
     const struct instance *in, const char *password, struct strbuf *sb)
 {
-	char			*line;
+	char			*line, *err;
+	char			*pw = template_escape("properties", password, &err);
 	size_t			 m;
 	int			 k = 0;
 
@@ -164,11 +166,13 @@ tomcat_replica_lines(const struct topology *t, size_t node,
 		    "read%d.connection.password = %s\n", k,
 		    topo_reach(t, node, m), instance_db_name(in),
 		    topo_crosses_network(t, node, m) ? "?sslmode=require" :
-		    "", k, in->name, k, password);
+		    "", k, in->name, k, pw);
 		strbuf_add(sb, line, strlen(line));
 		secure_wipe(line, strlen(line));
 		free(line);
 	}
+	secure_wipe(pw, strlen(pw));	/* "properties" refuses nothing */
+	free(pw);
 }
 
 static const char *

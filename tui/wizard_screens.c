@@ -30,20 +30,6 @@
 #define NITEMS(a)	(sizeof (a) / sizeof (a)[0])
 #define CHOICES(a)	.choices = (a), .nchoices = NITEMS(a)
 
-/*
- * XXX Wider than the loader's valid_telegram_chat (a number): a profile
- * saved with @channel does not load.  Kept so while behaviour is frozen.
- */
-static int
-valid_chat(const char *s)
-{
-	size_t	len = strlen(s);
-
-	return len > 0 && len < 64 &&
-	    strspn(s, "-@_0123456789abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == len;
-}
-
 static int
 any_clustered(const struct wizard *w)
 {
@@ -650,8 +636,7 @@ static const struct field f_alerting[] = {
 	  P(alerting.telegram), .needs = NEEDS(FEATURE_ALERTING) },
 	{ .key = "telegram_chat", .label = "Telegram chat",
 	  .kind = FIELD_TEXT, P(alerting.telegram_chat), .optional = 1,
-	  .valid = valid_chat,
-	  .invalid = "a chat id like -1001234 or @channel",
+	  .schema = "alerting.telegram.chat_id",
 	  .needs = NEEDS(FEATURE_ALERTING) },
 	{ .key = "slack", .label = "Slack", .kind = FIELD_BOOL,
 	  P(alerting.slack), .needs = NEEDS(FEATURE_ALERTING) },

@@ -21,7 +21,8 @@ answers() {
 	built "database: replicas" && echo 0
 	built "clustering: redis" && echo ''
 	echo "$mon"
-	built alerting && printf '%s\n' ops@example.org smtp.example.org:587 no '' yes no
+	built alerting && printf '%s\n' ops@example.org smtp.example.org:587 no \
+	    @channel '' yes no
 	built encryption && printf '%s\n' '' '' no
 	built backups && printf '%s\n' yes '@daily' 7 backup@10.0.0.50:/srv/d
 	echo yes
@@ -33,6 +34,8 @@ check "< goes back to the isolation screen" \
     sh -c 'test "$(grep -c "== Isolation ==" out.txt)" = 2'
 check "a bad name is refused and asked again" \
     grep -q "! Server name: a fully qualified domain name like dhis.example.org" out.txt
+built alerting && check "a chat the profile cannot hold is refused (@channel)" \
+    grep -q "! Telegram chat: a Telegram chat id (a number" out.txt
 check "the review shows the checker's verdict" grep -q "Warnings:\|The checks found nothing" out.txt
 check "it tells the next commands" grep -q "dhis2-setup apply text.yaml" out.txt
 # No admin network: the review says loudly that SSH is open (audit L4).

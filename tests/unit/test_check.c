@@ -103,6 +103,62 @@ test_misc_formats(void **state)
 	assert_false(valid_timezone("../etc/passwd"));
 }
 
+/*
+ * L1: text an operator types that ends up in generated files.  Each of
+ * these validated before, and went into a file as it was.
+ */
+static void
+test_generated_text(void **state)
+{
+	(void)state;
+	/* No control characters: C0, DEL, C1 as UTF-8; other UTF-8 is fine. */
+	assert_true(valid_safe_text("caf\xc3\xa9 \xe2\x82\xac"));
+	assert_false(valid_safe_text("a\nb"));
+	assert_false(valid_safe_text("a\x7f"));
+	assert_false(valid_safe_text("a\xc2\x9b[2J"));
+	assert_string_equal(text_control_char("ab\tc"), "\tc");
+	assert_null(text_control_char(""));
+	assert_false(valid_path_text("key\x7f"));
+	assert_false(valid_abs_path("/a\xc2\x85" "b"));
+	/* backup.conf: the user part took newlines (the audit's PoC). */
+	assert_true(valid_backup_target("backup@vault.example.org:/srv/b"));
+	assert_true(valid_backup_target("dhis2backup@10.0.0.5:/srv/b"));
+	assert_true(valid_backup_target("vault.example.org:/srv/b"));
+	assert_false(valid_backup_target("x\ninstance=../../../../tmp/pwn\n"
+	    "retention_days=0\nknown_hosts=/dev/null\n"
+	    "#@backup.example.org:/srv/backups"));
+	assert_false(valid_backup_target("a b@vault.example.org:/srv/b"));
+	assert_false(valid_backup_target("x=y@vault.example.org:/srv/b"));
+	/* s3://: it checked nothing past the first character. */
+	assert_true(valid_backup_target("s3://moh-dhis-backups/prod"));
+	assert_true(valid_backup_target("s3://country.backups/a/b_c-1.d"));
+	assert_true(valid_backup_target("s3://bkt"));
+	assert_false(valid_backup_target("s3://b/\n$(id)\r\x1b[2J"));
+	assert_false(valid_backup_target("s3://b/$(id)"));
+	assert_false(valid_backup_target("s3://Bucket/x"));
+	assert_false(valid_backup_target("s3://-bkt/x"));
+	assert_false(valid_backup_target("s3://bkt/x y"));
+	/* E-mail: a quote broke alertmanager.yml (the audit's PoC). */
+	assert_true(valid_email("ops+alerts@example.org"));
+	assert_true(valid_email("first.last_1%x-y@example.org"));
+	assert_false(valid_email("ops'}]#,x@example.org"));
+	assert_false(valid_email("o$(id)@example.org"));
+	assert_false(valid_email("o`id`@example.org"));
+	assert_false(valid_email("\"o\"@example.org"));
+	assert_false(valid_email(".ops@example.org"));
+	assert_false(valid_email("ops.@example.org"));
+	assert_false(valid_email("o..ps@example.org"));
+	assert_false(valid_email("o\nps@example.org"));
+	/* URLs: nothing RFC 3986 has no place for. */
+	assert_true(valid_url("https://x.org/a?b=c&d=%20#f"));
+	assert_false(valid_url("https://x.org/\"a"));
+	assert_false(valid_url("https://x.org/`id`"));
+	assert_false(valid_url("https://x.org/a\\b"));
+	assert_false(valid_url("https://x.org/{a}"));
+	assert_false(valid_url("https://x.org/a\x7f"));
+	assert_false(valid_url("https://x.org/caf\xc3\xa9"));
+}
+
 static void
 test_cron(void **state)
 {
@@ -185,6 +241,7 @@ main(void)
 		cmocka_unit_test(test_names_and_paths),
 		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_misc_formats),
+		cmocka_unit_test(test_generated_text),
 		cmocka_unit_test(test_cron),
 		cmocka_unit_test(test_sizes_and_numbers),
 		cmocka_unit_test(test_edit_distance),

@@ -362,26 +362,42 @@ test_passfile(void **state)
 	free(s);
 }
 
+/* dhis.conf's replica lines for the app node, with this password. */
+static char *
+replica_lines(const struct profile *p, const struct topology *t,
+    const char *password)
+{
+	struct strbuf	 sb = { NULL, 0, 0 };
+
+	tomcat_replica_lines(t, node_named(t, "app"), &p->instances[0],
+	    password, &sb);
+	strbuf_add(&sb, "", 1);
+	return sb.buf;
+}
+
 static void
 test_dhis_conf_keys(void **state)
 {
 	struct profile	 p;
 	struct topology	 t;
-	struct strbuf	 sb = { NULL, 0, 0 };
+	char		*s;
 
 	(void)state;
 	build(&p, &t, machines_profile);
-	tomcat_replica_lines(&t, node_named(&t, "app"), &p.instances[0],
-	    "secret", &sb);
-	strbuf_add(&sb, "", 1);
-	assert_true(has_line(sb.buf, "read1.connection.url = "
+	s = replica_lines(&p, &t, "secret");
+	assert_true(has_line(s, "read1.connection.url = "
 	    "jdbc:postgresql://192.0.2.13:5432/hmis?sslmode=require"));
-	assert_true(has_line(sb.buf, "read1.connection.username = hmis"));
-	assert_true(has_line(sb.buf, "read1.connection.password = secret"));
-	assert_true(has_line(sb.buf, "read2.connection.url = "
+	assert_true(has_line(s, "read1.connection.username = hmis"));
+	assert_true(has_line(s, "read1.connection.password = secret"));
+	assert_true(has_line(s, "read2.connection.url = "
 	    "jdbc:postgresql://192.0.2.14:5432/hmis?sslmode=require"));
-	assert_null(strstr(sb.buf, "read3"));
-	free(sb.buf);
+	assert_null(strstr(s, "read3"));
+	free(s);
+	/* L1: as java.util.Properties reads it back, not a line of its own. */
+	s = replica_lines(&p, &t, "a\\b\nx = y");
+	assert_true(has_line(s, "read1.connection.password = a\\\\b\\nx = y"));
+	assert_false(has_line(s, "x = y"));
+	free(s);
 	topology_free(&t);
 	profile_free(&p);
 }

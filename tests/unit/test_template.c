@@ -81,6 +81,210 @@ test_errors(void **state)
 	tvars_free(&v);
 }
 
+/* Render one "{{v|FILTER}}" with v = value; the text, or NULL and *err. */
+static char *
+one(const char *tmpl, const char *value, char **err)
+{
+	struct tvars	 v;
+	char		*out;
+
+	tvars_init(&v);
+	tvars_set(&v, "v", value);
+	out = template_render(tmpl, &v, err);
+	tvars_free(&v);
+	return out;
+}
+
+static void
+expect_render(const char *tmpl, const char *value, const char *want)
+{
+	char	*out, *err;
+
+	if ((out = one(tmpl, value, &err)) == NULL)
+		fail_msg("%s: %s", tmpl, err);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/* A refusal names the variable and the format, never the value. */
+static void
+expect_refused(const char *tmpl, const char *value, const char *want)
+{
+	char	*out, *err;
+
+	out = one(tmpl, value, &err);
+	assert_null(out);
+	assert_string_equal(err, want);
+	assert_null(strstr(err, "SECRET"));
+	free(err);
+}
+
+/* L1: a quote in an e-mail address broke alertmanager.yml. */
+static void
+test_filter_yaml(void **state)
+{
+	(void)state;
+	expect_render("to: {{v|yaml}}\n", "ops'}]#,x@example.org",
+	    "to: 'ops''}]#,x@example.org'\n");
+	expect_render("{{v|yaml}}", "", "''");
+	expect_render("{{v|yaml}}", "caf\xc3\xa9: #x", "'caf\xc3\xa9: #x'");
+	expect_refused("a\nb: {{v|yaml}}", "SECRET\nx: y",
+	    "line 2: 'v' holds a control character: it cannot be written as "
+	    "a YAML quoted scalar");
+	expect_refused("{{v|yaml}}", "SECRET\xc2\x9b", "line 1: 'v' holds a "
+	    "control character: it cannot be written as a YAML quoted scalar");
+}
+
+/*
+ * L1: dhis.conf is read by java.util.Properties: a backslash was taken
+ * as an escape (the password DHIS2 sent was not the role's), a newline
+ * started a key of its own, leading blanks were dropped.
+ */
+static void
+test_filter_properties(void **state)
+{
+	(void)state;
+	expect_render("p = {{v|properties}}\n", "a\\b\\u0041",
+	    "p = a\\\\b\\\\u0041\n");
+	expect_render("p = {{v|properties}}\n", "x\nserver.base.url = evil",
+	    "p = x\\nserver.base.url = evil\n");
+	expect_render("{{v|properties}}", "  a b ", "\\ \\ a b ");
+	expect_render("{{v|properties}}", "#!=:\t\r\f\x1b",
+	    "#!=:\\t\\r\\f\\u001B");
+	/* Past ASCII: UTF-16 escapes, a pair above U+FFFF. */
+	expect_render("{{v|properties}}", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x94\x91",
+	    "\\u00E9\\u20AC\\uD83D\\uDD11");
+	/* Not UTF-8: the byte as ISO 8859-1. */
+	expect_render("{{v|properties}}", "\xe9x", "\\u00E9x");
+}
+
+static void
+test_filter_xml_and_errors(void **state)
+{
+	struct tvars	 v;
+	char		*out, *err;
+
+	(void)state;
+	expect_render("<a b=\"{{v|xml}}\"/>", "<&\"'>",
+	    "<a b=\"&lt;&amp;&quot;&apos;&gt;\"/>");
+	expect_refused("{{v|xml}}", "SECRET\x01", "line 1: 'v' holds a "
+	    "control character: it cannot be written as XML text");
+	/* As it is: lines and tabs (rendered parts), no other control. */
+	expect_render("{{v}}", "a\n\tb'\\", "a\n\tb'\\");
+	expect_refused("x {{v}}", "SECRET\r", "line 1: 'v' holds a control "
+	    "character: it cannot be written as text");
+	expect_refused("x {{v}}", "SECRET\x1b[2J", "line 1: 'v' holds a "
+	    "control character: it cannot be written as text");
+	expect_refused("{{v|shell}}", "x", "line 1: unknown filter 'shell'");
+	expect_refused("{{#v|yaml}}x{{/v}}", "x",
+	    "line 1: '{{#v|yaml}}': a section takes no filter");
+	/* Unknown variables are still refused, filter or not. */
+	tvars_init(&v);
+	assert_null(template_render("{{nope|yaml}}", &v, &err));
+	assert_string_equal(err, "line 1: unknown variable 'nope'");
+	free(err);
+	tvars_free(&v);
+	/* One value alone, as tomcat's replica lines take it. */
+	out = template_escape("properties", "a\\b", &err);
+	assert_string_equal(out, "a\\\\b");
+	free(out);
+	assert_null(template_escape("yaml", "a\nb", &err));
+	assert_non_null(err);
+	free(err);
+	assert_null(template_escape("nope", "a", &err));
+	free(err);
+}
+
+/* The shipped dhis.conf: every secret through the properties filter. */
+static void
+write_text(const char *path, const char *text)
+{
+	assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
+}
+
+/*
+ * Where Java is at hand: java.util.Properties itself reads back what the
+ * filter wrote, as DHIS2 reads dhis.conf (an InputStream: ISO 8859-1).
+ */
+static const char props_reader[] =
+    "import java.io.*; import java.util.*;\n"
+    "public class P { public static void main(String[] a) throws Exception {\n"
+    " Properties p = new Properties();\n"
+    " try (InputStream in = new FileInputStream(a[0])) { p.load(in); }\n"
+    " StringBuilder sb = new StringBuilder();\n"
+    " for (char c : p.getProperty(\"p\").toCharArray())\n"
+    "  sb.append(String.format(\"%04x \", (int)c));\n"
+    " System.out.println(sb + \"keys \" + p.size()); } }\n";
+
+static void
+test_filter_properties_java(void **state)
+{
+	char	 dir[] = "/tmp/d2s-props-XXXXXX", *path, *cmd, *out, *err;
+	FILE	*f;
+	char	 line[512];
+
+	(void)state;
+	if (system("command -v java >/dev/null 2>&1") != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	xasprintf(&path, "%s/P.java", dir);
+	write_text(path, props_reader);
+	free(path);
+	out = one("# dhis.conf\np = {{v|properties}}\n",
+	    "  a\\b\nx = y\xc3\xa9\xf0\x9f\x94\x91#!:=", &err);
+	assert_non_null(out);
+	xasprintf(&path, "%s/t.conf", dir);
+	write_text(path, out);
+	free(out);
+	xasprintf(&cmd, "cd %s && java P.java t.conf 2>&1; rm -rf %s", dir, dir);
+	assert_non_null(f = popen(cmd, "r"));
+	if (fgets(line, sizeof line, f) == NULL)
+		line[0] = '\0';
+	pclose(f);
+	free(cmd);
+	free(path);
+	/* The value as it was, in UTF-16, and no key of its own. */
+	assert_string_equal(line, "0020 0020 0061 005c 0062 000a 0078 0020 "
+	    "003d 0020 0079 00e9 d83d dd11 0023 0021 003a 003d keys 1\n");
+}
+
+static void
+test_dhis_conf_escapes_secrets(void **state)
+{
+	struct tvars	 v;
+	char		*out, *err;
+
+	(void)state;
+	tvars_init(&v);
+	tvars_set(&v, "name", "hmis");
+	tvars_set(&v, "user", "dhis-hmis");
+	tvars_set(&v, "db_host", "127.0.0.1");
+	tvars_set(&v, "db_port", "5432");
+	tvars_set(&v, "db_name", "hmis");
+	tvars_set(&v, "db_ssl", "");
+	tvars_set(&v, "db_user", "hmis");
+	tvars_set(&v, "db_password", "pa\\ss\nx = y");
+	tvars_set(&v, "pool_hikari", "1");
+	tvars_set(&v, "base_url", "https://dhis.example.org/hmis");
+	tvars_set(&v, "https", "1");
+	tvars_set(&v, "encryption_password", " \\enc");
+	tvars_set(&v, "monitoring", "");
+	tvars_set(&v, "redis", "1");
+	tvars_set(&v, "redis_host", "127.0.0.1");
+	tvars_set(&v, "redis_port", "6379");
+	tvars_set(&v, "redis_password", "r\\");
+	tvars_set(&v, "replicas", "");
+	out = template_render_file("dhis.conf", &v, &err);
+	if (out == NULL)
+		fail_msg("%s", err);
+	assert_non_null(strstr(out, "\nconnection.password = pa\\\\ss\\nx = y\n"));
+	assert_non_null(strstr(out, "\nencryption.password = \\ \\\\enc\n"));
+	assert_non_null(strstr(out, "\nredis.password = r\\\\\n"));
+	assert_null(strstr(out, "\nx = y"));
+	free(out);
+	tvars_free(&v);
+}
+
 static int
 have(const char *path)
 {
@@ -96,11 +300,6 @@ run_ok(const char *cmd)
 		fail_msg("command failed: %s", cmd);
 }
 
-static void
-write_text(const char *path, const char *text)
-{
-	assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
-}
 
 static void
 nginx_site_vars(struct tvars *v, const char *dir, int tls)
@@ -338,6 +537,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_substitution_and_sections),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_filter_yaml),
+		cmocka_unit_test(test_filter_properties),
+		cmocka_unit_test(test_filter_properties_java),
+		cmocka_unit_test(test_filter_xml_and_errors),
+		cmocka_unit_test(test_dhis_conf_escapes_secrets),
 		cmocka_unit_test(test_every_template_renders),
 		cmocka_unit_test(test_server_xml_max_threads),
 		cmocka_unit_test(test_nginx_templates_pass_nginx_t),
