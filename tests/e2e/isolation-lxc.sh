@@ -85,40 +85,9 @@ check "and its apt-get update succeeds (exit $rc)" \
 
 PF="$E2E_TMP/lxc.yaml"
 DATA=/srv/d2s-e2e-pgdata	# on the server
-cat > "$PF" <<EOP
-version: 1
-hosting: basement
-isolation: lxc
-fqdn: $FQDN
-admin_network: $E2E_NET.1/32
-timezone: UTC
-known_hosts: known_hosts
-proxy: nginx
-tls:
-  mode: self-signed
-lxc:
-  bridge: $IBR
-  subnet: $INET.0/24
-  release: $E2E_RELEASE
-  prefix: $P
-  mirror: $E2E_MIRROR
-  security_mirror: $E2E_SECURITY_MIRROR
-machines:
-  - name: server
-    address: $HA
-    roles: [proxy, app, database]
-    ssh:
-      user: root
-      key: $E2E_TMP/id
-instances:
-$(stack_instance hmis 2.42 1GB "$WARBASE/$WAR" "$SUM")
-database:
-  version: 15
-  data_path: $DATA
-monitoring: none
-backups:
-  enabled: false
-EOP
+stack_profile "$PF" "$HA" nginx "  mode: self-signed" \
+    "$(stack_instance hmis 2.42 1GB "$WARBASE/$WAR" "$SUM")" \
+    "$(lxc_isolation "$IBR" "$INET" "$P")" "  data_path: $DATA"
 "$D2S" -q secrets generate "$PF" >/dev/null
 run() {		# plan|apply LOG [ARGS]: the tool, here, on the server
 	what=$1 log=$2; shift 2

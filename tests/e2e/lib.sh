@@ -491,13 +491,15 @@ EOP
 
 # --- the DHIS2 stack (stack.sh, letsencrypt.sh, bench/stack.sh) ----------
 
-# stack_profile FILE ADDRESS PROXY TLS-BLOCK INSTANCES-BLOCK: a single
-# server profile for $FQDN, the server reached over SSH as root.
+# stack_profile FILE ADDRESS PROXY TLS-BLOCK INSTANCES-BLOCK [ISOLATION-BLOCK
+# [DATABASE-LINES]]: a single server profile for $FQDN, the server reached
+# over SSH as root; single-host unless ISOLATION-BLOCK says otherwise
+# (lxc_isolation), DATABASE-LINES added to its database.
 stack_profile() {
 	cat > "$1" <<EOP
 version: 1
 hosting: basement
-isolation: single-host
+${6:-isolation: single-host}
 fqdn: $FQDN
 timezone: UTC
 known_hosts: known_hosts
@@ -514,11 +516,29 @@ machines:
 instances:
 $5
 database:
-  version: 15
+  version: 15${7:+
+$7}
 monitoring: none
 backups:
   enabled: false
 EOP
+}
+
+# lxc_isolation BRIDGE NET PREFIX: stack_profile's ISOLATION-BLOCK for
+# isolation: lxc, SSH from this machine only, the containers PREFIX-... on
+# BRIDGE in NET.0/24, from the test bed's mirrors.
+lxc_isolation() {
+	cat <<EOI
+isolation: lxc
+admin_network: $E2E_NET.1/32
+lxc:
+  bridge: $1
+  subnet: $2.0/24
+  release: $E2E_RELEASE
+  prefix: $3
+  mirror: $E2E_MIRROR
+  security_mirror: $E2E_SECURITY_MIRROR
+EOI
 }
 
 # stack_instance NAME VERSION HEAP URL SHA256 | NAME VERSION HEAP FILE

@@ -44,40 +44,11 @@ check "the server boots systemd and sshd" container_wait "$H" 2 ||
 container_known_host "$H" 2 > "$E2E_TMP/known_hosts"
 
 PF="$E2E_TMP/links.yaml"
-cat > "$PF" <<EOP
-version: 1
-hosting: basement
-isolation: lxc
-fqdn: dhis.e2e.test
-admin_network: $E2E_NET.1/32
-timezone: UTC
-known_hosts: known_hosts
-proxy: nginx
-tls:
-  mode: self-signed
-lxc:
-  bridge: $IBR
-  subnet: $INET.0/24
-  release: $E2E_RELEASE
-  prefix: $P
-  mirror: $E2E_MIRROR
-  security_mirror: $E2E_SECURITY_MIRROR
-machines:
-  - name: server
-    address: $HA
-    roles: [proxy, app, database]
-    ssh:
-      user: root
-      key: $E2E_TMP/id
-instances:
-$(stack_instance hmis 2.42 1GB "http://$E2E_NET.1:9/dhis.war" \
-    0000000000000000000000000000000000000000000000000000000000000000)
-database:
-  version: 15
-monitoring: none
-backups:
-  enabled: false
-EOP
+FQDN=dhis.e2e.test
+stack_profile "$PF" "$HA" nginx "  mode: self-signed" \
+    "$(stack_instance hmis 2.42 1GB "http://$E2E_NET.1:9/dhis.war" \
+    0000000000000000000000000000000000000000000000000000000000000000)" \
+    "$(lxc_isolation "$IBR" "$INET" "$P")"
 "$D2S" -q secrets generate "$PF" >/dev/null
 run() {		# LOG [ARGS]: apply --only lxc, here, on the server
 	log=$1; shift
