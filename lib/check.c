@@ -454,3 +454,112 @@ valid_user(const char *s)
 {
 	return valid_name(s) || strcmp(s, "root") == 0;
 }
+
+/* The key types an SSH server's host key comes in (ssh-keyscan's). */
+static const char *const host_key_types[] = { "ssh-ed25519",
+    "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+    "ssh-rsa", NULL };
+
+static int
+host_key_type(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; host_key_types[i] != NULL; i++) {
+		if (strlen(host_key_types[i]) == len &&
+		    strncmp(s, host_key_types[i], len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The base64 blob of a key of TYPE: base64 characters that begin with
+ * the encoding of the blob's own header (a length and TYPE), so that a
+ * key pasted with the wrong type is caught here and not by a failed copy.
+ */
+static int
+host_key_blob(const char *type, size_t tlen, const char *b, size_t blen)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
+	    "rstuvwxyz0123456789+/";
+	unsigned char	 hdr[4 + 32];
+	char		 enc[sizeof hdr / 3 * 4 + 1];
+	size_t		 i, n = 4 + tlen;
+
+	if (blen < 60 || blen > 4096 || n > sizeof hdr)
+		return 0;
+	for (i = 0; i < blen; i++) {
+		if (strchr(b64, b[i]) == NULL && !(b[i] == '=' &&
+		    i + 2 >= blen))
+			return 0;
+	}
+	hdr[0] = hdr[1] = hdr[2] = 0;
+	hdr[3] = (unsigned char)tlen;
+	memcpy(hdr + 4, type, tlen);
+	for (i = 0; i + 3 <= n; i += 3) {
+		enc[i / 3 * 4] = b64[hdr[i] >> 2];
+		enc[i / 3 * 4 + 1] = b64[(hdr[i] & 3) << 4 | hdr[i + 1] >> 4];
+		enc[i / 3 * 4 + 2] = b64[(hdr[i + 1] & 15) << 2 |
+		    hdr[i + 2] >> 6];
+		enc[i / 3 * 4 + 3] = b64[hdr[i + 2] & 63];
+	}
+	return strncmp(b, enc, i / 3 * 4) == 0;
+}
+
+/*
+ * An SSH host key as ssh-keyscan prints it ("HOST TYPE BASE64") or as a
+ * .pub file holds it ("TYPE BASE64 [COMMENT]"): *type and *blob point
+ * into s.  1 when it is one, 0 otherwise.
+ */
+int
+ssh_host_key_parse(const char *s, const char **type, size_t *tlen,
+    const char **blob, size_t *blen)
+{
+	const char	*f = s, *sp;
+	size_t		 i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	}
+	if ((sp = strchr(f, ' ')) == NULL)
+		return 0;
+	if (!host_key_type(f, sp - f)) {
+		/* A host field first, then the key and nothing else. */
+		f = sp + 1;
+		if ((sp = strchr(f, ' ')) == NULL || !host_key_type(f, sp - f) ||
+		    strchr(sp + 1, ' ') != NULL)
+			return 0;
+	}
+	*type = f;
+	*tlen = sp - f;
+	*blob = sp + 1;
+	*blen = strcspn(sp + 1, " ");
+	return host_key_blob(*type, *tlen, *blob, *blen);
+}
+
+/* An SSH host key: "TYPE BASE64", with a host before or a comment after. */
+int
+valid_ssh_host_key(const char *s)
+{
+	const char	*t, *b;
+	size_t		 tl, bl;
+
+	return ssh_host_key_parse(s, &t, &tl, &b, &bl);
+}
+
+/* An age recipient: age1 and 58 bech32 characters (age-keygen -y). */
+int
+valid_age_recipient(const char *s)
+{
+	size_t	i;
+
+	if (strncmp(s, "age1", 4) != 0 || strlen(s) != 62)
+		return 0;
+	for (i = 4; s[i] != '\0'; i++) {
+		if (strchr("qpzry9x8gf2tvdw0s3jn54khce6mua7l", s[i]) == NULL)
+			return 0;
+	}
+	return 1;
+}

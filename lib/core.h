@@ -80,5 +80,9 @@ int	 valid_device(const char *);
 int	 valid_backup_target(const char *);
 int	 valid_smarthost(const char *);
 int	 valid_user(const char *);
+int	 valid_ssh_host_key(const char *);
+int	 ssh_host_key_parse(const char *s, const char **type, size_t *tlen,
+	    const char **blob, size_t *blen);
+int	 valid_age_recipient(const char *);
 
 #endif

@@ -167,7 +167,11 @@ struct backups {
 	char		*schedule;	/* five-field cron expression */
 	int		 retention_days;
 	char		*target;	/* off-host: user@host:/path, s3://bucket/path */
+	char		*target_host_key; /* the target's SSH host key, pinned */
+	char		*encrypt_to;	/* an age recipient the dumps are for */
 	struct pos	 pos;
+	struct pos	 pos_target;
+	struct pos	 pos_encrypt_to;
 };
 
 struct profile {

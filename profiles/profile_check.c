@@ -342,6 +342,37 @@ check_backup_schedule(struct checker *c)
 		free(cal[i]);
 }
 
+/*
+ * The copy trusts only the host key the profile pins (docs/backups.md):
+ * without one, the backup step refuses to set the copy up.  A warning,
+ * not an error, so that a profile written before the key existed still
+ * applies everything else.
+ */
+static void
+check_backup_target(struct checker *c)
+{
+	const struct backups	*b = &c->p->backups;
+	char			*host;
+
+	/* A pasted AGE-SECRET-KEY-1... is not repeated into any log. */
+	if (b->encrypt_to != NULL && !valid_age_recipient(b->encrypt_to))
+		ERR(c, b->pos_encrypt_to, "backups.encrypt_to is not an age "
+		    "public key (age1 and 58 letters and digits, as age-keygen "
+		    "-y prints it); the secret key never goes in a profile");
+	if (!b->enabled || b->target == NULL || b->target_host_key != NULL ||
+	    strncmp(b->target, "s3://", 5) == 0)
+		return;
+	host = xstrndup(b->target, strcspn(b->target, ":"));
+	if (strchr(host, '@') != NULL)
+		memmove(host, strchr(host, '@') + 1, strlen(strchr(host,
+		    '@') + 1) + 1);
+	WARN(c, b->pos_target, "backups.target has no target_host_key: no "
+	    "copy until the profile pins %s's SSH host key (\"ssh-keyscan -t "
+	    "ed25519 %s\", its fingerprint checked on %s: docs/backups.md)",
+	    host, host, host);
+	free(host);
+}
+
 static void
 check_operations(struct checker *c)
 {
@@ -358,6 +389,7 @@ check_operations(struct checker *c)
 		    "backups.target");
 	if (!p->backups.enabled)
 		WARN(c, p->backups.pos, "backups are off");
+	check_backup_target(c);
 	if (p->monitoring != MONITORING_NONE && !alerts)
 		WARN(c, a->pos, "monitoring without alerting: nobody "
 		    "is told when the disk fills up");

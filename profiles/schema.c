@@ -490,7 +490,19 @@ static const struct schema_row backups_rows[] = {
 	  .hint = "user@host:/path or s3://bucket/prefix",
 	  .needs = FEATURE_BIT(FEATURE_BACKUPS) |
 	  FEATURE_BIT(FEATURE_BACKUPS_S3), .asks = asks_backup_target,
+	  .pos_off = B(pos_target),
 	  .doc = "off-host copies: user@host:/path or s3://bucket/prefix" },
+	{ .key = "target_host_key", .type = SCHEMA_STRING,
+	  .off = B(target_host_key), .valid = valid_ssh_host_key,
+	  .hint = "the target's SSH host key as ssh-keyscan prints it, like "
+	  "\"ssh-ed25519 AAAA...\"",
+	  .needs = FEATURE_BIT(FEATURE_BACKUPS),
+	  .doc = "the target's SSH host key, checked on every copy" },
+	/* Checked in profile_check.c, which never repeats a secret key. */
+	{ .key = "encrypt_to", .type = SCHEMA_STRING, .off = B(encrypt_to),
+	  .pos_off = B(pos_encrypt_to),
+	  .needs = FEATURE_BIT(FEATURE_BACKUPS),
+	  .doc = "dumps encrypted with age to this public key" },
 };
 #undef B
 

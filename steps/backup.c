@@ -12,12 +12,18 @@
  *    never replaces or counts as a good one, and the service fails so
  *    systemctl --failed and monitoring see it;
  *  - dumps older than retention_days are removed, never the newest one;
+ *  - with backups.encrypt_to, each dump goes through age to that public
+ *    key as it is made (INSTANCE-STAMP.dump.age): the clear dump never
+ *    rests on the disk and the private key is never here;
  *  - with a user@host:/path target, the dumps are copied there with
  *    rsync over SSH, with a key of its own made on the database node
  *    (the private half never leaves it, never printed; the public half
- *    is shown for the operator to authorise on the target).  The copy is
- *    never pruned from here: a server whose dumps were destroyed cannot
- *    destroy the copies.
+ *    is shown for the operator to authorise on the target, for rrsync
+ *    -wo -no-del only), to a host whose key the profile pins
+ *    (backups.target_host_key; never one learnt on first use).  The copy
+ *    is never pruned from here and the target lets this key neither read
+ *    nor delete: a server whose dumps were destroyed cannot destroy the
+ *    copies.  A target that runs other commands for the key is refused.
  *
  * The database is only read: no table (the audit table included) is
  * truncated or changed, whatever its size.  Settings (folder, retention,
@@ -47,11 +53,23 @@
 #define BACKUP_DIR	"/var/backups/dhis2"
 #define BACKUP_KEYDIR	"/var/lib/dhis2-backup"
 #define BACKUP_KEY	BACKUP_KEYDIR "/id_ed25519"
+/* Written from backups.target_host_key: the only key the copy trusts. */
+#define BACKUP_KNOWN_HOSTS "/etc/dhis2-setup/backup_known_hosts"
 #define BACKUP_USER	"postgres"
 /* KiB a dump leaves free besides its own size: PostgreSQL's room. */
 #define BACKUP_RESERVE_KB	"262144"
 /* Nightly at two when the profile names no schedule (docs/backups.md). */
 #define BACKUP_DEFAULT_SCHEDULE "0 2 * * *"
+
+/*
+ * How the copy reaches the target: with the key made here and the host
+ * key the profile pins, never one learnt on first use; nothing written
+ * on this side (the service cannot).
+ */
+#define BACKUP_SSH_OPTS "-o BatchMode=yes -o IdentitiesOnly=yes " \
+	"-o StrictHostKeyChecking=yes -o UpdateHostKeys=no " \
+	"-o GlobalKnownHostsFile=/dev/null -o UserKnownHostsFile=" \
+	BACKUP_KNOWN_HOSTS
 
 static const char backup_script[] =
     "#!/bin/sh\n"
@@ -65,7 +83,7 @@ static const char backup_script[] =
     "set -u\n"
     "umask 077\n"
     "conf=${DHIS2_BACKUP_CONF:-" BACKUP_CONF "}\n"
-    "dir= retention= target= key= known_hosts= instances=\n"
+    "dir= retention= target= key= known_hosts= encrypt_to= instances=\n"
     "[ -r \"$conf\" ] || { echo \"dhis2-backup: cannot read $conf\" >&2; "
     "exit 1; }\n"
     "while IFS='=' read -r k v; do\n"
@@ -75,6 +93,7 @@ static const char backup_script[] =
     "  target) target=$v;;\n"
     "  key) key=$v;;\n"
     "  known_hosts) known_hosts=$v;;\n"
+    "  encrypt_to) encrypt_to=$v;;\n"
     "  instance) instances=\"$instances $v\";;\n"
     "  esac\n"
     "done < \"$conf\"\n"
@@ -82,6 +101,31 @@ static const char backup_script[] =
     "in $conf is not a number\" >&2; exit 1;; esac\n"
     "[ -d \"$dir\" ] || { echo \"dhis2-backup: no folder $dir\" >&2; "
     "exit 1; }\n"
+    "# DB FILE: pg_dump -Fc of DB into FILE, read back by pg_restore "
+    "--list.\n"
+    "# With encrypt_to the dump goes through age on its way to FILE: the\n"
+    "# clear dump is read back from a pipe and never rests on the disk.\n"
+    "dump() {\n"
+    "  if [ -z \"$encrypt_to\" ]; then\n"
+    "    pg_dump -Fc -d \"$1\" -f \"$2\" && pg_restore --list \"$2\" "
+    ">/dev/null\n"
+    "    return\n"
+    "  fi\n"
+    "  mkfifo -m 600 \"$2.fifo\" || return 1\n"
+    "  ( pg_restore --list >/dev/null; r=$?; cat >/dev/null; exit $r ) "
+    "< \"$2.fifo\" &\n"
+    "  lpid=$!\n"
+    "  # pg_dump's status on fd 3 (sh has no pipefail), age's as $?.\n"
+    "  drc=$( { { pg_dump -Fc -d \"$1\"; echo $? >&3; } | tee \"$2.fifo\" "
+    "|\n"
+    "    age -r \"$encrypt_to\" -o \"$2\"; } 3>&1 >&2 )\n"
+    "  arc=$?\n"
+    "  wait $lpid; lrc=$?\n"
+    "  rm -f \"$2.fifo\"\n"
+    "  [ \"$drc\" = 0 ] && [ $arc -eq 0 ] && [ $lrc -eq 0 ]\n"
+    "}\n"
+    "ext=dump\n"
+    "[ -n \"$encrypt_to\" ] && ext=dump.age\n"
     "failed=0\n"
     "stamp=$(date +%Y%m%dT%H%M%S)\n"
     "for e in $instances; do\n"
@@ -89,8 +133,8 @@ static const char backup_script[] =
     "  d=$dir/$name\n"
     "  if ! mkdir -p -m 700 \"$d\"; then failed=1; continue; fi\n"
     "  # A killed run's leftovers are never dumps.\n"
-    "  rm -f \"$d\"/.*.partial\n"
-    "  tmp=$d/.$name-$stamp.dump.partial f=$d/$name-$stamp.dump\n"
+    "  rm -f \"$d\"/.*.partial \"$d\"/.*.partial.fifo\n"
+    "  tmp=$d/.$name-$stamp.$ext.partial f=$d/$name-$stamp.$ext\n"
     "  # Room for a dump like the last one (a fifth more) and a reserve,\n"
     "  # or the dumps could fill PGDATA's filesystem and stop PostgreSQL.\n"
     "  last=$(ls \"$d\" | grep \"^$name-[0-9]\\{8\\}T[0-9]\\{6\\}\\.dump\" "
@@ -105,9 +149,8 @@ static const char backup_script[] =
     BACKUP_RESERVE_KB " KiB left for PostgreSQL): free some space or lower "
     "retention_days\" >&2\n"
     "    failed=1\n"
-    "  elif pg_dump -Fc -d \"$db\" -f \"$tmp\" &&\n"
-    "     pg_restore --list \"$tmp\" >/dev/null && sync \"$tmp\" &&\n"
-    "     mv \"$tmp\" \"$f\"; then\n"
+    "  elif dump \"$db\" \"$tmp\" && sync \"$tmp\" && mv \"$tmp\" \"$f\"; "
+    "then\n"
     "    echo \"dhis2-backup: $db -> $f ($(stat -c %s \"$f\") bytes)\"\n"
     "  else\n"
     "    rm -f \"$tmp\"\n"
@@ -117,19 +160,36 @@ static const char backup_script[] =
     "  fi\n"
     "  # Retention: older than retention_days, but never the newest dump.\n"
     "  newest=$(ls \"$d\" | grep \"^$name-[0-9]\\{8\\}T[0-9]\\{6\\}"
-    "\\.dump\\$\" | sort | tail -n 1)\n"
-    "  [ -n \"$newest\" ] && find \"$d\" -maxdepth 1 -type f -name "
+    "\\.dump\\(\\.age\\)\\{0,1\\}\\$\" | sort | tail -n 1)\n"
+    "  [ -n \"$newest\" ] && find \"$d\" -maxdepth 1 -type f \\( -name "
     "\"$name-*.dump\" \\\n"
-    "    ! -name \"$newest\" -mtime +$((retention - 1)) -print -delete |\n"
-    "    sed 's/^/dhis2-backup: removed (retention): /'\n"
+    "    -o -name \"$name-*.dump.age\" \\) ! -name \"$newest\" "
+    "-mtime +$((retention - 1)) \\\n"
+    "    -print -delete | sed 's/^/dhis2-backup: removed (retention): /'\n"
     "done\n"
+    "# The copy goes to the root of the folder the target's forced command\n"
+    "# (rrsync -wo) keeps this key in; a target that runs any other "
+    "command\n"
+    "# for the key could let this server delete the copies: refused.\n"
     "if [ -n \"$target\" ]; then\n"
-    "  if rsync -rt --chmod=D700,F600 --include='*/' --include='*.dump' "
-    "--exclude='*' \\\n"
-    "      -e \"ssh -i $key -o BatchMode=yes -o IdentitiesOnly=yes "
-    "-o ConnectTimeout=30 -o StrictHostKeyChecking=accept-new "
-    "-o UserKnownHostsFile=$known_hosts\" \\\n"
-    "      \"$dir/\" \"$target/\"; then\n"
+    "  host=${target%%:*}\n"
+    "  ssh=\"ssh -i $key -o ConnectTimeout=30 " BACKUP_SSH_OPTS "\"\n"
+    "  err=$($ssh \"$host\" true </dev/null 2>&1); rc=$?\n"
+    "  if [ $rc -eq 255 ]; then\n"
+    "    echo \"$err\" >&2\n"
+    "    echo \"dhis2-backup: the copy to $target FAILED: no SSH to $host "
+    "with the host key the profile pins (backups.target_host_key): the "
+    "dumps are only on this machine\" >&2\n"
+    "    failed=1\n"
+    "  elif [ $rc -eq 0 ]; then\n"
+    "    echo \"dhis2-backup: the copy to $target REFUSED: $host runs any "
+    "command for this key, so this machine could delete the copies; give "
+    "the key the forced command restrict,command=\\\"/usr/bin/rrsync -wo "
+    "-no-del ${target#*:}\\\" there\" >&2\n"
+    "    failed=1\n"
+    "  elif rsync -rt --chmod=D700,F600 --include='*/' --include='*.dump' "
+    "--include='*.dump.age' \\\n"
+    "      --exclude='*' -e \"$ssh\" \"$dir/\" \"$host:/\"; then\n"
     "    echo \"dhis2-backup: copied to $target\"\n"
     "  else\n"
     "    echo \"dhis2-backup: the copy to $target FAILED: the dumps are "
@@ -156,20 +216,19 @@ static const char backup_service[] =
     "Nice=10\n"
     "IOSchedulingClass=best-effort\n"
     "IOSchedulingPriority=7\n"
-    "# It reads the database and writes only the dumps and its known "
-    "hosts.\n"
+    "# It reads the database and writes only the dumps.\n"
     "NoNewPrivileges=true\n"
     "PrivateTmp=true\n"
     "ProtectSystem=strict\n"
     "ProtectHome=true\n"
-    /* The key's folder exists only with a target: "-" when missing. */
-    "ReadWritePaths=" BACKUP_DIR " -" BACKUP_KEYDIR "\n";
+    "ReadWritePaths=" BACKUP_DIR "\n";
 
 /* The files, in the order the probe lists them. */
 #define F_SCRIPT	0
 #define F_CONF		1
 #define F_SERVICE	2
 #define F_TIMER		3
+#define F_KNOWN		4
 
 struct bk_state {
 	struct step_files files;
@@ -182,6 +241,7 @@ struct bk_state {
 	int	 not_active;
 	int	 rsync_missing;
 	int	 ssh_missing;
+	int	 age_missing;
 	int	 target;	/* an rsync target */
 };
 
@@ -192,18 +252,18 @@ struct bk_state {
  */
 static const char probe_script[] =
     STEP_FILES_SH
-    "step_sums \"$1\" \"$2\" \"$3\" \"$4\"\n"
-    "stat -c 'dir=%a %U %G' -- \"$5\" 2>/dev/null\n"
-    "stat -c 'keydir=%a %U %G' -- \"$6\" 2>/dev/null\n"
-    "stat -c 'key=%a %U' -- \"$6/id_ed25519\" 2>/dev/null\n"
-    "[ -f \"$6/id_ed25519.pub\" ] && echo \"pub=$(head -n 1 "
-    "\"$6/id_ed25519.pub\")\"\n"
+    "step_sums \"$1\" \"$2\" \"$3\" \"$4\" \"$5\"\n"
+    "stat -c 'dir=%a %U %G' -- \"$6\" 2>/dev/null\n"
+    "stat -c 'keydir=%a %U %G' -- \"$7\" 2>/dev/null\n"
+    "stat -c 'key=%a %U' -- \"$7/id_ed25519\" 2>/dev/null\n"
+    "[ -f \"$7/id_ed25519.pub\" ] && echo \"pub=$(head -n 1 "
+    "\"$7/id_ed25519.pub\")\"\n"
     "echo \"enabled=$(systemctl is-enabled " BACKUP_UNIT ".timer "
     "2>/dev/null)\"\n"
     "echo \"active=$(systemctl is-active " BACKUP_UNIT ".timer "
     "2>/dev/null)\"\n"
     "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' rsync "
-    "openssh-client 2>/dev/null\n"
+    "openssh-client age 2>/dev/null\n"
     "echo \"last=$(systemctl show -P Result " BACKUP_UNIT ".service "
     "2>/dev/null) $(systemctl show -P ExecMainExitTimestamp " BACKUP_UNIT
     ".service 2>/dev/null)\"\n"
@@ -233,9 +293,10 @@ wanted_conf(const struct profile *p)
 	xasprintf(&line, "# Written by dhis2-setup from the profile's backups "
 	    "section: changes here are\n# replaced on the next apply.  Read "
 	    "by " BACKUP_SCRIPT ".\ndir=" BACKUP_DIR "\nretention_days=%d\n"
-	    "target=%s\nkey=" BACKUP_KEY "\nknown_hosts=" BACKUP_KEYDIR
-	    "/known_hosts\n", p->backups.retention_days,
-	    bk_rsync_target(p) ? p->backups.target : "");
+	    "target=%s\nkey=" BACKUP_KEY "\nknown_hosts=" BACKUP_KNOWN_HOSTS
+	    "\nencrypt_to=%s\n", p->backups.retention_days,
+	    bk_rsync_target(p) ? p->backups.target : "",
+	    p->backups.encrypt_to != NULL ? p->backups.encrypt_to : "");
 	strbuf_add(&sb, line, strlen(line));
 	free(line);
 	for (i = 0; i < p->ninstances; i++) {
@@ -245,6 +306,33 @@ wanted_conf(const struct profile *p)
 		free(line);
 	}
 	return sb.buf;
+}
+
+/*
+ * The target's host key, pinned by the profile, as the one line of the
+ * known_hosts file the copy reads (the host as the target names it).
+ */
+static char *
+wanted_known_hosts(const struct profile *p)
+{
+	const char	*t = p->backups.target, *at, *type, *blob;
+	size_t		 tl, bl, hl;
+	char		*s;
+
+	if (!bk_rsync_target(p) || p->backups.target_host_key == NULL ||
+	    !ssh_host_key_parse(p->backups.target_host_key, &type, &tl, &blob,
+	    &bl))
+		return xstrdup("# Written by dhis2-setup: no backups.target, "
+		    "no host key.\n");
+	hl = strcspn(t, ":");
+	if ((at = memchr(t, '@', hl)) != NULL) {
+		hl -= at + 1 - t;
+		t = at + 1;
+	}
+	xasprintf(&s, "# Written by dhis2-setup from backups.target_host_key: "
+	    "changes here are\n# replaced on the next apply.\n%.*s %.*s "
+	    "%.*s\n", (int)hl, t, (int)tl, type, (int)bl, blob);
+	return s;
 }
 
 /* The timer; NULL with *err when the schedule cannot be one. */
@@ -303,6 +391,8 @@ bk_wanted(struct step_ctx *ctx, struct bk_state *st)
 	step_files_add(&st->files, BACKUP_SERVICE, xstrdup(backup_service),
 	    0644, "root", "root");
 	step_files_add(&st->files, BACKUP_TIMER, timer, 0644, "root", "root");
+	step_files_add(&st->files, BACKUP_KNOWN_HOSTS, wanted_known_hosts(p),
+	    0644, "root", "root");
 	return 0;
 }
 
@@ -317,8 +407,8 @@ bk_probe(struct step_ctx *ctx, struct bk_state *st)
 	if (bk_wanted(ctx, st) == -1)
 		return -1;
 	if (step_probe_run(ctx, &probe, probe_script, BACKUP_SCRIPT,
-	    BACKUP_CONF, BACKUP_SERVICE, BACKUP_TIMER, BACKUP_DIR,
-	    BACKUP_KEYDIR, NULL) != 0) {
+	    BACKUP_CONF, BACKUP_SERVICE, BACKUP_TIMER, BACKUP_KNOWN_HOSTS,
+	    BACKUP_DIR, BACKUP_KEYDIR, NULL) != 0) {
 		free(probe);
 		return step_err(ctx, "cannot read the backups' state on %s",
 		    ctx->machine);
@@ -328,6 +418,8 @@ bk_probe(struct step_ctx *ctx, struct bk_state *st)
 	    BACKUP_USER);
 	st->not_enabled = !step_probe_has(probe, "enabled=enabled");
 	st->not_active = !step_probe_has(probe, "active=active");
+	if (ctx->profile->backups.encrypt_to != NULL)
+		st->age_missing = step_probe_pkg_missing(probe, "age");
 	if (st->target) {
 		st->keydir_differs = !step_probe_has(probe, "keydir=700 "
 		    BACKUP_USER " " BACKUP_USER);
@@ -362,6 +454,8 @@ bk_pending(struct step_ctx *ctx, const struct bk_state *st, int report)
 	    "install package rsync");
 	n += step_pending(ctx, report, st->ssh_missing,
 	    "install package openssh-client");
+	n += step_pending(ctx, report, st->age_missing,
+	    "install package age");
 	n += step_pending(ctx, report, st->dir_differs,
 	    "create %s (mode 0700, owner %s)", BACKUP_DIR, BACKUP_USER);
 	n += step_pending(ctx, report, st->keydir_differs,
@@ -439,6 +533,12 @@ bk_buildable(struct step_ctx *ctx)
 		return step_err(ctx, "backups.target %s: s3:// targets are not "
 		    "built yet; use a user@host:/path target (rsync over SSH)",
 		    target);
+	/* Never a key learnt on first use from a timer (validate says how). */
+	if (target != NULL && ctx->profile->backups.target_host_key == NULL)
+		return step_err(ctx, "backups.target %s: blocked until the "
+		    "profile pins the target's SSH host key in "
+		    "backups.target_host_key (see validate and "
+		    "docs/backups.md)", target);
 	if (!step_facts(ctx)->systemd)
 		return step_err(ctx, "backups run from a systemd timer and "
 		    "systemd is not running on %s", ctx->machine);
@@ -473,21 +573,68 @@ backup_check(struct step_ctx *ctx)
 	return r;
 }
 
-/* The public key, for the operator to authorise on the target. */
+/*
+ * The public key, for the operator to authorise on the target: only for
+ * rrsync, write-only and no deletes, in the target's folder.
+ */
 static void
 bk_tell_key(struct step_ctx *ctx, const char *pub)
 {
 	const char	*t = ctx->profile->backups.target;
+	const char	*path = t + strcspn(t, ":") + 1;
 	char		*host = xstrndup(t, strcspn(t, ":"));
 
-	if (pub == NULL)
-		step_note(ctx, "authorise the backups' key %s.pub on %s",
-		    BACKUP_KEY, host);
-	else
-		step_note(ctx, "authorise the backups' key on %s: add this "
-		    "line to the authorized_keys of the target's user (see "
-		    "docs/backups.md): restrict %s", host, pub);
+	step_note(ctx, "authorise the backups' key on %s: add this line to "
+	    "the authorized_keys of the target's user (see docs/backups.md): "
+	    "restrict,command=\"/usr/bin/rrsync -wo -no-del %s\" %s", host,
+	    path, pub != NULL ? pub : "(the key in " BACKUP_KEY ".pub)");
 	free(host);
+}
+
+/*
+ * The copy as the service makes it, tried: the target must refuse any
+ * command but rrsync (for this key) and take a dry run.  0 when it
+ * does; else a note and 1 (the step does not fail for it: the service
+ * will, and says so).
+ */
+static int
+bk_try_target(struct step_ctx *ctx, const struct bk_state *st)
+{
+	const char	*t = ctx->profile->backups.target;
+	char		*host = xstrndup(t, strcspn(t, ":")), *dest;
+	char		*ssh = "ssh -i " BACKUP_KEY " -o ConnectTimeout=20 "
+	    BACKUP_SSH_OPTS;
+	int		 rc;
+
+	rc = step_run(ctx, (char *[]){ "runuser", "-u", BACKUP_USER, "--",
+	    "sh", "-c", "$1 \"$2\" true </dev/null", "sh", ssh, host, NULL },
+	    NULL, 0);
+	xasprintf(&dest, "%s:/", host);
+	if (rc == 0) {
+		step_note(ctx, "%s runs any command for the backups' key: "
+		    "this machine could delete the copies there, and the "
+		    "service refuses to copy", host);
+		rc = 1;
+	} else if (rc == 255) {
+		step_note(ctx, "%s does not take the backups' SSH connection "
+		    "with the host key the profile pins (is "
+		    "backups.target_host_key the target's, is the key "
+		    "authorised?): the dumps stay on %s", host, ctx->machine);
+		rc = 1;
+	} else if (step_run(ctx, (char *[]){ "runuser", "-u", BACKUP_USER,
+	    "--", "rsync", "-rt", "--dry-run", "--include=*/",
+	    "--include=*.dump", "--include=*.dump.age", "--exclude=*", "-e",
+	    ssh, BACKUP_DIR "/", dest, NULL }, NULL, 0) != 0) {
+		step_note(ctx, "%s does not take the backups' copy yet: the "
+		    "dumps stay on %s until it does", t, ctx->machine);
+		rc = 1;
+	} else
+		rc = 0;
+	if (rc != 0)
+		bk_tell_key(ctx, st->pub);
+	free(dest);
+	free(host);
+	return rc;
 }
 
 /* The timer on the files written; 0, or -1 after step_fail. */
@@ -538,6 +685,7 @@ static enum result
 backup_apply(struct step_ctx *ctx)
 {
 	static const char *const pkgs[] = { "rsync", "openssh-client", NULL };
+	static const char *const age[] = { "age", NULL };
 	struct bk_state	 st;
 
 	if (!bk_here(ctx))
@@ -550,6 +698,8 @@ backup_apply(struct step_ctx *ctx)
 		goto fail;
 	if ((st.rsync_missing || st.ssh_missing) &&
 	    step_apt_install(ctx, pkgs) == -1)
+		goto fail;
+	if (st.age_missing && step_apt_install(ctx, age) == -1)
 		goto fail;
 	if (step_run(ctx, (char *[]){ "mkdir", "-p", "-m", "0755",
 	    "/etc/dhis2-setup", "/usr/local/sbin", NULL }, NULL, 0) != 0 ||
@@ -611,30 +761,26 @@ backup_verify(struct step_ctx *ctx)
 	out[strcspn(out, "\n")] = '\0';
 	step_msg(ctx, "next backup: %s", out);
 	free(out);
-	if (st.target && step_run(ctx, (char *[]){ "runuser", "-u",
-	    BACKUP_USER, "--", "rsync", "-rt", "--dry-run", "--include=*/",
-	    "--include=*.dump", "--exclude=*", "-e", "ssh -i " BACKUP_KEY
-	    " -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=20 "
-	    "-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="
-	    BACKUP_KEYDIR "/known_hosts", BACKUP_DIR "/",
-	    ctx->profile->backups.target, NULL }, NULL, 0) != 0) {
-		step_note(ctx, "%s does not take the backups' copy yet: the "
-		    "dumps stay on %s until it does", ctx->profile->backups.target,
-		    ctx->machine);
-		bk_tell_key(ctx, st.pub);
-	}
+	if (st.target)
+		bk_try_target(ctx, &st);
 	bk_state_free(&st);
 	return RESULT_CHANGED;
 }
 
 static const char *const backup_after[] = { "postgres", NULL };
 
-/* rsync and ssh where backups go to a target, for one apt transaction. */
+/*
+ * rsync and ssh where backups go to a target, age where they are
+ * encrypted, for one apt transaction.
+ */
 static void
 backup_packages(struct step_ctx *ctx, struct step_pkgs *sp)
 {
-	if (!bk_here(ctx) || !ctx->profile->backups.enabled ||
-	    !bk_rsync_target(ctx->profile))
+	if (!bk_here(ctx) || !ctx->profile->backups.enabled)
+		return;
+	if (ctx->profile->backups.encrypt_to != NULL)
+		step_pkgs_add(sp, "age");
+	if (!bk_rsync_target(ctx->profile))
 		return;
 	step_pkgs_add(sp, "rsync");
 	step_pkgs_add(sp, "openssh-client");
@@ -645,7 +791,9 @@ const struct step step_backup = {
 	.roles = ROLE_BIT(ROLE_DATABASE),
 	.summary = "Backups: pg_dump -Fc of every instance's database from a "
 	    "systemd timer on backups.schedule, whole dumps only, retention "
-	    "that keeps the newest, rsync over SSH to backups.target",
+	    "that keeps the newest, age encryption to backups.encrypt_to, "
+	    "rsync over SSH to backups.target (pinned host key, rrsync "
+	    "write-only)",
 	.after = backup_after,
 	.check = backup_check,
 	.apply = backup_apply,

@@ -1,13 +1,19 @@
 #!/bin/sh
 # Backups on one server, for real: an LXC container plays the server (the
-# whole stack with the stand-in WAR), a second one the off-host target
-# (an sshd with a "backup" user and rsync).  The profile asks for
-# backups on weekdays at 01:30, kept 7 days, copied to the target.
-# Checks: the timer is enabled with the profile's schedule; starting the
-# service makes a dump per instance that pg_restore --list reads and that
-# restores (docs/backups.md's commands) into a new database with the
-# tables and rows we put in, the audit table untouched; the dump lands on
-# the target over SSH with the key the step made; a dump that fails (the
+# whole stack with the stand-in WAR), a second one the off-host target, the
+# vault (an sshd with a "dhis2backup" user, rsync's rrsync as the key's
+# forced command).  The profile asks for backups on weekdays at 01:30, kept
+# 7 days, encrypted with age to a key only the test holds (in the vault's
+# /root, never on the server), copied to the vault whose SSH host key it
+# pins.  Checks: the timer is enabled with the profile's schedule; while
+# the vault answers with another host key (a man in the middle at first
+# contact) the copy fails loudly and nothing reaches it; starting the
+# service makes a dump per instance, encrypted (not pg_dump's format), that
+# decrypts with the test's key and restores (docs/backups.md's commands)
+# into a new database with the tables and rows we put in, the audit table
+# untouched; the dump lands on the vault over SSH with the key the step
+# made, authorised with the line apply printed, which lets the server
+# neither read, delete nor run a command there; a dump that fails (the
 # database stopped) fails the service and leaves no partial dump;
 # retention removes an old dump but never the newest; a re-run changes
 # nothing; no secret (database password, the private key) in any log and
@@ -31,13 +37,21 @@ psql_s() {	# DB SQL: as postgres on the server, one value out
 }
 
 # The target: a user with a folder, rsync, and (later) the server's key.
-# (Debian has a system user "backup" already, with no shell.)
-in_v sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rsync' \
+# (Debian has a system user "backup" already, with no shell.)  age for the
+# test's own key: the restore key, kept on the vault's root, not the server.
+in_v sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rsync age' \
 	> "$E2E_TMP/vault-apt.log" 2>&1
 in_v sh -c 'useradd -m -s /bin/sh dhis2backup && install -d -m 700 -o dhis2backup \
 	-g dhis2backup /srv/backups /home/dhis2backup/.ssh' >/dev/null 2>&1
 check "the target has rsync and a dhis2backup user" \
 	sh -c 'lxc-attach -n "$1" -- sh -c "command -v rsync && test -d /home/dhis2backup/.ssh" >/dev/null' sh "$V"
+
+in_v sh -c 'umask 077 && age-keygen -o /root/restore.key' 2>/dev/null
+recipient=$(in_v age-keygen -y /root/restore.key)
+check "the test's age key ($recipient)" sh -c 'echo "$1" | grep -q "^age1"' sh "$recipient"
+# The vault's host key, read from inside it (the trusted path an operator
+# has: its console), pinned in the profile.
+hostkey=$(in_v cat /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f1,2)
 
 P="$E2E_TMP/p.yaml"
 stack_profile "$P" "$E2E_NET.41" nginx "  mode: self-signed" \
@@ -50,6 +64,8 @@ backups:
   schedule: "30 1 * * 1-5"
   retention_days: 7
   target: dhis2backup@$E2E_NET.42:/srv/backups
+  target_host_key: "$hostkey"
+  encrypt_to: $recipient
 EOP
 "$D2S" -q secrets generate "$P" >/dev/null
 apply() {	# PROFILE LOG
@@ -73,13 +89,32 @@ next=$(in_s systemctl show -P NextElapseUSecRealtime dhis2-backup.timer)
 check "the next run is a weekday at 01:30 ($next)" \
 	sh -c 'echo "$1" | grep -Eq "^(Mon|Tue|Wed|Thu|Fri) .* 01:30:00"' sh "$next"
 
-# --- the key: shown, authorised on the target ------------------------------
+# --- the key: shown, authorised on the target as apply says ----------------
 pub=$(in_s cat /var/lib/dhis2-backup/id_ed25519.pub)
-check "apply showed the backups' public key to authorise" \
-	grep -qF "restrict $pub" "$E2E_TMP/apply.1"
-echo "restrict $pub" | in_v sh -c 'cat > /home/dhis2backup/.ssh/authorized_keys &&
+line=$(sed -n 's/.*(see docs\/backups.md): \(restrict,.*\)$/\1/p' "$E2E_TMP/apply.1" | head -n 1)
+check "apply showed the key to authorise, for rrsync write-only ($line)" \
+	[ "$line" = "restrict,command=\"/usr/bin/rrsync -wo -no-del /srv/backups\" $pub" ]
+echo "$line" | in_v sh -c 'cat > /home/dhis2backup/.ssh/authorized_keys &&
 	chown dhis2backup: /home/dhis2backup/.ssh/authorized_keys &&
 	chmod 600 /home/dhis2backup/.ssh/authorized_keys'
+check "the pinned host key is the only one the copy trusts" \
+	sh -c '[ "$(lxc-attach -n "$1" -- grep -v "^#" /etc/dhis2-setup/backup_known_hosts)" = "$2 $3" ]' \
+	sh "$S" "$E2E_NET.42" "$hostkey"
+
+# --- a man in the middle at first contact: another host key -----------------
+# The vault's host keys put aside and new ones made: what answers is not
+# the machine the profile pins.  The copy must fail, loudly, and send
+# nothing (with accept-new, the first contact would record this key).
+in_v sh -c 'mkdir -p -m 700 /root/hostkeys && mv /etc/ssh/ssh_host_* /root/hostkeys/ &&
+	ssh-keygen -A && systemctl restart ssh' >/dev/null 2>&1
+in_s systemctl start dhis2-backup.service 2>>"$E2E_TMP/start.log"; rc=$?
+check "with another host key on the vault the service fails (exit $rc)" [ $rc -ne 0 ]
+in_s journalctl -u dhis2-backup.service --no-pager > "$E2E_TMP/mitm.log" 2>&1
+check "and says why in the journal" sh -c 'grep -q "Host key verification failed" "$1" &&
+	grep -q "the copy to .* FAILED: no SSH to .* host key the profile pins" "$1"' sh "$E2E_TMP/mitm.log"
+check "nothing reached the impostor" [ -z "$(in_v find /srv/backups -type f)" ]
+in_v sh -c 'rm -f /etc/ssh/ssh_host_* && mv /root/hostkeys/* /etc/ssh/ && systemctl restart ssh' >/dev/null 2>&1
+in_s sh -c 'rm -f /var/backups/dhis2/hmis/*; systemctl reset-failed dhis2-backup.service'
 
 # --- data to back up: a table with rows, and an audit table ----------------
 psql_s hmis "SET ROLE hmis;
@@ -95,19 +130,28 @@ in_s systemctl start dhis2-backup.service 2>>"$E2E_TMP/start.log"; rc=$?
 diag "one backup run (dump and copy): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 check "starting dhis2-backup.service succeeds (exit $rc)" [ $rc -eq 0 ] ||
 	diag "$(in_s journalctl -u dhis2-backup.service --no-pager | tail -20)"
-dumps() { in_s sh -c 'ls /var/backups/dhis2/hmis/ 2>/dev/null | grep "^hmis-.*\.dump$" | sort'; }
+dumps() { in_s sh -c 'ls /var/backups/dhis2/hmis/ 2>/dev/null | grep "^hmis-.*\.dump\.age$" | sort'; }
 first=$(dumps | tail -n 1)
-check "a dump of hmis in /var/backups/dhis2/hmis ($first)" \
-	sh -c 'echo "$1" | grep -Eq "^hmis-[0-9]{8}T[0-9]{6}\.dump$"' sh "$first"
+check "an encrypted dump of hmis in /var/backups/dhis2/hmis ($first)" \
+	sh -c 'echo "$1" | grep -Eq "^hmis-[0-9]{8}T[0-9]{6}\.dump\.age$"' sh "$first"
 F=/var/backups/dhis2/hmis/$first
-check "pg_restore --list reads it" \
-	sh -c 'lxc-attach -n "$1" -- runuser -u postgres -- pg_restore --list "$2" | grep -q "TABLE public organisationunit"' sh "$S" "$F"
+check "it is age's format, not pg_dump's" \
+	sh -c '[ "$(lxc-attach -n "$1" -- head -c 21 "$2")" = age-encryption.org/v1 ] &&
+	! lxc-attach -n "$1" -- grep -qa PGDMP "$2" &&
+	! lxc-attach -n "$1" -- runuser -u postgres -- pg_restore --list "$2" >/dev/null 2>&1' sh "$S" "$F"
+# The test's key decrypts it, where the key is; the clear dump goes by pipe.
+decrypt() {	# FILE on the server: the clear dump on stdout
+	in_s cat "$1" | in_v age -d -i /root/restore.key
+}
+list=$(decrypt "$F" | in_s runuser -u postgres -- pg_restore --list 2>&1)
+check "decrypted with the test's key, pg_restore --list reads it" \
+	sh -c 'echo "$1" | grep -q "TABLE public organisationunit"' sh "$list"
 m=$(in_s stat -c '%a %U' /var/backups/dhis2 /var/backups/dhis2/hmis "$F" | tr '\n' ' ')
 check "folders 0700 and the dump 0600, the postgres user's ($m)" \
 	[ "$m" = "700 postgres 700 postgres 600 postgres " ]
 # The restore, as docs/backups.md says it.
 in_s runuser -u postgres -- createdb -T template0 -O hmis hmis_restored &&
-in_s runuser -u postgres -- pg_restore --exit-on-error -d hmis_restored "$F" \
+decrypt "$F" | in_s runuser -u postgres -- pg_restore --exit-on-error -d hmis_restored \
 	> "$E2E_TMP/restore.log" 2>&1; rc=$?
 check "the dump restores into a new database (exit $rc)" [ $rc -eq 0 ] ||
 	diag "$(tail -5 "$E2E_TMP/restore.log")"
@@ -123,9 +167,32 @@ lsum=$(in_s sh -c "sha256sum < $F" | cut -d' ' -f1)
 check "the dump reached the target over SSH, whole" \
 	sh -c '[ -n "$1" ] && [ "$1" = "$2" ]' sh "$rsum" "$lsum"
 
+# --- the vault's forced command: the server can add, nothing else ----------
+# As the backups' user on the server, with its key and the pinned host key:
+# what ransomware with root there could try.
+vssh="ssh -i /var/lib/dhis2-backup/id_ed25519 -o BatchMode=yes -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null -o UserKnownHostsFile=/etc/dhis2-setup/backup_known_hosts"
+vh=dhis2backup@$E2E_NET.42
+as_pg() { in_s runuser -u postgres -- sh -c "$@"; }
+as_pg 'd=$(mktemp -d) && rsync -r --delete -e "$1" "$d/" "$2:/hmis/"' sh "$vssh" "$vh" \
+	> "$E2E_TMP/vault-delete.log" 2>&1; rc=$?
+check "the vault refuses rsync --delete from the server (exit $rc)" \
+	sh -c '[ "$1" -ne 0 ] && lxc-attach -n "$2" -- test -s "/srv/backups/hmis/$3"' sh $rc "$V" "$first" ||
+	diag "$(cat "$E2E_TMP/vault-delete.log")"
+as_pg 'd=$(mktemp -d) && rsync -r -e "$1" "$2:/hmis/" "$d/"; rc=$?; n=$(ls -A "$d" | wc -l); rm -rf "$d"; echo "files=$n"; exit $rc' \
+	sh "$vssh" "$vh" > "$E2E_TMP/vault-read.log" 2>&1; rc=$?
+check "the vault refuses to let the server read the copies (exit $rc)" \
+	sh -c '[ "$1" -ne 0 ] && grep -q "^files=0$" "$2"' sh $rc "$E2E_TMP/vault-read.log" ||
+	diag "$(cat "$E2E_TMP/vault-read.log")"
+as_pg '$1 "$2" rm -f "/srv/backups/hmis/$3"' sh "$vssh" "$vh" "$first" \
+	> "$E2E_TMP/vault-rm.log" 2>&1; rc=$?
+check "and runs no other command for the server's key (exit $rc)" \
+	sh -c '[ "$1" -ne 0 ] && lxc-attach -n "$2" -- test -s "/srv/backups/hmis/$3"' sh $rc "$V" "$first"
+check "no age secret key anywhere on the server" \
+	sh -c '! lxc-attach -n "$1" -- grep -rqs AGE-SECRET-KEY /etc /var/lib/dhis2-backup /var/backups /root /var/lib/postgresql' sh "$S"
+
 # --- retention: an old dump goes, the rest stay --------------------------------
-in_s sh -c "cp -p '$F' /var/backups/dhis2/hmis/hmis-20200101T000000.dump &&
-	touch -d '30 days ago' /var/backups/dhis2/hmis/hmis-20200101T000000.dump"
+in_s sh -c "cp -p '$F' /var/backups/dhis2/hmis/hmis-20200101T000000.dump.age &&
+	touch -d '30 days ago' /var/backups/dhis2/hmis/hmis-20200101T000000.dump.age"
 sleep 1	# a new second, a new name
 in_s systemctl start dhis2-backup.service 2>>"$E2E_TMP/start.log"
 n=$(dumps | wc -l)
@@ -136,14 +203,14 @@ second=$(dumps | tail -n 1)
 # --- a dump that fails -----------------------------------------------------
 # Every dump is now older than retention_days, and the next one fails: the
 # newest must stay, and no partial dump may appear.
-in_s sh -c "touch -d '30 days ago' /var/backups/dhis2/hmis/*.dump"
+in_s sh -c "touch -d '30 days ago' /var/backups/dhis2/hmis/*.dump.age"
 in_s pg_ctlcluster 15 main stop
 in_s systemctl start dhis2-backup.service 2>>"$E2E_TMP/start.log"; rc=$?
 check "with the database stopped the service fails (exit $rc)" [ $rc -ne 0 ]
 check "systemctl shows it failed" [ "$(in_s systemctl is-failed dhis2-backup.service)" = failed ]
 check "and says why in the journal" \
 	sh -c 'lxc-attach -n "$1" -- journalctl -u dhis2-backup.service --no-pager | grep -q "dump of hmis FAILED"' sh "$S"
-check "no partial dump left" [ "$(in_s sh -c 'ls -A /var/backups/dhis2/hmis | grep -vc "^hmis-.*\.dump$"')" = 0 ]
+check "no partial dump left" [ "$(in_s sh -c 'ls -A /var/backups/dhis2/hmis | grep -vc "^hmis-.*\.dump\.age$"')" = 0 ]
 check "retention kept only the newest good dump ($(dumps | tr '\n' ' '))" [ "$(dumps)" = "$second" ]
 in_s pg_ctlcluster 15 main start
 "$D2S" plan "$P" > "$E2E_TMP/plan.failed" 2>&1
