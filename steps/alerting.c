@@ -43,6 +43,7 @@
 #include "secrets.h"
 #include "stack.h"
 #include "step.h"
+#include "step_item.h"
 #include "step_probe.h"
 #include "template.h"
 #include "topology.h"
@@ -59,6 +60,7 @@
 #define VERIFY_WAIT_S	30
 #define RULES_TEMPLATE	"dhis2-setup.rules.yml"
 #define RULES_MAX_BYTES	(64 * 1024)
+#define NITEMS(a)	(sizeof (a) / sizeof (a)[0])
 
 #define HEAD \
     "# Written by dhis2-setup from the profile: changes here are replaced " \
@@ -143,21 +145,22 @@ alerting_config_text(const struct profile *p, const char *token,
 /* The step                                                           */
 
 /*
- * One round trip.  Arguments: the five files, then Alertmanager's and
- * Prometheus's URLs.  Secrets are compared by their sums only.
+ * One round trip: STEP_ITEMS_SH's package, unit and files (the secret
+ * files among them by their sums), when each file was last written,
+ * and the two daemons' last loads.  Arguments: Alertmanager's and
+ * Prometheus's URLs, then step_items's; after those, the secret files
+ * the profile no longer wants (summed too: are they there?).
  */
 static const char probe_script[] =
-    "am=$6 prom=$7\n"
-    "for f in \"$1\" \"$2\" \"$3\" \"$4\" \"$5\"; do\n"
-    "  if [ -f \"$f\" ]; then echo \"sum=$(sha256sum < \"$f\" | "
-    "cut -d' ' -f1) $f\"; echo \"mtime=$(stat -c %Y \"$f\") $f\"\n"
-    "  else echo \"sum=none $f\"; fi\n"
+    STEP_ITEMS_SH
+    "am=$1 prom=$2\n"
+    "shift 2\n"
+    "step_items \"$@\"\n"
+    "shift 2\n"
+    "for f in \"$@\"; do\n"
+    "  [ -f \"$f\" ] && echo \"mtime=$f $(stat -c %Y \"$f\")\"\n"
     "done\n"
-    "dpkg-query -W -f='pkg=${Package} ${db:Status-Abbrev}\\n' " AM_PKG
-    " 2>/dev/null\n"
-    "systemctl is-enabled --quiet " AM_PKG " 2>/dev/null && echo enabled=1\n"
     "if systemctl is-active --quiet " AM_PKG "; then\n"
-    "  echo active=1\n"
     "  curl -sf --max-time 5 \"$am/-/ready\" >/dev/null && echo ready=1\n"
     "  curl -s --max-time 5 \"$am/metrics\" | sed -n "
     "'s/^alertmanager_config_last_reload_success_timestamp_seconds /"
@@ -169,35 +172,31 @@ static const char probe_script[] =
     "promloaded=/p'\n"
     "exit 0\n";
 
+/* The files, in this order; then the secret files the profile wants. */
+#define DEFAULT_FILE	0
+#define CONFIG_FILE	1
+#define RULES_FILE	2
+
+/* A secret file: where, from which secret. */
+struct am_secret {
+	const char	*path;
+	const char	*name;
+	const char	*value;		/* NULL: the profile does not use it */
+	int		 unwanted;	/* not used, but there: removed */
+};
+
 struct am_state {
-	char	*defaults;
-	char	*config;		/* holds the Telegram token */
-	char	*rules;
-	const char *smtp_pass;		/* NULL: none (the secrets' own) */
-	const char *slack_url;
-	int	 missing;
-	int	 default_differs;
-	int	 config_differs;
-	int	 rules_differ;
-	int	 smtp_differs;
-	int	 slack_differs;
-	int	 disabled;
-	int	 down;
-	int	 not_ready;
-	int	 am_stale;		/* running with an older config */
-	int	 prom_stale;		/* Prometheus with older rules */
-	int	 prom_down;
+	struct step_items items;
+	struct am_secret secrets[2];
+	int		 not_ready;
+	int		 am_stale;	/* running with an older config */
+	int		 prom_stale;	/* Prometheus with older rules */
 };
 
 static void
 am_state_free(struct am_state *st)
 {
-	if (st->config != NULL) {
-		secure_wipe(st->config, strlen(st->config));
-		free(st->config);
-	}
-	free(st->defaults);
-	free(st->rules);
+	step_items_free(&st->items);
 	memset(st, 0, sizeof *st);
 }
 
@@ -223,123 +222,178 @@ probe_number(const char *probe, const char *key)
 	return d;
 }
 
-/* When the probe says file was last written ("mtime=N FILE"). */
+/* When the probe says file was last written ("mtime=FILE N"); or 0. */
 static double
 probe_mtime(const char *probe, const char *file)
 {
-	const char	*p;
-	size_t		 flen = strlen(file);
-	char		*end;
-	double		 v;
+	char	*v = step_probe_valuef(probe, "mtime=%s ", file);
+	double	 d = v != NULL ? strtod(v, NULL) : 0;
 
-	for (p = probe; (p = strstr(p, "mtime=")) != NULL; p++) {
-		if (p != probe && p[-1] != '\n')
-			continue;
-		v = strtod(p + 6, &end);
-		if (*end == ' ' && strncmp(end + 1, file, flen) == 0 &&
-		    (end[1 + flen] == '\n' || end[1 + flen] == '\0'))
-			return v;
+	free(v);
+	return d;
+}
+
+/*
+ * The items: the package, the unit (its defaults restart it; the
+ * configuration and the secret files, which it reads at each reload,
+ * reload it), the three files and the secret files the profile uses.
+ */
+static void
+am_declare(struct am_state *st, char *defaults, char *config, char *rules,
+    int telegram)
+{
+	struct step_file	*f;
+	unsigned		 reload = 1U << CONFIG_FILE;
+	size_t			 i;
+
+	step_packages_add(&st->items.pkgs, AM_PKG);
+	step_files_add(&st->items.files, AM_DEFAULT, defaults, 0644, "root",
+	    "root");
+	f = step_files_add(&st->items.files, AM_CONFIG, config, 0640, "root",
+	    "prometheus");
+	/* With a token in it, no diff (events are redacted, but still). */
+	if (telegram) {
+		f->secret = 1;
+		f->summary = xstrdup("write " AM_CONFIG " (mode 0640 "
+		    "root:prometheus; holds the Telegram bot token), checked "
+		    "by amtool");
 	}
-	return 0;
+	step_files_add(&st->items.files, ALERT_RULES_FILE, rules, 0644, "root",
+	    "root");
+	for (i = 0; i < NITEMS(st->secrets); i++) {
+		if (st->secrets[i].value == NULL)
+			continue;
+		reload |= 1U << st->items.files.n;
+		f = step_files_add(&st->items.files, st->secrets[i].path,
+		    xstrdup(st->secrets[i].value), 0640, "root", "prometheus");
+		f->secret = 1;
+		xasprintf(&f->summary, "write %s (mode 0640 root:prometheus) "
+		    "from the secrets file's %s", f->path,
+		    st->secrets[i].name);
+	}
+	step_services_add(&st->items.units, AM_PKG, AM_PKG,
+	    1U << DEFAULT_FILE, reload);
 }
 
-/* The wanted file holds NULL: is there one? */
-static int
-file_unwanted(const char *probe, const char *file)
+/*
+ * What the probe says beyond the items: whether Alertmanager answers,
+ * and whether either daemon last loaded its file before it was written
+ * (a run killed between the two).  A secret file removed, or a config
+ * loaded before it was written, takes a reload.
+ */
+static void
+am_classify(struct am_state *st, const char *probe)
 {
-	char	*line;
-	int	 r;
+	struct step_service	*am = &st->items.units.v[0];
+	size_t			 i;
 
-	xasprintf(&line, "sum=none %s", file);
-	r = !step_probe_has(probe, line);
-	free(line);
-	return r;
-}
-
-static int
-secret_differs(const char *probe, const char *file, const char *want)
-{
-	return want != NULL ? step_probe_sum_differs(probe, file, want) :
-	    file_unwanted(probe, file);
+	st->not_ready = !am->down && !step_probe_has(probe, "ready=1");
+	st->am_stale = !am->down &&
+	    !st->items.files.v[CONFIG_FILE].differs &&
+	    probe_mtime(probe, AM_CONFIG) > probe_number(probe, "amloaded=");
+	st->prom_stale = step_probe_has_key(probe, "promloaded=") &&
+	    !st->items.files.v[RULES_FILE].differs &&
+	    probe_mtime(probe, ALERT_RULES_FILE) > probe_number(probe,
+	    "promloaded=");
+	for (i = 0; i < NITEMS(st->secrets); i++) {
+		if (st->secrets[i].unwanted)
+			am->stale = STEP_RELOAD;
+	}
+	if (st->am_stale)
+		am->stale = STEP_RELOAD;
 }
 
 static int
 am_probe(struct step_ctx *ctx, struct am_state *st)
 {
 	const struct alerting	*a = &ctx->profile->alerting;
+	struct step_args	 args = { NULL, 0 };
 	const char		*token = NULL;
-	char			*probe, *why;
-	double			 loaded;
+	char			*probe, *config, *rules, *why;
+	size_t			 i;
+	int			 rc;
 
 	memset(st, 0, sizeof *st);
+	st->secrets[0] = (struct am_secret){ .path = SMTP_PASS_FILE,
+	    .name = SECRET_SMTP };
+	st->secrets[1] = (struct am_secret){ .path = SLACK_URL_FILE,
+	    .name = SECRET_SLACK };
 	if (a->telegram && (token = secrets_get(ctx->secrets,
 	    SECRET_TELEGRAM)) == NULL)
 		return step_fail(ctx, "secret '" SECRET_TELEGRAM "' is "
 		    "missing: add the bot's token to the secrets file"), -1;
-	if (a->slack && (st->slack_url = secrets_get(ctx->secrets,
+	if (a->slack && (st->secrets[1].value = secrets_get(ctx->secrets,
 	    SECRET_SLACK)) == NULL)
 		return step_fail(ctx, "secret '" SECRET_SLACK "' is "
 		    "missing: add the webhook URL to the secrets file"), -1;
 	if (a->email != NULL && a->smarthost != NULL)
-		st->smtp_pass = secrets_get(ctx->secrets, SECRET_SMTP);
+		st->secrets[0].value = secrets_get(ctx->secrets, SECRET_SMTP);
 	/* A test bed's own Bot API server (docs/alerting.md). */
-	st->config = alerting_config_text(ctx->profile, token,
-	    st->smtp_pass != NULL, getenv("DHIS2_SETUP_TELEGRAM_API"), &why);
-	if (st->config == NULL || (st->rules = alerting_rules_text(&why)) ==
-	    NULL) {
+	config = alerting_config_text(ctx->profile, token,
+	    st->secrets[0].value != NULL, getenv("DHIS2_SETUP_TELEGRAM_API"),
+	    &why);
+	if (config == NULL || (rules = alerting_rules_text(&why)) == NULL) {
+		if (config != NULL) {
+			secure_wipe(config, strlen(config));
+			free(config);
+		}
 		step_fail(ctx, "%s", why);
 		free(why);
 		return -1;
 	}
-	st->defaults = am_default_text();
-	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)probe_script,
-	    "sh", AM_DEFAULT, AM_CONFIG, ALERT_RULES_FILE, SMTP_PASS_FILE,
-	    SLACK_URL_FILE, AM_URL, PROM_URL, NULL }, &probe) != 0) {
+	am_declare(st, am_default_text(), config, rules, a->telegram);
+	step_args_add(&args, AM_URL);
+	step_args_add(&args, PROM_URL);
+	step_items_args(&st->items, &args);
+	for (i = 0; i < NITEMS(st->secrets); i++) {
+		if (st->secrets[i].value == NULL)
+			step_args_add(&args, st->secrets[i].path);
+	}
+	rc = step_probe_runv(ctx, &probe, probe_script, args.v);
+	step_args_free(&args);
+	if (rc != 0) {
 		free(probe);
 		return step_fail(ctx, "cannot read Alertmanager's state on %s",
 		    ctx->machine), -1;
 	}
-	st->missing = !step_probe_has(probe, "pkg=" AM_PKG " ii ");
-	st->default_differs = step_probe_sum_differs(probe, AM_DEFAULT,
-	    st->defaults);
-	st->config_differs = step_probe_sum_differs(probe, AM_CONFIG,
-	    st->config);
-	st->rules_differ = step_probe_sum_differs(probe, ALERT_RULES_FILE,
-	    st->rules);
-	st->smtp_differs = secret_differs(probe, SMTP_PASS_FILE,
-	    st->smtp_pass);
-	st->slack_differs = secret_differs(probe, SLACK_URL_FILE,
-	    st->slack_url);
-	st->disabled = !step_probe_has(probe, "enabled=1");
-	st->down = !step_probe_has(probe, "active=1");
-	st->not_ready = !st->down && !step_probe_has(probe, "ready=1");
-	loaded = probe_number(probe, "amloaded=");
-	st->am_stale = !st->down && !st->config_differs &&
-	    probe_mtime(probe, AM_CONFIG) > loaded;
-	st->prom_down = strstr(probe, "promloaded=") == NULL;
-	loaded = probe_number(probe, "promloaded=");
-	st->prom_stale = !st->prom_down && !st->rules_differ &&
-	    probe_mtime(probe, ALERT_RULES_FILE) > loaded;
+	step_items_parse(&st->items, probe);
+	for (i = 0; i < NITEMS(st->secrets); i++)
+		st->secrets[i].unwanted = st->secrets[i].value == NULL &&
+		    !step_probe_hasf(probe, "sum=none %s",
+		    st->secrets[i].path);
+	am_classify(st, probe);
 	free(probe);
 	return 0;
 }
-
-static void
-would_secret(struct step_ctx *ctx, const char *file, const char *what,
-    const char *want)
+/*
+ * What is not as wanted: reported (check) or counted (verify).  A stale
+ * daemon only in check: a reload is a signal, taken a moment later, and
+ * verify waits for its effect itself.
+ */
+static int
+am_pending(struct step_ctx *ctx, const struct am_state *st, int report)
 {
-	if (want != NULL)
-		step_would(ctx, "write %s (mode 0640 root:prometheus) from the "
-		    "secrets file's %s", file, what);
-	else
-		step_would(ctx, "remove %s: the profile no longer uses it",
-		    file);
+	size_t	i;
+	int	n;
+
+	n = step_items_pending(ctx, &st->items, report);
+	for (i = 0; i < NITEMS(st->secrets); i++)
+		n += step_pending(ctx, report, st->secrets[i].unwanted,
+		    "remove %s: the profile no longer uses it",
+		    st->secrets[i].path);
+	if (report) {
+		n += step_pending(ctx, report, st->am_stale &&
+		    !st->items.units.v[0].disabled, "reload " AM_PKG ": it "
+		    "runs an older " AM_CONFIG);
+		n += step_pending(ctx, report, st->prom_stale, "reload "
+		    PROM_UNIT ": it runs older rules");
+	}
+	return n;
 }
 
 static enum result
 am_check(struct step_ctx *ctx)
 {
-	const struct alerting	*a = &ctx->profile->alerting;
 	struct am_state		 st;
 
 	if (!alerting_on(ctx->profile)) {
@@ -351,34 +405,7 @@ am_check(struct step_ctx *ctx)
 		am_state_free(&st);
 		return RESULT_FAILED;
 	}
-	if (st.missing)
-		step_would(ctx, "install package " AM_PKG);
-	if (st.smtp_differs)
-		would_secret(ctx, SMTP_PASS_FILE, SECRET_SMTP,
-		    st.smtp_pass);
-	if (st.slack_differs)
-		would_secret(ctx, SLACK_URL_FILE, SECRET_SLACK,
-		    st.slack_url);
-	if (st.default_differs)
-		step_file_differs(ctx, AM_DEFAULT, st.defaults,
-		    strlen(st.defaults), 0644, 1);
-	/* With a token in it, no diff (events are redacted, but still). */
-	if (st.config_differs && a->telegram)
-		step_would(ctx, "write " AM_CONFIG " (mode 0640 root:prometheus;"
-		    " holds the Telegram bot token), checked by amtool");
-	else if (st.config_differs)
-		step_file_differs(ctx, AM_CONFIG, st.config, strlen(st.config),
-		    0640, 1);
-	if (st.rules_differ)
-		step_file_differs(ctx, ALERT_RULES_FILE, st.rules,
-		    strlen(st.rules), 0644, 1);
-	if (!st.missing && (st.down || st.disabled))
-		step_would(ctx, "start and enable " AM_PKG);
-	else if (st.am_stale)
-		step_would(ctx, "reload " AM_PKG ": it runs an older "
-		    AM_CONFIG);
-	if (st.prom_stale)
-		step_would(ctx, "reload " PROM_UNIT ": it runs older rules");
+	am_pending(ctx, &st, 1);
 	if (ctx->changes == 0 && st.not_ready) {
 		am_state_free(&st);
 		return step_fail(ctx, AM_PKG " runs but does not answer on "
@@ -392,76 +419,68 @@ am_check(struct step_ctx *ctx)
 	return RESULT_OK;
 }
 
+/* The secret files: those not used removed, those that differ written. */
 static int
-put_secret(struct step_ctx *ctx, const char *file, const char *value)
+put_secrets(struct step_ctx *ctx, const struct am_state *st)
 {
-	if (value == NULL)
-		return step_run(ctx, (char *[]){ "rm", "-f", (char *)file,
-		    NULL }, NULL, 0) == 0 ? 0 : -1;
-	/* Its folder: the prometheus group may enter, nobody else. */
-	if (step_run(ctx, (char *[]){ "install", "-d", "-m", "0750", "-o",
-	    "root", "-g", "prometheus", ALERT_DIR, NULL }, NULL, 0) != 0) {
-		step_fail(ctx, "cannot make " ALERT_DIR);
-		return -1;
-	}
-	return step_put(ctx, file, value, strlen(value), 0640, "root",
-	    "prometheus");
-}
+	const struct step_file	*f;
+	size_t			 i;
+	int			 made = 0;
 
-static int
-systemctl(struct step_ctx *ctx, const char *verb, const char *unit)
-{
-	return step_run(ctx, (char *[]){ "systemctl", (char *)verb,
-	    (char *)unit, NULL }, NULL, 0);
+	for (i = 0; i < NITEMS(st->secrets); i++) {
+		if (st->secrets[i].unwanted && step_run(ctx, (char *[]){ "rm",
+		    "-f", (char *)st->secrets[i].path, NULL }, NULL, 0) != 0)
+			return -1;
+	}
+	for (i = RULES_FILE + 1; i < st->items.files.n; i++) {
+		f = &st->items.files.v[i];
+		if (!f->differs)
+			continue;
+		/* Their folder: the prometheus group may enter, nobody else. */
+		if (!made && step_run(ctx, (char *[]){ "install", "-d", "-m",
+		    "0750", "-o", "root", "-g", "prometheus", ALERT_DIR,
+		    NULL }, NULL, 0) != 0) {
+			step_fail(ctx, "cannot make " ALERT_DIR);
+			return -1;
+		}
+		made = 1;
+		if (step_file_apply(ctx, f) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 static enum result
 am_apply(struct step_ctx *ctx)
 {
-	static const char *const pkgs[] = { AM_PKG, NULL };
 	struct am_state		 st;
-	int			 restart;
+	const struct step_file	*def, *conf, *rules;
 
 	if (am_probe(ctx, &st) == -1)
 		goto failed;
+	def = &st.items.files.v[DEFAULT_FILE];
+	conf = &st.items.files.v[CONFIG_FILE];
+	rules = &st.items.files.v[RULES_FILE];
 	/* The firewall, loaded before, keeps the package's defaults in. */
-	if (st.missing && step_apt_install(ctx, pkgs) != 0)
+	if (step_packages_install(ctx, &st.items.pkgs) != 0 ||
+	    step_services_intend(ctx, &st.items) == -1 ||
+	    put_secrets(ctx, &st) == -1)
 		goto failed;
-	if ((st.smtp_differs && put_secret(ctx, SMTP_PASS_FILE,
-	    st.smtp_pass) == -1) || (st.slack_differs && put_secret(ctx,
-	    SLACK_URL_FILE, st.slack_url) == -1))
+	if (def->differs && step_file_apply(ctx, def) == -1)
 		goto failed;
-	if (st.default_differs && step_put(ctx, AM_DEFAULT, st.defaults,
-	    strlen(st.defaults), 0644, "root", "root") == -1)
+	if (conf->differs && step_put_checked(ctx, AM_CONFIG, conf->content,
+	    conf->mode, conf->group, (char *[]){ "amtool", "check-config",
+	    AM_CONFIG, NULL }, "amtool") == -1)
 		goto failed;
-	if (st.config_differs && step_put_checked(ctx, AM_CONFIG, st.config, 0640,
-	    "prometheus", (char *[]){ "amtool", "check-config", AM_CONFIG,
-	    NULL }, "amtool") == -1)
+	if (rules->differs && step_put_checked(ctx, ALERT_RULES_FILE,
+	    rules->content, rules->mode, rules->group, (char *[]){ "promtool",
+	    "check", "rules", ALERT_RULES_FILE, NULL }, "promtool") == -1)
 		goto failed;
-	if (st.rules_differ && step_put_checked(ctx, ALERT_RULES_FILE, st.rules,
-	    0644, "root", (char *[]){ "promtool", "check", "rules",
-	    ALERT_RULES_FILE, NULL }, "promtool") == -1)
+	/* Restarted for new flags or a new package, else reloaded. */
+	if (step_services_apply(ctx, &st.items) == -1)
 		goto failed;
-	restart = st.missing || st.default_differs || st.down;
-	if (restart && systemctl(ctx, "restart", AM_PKG) != 0) {
-		step_fail(ctx, AM_PKG " does not start: see journalctl -u "
-		    AM_PKG);
-		goto failed;
-	}
-	if (!restart && (st.config_differs || st.smtp_differs ||
-	    st.slack_differs || st.am_stale) &&
-	    systemctl(ctx, "reload", AM_PKG) != 0) {
-		step_fail(ctx, AM_PKG " did not reload: see journalctl -u "
-		    AM_PKG);
-		goto failed;
-	}
-	if ((st.missing || st.disabled) && step_run(ctx, (char *[]){
-	    "systemctl", "enable", "--quiet", AM_PKG, NULL }, NULL, 0) != 0) {
-		step_fail(ctx, "cannot enable " AM_PKG);
-		goto failed;
-	}
-	if ((st.rules_differ || st.prom_stale) &&
-	    systemctl(ctx, "reload", PROM_UNIT) != 0) {
+	if ((rules->differs || st.prom_stale) && step_run(ctx, (char *[]){
+	    "systemctl", "reload", PROM_UNIT, NULL }, NULL, 0) != 0) {
 		step_fail(ctx, PROM_UNIT " did not reload the rules: see "
 		    "journalctl -u " PROM_UNIT);
 		goto failed;
@@ -512,15 +531,14 @@ am_verify(struct step_ctx *ctx)
 		am_state_free(&st);
 		return RESULT_FAILED;
 	}
-	bad = st.missing + st.default_differs + st.config_differs +
-	    st.rules_differ + st.smtp_differs + st.slack_differs + st.down;
+	bad = am_pending(ctx, &st, 0);
 	am_state_free(&st);
 	if (bad > 0)
 		return step_fail(ctx, "alerting: %d thing%s still not as wanted "
 		    "after apply: see the log", bad, bad == 1 ? "" : "s");
 	snprintf(wait, sizeof wait, "%d", VERIFY_WAIT_S);
-	if (step_capture(ctx, (char *[]){ "sh", "-c", (char *)verify_script,
-	    "sh", AM_URL, PROM_URL, wait, NULL }, &out) != 0) {
+	if (step_probe_run(ctx, &out, verify_script, AM_URL, PROM_URL, wait,
+	    NULL) != 0) {
 		for (nl = out; nl != NULL && (nl = strchr(nl, '\n')) != NULL;)
 			*nl = nl[1] != '\0' ? ';' : '\0';
 		step_fail(ctx, "after %d s: %s (see journalctl -u " AM_PKG
