@@ -37,9 +37,10 @@ psql_s() {	# DB SQL: as postgres on the server, one value out
 }
 
 # The target: a user with a folder, rsync, and (later) the server's key.
-# (Debian has a system user "backup" already, with no shell.)  age for the
+# (Debian has a system user "backup" already, with no shell.)  rrsync is a
+# python3 script that Debian's rsync only suggests python3 for.  age for the
 # test's own key: the restore key, kept on the vault's root, not the server.
-in_v sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rsync age' \
+in_v sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q rsync python3 age' \
 	> "$E2E_TMP/vault-apt.log" 2>&1
 in_v sh -c 'useradd -m -s /bin/sh dhis2backup && install -d -m 700 -o dhis2backup \
 	-g dhis2backup /srv/backups /home/dhis2backup/.ssh' >/dev/null 2>&1
