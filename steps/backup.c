@@ -171,10 +171,11 @@ static const char backup_script[] =
     "# (rrsync -wo) keeps this key in; a target that runs any other "
     "command\n"
     "# for the key could let this server delete the copies: refused.\n"
+    "# (\"exit 0\", not \"true\": newer rrsync lets \"true\" through.)\n"
     "if [ -n \"$target\" ]; then\n"
     "  host=${target%%:*}\n"
     "  ssh=\"ssh -i $key -o ConnectTimeout=30 " BACKUP_SSH_OPTS "\"\n"
-    "  err=$($ssh \"$host\" true </dev/null 2>&1); rc=$?\n"
+    "  err=$($ssh \"$host\" \"exit 0\" </dev/null 2>&1); rc=$?\n"
     "  if [ $rc -eq 255 ]; then\n"
     "    echo \"$err\" >&2\n"
     "    echo \"dhis2-backup: the copy to $target FAILED: no SSH to $host "
@@ -607,8 +608,8 @@ bk_try_target(struct step_ctx *ctx, const struct bk_state *st)
 	int		 rc;
 
 	rc = step_run(ctx, (char *[]){ "runuser", "-u", BACKUP_USER, "--",
-	    "sh", "-c", "$1 \"$2\" true </dev/null", "sh", ssh, host, NULL },
-	    NULL, 0);
+	    "sh", "-c", "$1 \"$2\" \"exit 0\" </dev/null", "sh", ssh, host,
+	    NULL }, NULL, 0);
 	xasprintf(&dest, "%s:/", host);
 	if (rc == 0) {
 		step_note(ctx, "%s runs any command for the backups' key: "
