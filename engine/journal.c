@@ -217,6 +217,43 @@ journal_dir(const char *profile_path)
 	return dir;
 }
 
+/*
+ * Releases before the M4 fix kept a profile's state in STATEDIR/NAME.
+ * The first run under the new key takes that folder over, so that
+ * status and the interrupted-run notice survive an upgrade of the tool.
+ * Only a real folder is taken (never a link), and only when the new one
+ * does not exist yet; two profiles of one name shared it before anyway.
+ */
+static char *
+journal_legacy_dir(const char *profile_path)
+{
+	char		*name, *dir;
+	struct stat	 st;
+
+	name = journal_name(profile_path);
+	dir = path_join(state_dir(), name);
+	free(name);
+	if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+static void
+journal_adopt_legacy(const char *dir, const char *profile_path)
+{
+	char		*legacy;
+	struct stat	 st;
+
+	if (lstat(dir, &st) == 0 || errno != ENOENT)
+		return;
+	if ((legacy = journal_legacy_dir(profile_path)) == NULL)
+		return;
+	(void)rename(legacy, dir);	/* if it fails, a fresh folder */
+	free(legacy);
+}
+
 /* The lock is held: a run of the profile is under way. */
 int
 journal_running(const char *dir)
@@ -279,6 +316,7 @@ journal_open(struct journal *j, const char *profile_path, char **err)
 	j->evfd = -1;
 	j->evsub = -1;
 	j->dir = journal_dir(profile_path);
+	journal_adopt_legacy(j->dir, profile_path);
 	if (mkdir_private(j->dir) == -1) {
 		xasprintf(err, "cannot create %s: %s", j->dir,
 		    strerror(errno));
@@ -394,11 +432,19 @@ print_last_run(const char *dir, FILE *out)
 int
 journal_status(const char *profile_path, FILE *f)
 {
-	char	*dir, *st;
+	char	*dir, *st, *legacy;
 	int	 running;
 
 	dir = journal_dir(profile_path);
 	st = read_status(dir);
+	if (st == NULL && (legacy = journal_legacy_dir(profile_path)) != NULL) {
+		/* Not applied since the tool's upgrade: the old folder. */
+		if ((st = read_status(legacy)) != NULL) {
+			free(dir);
+			dir = legacy;
+		} else
+			free(legacy);
+	}
 	if (st == NULL) {
 		fprintf(f, "%s: never applied (no state in %s)\n",
 		    profile_path, dir);

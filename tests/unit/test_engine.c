@@ -371,6 +371,43 @@ my_start(void)
 	return out;
 }
 
+/* A state folder of a release before M4 (STATEDIR/NAME) is taken over. */
+static void
+test_journal_legacy(void **state)
+{
+	struct journal	 j;
+	char		*err = NULL, *old, *status, *out = NULL, *dir;
+	size_t		 len = 0;
+	struct stat	 st;
+	FILE		*f;
+
+	(void)state;
+	setenv("DHIS2_SETUP_STATEDIR", tmpdir, 1);
+	xasprintf(&old, "%s/legacy", tmpdir);
+	assert_int_equal(mkdir(old, 0700), 0);
+	status = path_join(old, "status");
+	assert_int_equal(write_file_atomic(status, "done 2026-11-30\n", 16,
+	    0600), 0);
+	/* status reads the old folder before the first new run. */
+	assert_non_null(f = open_memstream(&out, &len));
+	assert_int_equal(journal_status("/srv/legacy.yaml", f), EXIT_OK);
+	fclose(f);
+	assert_null(strstr(out, "never applied"));
+	free(out);
+	/* The first run moves it under the new key. */
+	assert_int_equal(journal_open(&j, "/srv/legacy.yaml", &err), 0);
+	assert_int_equal(lstat(old, &st), -1);
+	dir = journal_dir("/srv/legacy.yaml");
+	free(status);
+	status = path_join(dir, "status");
+	assert_int_equal(lstat(status, &st), 0);
+	journal_close(&j);
+	free(status);
+	free(dir);
+	free(old);
+	events_reset();
+}
+
 static void
 test_target_lock(void **state)
 {
@@ -901,6 +938,7 @@ main(void)
 		cmocka_unit_test(test_facts_parse),
 		cmocka_unit_test(test_planner),
 		cmocka_unit_test(test_journal_lock),
+		cmocka_unit_test(test_journal_legacy),
 		cmocka_unit_test(test_target_lock),
 		cmocka_unit_test(test_engine_deps),
 		cmocka_unit_test(test_preflight),
