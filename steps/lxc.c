@@ -504,6 +504,26 @@ lxc_foreign(struct step_ctx *ctx, const struct lxc_state *st)
 	return 0;
 }
 
+/*
+ * Check and apply both start from the host's state, and both stop on a
+ * container of that name that is not ours.  -1 after saying why.
+ */
+static int
+lxc_read(struct step_ctx *ctx, struct lxc_state *st)
+{
+	memset(st, 0, sizeof *st);
+	if (ctx->topo == NULL || lxc_probe(ctx, st) == -1) {
+		lxc_state_free(st);
+		return step_err(ctx, "cannot read the state of %s",
+		    ctx->machine);
+	}
+	if (lxc_foreign(ctx, st)) {
+		lxc_state_free(st);
+		return -1;
+	}
+	return 0;
+}
+
 static enum result
 lxc_check(struct step_ctx *ctx)
 {
@@ -511,16 +531,8 @@ lxc_check(struct step_ctx *ctx)
 	struct lxc_state	 st;
 	enum result		 r;
 
-	memset(&st, 0, sizeof st);
-	if (t == NULL || lxc_probe(ctx, &st) == -1) {
-		lxc_state_free(&st);
-		return step_fail(ctx, "cannot read the state of %s",
-		    ctx->machine);
-	}
-	if (lxc_foreign(ctx, &st)) {
-		lxc_state_free(&st);
+	if (lxc_read(ctx, &st) == -1)
 		return RESULT_FAILED;
-	}
 	lxc_pending(ctx, &st, 1);
 	lxc_notes(ctx, &st);
 	if (ctx->changes == 0)
@@ -637,16 +649,8 @@ lxc_apply(struct step_ctx *ctx)
 	struct lxc_state	 st;
 	enum result		 r;
 
-	memset(&st, 0, sizeof st);
-	if (ctx->topo == NULL || lxc_probe(ctx, &st) == -1) {
-		lxc_state_free(&st);
-		return step_fail(ctx, "cannot read the state of %s",
-		    ctx->machine);
-	}
-	if (lxc_foreign(ctx, &st)) {
-		lxc_state_free(&st);
+	if (lxc_read(ctx, &st) == -1)
 		return RESULT_FAILED;
-	}
 	if ((r = lxc_apply_host(ctx, &st)) != RESULT_FAILED)
 		r = lxc_apply_containers(ctx, &st);
 	lxc_state_free(&st);

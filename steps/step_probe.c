@@ -36,12 +36,9 @@ step_probe_has(const char *probe, const char *line)
 	return 0;
 }
 
-/*
- * The rest of the first probe line that starts with prefix (at the start
- * of a line), or NULL.
- */
-char *
-step_probe_value(const char *probe, const char *prefix)
+/* The first probe line that starts with prefix, or NULL. */
+static const char *
+probe_line(const char *probe, const char *prefix)
 {
 	size_t		 len = strlen(prefix);
 	const char	*p = probe, *nl;
@@ -49,10 +46,24 @@ step_probe_value(const char *probe, const char *prefix)
 	for (; p != NULL && *p != '\0'; p = nl != NULL ? nl + 1 : NULL) {
 		nl = strchr(p, '\n');
 		if (strncmp(p, prefix, len) == 0)
-			return xstrndup(p + len, nl != NULL ?
-			    (size_t)(nl - p) - len : strlen(p + len));
+			return p;
 	}
 	return NULL;
+}
+
+/*
+ * The rest of the first probe line that starts with prefix (at the start
+ * of a line), or NULL.
+ */
+char *
+step_probe_value(const char *probe, const char *prefix)
+{
+	const char	*p, *v;
+
+	if ((p = probe_line(probe, prefix)) == NULL)
+		return NULL;
+	v = p + strlen(prefix);
+	return xstrndup(v, strcspn(v, "\n"));
 }
 
 /*
@@ -92,15 +103,7 @@ step_probe_valuef(const char *probe, const char *fmt, ...)
 int
 step_probe_has_key(const char *probe, const char *prefix)
 {
-	size_t		 len = strlen(prefix);
-	const char	*p = probe, *nl;
-
-	for (; p != NULL && *p != '\0'; p = nl != NULL ? nl + 1 : NULL) {
-		nl = strchr(p, '\n');
-		if (strncmp(p, prefix, len) == 0)
-			return 1;
-	}
-	return 0;
+	return probe_line(probe, prefix) != NULL;
 }
 
 /*

@@ -50,22 +50,14 @@ test_anchored(void **state)
 }
 
 /* The shell side run here: sums and stats of a file and a missing one. */
+/* What a shell command prints, all of it. */
 static char *
-run_files_sh(const char *path, const char *missing)
+command_output(const char *cmd)
 {
-	char	 script[] = "/tmp/test_step_item.sh.XXXXXX";
-	char	*cmd, *out = NULL, buf[512];
 	FILE	*p;
-	size_t	 len = 0, n;
-	int	 fd;
+	char	 buf[4096], *out = NULL;
+	size_t	 n, len = 0;
 
-	if ((fd = mkstemp(script)) == -1 || (p = fdopen(fd, "w")) == NULL)
-		fail_msg("cannot make %s", script);
-	/* A script's own variables survive the functions (f, as firewall's). */
-	fputs("f=$1\n" STEP_FILES_SH "step_sums \"$1\" \"$2\"\n"
-	    "step_stats \"$f\"\n", p);
-	fclose(p);
-	xasprintf(&cmd, "sh %s %s %s", script, path, missing);
 	if ((p = popen(cmd, "r")) == NULL)
 		fail_msg("popen failed");
 	while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
@@ -75,9 +67,28 @@ run_files_sh(const char *path, const char *missing)
 		out[len] = '\0';
 	}
 	pclose(p);
+	return out != NULL ? out : xstrdup("");
+}
+
+static char *
+run_files_sh(const char *path, const char *missing)
+{
+	char	 script[] = "/tmp/test_step_item.sh.XXXXXX";
+	char	*cmd, *out;
+	FILE	*p;
+	int	 fd;
+
+	if ((fd = mkstemp(script)) == -1 || (p = fdopen(fd, "w")) == NULL)
+		fail_msg("cannot make %s", script);
+	/* A script's own variables survive the functions (f, as firewall's). */
+	fputs("f=$1\n" STEP_FILES_SH "step_sums \"$1\" \"$2\"\n"
+	    "step_stats \"$f\"\n", p);
+	fclose(p);
+	xasprintf(&cmd, "sh %s %s %s", script, path, missing);
+	out = command_output(cmd);
 	unlink(script);
 	free(cmd);
-	return out != NULL ? out : xstrdup("");
+	return out;
 }
 
 static void
@@ -166,9 +177,8 @@ static char *
 run_items_sh(const char *file)
 {
 	char	 dir[] = "/tmp/test_step_item.d.XXXXXX";
-	char	*cmd, *out = NULL, buf[512];
+	char	*cmd, *out;
 	FILE	*p;
-	size_t	 len = 0, n;
 
 	if (mkdtemp(dir) == NULL)
 		fail_msg("cannot make %s", dir);
@@ -189,17 +199,9 @@ run_items_sh(const char *file)
 	free(cmd);
 	xasprintf(&cmd, "PATH=%s:$PATH sh %s/probe 'nginx redis-server' "
 	    "'nginx redis-server' %s; rm -rf %s", dir, dir, file, dir);
-	if ((p = popen(cmd, "r")) == NULL)
-		fail_msg("popen failed");
-	while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
-		out = xreallocarray(out, len + n + 1, 1);
-		memcpy(out + len, buf, n);
-		len += n;
-		out[len] = '\0';
-	}
-	pclose(p);
+	out = command_output(cmd);
 	free(cmd);
-	return out != NULL ? out : xstrdup("");
+	return out;
 }
 
 /* Packages and units: read by one probe, reported and counted alike. */
